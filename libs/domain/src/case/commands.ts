@@ -1,0 +1,54 @@
+import type { Command, JsonValue } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+
+interface CaseIntent {
+  readonly caseId: string;
+  /** ISO-8601 time stamped by the caller; the domain reads no clock. */
+  readonly at: string;
+}
+
+/** The workflow as the caller loaded it: a case may only start on an active one. */
+export interface WorkflowSnapshot {
+  readonly definition: WorkflowDefinition;
+  readonly state: 'active' | 'discarded';
+}
+
+export type CreateCase = Command<
+  'CreateCase',
+  CaseIntent & { readonly workflow: WorkflowSnapshot; readonly data: JsonValue }
+>;
+export type TerminateCase = Command<'TerminateCase', CaseIntent>;
+export type ReceiveTokens = Command<
+  'ReceiveTokens',
+  CaseIntent & { readonly taskId: string; readonly tokenIds: readonly string[] }
+>;
+export type DiscardTokens = Command<
+  'DiscardTokens',
+  CaseIntent & { readonly taskId: string; readonly tokenIds: readonly string[] }
+>;
+export type PreexecuteTask = Command<'PreexecuteTask', CaseIntent & { readonly taskId: string }>;
+export type ForceAbandonTask = Command<'ForceAbandonTask', CaseIntent & { readonly taskId: string }>;
+export type UpdateWorkitem = Command<
+  'UpdateWorkitem',
+  CaseIntent & {
+    readonly workitemId: string;
+    readonly state: 'started' | 'completed' | 'abandoned';
+    readonly output?: JsonValue;
+  }
+>;
+export type CompleteWorkitem = Command<
+  'CompleteWorkitem',
+  CaseIntent & { readonly workitemId: string; readonly output: JsonValue }
+>;
+export type AbandonWorkitem = Command<'AbandonWorkitem', CaseIntent & { readonly workitemId: string }>;
+
+export type CaseCommand =
+  | CreateCase
+  | TerminateCase
+  | ReceiveTokens
+  | DiscardTokens
+  | PreexecuteTask
+  | ForceAbandonTask
+  | UpdateWorkitem
+  | CompleteWorkitem
+  | AbandonWorkitem;

@@ -1,0 +1,108 @@
+import type { Event, JsonValue } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+
+export type TaskState = 'started' | 'allocated' | 'executing' | 'completed' | 'abandoned';
+export type WorkitemState = 'created' | 'started' | 'completed' | 'abandoned';
+export type TokenState = 'free' | 'locked' | 'consumed';
+export type AbandonReason = 'forced' | 'workitems_abandoned' | 'tokens_withdrawn' | 'case_ended';
+
+/** The producer of the genesis token, and the consumer of the token a finished case takes from `end`. */
+export const GENESIS = 'genesis';
+export const TERMINATION = 'termination';
+
+export interface IssuedToken {
+  readonly id: string;
+  readonly placeId: string;
+  readonly payload: JsonValue;
+  readonly producedByTaskId: string;
+}
+
+interface CaseFact {
+  readonly caseId: string;
+  /** ISO-8601 time of the command that recorded the event. */
+  readonly at: string;
+}
+interface TaskFact extends CaseFact {
+  readonly taskId: string;
+}
+interface TokensFact extends TaskFact {
+  readonly tokenIds: readonly string[];
+}
+
+export type CaseCreated = Event<
+  'CaseCreated',
+  CaseFact & {
+    readonly workflowId: string;
+    readonly definition: WorkflowDefinition;
+    readonly data: JsonValue;
+  }
+>;
+export type CaseActivated = Event<'CaseActivated', CaseFact>;
+export type TokensIssued = Event<'TokensIssued', CaseFact & { readonly tokens: readonly IssuedToken[] }>;
+export type TaskStarted = Event<'TaskStarted', TaskFact & { readonly transitionId: string }>;
+export type TokensReceived = Event<'TokensReceived', TokensFact>;
+export type TaskAllocated = Event<'TaskAllocated', TaskFact & { readonly workitemId: string }>;
+export type WorkitemCreated = Event<
+  'WorkitemCreated',
+  TaskFact & { readonly workitemId: string; readonly transitionId: string; readonly executor: string }
+>;
+/** The task is `executing` from this event on. */
+export type TokensLocked = Event<'TokensLocked', TokensFact>;
+export type WorkitemUpdated = Event<
+  'WorkitemUpdated',
+  TaskFact & {
+    readonly workitemId: string;
+    readonly state: 'started' | 'completed' | 'abandoned';
+    /** The executor's output when completed, otherwise null. */
+    readonly output: JsonValue;
+  }
+>;
+/** `taskId` is `termination` when the case itself consumes the token in `end`. */
+export type TokensConsumed = Event<'TokensConsumed', TokensFact>;
+export type TokensDiscarded = Event<'TokensDiscarded', TokensFact>;
+export type TokensUnlocked = Event<'TokensUnlocked', TokensFact>;
+export type TaskCompleted = Event<'TaskCompleted', TaskFact & { readonly tokenPayload: JsonValue }>;
+export type TaskAbandoned = Event<'TaskAbandoned', TaskFact & { readonly reason: AbandonReason }>;
+export type CaseFinished = Event<'CaseFinished', CaseFact>;
+export type CaseTerminated = Event<'CaseTerminated', CaseFact>;
+
+export type CaseEvent =
+  | CaseCreated
+  | CaseActivated
+  | TokensIssued
+  | TaskStarted
+  | TokensReceived
+  | TaskAllocated
+  | WorkitemCreated
+  | TokensLocked
+  | WorkitemUpdated
+  | TokensConsumed
+  | TokensDiscarded
+  | TokensUnlocked
+  | TaskCompleted
+  | TaskAbandoned
+  | CaseFinished
+  | CaseTerminated;
+
+export type CaseEventType = CaseEvent['type'];
+
+export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
+  'CaseCreated',
+  'CaseActivated',
+  'TokensIssued',
+  'TaskStarted',
+  'TokensReceived',
+  'TaskAllocated',
+  'WorkitemCreated',
+  'TokensLocked',
+  'WorkitemUpdated',
+  'TokensConsumed',
+  'TokensDiscarded',
+  'TokensUnlocked',
+  'TaskCompleted',
+  'TaskAbandoned',
+  'CaseFinished',
+  'CaseTerminated',
+];
+
+export const caseStreamId = (caseId: string): string => `case-${caseId}`;

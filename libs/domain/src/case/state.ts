@@ -1,0 +1,62 @@
+import type { JsonValue } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+import type { AbandonReason, TaskState, TokenState, WorkitemState } from './events.js';
+
+export interface Token {
+  readonly id: string;
+  readonly placeId: string;
+  readonly state: TokenState;
+  readonly payload: JsonValue;
+  readonly producedByTaskId: string;
+  readonly lockedByTaskId: string | null;
+  readonly consumedByTaskId: string | null;
+}
+
+/** A firing attempt of a transition, with its own token table (`offered`, `locked`) and workitem table. */
+export interface Task {
+  readonly id: string;
+  readonly transitionId: string;
+  readonly state: TaskState;
+  /** Tokens offered to the task and neither discarded nor consumed, in the order received. */
+  readonly offered: readonly string[];
+  /** Tokens this task holds locked (a subset of `offered`); consumed on completion. */
+  readonly locked: readonly string[];
+  readonly workitemIds: readonly string[];
+  readonly tokenPayload: JsonValue;
+  readonly abandonReason: AbandonReason | null;
+}
+
+export interface Workitem {
+  readonly id: string;
+  readonly taskId: string;
+  readonly transitionId: string;
+  readonly executor: string;
+  readonly state: WorkitemState;
+  readonly output: JsonValue;
+}
+
+export type CaseStatus = 'created' | 'active' | 'finished' | 'terminated';
+
+export interface CaseData {
+  readonly status: CaseStatus;
+  readonly caseId: string;
+  readonly workflowId: string;
+  /** The definition pinned when the case was created; later workflow changes never reach it. */
+  readonly definition: WorkflowDefinition;
+  readonly data: JsonValue;
+  readonly tokens: ReadonlyMap<string, Token>;
+  readonly tasks: ReadonlyMap<string, Task>;
+  readonly workitems: ReadonlyMap<string, Workitem>;
+  /** The one live task (started, allocated or executing) of each transition that has one. */
+  readonly liveTaskOf: ReadonlyMap<string, string>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type CaseState = { readonly status: 'none' } | CaseData;
+
+export const isLive = (task: Task): boolean =>
+  task.state === 'started' || task.state === 'allocated' || task.state === 'executing';
+
+export const isOpen = (workitem: Workitem): boolean =>
+  workitem.state === 'created' || workitem.state === 'started';
