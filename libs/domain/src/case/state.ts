@@ -54,9 +54,3 @@ export interface CaseData {
 }
 
 export type CaseState = { readonly status: 'none' } | CaseData;
-
-export const isLive = (task: Task): boolean =>
-  task.state === 'started' || task.state === 'allocated' || task.state === 'executing';
-
-export const isOpen = (workitem: Workitem): boolean =>
-  workitem.state === 'created' || workitem.state === 'started';

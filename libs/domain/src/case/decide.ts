@@ -1,0 +1,486 @@
+import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { JsonValue } from '../core/message.js';
+import type { Transition } from '../net/definition.js';
+import type { Net } from '../net/net.js';
+import { netOf, splitOutputs } from '../net/net.js';
+import { defaultTokenPayload } from '../executor/executor.js';
+import { canAllocate, isLive, selectTokensToLock, settledOutcome } from '../task/task.js';
+import { canMoveTo, isOpen } from '../workitem/workitem.js';
+import type {
+  CaseCommand,
+  CreateCase,
+  DiscardTokens,
+  ForceAbandonTask,
+  PreexecuteTask,
+  ReceiveTokens,
+  TerminateCase,
+} from './commands.js';
+import type { AbandonReason, CaseEvent } from './events.js';
+import { GENESIS, TERMINATION } from './events.js';
+import type { CaseDraft } from './evolve.js';
+import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
+import { entityId } from './ids.js';
+import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
+
+export interface CaseDeciderOptions {
+  /** The payload of the tokens a completed task issues (an executor's `buildTokenPayload` hook). */
+  readonly buildTokenPayload?: (transition: Transition, workitems: readonly Workitem[]) => JsonValue;
+}
+
+/** One decision in progress: events are applied to a private draft as they are recorded. */
+interface Decision {
+  readonly draft: CaseDraft;
+  readonly net: Net;
+  readonly at: string;
+  readonly events: CaseEvent[];
+  readonly options: CaseDeciderOptions;
+}
+
+function record(decision: Decision, event: CaseEvent): void {
+  decision.events.push(event);
+  applyEvent(decision.draft, event);
+}
+
+function begin(state: CaseData, at: string, options: CaseDeciderOptions): Decision {
+  const draft = draftOf(state);
+  return { draft, net: netOf(draft.definition), at, events: [], options };
+}
+
+function requireActive(state: CaseState, caseId: string): CaseData {
+  if (state.status === 'none') throw new NotFoundError('case', caseId);
+  if (state.status !== 'active') {
+    throw new IllegalStateError('case_not_available', `case ${caseId} is ${state.status}`);
+  }
+  return state;
+}
+
+const tokenOf =
+  (draft: CaseDraft) =>
+  (id: string): Token => {
+    const token = draft.tokens.get(id);
+    if (!token) throw new NotFoundError('token', id);
+    return token;
+  };
+
+function requireTask(draft: CaseDraft, taskId: string): Task {
+  const task = draft.tasks.get(taskId);
+  if (!task) throw new NotFoundError('task', taskId);
+  return task;
+}
+
+function requireOpenWorkitem(draft: CaseDraft, workitemId: string): Workitem {
+  const workitem = draft.workitems.get(workitemId);
+  if (!workitem) throw new NotFoundError('workitem', workitemId);
+  if (!isOpen(workitem)) {
+    throw new IllegalStateError(
+      'workitem_not_available',
+      `workitem ${workitemId} is already ${workitem.state}`,
+    );
+  }
+  return workitem;
+}
+
+const liveTasks = (draft: CaseDraft): Task[] =>
+  [...draft.liveTaskOf.values()].map((id) => requireTask(draft, id));
+
+// ---- the steps of the token game ----
+
+function lockTokens(decision: Decision, task: Task): void {
+  if (task.state === 'executing') return;
+  const selection = selectTokensToLock(decision.net, task, tokenOf(decision.draft));
+  if (!selection.ok) throw new IllegalStateError(selection.code, selection.message);
+  record(decision, {
+    type: 'TokensLocked',
+    data: { caseId: decision.draft.caseId, taskId: task.id, tokenIds: selection.tokenIds, at: decision.at },
+  });
+}
+
+/** Abandons a live task: its open workitems first, then (unless the case is being terminated) its locks. */
+function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlock = true): void {
+  const { caseId } = decision.draft;
+  for (const workitemId of task.workitemIds) {
+    const workitem = decision.draft.workitems.get(workitemId);
+    if (workitem && isOpen(workitem)) {
+      record(decision, {
+        type: 'WorkitemUpdated',
+        data: { caseId, workitemId, taskId: task.id, state: 'abandoned', output: null, at: decision.at },
+      });
+    }
+  }
+  const { locked } = requireTask(decision.draft, task.id);
+  if (unlock && locked.length > 0) {
+    record(decision, {
+      type: 'TokensUnlocked',
+      data: { caseId, taskId: task.id, tokenIds: locked, at: decision.at },
+    });
+  }
+  record(decision, { type: 'TaskAbandoned', data: { caseId, taskId: task.id, reason, at: decision.at } });
+}
+
+/** Consumes the task's locked tokens, withdraws them from every competitor, and issues the output tokens. */
+function completeTask(decision: Decision, task: Task): void {
+  const { draft, net, at } = decision;
+  const { caseId } = draft;
+  const consumed = new Set(task.locked);
+  record(decision, { type: 'TokensConsumed', data: { caseId, taskId: task.id, tokenIds: task.locked, at } });
+
+  for (const competitor of liveTasks(draft)) {
+    if (competitor.id === task.id) continue;
+    const withdrawn = competitor.offered.filter((id) => consumed.has(id));
+    if (withdrawn.length === 0) continue;
+    record(decision, {
+      type: 'TokensDiscarded',
+      data: { caseId, taskId: competitor.id, tokenIds: withdrawn, at },
+    });
+    if (requireTask(draft, competitor.id).offered.length === 0) {
+      abandonTask(decision, requireTask(draft, competitor.id), 'tokens_withdrawn');
+    }
+  }
+
+  const transition = net.transition(task.transitionId);
+  const workitems = task.workitemIds.map((id) => draft.workitems.get(id)).filter((w) => w !== undefined);
+  const tokenPayload = (decision.options.buildTokenPayload ?? ((_, w) => defaultTokenPayload(w)))(
+    transition,
+    workitems,
+  );
+  record(decision, { type: 'TaskCompleted', data: { caseId, taskId: task.id, tokenPayload, at } });
+  issueTokens(
+    decision,
+    splitOutputs(net, task.transitionId).map((placeId) => ({
+      placeId,
+      payload: tokenPayload,
+      producedBy: task.id,
+    })),
+  );
+}
+
+function issueTokens(
+  decision: Decision,
+  tokens: readonly { placeId: string; payload: JsonValue; producedBy: string }[],
+): void {
+  const { draft } = decision;
+  if (tokens.length === 0) return;
+  let number = draft.tokens.size;
+  record(decision, {
+    type: 'TokensIssued',
+    data: {
+      caseId: draft.caseId,
+      tokens: tokens.map(({ placeId, payload, producedBy }) => ({
+        id: entityId(draft.caseId, 'token', ++number),
+        placeId,
+        payload,
+        producedByTaskId: producedBy,
+      })),
+      at: decision.at,
+    },
+  });
+}
+
+/** Live tasks whose workitems have all ended complete (or are abandoned when none completed). */
+function settleTasks(decision: Decision): boolean {
+  for (const task of liveTasks(decision.draft)) {
+    const workitems = task.workitemIds
+      .map((id) => decision.draft.workitems.get(id))
+      .filter((w) => w !== undefined);
+    const outcome = settledOutcome(task, workitems);
+    if (outcome === 'complete') {
+      completeTask(decision, task);
+      return true;
+    }
+    if (outcome === 'abandon') {
+      abandonTask(decision, task, 'workitems_abandoned');
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The offer rule, read as an invariant: every free token is offered to the live task of every transition
+ * that consumes its place, a new task being started where a transition has none. This covers offering
+ * new and unlocked tokens as well as re-offering what is still free when a task ends.
+ */
+function offerFreeTokens(decision: Decision): boolean {
+  const { draft, net, at } = decision;
+  const { caseId } = draft;
+  const missing = new Map<string, string[]>();
+  for (const token of draft.tokens.values()) {
+    if (token.state !== 'free') continue;
+    for (const transitionId of net.consumers(token.placeId)) {
+      const liveId = draft.liveTaskOf.get(transitionId);
+      if (liveId !== undefined && requireTask(draft, liveId).offered.includes(token.id)) continue;
+      const list = missing.get(transitionId);
+      if (list) list.push(token.id);
+      else missing.set(transitionId, [token.id]);
+    }
+  }
+  for (const [transitionId, tokenIds] of missing) {
+    let taskId = draft.liveTaskOf.get(transitionId);
+    if (taskId === undefined) {
+      taskId = entityId(caseId, 'task', draft.tasks.size + 1);
+      record(decision, { type: 'TaskStarted', data: { caseId, taskId, transitionId, at } });
+    }
+    record(decision, { type: 'TokensReceived', data: { caseId, taskId, tokenIds, at } });
+  }
+  return missing.size > 0;
+}
+
+function allocateEnabledTasks(decision: Decision): boolean {
+  const { draft, net, at } = decision;
+  const { caseId } = draft;
+  let allocated = false;
+  for (const task of liveTasks(draft)) {
+    if (!canAllocate(net, task, tokenOf(draft))) continue;
+    const workitemId = entityId(caseId, 'workitem', draft.workitems.size + 1);
+    const transition = net.transition(task.transitionId);
+    record(decision, { type: 'TaskAllocated', data: { caseId, taskId: task.id, workitemId, at } });
+    record(decision, {
+      type: 'WorkitemCreated',
+      data: {
+        caseId,
+        workitemId,
+        taskId: task.id,
+        transitionId: transition.id,
+        executor: transition.executor,
+        at,
+      },
+    });
+    allocated = true;
+  }
+  return allocated;
+}
+
+/** The finish rule: the only unconsumed token is one free token in `end` (locked tokens count). */
+function finishIfDone(decision: Decision): boolean {
+  const { draft, net, at } = decision;
+  let last: Token | undefined;
+  for (const token of draft.tokens.values()) {
+    if (token.state === 'consumed') continue;
+    if (last) return false;
+    last = token;
+  }
+  if (!last || last.state !== 'free' || last.placeId !== net.endPlaceId) return false;
+  for (const task of liveTasks(draft)) abandonTask(decision, task, 'case_ended');
+  record(decision, {
+    type: 'TokensConsumed',
+    data: { caseId: draft.caseId, taskId: TERMINATION, tokenIds: [last.id], at },
+  });
+  record(decision, { type: 'CaseFinished', data: { caseId: draft.caseId, at } });
+  return true;
+}
+
+/** Runs the steps that need no outside input until nothing moves, so a command is one atomic batch. */
+function cascade(decision: Decision): readonly CaseEvent[] {
+  while (decision.draft.status === 'active') {
+    if (settleTasks(decision) || offerFreeTokens(decision) || allocateEnabledTasks(decision)) continue;
+    finishIfDone(decision);
+    break;
+  }
+  return decision.events;
+}
+
+// ---- commands ----
+
+function createCase(
+  { data }: CreateCase,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  if (state.status !== 'none')
+    throw new IllegalStateError('already_exists', `case ${data.caseId} already exists`);
+  const { definition } = data.workflow;
+  if (data.workflow.state !== 'active') {
+    throw new IllegalStateError('case_not_available', `workflow ${definition.id} is discarded`);
+  }
+  const created: CaseEvent = {
+    type: 'CaseCreated',
+    data: { caseId: data.caseId, workflowId: definition.id, definition, data: data.data, at: data.at },
+  };
+  const draft = draftFromCreation(created);
+  const decision: Decision = { draft, net: netOf(definition), at: data.at, events: [created], options };
+  issueTokens(decision, [{ placeId: decision.net.startPlaceId, payload: data.data, producedBy: GENESIS }]);
+  record(decision, { type: 'CaseActivated', data: { caseId: data.caseId, at: data.at } });
+  return cascade(decision);
+}
+
+function terminateCase(
+  { data }: TerminateCase,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  // Termination abandons the work but leaves locked tokens as they are: nothing moves afterwards.
+  for (const task of liveTasks(decision.draft)) abandonTask(decision, task, 'case_ended', false);
+  record(decision, { type: 'CaseTerminated', data: { caseId: data.caseId, at: data.at } });
+  return decision.events;
+}
+
+function requireLiveTask(draft: CaseDraft, taskId: string): Task {
+  const task = requireTask(draft, taskId);
+  if (!isLive(task))
+    throw new IllegalStateError('task_not_available', `task ${taskId} is already ${task.state}`);
+  return task;
+}
+
+function receiveTokens(
+  { data }: ReceiveTokens,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const { draft, net } = decision;
+  const task = requireLiveTask(draft, data.taskId);
+  const inputs = net.inputPlaces(task.transitionId);
+  const fresh: string[] = [];
+  for (const id of new Set(data.tokenIds)) {
+    const token = tokenOf(draft)(id);
+    if (!inputs.includes(token.placeId)) {
+      throw new ValidationError(
+        'validation_failed',
+        `token ${id} is not in an input place of task ${task.id}`,
+        [
+          {
+            path: 'tokenIds',
+            message: `token ${id} sits in ${token.placeId}, not an input place of ${task.transitionId}`,
+          },
+        ],
+      );
+    }
+    if (token.state === 'consumed')
+      throw new IllegalStateError('tokens_not_available', `token ${id} is consumed`);
+    if (!task.offered.includes(id)) fresh.push(id);
+  }
+  if (fresh.length > 0) {
+    record(decision, {
+      type: 'TokensReceived',
+      data: { caseId: data.caseId, taskId: task.id, tokenIds: fresh, at: data.at },
+    });
+  }
+  return cascade(decision);
+}
+
+function discardTokens(
+  { data }: DiscardTokens,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const { draft } = decision;
+  const task = requireLiveTask(draft, data.taskId);
+  const discarded = [...new Set(data.tokenIds)].filter((id) => task.offered.includes(id));
+  for (const id of discarded) {
+    const token = tokenOf(draft)(id);
+    // A free token stays offered to every task that can take it (the offer rule); only tokens another
+    // task holds can be given up.
+    if (token.state !== 'locked' || token.lockedByTaskId === task.id) {
+      throw new IllegalStateError(
+        'tokens_not_available',
+        `token ${id} is ${token.state === 'locked' ? 'locked by this task' : 'free'}: only tokens locked by another task can be discarded`,
+      );
+    }
+  }
+  if (discarded.length === 0) return [];
+  record(decision, {
+    type: 'TokensDiscarded',
+    data: { caseId: data.caseId, taskId: task.id, tokenIds: discarded, at: data.at },
+  });
+  if (requireTask(draft, task.id).offered.length === 0) {
+    abandonTask(decision, requireTask(draft, task.id), 'tokens_withdrawn');
+  }
+  return cascade(decision);
+}
+
+function preexecuteTask(
+  { data }: PreexecuteTask,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  lockTokens(decision, requireTask(decision.draft, data.taskId));
+  return cascade(decision);
+}
+
+function forceAbandonTask(
+  { data }: ForceAbandonTask,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  abandonTask(decision, requireLiveTask(decision.draft, data.taskId), 'forced');
+  return cascade(decision);
+}
+
+function updateWorkitem(
+  caseId: string,
+  workitemId: string,
+  to: 'started' | 'completed' | 'abandoned',
+  output: JsonValue,
+  at: string,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const decision = begin(requireActive(state, caseId), at, options);
+  const workitem = requireOpenWorkitem(decision.draft, workitemId);
+  // A second `started` report (an executor run twice) changes nothing.
+  if (to === 'started' && workitem.state === 'started') return [];
+  if (!canMoveTo(workitem.state, to)) {
+    throw new IllegalStateError(
+      'workitem_not_available',
+      `workitem ${workitemId} cannot go from ${workitem.state} to ${to}`,
+    );
+  }
+  // Completing before preexecute locks first, with preexecute's errors, instead of being lost.
+  if (to === 'completed') lockTokens(decision, requireTask(decision.draft, workitem.taskId));
+  record(decision, {
+    type: 'WorkitemUpdated',
+    data: {
+      caseId,
+      workitemId,
+      taskId: workitem.taskId,
+      state: to,
+      output: to === 'completed' ? output : null,
+      at,
+    },
+  });
+  return cascade(decision);
+}
+
+export function decideCase(
+  command: CaseCommand,
+  state: CaseState,
+  options: CaseDeciderOptions = {},
+): readonly CaseEvent[] {
+  switch (command.type) {
+    case 'CreateCase':
+      return createCase(command, state, options);
+    case 'TerminateCase':
+      return terminateCase(command, state, options);
+    case 'ReceiveTokens':
+      return receiveTokens(command, state, options);
+    case 'DiscardTokens':
+      return discardTokens(command, state, options);
+    case 'PreexecuteTask':
+      return preexecuteTask(command, state, options);
+    case 'ForceAbandonTask':
+      return forceAbandonTask(command, state, options);
+    case 'UpdateWorkitem': {
+      const { caseId, workitemId, state: to, output, at } = command.data;
+      return updateWorkitem(caseId, workitemId, to, output ?? null, at, state, options);
+    }
+    case 'CompleteWorkitem': {
+      const { caseId, workitemId, output, at } = command.data;
+      return updateWorkitem(caseId, workitemId, 'completed', output, at, state, options);
+    }
+    case 'AbandonWorkitem': {
+      const { caseId, workitemId, at } = command.data;
+      return updateWorkitem(caseId, workitemId, 'abandoned', null, at, state, options);
+    }
+    default: {
+      const unknown: never = command;
+      throw new ValidationError(
+        'validation_failed',
+        `unknown case command ${(unknown as { type: string }).type}`,
+      );
+    }
+  }
+}

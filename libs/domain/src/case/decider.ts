@@ -1,0 +1,53 @@
+import type { Decider } from '../core/decider.js';
+import type { CaseCommand } from './commands.js';
+import type { CaseDeciderOptions } from './decide.js';
+import { decideCase } from './decide.js';
+import type { CaseEvent } from './events.js';
+import { evolveCase, foldCase, initialCaseState } from './evolve.js';
+import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
+
+export type CaseDecider = Decider<CaseCommand, CaseEvent, CaseState>;
+
+export const caseDecider = (options: CaseDeciderOptions = {}): CaseDecider => ({
+  initialState: initialCaseState,
+  decide: (command, state) => decideCase(command, state, options),
+  evolve: evolveCase,
+  fold: foldCase,
+});
+
+/** Preexecute's answer: the tokens the task holds locked. */
+export const lockedTokensOf = (state: CaseData, taskId: string): readonly Token[] =>
+  (state.tasks.get(taskId)?.locked ?? []).map((id) => state.tokens.get(id)).filter((t) => t !== undefined);
+
+type CaseSnapshot =
+  | { readonly status: 'none' }
+  | (Omit<CaseData, 'tokens' | 'tasks' | 'workitems' | 'liveTaskOf'> & {
+      readonly tokens: readonly Token[];
+      readonly tasks: readonly Task[];
+      readonly workitems: readonly Workitem[];
+      readonly liveTaskOf: readonly (readonly [string, string])[];
+    });
+
+/** A case state as plain JSON (maps as lists), for snapshots. */
+export function caseToSnapshot(state: CaseState): CaseSnapshot {
+  if (state.status === 'none') return state;
+  return {
+    ...state,
+    tokens: [...state.tokens.values()],
+    tasks: [...state.tasks.values()],
+    workitems: [...state.workitems.values()],
+    liveTaskOf: [...state.liveTaskOf],
+  };
+}
+
+export function caseFromSnapshot(json: unknown): CaseState {
+  const snapshot = json as CaseSnapshot;
+  if (snapshot.status === 'none') return { status: 'none' };
+  return {
+    ...snapshot,
+    tokens: new Map(snapshot.tokens.map((t) => [t.id, t])),
+    tasks: new Map(snapshot.tasks.map((t) => [t.id, t])),
+    workitems: new Map(snapshot.workitems.map((w) => [w.id, w])),
+    liveTaskOf: new Map(snapshot.liveTaskOf),
+  };
+}

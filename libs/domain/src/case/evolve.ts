@@ -1,0 +1,186 @@
+import type { CaseCreated, CaseEvent } from './events.js';
+import type { CaseData, CaseState, CaseStatus, Task, Token, Workitem } from './state.js';
+
+/** The state being built inside one fold or one decision; never visible outside this module's callers. */
+export interface CaseDraft {
+  status: CaseStatus;
+  readonly caseId: string;
+  readonly workflowId: string;
+  readonly definition: CaseData['definition'];
+  readonly data: CaseData['data'];
+  readonly tokens: Map<string, Token>;
+  readonly tasks: Map<string, Task>;
+  readonly workitems: Map<string, Workitem>;
+  readonly liveTaskOf: Map<string, string>;
+  readonly createdAt: string;
+  updatedAt: string;
+}
+
+export const initialCaseState = (): CaseState => ({ status: 'none' });
+
+/** A private copy to apply events to: the maps are copied, their (immutable) entries shared. */
+export function draftOf(state: CaseData): CaseDraft {
+  return {
+    ...state,
+    tokens: new Map(state.tokens),
+    tasks: new Map(state.tasks),
+    workitems: new Map(state.workitems),
+    liveTaskOf: new Map(state.liveTaskOf),
+  };
+}
+
+export function draftFromCreation({ data }: CaseCreated): CaseDraft {
+  return {
+    status: 'created',
+    caseId: data.caseId,
+    workflowId: data.workflowId,
+    definition: data.definition,
+    data: data.data,
+    tokens: new Map(),
+    tasks: new Map(),
+    workitems: new Map(),
+    liveTaskOf: new Map(),
+    createdAt: data.at,
+    updatedAt: data.at,
+  };
+}
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`case stream refers to unknown ${what}`);
+  return value;
+}
+
+/** Applies one event to a draft in place. Only for drafts this module's callers own. */
+export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
+  const task = (id: string): Task => must(draft.tasks.get(id), `task ${id}`);
+  const setTask = (id: string, change: Partial<Task>): void => {
+    draft.tasks.set(id, { ...task(id), ...change });
+  };
+  const setTokens = (ids: readonly string[], change: (token: Token) => Partial<Token>): void => {
+    for (const id of ids) {
+      const token = must(draft.tokens.get(id), `token ${id}`);
+      draft.tokens.set(id, { ...token, ...change(token) });
+    }
+  };
+  const endTask = (id: string, change: Partial<Task>): void => {
+    const ended = task(id);
+    setTask(id, change);
+    if (draft.liveTaskOf.get(ended.transitionId) === id) draft.liveTaskOf.delete(ended.transitionId);
+  };
+
+  draft.updatedAt = event.data.at;
+  switch (event.type) {
+    case 'CaseCreated':
+      throw new Error(`case ${draft.caseId} is created twice in its stream`);
+    case 'CaseActivated':
+      draft.status = 'active';
+      return;
+    case 'TokensIssued':
+      for (const issued of event.data.tokens) {
+        draft.tokens.set(issued.id, {
+          ...issued,
+          state: 'free',
+          lockedByTaskId: null,
+          consumedByTaskId: null,
+        });
+      }
+      return;
+    case 'TaskStarted':
+      draft.tasks.set(event.data.taskId, {
+        id: event.data.taskId,
+        transitionId: event.data.transitionId,
+        state: 'started',
+        offered: [],
+        locked: [],
+        workitemIds: [],
+        tokenPayload: null,
+        abandonReason: null,
+      });
+      draft.liveTaskOf.set(event.data.transitionId, event.data.taskId);
+      return;
+    case 'TokensReceived':
+      setTask(event.data.taskId, { offered: [...task(event.data.taskId).offered, ...event.data.tokenIds] });
+      return;
+    case 'TaskAllocated':
+      setTask(event.data.taskId, {
+        state: 'allocated',
+        workitemIds: [...task(event.data.taskId).workitemIds, event.data.workitemId],
+      });
+      return;
+    case 'WorkitemCreated':
+      draft.workitems.set(event.data.workitemId, {
+        id: event.data.workitemId,
+        taskId: event.data.taskId,
+        transitionId: event.data.transitionId,
+        executor: event.data.executor,
+        state: 'created',
+        output: null,
+      });
+      return;
+    case 'TokensLocked':
+      setTokens(event.data.tokenIds, () => ({ state: 'locked', lockedByTaskId: event.data.taskId }));
+      setTask(event.data.taskId, {
+        state: 'executing',
+        locked: [...task(event.data.taskId).locked, ...event.data.tokenIds],
+      });
+      return;
+    case 'WorkitemUpdated': {
+      const workitem = must(draft.workitems.get(event.data.workitemId), `workitem ${event.data.workitemId}`);
+      draft.workitems.set(workitem.id, { ...workitem, state: event.data.state, output: event.data.output });
+      return;
+    }
+    case 'TokensConsumed':
+      setTokens(event.data.tokenIds, () => ({ state: 'consumed', consumedByTaskId: event.data.taskId }));
+      return;
+    case 'TokensDiscarded': {
+      const discarded = new Set(event.data.tokenIds);
+      setTask(event.data.taskId, {
+        offered: task(event.data.taskId).offered.filter((id) => !discarded.has(id)),
+      });
+      return;
+    }
+    case 'TokensUnlocked': {
+      const unlocked = new Set(event.data.tokenIds);
+      setTokens(event.data.tokenIds, () => ({ state: 'free', lockedByTaskId: null }));
+      setTask(event.data.taskId, {
+        locked: task(event.data.taskId).locked.filter((id) => !unlocked.has(id)),
+      });
+      return;
+    }
+    case 'TaskCompleted':
+      endTask(event.data.taskId, { state: 'completed', tokenPayload: event.data.tokenPayload });
+      return;
+    case 'TaskAbandoned':
+      endTask(event.data.taskId, { state: 'abandoned', abandonReason: event.data.reason });
+      return;
+    case 'CaseFinished':
+      draft.status = 'finished';
+      return;
+    case 'CaseTerminated':
+      draft.status = 'terminated';
+      return;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown case event ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
+  if (events.length === 0) return state;
+  let draft: CaseDraft;
+  let rest = events;
+  if (state.status === 'none') {
+    const [first, ...others] = events;
+    if (first?.type !== 'CaseCreated')
+      throw new Error(`a case stream must start with CaseCreated, not ${first?.type}`);
+    draft = draftFromCreation(first);
+    rest = others;
+  } else {
+    draft = draftOf(state);
+  }
+  for (const event of rest) applyEvent(draft, event);
+  return draft;
+}
+
+export const evolveCase = (state: CaseState, event: CaseEvent): CaseState => foldCase(state, [event]);

@@ -1,0 +1,38 @@
+import type { JsonValue } from '../core/message.js';
+import type { Transition } from '../net/definition.js';
+import type { Token, Workitem } from '../case/state.js';
+
+/** What an executor answers for a workitem: it reports later, it finished with an output, or it gave up. */
+export type ExecutionResult =
+  | { readonly status: 'started' }
+  | { readonly status: 'completed'; readonly output: JsonValue }
+  | { readonly status: 'abandoned' };
+
+export interface ExecutionRequest {
+  readonly caseId: string;
+  readonly workitem: Workitem;
+  /** The tokens the workitem's task was offered, with their payloads. */
+  readonly tokens: readonly Token[];
+  readonly params: Transition['executorParams'];
+}
+
+/**
+ * The code that does a workitem's work, registered by name. `execute` may run more than once for the
+ * same workitem (the engine delivers at least once), so it must tolerate a second run.
+ */
+export interface Executor {
+  execute(request: ExecutionRequest): Promise<ExecutionResult> | ExecutionResult;
+  /** Cleanup when the engine abandons one of this executor's open workitems. */
+  abandon?(workitem: Workitem): Promise<void> | void;
+  /** The payload of the tokens a completed task issues; `defaultTokenPayload` when absent. Must be pure. */
+  buildTokenPayload?(workitems: readonly Workitem[]): JsonValue;
+}
+
+/** `{ [workitemId]: output }` over the completed workitems. */
+export function defaultTokenPayload(workitems: readonly Workitem[]): JsonValue {
+  const payload: Record<string, JsonValue> = {};
+  for (const workitem of workitems) {
+    if (workitem.state === 'completed') payload[workitem.id] = workitem.output;
+  }
+  return payload;
+}
