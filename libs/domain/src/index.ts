@@ -13,3 +13,4 @@ export * from './case/decider.js';
 export * from './task/task.js';
 export * from './workitem/workitem.js';
 export * from './executor/executor.js';
+export * from './workflow/index.js';

@@ -1,2 +1,4 @@
 export * from './definition.js';
 export * from './net.js';
+export * from './normalize.js';
+export * from './validate.js';

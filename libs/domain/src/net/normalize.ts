@@ -1,0 +1,72 @@
+import type { JsonValue } from '../core/message.js';
+import type {
+  Arc,
+  JoinType,
+  Place,
+  PlaceType,
+  SplitType,
+  Transition,
+  WorkflowDefinition,
+} from './definition.js';
+
+export interface PlaceInput {
+  readonly id: string;
+  /** `normal` when absent. */
+  readonly type?: PlaceType;
+  readonly name?: string;
+}
+
+export interface TransitionInput {
+  readonly id: string;
+  readonly name?: string;
+  readonly executor: string;
+  /** `{}` when absent. */
+  readonly executorParams?: { readonly [key: string]: JsonValue };
+  /** `none` when absent. */
+  readonly joinType?: JoinType;
+  /** `none` when absent. */
+  readonly splitType?: SplitType;
+}
+
+/** The body of `POST /workflows` once the HTTP layer has given it an id (a UUID when the body has none). */
+export interface WorkflowInput {
+  readonly id: string;
+  /** The id when absent. */
+  readonly name?: string;
+  readonly places: readonly PlaceInput[];
+  readonly transitions: readonly TransitionInput[];
+  readonly arcs: readonly Arc[];
+  /** `{}` when absent. */
+  readonly metadata?: { readonly [key: string]: JsonValue };
+}
+
+/**
+ * The definition with every default filled. Only known fields are copied, so the stored definition
+ * (and the idempotency check that compares it) never depends on extra fields of a request body.
+ */
+export function normalizeWorkflow(input: WorkflowInput): WorkflowDefinition {
+  return {
+    id: input.id,
+    name: input.name ?? input.id,
+    places: input.places.map(normalizePlace),
+    transitions: input.transitions.map(normalizeTransition),
+    arcs: input.arcs.map(({ from, to }) => ({ from, to })),
+    metadata: input.metadata ?? {},
+  };
+}
+
+function normalizePlace({ id, type, name }: PlaceInput): Place {
+  return { id, type: type ?? 'normal', ...(name !== undefined && { name }) };
+}
+
+function normalizeTransition(input: TransitionInput): Transition {
+  const { id, name, executor, executorParams, joinType, splitType } = input;
+  return {
+    id,
+    ...(name !== undefined && { name }),
+    executor,
+    executorParams: executorParams ?? {},
+    joinType: joinType ?? 'none',
+    splitType: splitType ?? 'none',
+  };
+}

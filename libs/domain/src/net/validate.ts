@@ -1,0 +1,232 @@
+import { ValidationError } from '../core/errors.js';
+import { ID_PATTERN } from './definition.js';
+import type { WorkflowDefinition } from './definition.js';
+
+/** The structural rules of a workflow net; each is the `rule` of an `invalid_net` detail. */
+export type NetRule =
+  | 'invalid_id'
+  | 'duplicate_id'
+  | 'start_place_count'
+  | 'end_place_count'
+  | 'unknown_node'
+  | 'place_to_place'
+  | 'transition_to_transition'
+  | 'duplicate_arc'
+  | 'arc_into_start'
+  | 'arc_out_of_end'
+  | 'none_join_inputs'
+  | 'none_split_outputs'
+  | 'and_join_inputs'
+  | 'and_split_outputs'
+  | 'not_on_path';
+
+export interface NetViolation {
+  readonly rule: NetRule;
+  /** The offending nodes: a node rule names the node, an arc rule the arc's `from` and `to`. */
+  readonly ids: readonly string[];
+  readonly message: string;
+  /** Where in the definition, e.g. `places[2].id`, `arcs[3]`, `transitions[1]`. */
+  readonly path: string;
+}
+
+type NodeKind = 'place' | 'transition';
+
+interface NodeRef {
+  readonly kind: NodeKind;
+  readonly path: string;
+}
+
+interface Scope {
+  readonly definition: WorkflowDefinition;
+  /** The first node declared under each id; later duplicates are reported, not indexed. */
+  readonly nodes: ReadonlyMap<string, NodeRef>;
+  readonly startIds: ReadonlySet<string>;
+  readonly endIds: ReadonlySet<string>;
+  /** Arcs whose ends are both known and of different kinds: the arcs a firing can use. */
+  readonly flowArcs: readonly { readonly from: string; readonly to: string }[];
+}
+
+/**
+ * Every rule the definition breaks, in a stable order (ids, node counts, arcs, joins and splits, paths).
+ * Total over any structure: a broken part is reported and left out of the rules that build on it.
+ */
+export function validateNet(definition: WorkflowDefinition): readonly NetViolation[] {
+  const violations: NetViolation[] = [];
+  const report = (rule: NetRule, ids: readonly string[], path: string, message: string): void => {
+    violations.push({ rule, ids, path, message });
+  };
+  const scope = indexNodes(definition, report);
+  checkArcs(scope, report);
+  checkJoinsAndSplits(scope, report);
+  checkPaths(scope, report);
+  return violations;
+}
+
+/** Throws `invalid_net` with one detail per broken rule unless the definition is a workflow net. */
+export function assertValidNet(definition: WorkflowDefinition): void {
+  const violations = validateNet(definition);
+  const [first] = violations;
+  if (first) {
+    const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : '';
+    throw new ValidationError(
+      'invalid_net',
+      `workflow ${String(definition.id)} is not a valid workflow net: ${first.message}${more}`,
+      violations.map(({ path, message, rule, ids }) => ({ path, message, rule, ids })),
+    );
+  }
+}
+
+type Report = (rule: NetRule, ids: readonly string[], path: string, message: string) => void;
+
+const isId = (id: unknown): id is string => typeof id === 'string' && ID_PATTERN.test(id);
+
+function indexNodes(definition: WorkflowDefinition, report: Report): Scope {
+  if (!isId(definition.id)) {
+    report(
+      'invalid_id',
+      [String(definition.id)],
+      'id',
+      `workflow id ${JSON.stringify(definition.id)} is invalid`,
+    );
+  }
+  const nodes = new Map<string, NodeRef>();
+  const declare = (kind: NodeKind, id: string, path: string): void => {
+    if (!isId(id)) {
+      report('invalid_id', [String(id)], `${path}.id`, `${kind} id ${JSON.stringify(id)} is invalid`);
+      if (typeof id !== 'string') return;
+    }
+    const first = nodes.get(id);
+    if (first) {
+      report('duplicate_id', [id], `${path}.id`, `${kind} id ${id} is already used by ${first.path}`);
+    } else {
+      nodes.set(id, { kind, path });
+    }
+  };
+  definition.places.forEach((place, i) => declare('place', place.id, `places[${i}]`));
+  definition.transitions.forEach((transition, i) =>
+    declare('transition', transition.id, `transitions[${i}]`),
+  );
+
+  const startIds = placeIdsOfType(definition, 'start');
+  const endIds = placeIdsOfType(definition, 'end');
+  for (const [rule, type, ids] of [
+    ['start_place_count', 'start', startIds],
+    ['end_place_count', 'end', endIds],
+  ] as const) {
+    if (ids.size !== 1) {
+      const list = ids.size > 0 ? `: ${[...ids].join(', ')}` : '';
+      report(rule, [...ids], 'places', `a workflow net has one ${type} place, found ${ids.size}${list}`);
+    }
+  }
+
+  const flowArcs = definition.arcs.filter(
+    ({ from, to }) => nodes.has(from) && nodes.has(to) && nodes.get(from)?.kind !== nodes.get(to)?.kind,
+  );
+  return { definition, nodes, startIds, endIds, flowArcs };
+}
+
+function placeIdsOfType(definition: WorkflowDefinition, type: 'start' | 'end'): Set<string> {
+  return new Set(definition.places.filter((p) => p.type === type).map((p) => p.id));
+}
+
+function checkArcs({ definition, nodes, startIds, endIds }: Scope, report: Report): void {
+  const seen = new Map<string, number>();
+  definition.arcs.forEach(({ from, to }, i) => {
+    const path = `arcs[${i}]`;
+    const arc = `arc ${from} → ${to}`;
+    const fromNode = nodes.get(from);
+    const toNode = nodes.get(to);
+    if (!fromNode) report('unknown_node', [String(from)], `${path}.from`, `${arc} starts at an unknown node`);
+    if (!toNode) report('unknown_node', [String(to)], `${path}.to`, `${arc} ends at an unknown node`);
+    if (fromNode && toNode && fromNode.kind === toNode.kind) {
+      report(
+        fromNode.kind === 'place' ? 'place_to_place' : 'transition_to_transition',
+        [from, to],
+        path,
+        `${arc} joins two ${fromNode.kind}s`,
+      );
+    }
+    const key = JSON.stringify([from, to]);
+    const earlier = seen.get(key);
+    if (earlier === undefined) seen.set(key, i);
+    else report('duplicate_arc', [from, to], path, `${arc} repeats arcs[${earlier}]`);
+    if (startIds.has(to)) report('arc_into_start', [from, to], path, `${arc} enters the start place`);
+    if (endIds.has(from)) report('arc_out_of_end', [from, to], path, `${arc} leaves the end place`);
+  });
+}
+
+function checkJoinsAndSplits({ definition, nodes, flowArcs }: Scope, report: Report): void {
+  const inputs = new Map<string, Set<string>>();
+  const outputs = new Map<string, Set<string>>();
+  const add = (index: Map<string, Set<string>>, transitionId: string, placeId: string): void => {
+    const places = index.get(transitionId);
+    if (places) places.add(placeId);
+    else index.set(transitionId, new Set([placeId]));
+  };
+  for (const { from, to } of flowArcs) {
+    if (nodes.get(to)?.kind === 'transition') add(inputs, to, from);
+    else add(outputs, from, to);
+  }
+  definition.transitions.forEach(({ id, joinType, splitType }, i) => {
+    const path = `transitions[${i}]`;
+    // Arcs cannot tell a duplicate apart from the node first declared under its id.
+    if (nodes.get(id)?.path !== path) return;
+    const inputCount = inputs.get(id)?.size ?? 0;
+    const outputCount = outputs.get(id)?.size ?? 0;
+    if (joinType === 'and' && inputCount === 0) {
+      report('and_join_inputs', [id], path, `transition ${id} (and join) has no input place`);
+    }
+    if (joinType !== 'and' && inputCount !== 1) {
+      const message = `transition ${id} (none join) needs one input place, has ${inputCount}`;
+      report('none_join_inputs', [id], path, message);
+    }
+    if (splitType === 'and' && outputCount === 0) {
+      report('and_split_outputs', [id], path, `transition ${id} (and split) has no output place`);
+    }
+    if (splitType !== 'and' && outputCount !== 1) {
+      const message = `transition ${id} (none split) needs one output place, has ${outputCount}`;
+      report('none_split_outputs', [id], path, message);
+    }
+  });
+}
+
+/** Without a start or an end place there is no path to be on; the count rules already say so. */
+function checkPaths({ nodes, startIds, endIds, flowArcs }: Scope, report: Report): void {
+  const sources = [...startIds].filter((id) => nodes.get(id)?.kind === 'place');
+  const sinks = [...endIds].filter((id) => nodes.get(id)?.kind === 'place');
+  if (sources.length === 0 || sinks.length === 0) return;
+  const forward = reachable(sources, flowArcs, 'from', 'to');
+  const backward = reachable(sinks, flowArcs, 'to', 'from');
+  for (const [id, { kind, path }] of nodes) {
+    if (forward.has(id) && backward.has(id)) continue;
+    const why = forward.has(id)
+      ? 'the end place cannot be reached from it'
+      : 'it cannot be reached from the start place';
+    report('not_on_path', [id], path, `${kind} ${id} is on no path from start to end: ${why}`);
+  }
+}
+
+function reachable(
+  roots: readonly string[],
+  arcs: readonly { readonly from: string; readonly to: string }[],
+  along: 'from' | 'to',
+  towards: 'from' | 'to',
+): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const arc of arcs) {
+    const list = next.get(arc[along]);
+    if (list) list.push(arc[towards]);
+    else next.set(arc[along], [arc[towards]]);
+  }
+  const seen = new Set(roots);
+  const stack = [...roots];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    for (const to of next.get(id) ?? []) {
+      if (!seen.has(to)) {
+        seen.add(to);
+        stack.push(to);
+      }
+    }
+  }
+  return seen;
+}

@@ -1,0 +1,18 @@
+import type { Command } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+
+/** The definition arrives normalized (`normalizeWorkflow`); the workflow's id is `definition.id`. */
+export type CreateWorkflow = Command<
+  'CreateWorkflow',
+  {
+    readonly definition: WorkflowDefinition;
+    /** ISO-8601 time stamped by the caller; the domain reads no clock. */
+    readonly at: string;
+  }
+>;
+export type DiscardWorkflow = Command<
+  'DiscardWorkflow',
+  { readonly workflowId: string; readonly at: string }
+>;
+
+export type WorkflowCommand = CreateWorkflow | DiscardWorkflow;

@@ -1,0 +1,24 @@
+import type { Event } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+
+export type WorkflowCreated = Event<
+  'WorkflowCreated',
+  {
+    readonly workflowId: string;
+    readonly definition: WorkflowDefinition;
+    /** ISO-8601 time of the command that recorded the event. */
+    readonly at: string;
+  }
+>;
+export type WorkflowDiscarded = Event<
+  'WorkflowDiscarded',
+  { readonly workflowId: string; readonly at: string }
+>;
+
+export type WorkflowEvent = WorkflowCreated | WorkflowDiscarded;
+
+export type WorkflowEventType = WorkflowEvent['type'];
+
+export const WORKFLOW_EVENT_TYPES: readonly WorkflowEventType[] = ['WorkflowCreated', 'WorkflowDiscarded'];
+
+export const workflowStreamId = (workflowId: string): string => `workflow-${workflowId}`;
