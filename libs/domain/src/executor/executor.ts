@@ -21,11 +21,11 @@ export interface ExecutionRequest {
  * same workitem (the engine delivers at least once), so it must tolerate a second run.
  */
 export interface Executor {
-  execute(request: ExecutionRequest): Promise<ExecutionResult> | ExecutionResult;
+  readonly execute: (request: ExecutionRequest) => Promise<ExecutionResult> | ExecutionResult;
   /** Cleanup when the engine abandons one of this executor's open workitems. */
-  abandon?(workitem: Workitem): Promise<void> | void;
+  readonly abandon?: (workitem: Workitem) => Promise<void> | void;
   /** The payload of the tokens a completed task issues; `defaultTokenPayload` when absent. Must be pure. */
-  buildTokenPayload?(workitems: readonly Workitem[]): JsonValue;
+  readonly buildTokenPayload?: (workitems: readonly Workitem[]) => JsonValue;
 }
 
 /** `{ [workitemId]: output }` over the completed workitems. */

@@ -1,0 +1,94 @@
+import type { EventSubscription, ReadAllOptions, RecordedEvent, SubscribeOptions } from '@wfnet/domain';
+
+const PAGE = 500;
+
+/** Wakes subscriptions after each commit. Waiters taken before a read hear of any commit after it. */
+export class CommitSignal {
+  #pending: { promise: Promise<void>; resolve: () => void } | undefined;
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  next(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#pending === undefined) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#pending = { promise, resolve };
+    }
+    return this.#pending.promise;
+  }
+
+  notify(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.notify();
+  }
+}
+
+export function matchesPrefixes(
+  streamPrefixes: readonly string[] | undefined,
+): (event: RecordedEvent) => boolean {
+  if (streamPrefixes === undefined || streamPrefixes.length === 0) return () => true;
+  return (event) => streamPrefixes.some((prefix) => event.streamId.startsWith(prefix));
+}
+
+/**
+ * A subscription of an in-process store: it pages through `readAll` after its cursor and, once a short
+ * page shows it has caught up, waits for the next commit. Live delivery is the same read as catch-up,
+ * so the hand-over can neither skip nor repeat an event: the cursor alone decides what comes next.
+ */
+export class CatchUpSubscription implements EventSubscription {
+  #closed = false;
+  #interrupt: (() => void) | undefined;
+
+  constructor(
+    private readonly readAll: (options: ReadAllOptions) => Promise<readonly RecordedEvent[]>,
+    private readonly signal: CommitSignal,
+    private readonly options: SubscribeOptions = {},
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    const matches = matchesPrefixes(this.options.streamPrefixes);
+    let after = this.options.after;
+    while (!this.#closed && !this.signal.closed) {
+      // Taken before the read, so a commit that lands during or after it still wakes us.
+      const committed = this.signal.next();
+      const page = await this.readAll({ after, maxCount: PAGE });
+      for (const event of page) {
+        after = event.position;
+        if (!matches(event)) continue;
+        yield event;
+        if (this.#closed) return;
+      }
+      if (page.length === PAGE) continue;
+      await new Promise<void>((resolve) => {
+        this.#interrupt = resolve;
+        void committed.then(resolve);
+      });
+      this.#interrupt = undefined;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#interrupt?.();
+    return Promise.resolve();
+  }
+}
+
+/** Runs a synchronous store operation as a promise, so its errors arrive as rejections like any I/O error. */
+export function settle<T>(operation: () => T): Promise<T> {
+  try {
+    return Promise.resolve(operation());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

@@ -1,0 +1,391 @@
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
+import type {
+  AppendResult,
+  EventStore,
+  EventSubscription,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '@wfnet/domain';
+import {
+  checkBatch,
+  concurrencyError,
+  DEFAULT_READ_ALL_PAGE,
+  expectationHolds,
+  matchRetry,
+  NO_STREAM,
+} from './append-rules.js';
+import type { Placement } from './append-rules.js';
+import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
+
+export interface SqliteEventStoreOptions {
+  /**
+   * `full` (default) syncs the WAL on every commit, so an acknowledged append survives a power loss;
+   * `normal` (WFNET_SQLITE_SYNC=normal) survives a process crash but may lose the last commits on power loss.
+   */
+  readonly synchronous?: 'full' | 'normal';
+  /** Position of the first event of a new database (1 by default); tests start past 2^53. */
+  readonly firstPosition?: bigint;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    -- AUTOINCREMENT: a position is never handed out twice, even after the last events are gone.
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    metadata TEXT,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (stream_id, revision)
+  );
+  CREATE TABLE IF NOT EXISTS streams (
+    stream_id TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, recorded_at';
+
+interface EventRow {
+  readonly position: bigint;
+  readonly stream_id: string;
+  readonly revision: bigint;
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string | null;
+  readonly recorded_at: string;
+}
+
+/** An event as it goes into its row: serialized before it joins a batch, so bad data fails only its own append. */
+interface EventRowToInsert {
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string | null;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly EventRowToInsert[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type Outcome = { readonly result: AppendResult } | { readonly error: Error };
+
+/**
+ * The embedded event store: one SQLite file in WAL mode, written by one process. Appends that arrive
+ * in the same turn of the event loop are written in one transaction (group commit, one fsync), each
+ * inside its own savepoint so that a conflict fails only its own append.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly description: string;
+  readonly #db: Database.Database;
+  readonly #lock: Database.Database | undefined;
+  readonly #signal = new CommitSignal();
+  #queue: PendingAppend[] = [];
+  #transactions = 0;
+  #appends = 0;
+  #flushScheduled = false;
+  #closed = false;
+
+  readonly #selectStream: Statement<[string], { revision: bigint }>;
+  readonly #selectById: Statement<[string], { stream_id: string; revision: bigint; position: bigint }>;
+  readonly #insertEvent: Statement<[string, bigint, string, string, string, string | null, string]>;
+  readonly #upsertStream: Statement<[string, bigint]>;
+  readonly #readStream: Statement<[string, bigint, number], EventRow>;
+  readonly #readAll: Statement<[bigint, number], EventRow>;
+  readonly #head: Statement<[], { position: bigint | null }>;
+  readonly #writeBatch: (batch: readonly PendingAppend[]) => Outcome[];
+  readonly #insertAll: (
+    streamId: string,
+    events: readonly EventRowToInsert[],
+    current: bigint,
+  ) => AppendResult;
+
+  static open(file: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    return new SqliteEventStore(file, options);
+  }
+
+  private constructor(
+    readonly file: string,
+    options: SqliteEventStoreOptions,
+  ) {
+    const synchronous = options.synchronous ?? 'full';
+    this.description = `sqlite:${file} (synchronous=${synchronous})`;
+    this.#lock = file === ':memory:' ? undefined : acquireWriterLock(file);
+    try {
+      this.#db = new Database(file);
+      this.#db.pragma('journal_mode = WAL');
+      // better-sqlite3 leaves WAL databases at NORMAL: say FULL explicitly unless relaxed on purpose.
+      this.#db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.#db.exec(SCHEMA);
+      if (options.firstPosition !== undefined) this.#startPositionsAt(options.firstPosition);
+    } catch (error) {
+      this.#lock?.close();
+      throw unavailable(`cannot open the SQLite event store ${file}`, error);
+    }
+    const db = this.#db;
+    this.#selectStream = db.prepare<[string], { revision: bigint }>(
+      'SELECT revision FROM streams WHERE stream_id = ?',
+    );
+    this.#selectById = db.prepare('SELECT stream_id, revision, position FROM events WHERE id = ?');
+    this.#insertEvent = db.prepare(
+      'INSERT INTO events (stream_id, revision, id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#upsertStream = db.prepare(
+      'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
+    );
+    this.#readStream = db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    );
+    this.#readAll = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
+    this.#head = db.prepare('SELECT max(position) AS position FROM events');
+    for (const statement of [
+      this.#selectStream,
+      this.#selectById,
+      this.#insertEvent,
+      this.#readStream,
+      this.#readAll,
+      this.#head,
+    ]) {
+      statement.safeIntegers(true);
+    }
+    // Nested in #writeBatch's transaction, better-sqlite3 runs this one as a savepoint.
+    this.#insertAll = db.transaction(
+      (streamId: string, events: readonly EventRowToInsert[], current: bigint) =>
+        this.#insertEvents(streamId, events, current),
+    );
+    this.#writeBatch = db.transaction((batch: readonly PendingAppend[]) =>
+      batch.map((pending) => this.#appendOne(pending)),
+    );
+  }
+
+  /** The synchronous mode SQLite reports for the connection (not merely the one asked for). */
+  get synchronous(): 'full' | 'normal' | 'other' {
+    const mode = this.#db.pragma('synchronous', { simple: true });
+    return mode === 2 ? 'full' : mode === 1 ? 'normal' : 'other';
+  }
+
+  /** Transactions written and appends they carried: their ratio shows how well group commit batches. */
+  get stats(): { readonly transactions: number; readonly appends: number } {
+    return { transactions: this.#transactions, appends: this.#appends };
+  }
+
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      // A throw here rejects the promise.
+      if (this.#closed) throw this.#closedError();
+      checkBatch(streamId, events);
+      const rows = events.map((event) => ({
+        id: event.id,
+        type: event.type,
+        data: JSON.stringify(event.data),
+        metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata),
+      }));
+      this.#queue.push({ streamId, events: rows, expected, resolve, reject });
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      // setImmediate rather than a microtask: writers woken by the previous commit get to queue first.
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
+    return this.#read(() =>
+      this.#readStream.all(streamId, options.fromRevision ?? 0n, options.maxCount ?? -1).map(toRecorded),
+    );
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
+    return this.#read(() =>
+      this.#readAll.all(options.after ?? 0n, options.maxCount ?? DEFAULT_READ_ALL_PAGE).map(toRecorded),
+    );
+  }
+
+  headPosition(): Promise<bigint> {
+    return this.#read(() => this.#head.get()?.position ?? 0n);
+  }
+
+  subscribe(options: SubscribeOptions = {}): EventSubscription {
+    return new CatchUpSubscription((o) => this.readAll(o), this.#signal, options);
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#closed = true;
+    this.#signal.close();
+    this.#db.close();
+    this.#lock?.close();
+    return Promise.resolve();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.#writeBatch(batch);
+      this.#transactions += 1;
+      this.#appends += batch.length;
+    } catch (error) {
+      const failure = unavailable(`cannot write to the SQLite event store ${this.file}`, error);
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    outcomes.forEach((outcome, i) => {
+      const pending = batch[i] as PendingAppend;
+      if ('result' in outcome) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+    this.#signal.notify();
+  }
+
+  /** One append inside the batch transaction; only its own refusal is caught, a failing file fails the batch. */
+  #appendOne({ streamId, events, expected }: PendingAppend): Outcome {
+    const current = this.#selectStream.get(streamId)?.revision ?? NO_STREAM;
+    try {
+      if (!expectationHolds(expected, current)) {
+        // A retry fails its expectation: its own events moved the stream on.
+        return { result: this.#retryOrConflict(streamId, events, expected, current) };
+      }
+      try {
+        return { result: this.#insertAll(streamId, events, current) };
+      } catch (error) {
+        // An id already recorded: a retry (with `any` or `stream_exists`) or ids reused elsewhere.
+        if (!isUniqueIdViolation(error)) throw error;
+        return { result: this.#retryOrConflict(streamId, events, expected, current) };
+      }
+    } catch (error) {
+      if (error instanceof ConcurrencyError) return { error };
+      throw error;
+    }
+  }
+
+  #retryOrConflict(
+    streamId: string,
+    events: readonly EventRowToInsert[],
+    expected: ExpectedRevision,
+    current: bigint,
+  ): AppendResult {
+    const retry = matchRetry(streamId, events, expected, current, (id) => this.#placement(id));
+    if (retry === undefined) throw concurrencyError(streamId, expected, current);
+    return retry;
+  }
+
+  #insertEvents(streamId: string, events: readonly EventRowToInsert[], current: bigint): AppendResult {
+    const recordedAt = new Date().toISOString();
+    let revision = current;
+    let position = 0n;
+    for (const event of events) {
+      revision += 1n;
+      const { lastInsertRowid } = this.#insertEvent.run(
+        streamId,
+        revision,
+        event.id,
+        event.type,
+        event.data,
+        event.metadata,
+        recordedAt,
+      );
+      position = BigInt(lastInsertRowid);
+    }
+    this.#upsertStream.run(streamId, revision);
+    return { nextRevision: revision, position };
+  }
+
+  #placement(id: string): Placement | undefined {
+    const row = this.#selectById.get(id);
+    return row && { streamId: row.stream_id, revision: row.revision, position: row.position };
+  }
+
+  /** Makes AUTOINCREMENT hand out `firstPosition` next, on a database that has no events yet. */
+  #startPositionsAt(firstPosition: bigint): void {
+    const used = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get();
+    if (used !== undefined) return;
+    this.#db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(firstPosition - 1n);
+  }
+
+  #read<T>(read: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return settle(() => {
+      try {
+        return read();
+      } catch (error) {
+        throw unavailable(`cannot read the SQLite event store ${this.file}`, error);
+      }
+    });
+  }
+
+  #closedError(): StoreUnavailableError {
+    return new StoreUnavailableError(`the SQLite event store ${this.file} is closed`);
+  }
+}
+
+/**
+ * Holds an exclusive lock on `<file>.lock` for as long as the store is open. SQLite's locks are POSIX
+ * file locks, which the kernel drops when the process dies however it dies, so a crash leaves no stale
+ * lock; the lock sits on a file of its own so other connections of this process (the projection runner)
+ * can still read and write the database.
+ */
+function acquireWriterLock(file: string): Database.Database {
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(`${file}.lock`, { timeout: 0 });
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock?.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new StoreUnavailableError(
+        `the SQLite event store ${file} is already open for writing by another process: ` +
+          'one process writes a database file; stop the other one or give this one its own file',
+        { cause: error },
+      );
+    }
+    throw unavailable(`cannot lock the SQLite event store ${file}`, error);
+  }
+}
+
+function isUniqueIdViolation(error: unknown): boolean {
+  return (
+    (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    (error as Error).message.includes('events.id')
+  );
+}
+
+function unavailable(message: string, cause: unknown): Error {
+  if (cause instanceof StoreUnavailableError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreUnavailableError(`${message}: ${detail}`, { cause });
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: row.metadata === null ? undefined : (JSON.parse(row.metadata) as unknown),
+    recordedAt: row.recorded_at,
+  };
+}

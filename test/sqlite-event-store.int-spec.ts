@@ -1,0 +1,128 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StoreUnavailableError } from '@wfnet/domain';
+import { v7 } from 'uuid';
+import { openEventStore } from '../apps/api/src/event-store/open-event-store.js';
+import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
+import { eventStoreContract } from './event-store.contract.js';
+import { runWriter } from './sqlite-tool.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wfnet-sqlite-'));
+let files = 0;
+const newFile = (): string => join(dir, `store-${++files}.db`);
+const events = (count: number) =>
+  Array.from({ length: count }, (_, n) => ({ id: v7(), type: 'Counted', data: { n } }));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(['full', 'normal'] as const)('SqliteEventStore (synchronous=%s)', (synchronous) => {
+  eventStoreContract({
+    open: () => Promise.resolve(SqliteEventStore.open(newFile(), { synchronous })),
+    openAtPosition: (firstPosition) =>
+      Promise.resolve(SqliteEventStore.open(newFile(), { synchronous, firstPosition })),
+  });
+
+  it(`runs the connection at synchronous=${synchronous}`, async () => {
+    const store = SqliteEventStore.open(newFile(), { synchronous });
+    expect(store.synchronous).toBe(synchronous);
+    await store.close();
+  });
+});
+
+describe('SqliteEventStore on its file', () => {
+  it('syncs FULL unless told otherwise', async () => {
+    const store = SqliteEventStore.open(newFile());
+    expect(store.synchronous).toBe('full');
+    await store.close();
+  });
+
+  it('reopens a file with its events and goes on from its last revision and position', async () => {
+    const file = newFile();
+    const first = SqliteEventStore.open(file);
+    const written = await first.append('case-1', events(3), 'no_stream');
+    await first.close();
+
+    const second = SqliteEventStore.open(file);
+    const next = await second.append('case-1', events(1), 2n);
+
+    expect((await second.readStream('case-1')).map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n]);
+    expect(next.position).toBe(written.position + 1n);
+    await second.close();
+  });
+
+  it('never hands out a position twice, even after the last events were removed', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    const before = await store.append('case-1', events(3), 'no_stream');
+    await store.close();
+    const raw = new Database(file);
+    raw.exec('DELETE FROM events; DELETE FROM streams');
+    raw.close();
+
+    const reopened = SqliteEventStore.open(file);
+    const after = await reopened.append('case-2', events(1), 'no_stream');
+
+    expect(after.position).toBeGreaterThan(before.position);
+    await reopened.close();
+  });
+
+  it('writes appends made in the same turn in one transaction', async () => {
+    const store = SqliteEventStore.open(newFile());
+
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) => store.append(`case-${i}`, events(30), 'no_stream')),
+    );
+
+    expect(store.stats).toEqual({ transactions: 1, appends: 64 });
+    await store.close();
+  });
+
+  it('refuses a second writing process with a clear message, and lets one in once closed', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+
+    const refused = await runWriter(file, 'open');
+    await store.close();
+    const admitted = await runWriter(file, 'open');
+
+    expect(refused).toMatch(/^refused .*already open for writing by another process/);
+    expect(admitted).toBe('opened');
+  });
+
+  it('lets other connections of its own process read and write the same file', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(2), 'no_stream');
+
+    const other = new Database(file);
+    other.exec('CREATE TABLE IF NOT EXISTS read_model (id TEXT PRIMARY KEY, doc TEXT)');
+    other.prepare('INSERT INTO read_model VALUES (?, ?)').run('case-1', '{}');
+    const count = other.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
+    other.close();
+
+    expect(count.n).toBe(2);
+    expect((await store.append('case-1', events(1), 1n)).nextRevision).toBe(2n);
+    await store.close();
+  });
+
+  it('answers StoreUnavailableError when its file cannot be opened', () => {
+    expect(() => SqliteEventStore.open(join(dir, 'missing-folder', 'x.db'))).toThrow(StoreUnavailableError);
+  });
+});
+
+describe('openEventStore with sqlite:<file>', () => {
+  it('creates the parent folder and opens the store with snapshots in the same file', async () => {
+    const file = join(dir, 'nested', 'deeper', 'wfnet.db');
+    const opened = openEventStore(`sqlite:${file}`);
+
+    await opened.eventStore.append('case-1', events(1), 'no_stream');
+    await opened.snapshotStore.save('case-1', 0n, { n: 1 });
+
+    expect(opened.eventStore.description).toBe(`sqlite:${file} (synchronous=full)`);
+    expect(await opened.snapshotStore.load('case-1')).toEqual({ revision: 0n, state: { n: 1 } });
+    await opened.close();
+  });
+});
