@@ -17,7 +17,7 @@ export interface Task {
   readonly id: string;
   readonly transitionId: string;
   readonly state: TaskState;
-  /** Tokens offered to the task and neither discarded nor consumed, in the order received. */
+  /** Tokens offered to the task and not discarded, in the order received; while the task is live none is consumed. */
   readonly offered: readonly string[];
   /** Tokens this task holds locked (a subset of `offered`); consumed on completion. */
   readonly locked: readonly string[];

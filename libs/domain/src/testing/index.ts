@@ -1,1 +1,4 @@
 export * from './case-harness.js';
+export * from './commands.js';
+export * from './nets.js';
+export * from './arbitraries.js';

@@ -1,0 +1,128 @@
+import { expect } from '@jest/globals';
+import type { JsonValue } from '../core/message.js';
+import type { WorkflowDefinition } from '../net/definition.js';
+import type {
+  AbandonWorkitem,
+  CaseCommand,
+  CompleteWorkitem,
+  CreateCase,
+  DiscardTokens,
+  ForceAbandonTask,
+  PreexecuteTask,
+  ReceiveTokens,
+  TerminateCase,
+  UpdateWorkitem,
+} from '../case/commands.js';
+import { entityId } from '../case/ids.js';
+import type { CaseRun } from './case-harness.js';
+import { AT, given } from './case-harness.js';
+import type { CaseEvent } from '../case/events.js';
+
+/** The case id `startCase` uses unless told otherwise. */
+export const CASE_ID = 'c1';
+
+/** The n-th task, workitem or token a case makes. */
+export const ids = {
+  task: (n: number, caseId = CASE_ID): string => entityId(caseId, 'task', n),
+  workitem: (n: number, caseId = CASE_ID): string => entityId(caseId, 'workitem', n),
+  token: (n: number, caseId = CASE_ID): string => entityId(caseId, 'token', n),
+};
+
+export const createCase = (
+  definition: WorkflowDefinition,
+  {
+    caseId = CASE_ID,
+    data = {},
+    workflowState = 'active',
+  }: { caseId?: string; data?: JsonValue; workflowState?: 'active' | 'discarded' } = {},
+): CreateCase => ({
+  type: 'CreateCase',
+  data: { caseId, workflow: { definition, state: workflowState }, data, at: AT },
+});
+
+export const terminateCase = (caseId = CASE_ID): TerminateCase => ({
+  type: 'TerminateCase',
+  data: { caseId, at: AT },
+});
+
+export const receiveTokens = (
+  taskId: string,
+  tokenIds: readonly string[],
+  caseId = CASE_ID,
+): ReceiveTokens => ({
+  type: 'ReceiveTokens',
+  data: { caseId, taskId, tokenIds, at: AT },
+});
+
+export const discardTokens = (
+  taskId: string,
+  tokenIds: readonly string[],
+  caseId = CASE_ID,
+): DiscardTokens => ({
+  type: 'DiscardTokens',
+  data: { caseId, taskId, tokenIds, at: AT },
+});
+
+export const preexecuteTask = (taskId: string, caseId = CASE_ID): PreexecuteTask => ({
+  type: 'PreexecuteTask',
+  data: { caseId, taskId, at: AT },
+});
+
+export const forceAbandonTask = (taskId: string, caseId = CASE_ID): ForceAbandonTask => ({
+  type: 'ForceAbandonTask',
+  data: { caseId, taskId, at: AT },
+});
+
+export const updateWorkitem = (
+  workitemId: string,
+  state: 'started' | 'completed' | 'abandoned',
+  output?: JsonValue,
+  caseId = CASE_ID,
+): UpdateWorkitem => ({
+  type: 'UpdateWorkitem',
+  data: { caseId, workitemId, state, ...(output !== undefined && { output }), at: AT },
+});
+
+export const completeWorkitem = (
+  workitemId: string,
+  output: JsonValue = null,
+  caseId = CASE_ID,
+): CompleteWorkitem => ({
+  type: 'CompleteWorkitem',
+  data: { caseId, workitemId, output, at: AT },
+});
+
+export const abandonWorkitem = (workitemId: string, caseId = CASE_ID): AbandonWorkitem => ({
+  type: 'AbandonWorkitem',
+  data: { caseId, workitemId, at: AT },
+});
+
+/**
+ * A refused command throws the expected error and the run records nothing: the history and the state
+ * object stay as they were.
+ */
+export function expectRefused(
+  run: CaseRun,
+  command: CaseCommand,
+  error: { readonly code: string } | { readonly name: string },
+): void {
+  const length = run.history.length;
+  const state = run.state;
+  expect(() => run.send(command)).toThrow(expect.objectContaining(error));
+  expect(run.history).toHaveLength(length);
+  expect(run.state).toBe(state);
+}
+
+/**
+ * given the run's history / when the command / then the expected events (by type, in order, and the data
+ * fields named); the events are then recorded in the run.
+ */
+export function expectStep(
+  run: CaseRun,
+  command: CaseCommand,
+  expected: readonly { readonly type: string; readonly data?: object }[],
+): readonly CaseEvent[] {
+  const events = given(run.history).when(command).then(expected);
+  expect(run.send(command)).toEqual(events);
+  return events;
+}

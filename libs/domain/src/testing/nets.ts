@@ -1,0 +1,118 @@
+import type { WorkflowDefinition } from '../net/definition.js';
+import { normalizeWorkflow } from '../net/normalize.js';
+
+// Nets the example fixtures (`net/fixtures.ts`) do not cover, each built fresh per call.
+
+/** `start → step → end`, one step run by the given executor. */
+export function oneStepNet(executor: 'auto' | 'manual' = 'manual'): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'one-step',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [{ id: 'step', executor, executorParams: { output: 'stepped' } }],
+    arcs: [
+      { from: 'start', to: 'step' },
+      { from: 'step', to: 'end' },
+    ],
+  });
+}
+
+/**
+ * Two tokens in one place: `fork` (and split, auto) sends one token through `x` and one through `y`
+ * (both auto) into `mid`; the manual `m1` and `m2` compete for both, and `join` (and join, auto) needs
+ * one token from each to finish.
+ */
+export function twoTokensNet(): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'two-tokens',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'p' },
+      { id: 'q' },
+      { id: 'mid' },
+      { id: 'u' },
+      { id: 'v' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'fork', executor: 'auto', splitType: 'and' },
+      { id: 'x', executor: 'auto', executorParams: { output: 'x' } },
+      { id: 'y', executor: 'auto', executorParams: { output: 'y' } },
+      { id: 'm1', executor: 'manual' },
+      { id: 'm2', executor: 'manual' },
+      { id: 'join', executor: 'auto', joinType: 'and' },
+    ],
+    arcs: [
+      { from: 'start', to: 'fork' },
+      { from: 'fork', to: 'p' },
+      { from: 'fork', to: 'q' },
+      { from: 'p', to: 'x' },
+      { from: 'q', to: 'y' },
+      { from: 'x', to: 'mid' },
+      { from: 'y', to: 'mid' },
+      { from: 'mid', to: 'm1' },
+      { from: 'mid', to: 'm2' },
+      { from: 'm1', to: 'u' },
+      { from: 'm2', to: 'v' },
+      { from: 'u', to: 'join' },
+      { from: 'v', to: 'join' },
+      { from: 'join', to: 'end' },
+    ],
+  });
+}
+
+/**
+ * A token in `p` wanted by the manual `take` (one input) and by the and join `both` (inputs `p` and
+ * `q`); `q` is filled only once the manual `slow` completes.
+ */
+export function competingJoinNet(): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'competing-join',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'p' },
+      { id: 'x' },
+      { id: 'q' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'fork', executor: 'auto', splitType: 'and' },
+      { id: 'take', executor: 'manual' },
+      { id: 'slow', executor: 'manual' },
+      { id: 'both', executor: 'manual', joinType: 'and' },
+    ],
+    arcs: [
+      { from: 'start', to: 'fork' },
+      { from: 'fork', to: 'p' },
+      { from: 'fork', to: 'x' },
+      { from: 'p', to: 'take' },
+      { from: 'x', to: 'slow' },
+      { from: 'slow', to: 'q' },
+      { from: 'p', to: 'both' },
+      { from: 'q', to: 'both' },
+      { from: 'take', to: 'end' },
+      { from: 'both', to: 'end' },
+    ],
+  });
+}
+
+/** `fork` (and split, auto) puts a token straight into `end` and one into `p`, where the manual `late` waits. */
+export function earlyEndNet(): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'early-end',
+    places: [{ id: 'start', type: 'start' }, { id: 'p' }, { id: 'end', type: 'end' }],
+    transitions: [
+      { id: 'fork', executor: 'auto', splitType: 'and' },
+      { id: 'late', executor: 'manual' },
+    ],
+    arcs: [
+      { from: 'start', to: 'fork' },
+      { from: 'fork', to: 'end' },
+      { from: 'fork', to: 'p' },
+      { from: 'p', to: 'late' },
+      { from: 'late', to: 'end' },
+    ],
+  });
+}
