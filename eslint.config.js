@@ -62,5 +62,10 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // The web UI's modules run in the browser, not in Node.
+    files: ['apps/api/src/ui/public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
   prettier,
 );

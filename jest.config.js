@@ -24,12 +24,14 @@ const shared = {
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
 };
 
-/** Test tiers by file suffix: unit (`*.spec.ts`, no I/O), int (`*.int-spec.ts`, real stores and files), e2e (`*.e2e-spec.ts`, the whole app). */
+/** Test tiers by file suffix: unit (`*.spec.ts`, no I/O), int (`*.int-spec.ts`, real stores and files), e2e (`*.e2e-spec.ts`, the whole app), ui (`*.ui-spec.ts`, the app in a browser). */
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,test}/**/*.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,apps,test}/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/{libs,apps,test}/**/*.e2e-spec.ts'] },
+    // The browser tour and the pictures: the app in process, driven by Debian's Chromium through playwright-core.
+    { ...shared, displayName: 'ui', testMatch: ['<rootDir>/test/ui/**/*.ui-spec.ts'] },
   ],
   collectCoverageFrom: [
     'libs/domain/src/**/*.ts',

@@ -1,1 +1,121 @@
-export {};
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { ValidationError as ClassValidationError } from 'class-validator';
+import { ValidationError } from '@wfnet/domain';
+import type { WfnetOptions } from './app.module.js';
+import { WfnetModule } from './app.module.js';
+import { ConfigError, loadConfig } from './config/config.js';
+
+/** 1 MiB: larger bodies are refused with 413 `payload_too_large`. */
+const BODY_LIMIT = 1024 * 1024;
+
+/** `application/xml`, `text/xml` and `+xml` types such as `application/pnml+xml`. */
+const isXmlBody = (request: IncomingMessage): boolean =>
+  /^\s*(application|text)\/([\w.-]+\+)?xml\s*(;|$)/i.test(request.headers['content-type'] ?? '');
+
+function detailsOf(
+  errors: readonly ClassValidationError[],
+  prefix = '',
+): { path: string; message: string }[] {
+  return errors.flatMap((error) => {
+    const path = prefix
+      ? /^\d+$/.test(error.property)
+        ? `${prefix}[${error.property}]`
+        : `${prefix}.${error.property}`
+      : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ path, message }));
+    return [...own, ...detailsOf(error.children ?? [], path)];
+  });
+}
+
+/** Builds the service on Express with the contract's validation, body limit and OpenAPI document. */
+export async function createApp(options: WfnetOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot(options), {
+    bodyParser: false,
+    logger: ['error', 'warn', 'log'],
+  });
+  // XML bodies (PNML for POST /workflows) arrive as text; every other body is read as JSON.
+  app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: (request: IncomingMessage) => !isXmlBody(request) });
+  app.set('x-powered-by', false);
+  app.useGlobalPipes(
+    new ValidationPipe({
+      transform: true,
+      whitelist: true,
+      exceptionFactory: (errors) =>
+        new ValidationError('validation_failed', 'the request is not valid', detailsOf(errors)),
+    }),
+  );
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('wfnet')
+      .setDescription('Workflow nets as a service')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** On SIGTERM or SIGINT: stops intake, lets in-flight commands finish, closes the stores, and exits 0. */
+export function closeOnSignals(app: INestApplication, logger: Logger): void {
+  let closing = false;
+  // The HTTP server closes once every connection has; a keep-alive connection whose response ends after
+  // the close began would otherwise idle until its timeout (seconds) before the process may exit.
+  const server = app.getHttpServer() as Server;
+  server.on('request', (_: IncomingMessage, response: ServerResponse) =>
+    response.on('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    }),
+  );
+  const close = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: draining and closing`);
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => close('SIGTERM'));
+  process.on('SIGINT', () => close('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const logger = new Logger('wfnet');
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`wfnet: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config.apiKeys.size === 0)
+    logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
+  const app = await createApp({ config });
+  closeOnSignals(app, logger);
+  await app.listen(config.port, config.host);
+  logger.log(
+    `serving on http://${config.host}:${config.port} with the ${config.eventStoreLocation} event store`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((error: unknown) => {
+    console.error(`wfnet: could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,5 +1,6 @@
 import type { Event } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
+import type { SoundnessReport } from '../net/verify.js';
 
 export type WorkflowCreated = Event<
   'WorkflowCreated',
@@ -8,6 +9,8 @@ export type WorkflowCreated = Event<
     readonly definition: WorkflowDefinition;
     /** ISO-8601 time of the command that recorded the event. */
     readonly at: string;
+    /** The soundness report of a net stored although it is not (proven) sound; absent on older events. */
+    readonly soundness?: SoundnessReport;
   }
 >;
 export type WorkflowDiscarded = Event<

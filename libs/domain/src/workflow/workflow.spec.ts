@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { WorkflowDefinition } from '../net/definition.js';
 import { approvalNet, sequentialNet } from '../net/fixtures.js';
+import { verifySoundness } from '../net/verify.js';
+import { choiceAndJoinNet } from '../testing/literature-nets.js';
 import type { CreateWorkflow, DiscardWorkflow, WorkflowCommand } from './commands.js';
 import type { WorkflowCreated, WorkflowDiscarded, WorkflowEvent } from './events.js';
 import { workflowStreamId } from './events.js';
@@ -232,5 +234,33 @@ describe('workflowDecider', () => {
 describe('workflowStreamId', () => {
   it('prefixes the workflow id', () => {
     expect(workflowStreamId('traffic-light')).toBe('workflow-traffic-light');
+  });
+});
+
+describe('a workflow stored with its soundness report', () => {
+  const report = verifySoundness(choiceAndJoinNet());
+  const definition = choiceAndJoinNet();
+
+  it('records the report the command carries in WorkflowCreated, and the state keeps it', () => {
+    const events = given().when({
+      type: 'CreateWorkflow',
+      data: { definition, at: LATER, soundness: report },
+    });
+
+    expect(events).toEqual([
+      {
+        type: 'WorkflowCreated',
+        data: { workflowId: 'choice-and-join', definition, at: LATER, soundness: report },
+      },
+    ]);
+    expect(workflowDecider.fold(initialWorkflowState(), events)).toMatchObject({
+      status: 'active',
+      soundness: { sound: false, deadTransitions: ['join'] },
+    });
+  });
+
+  it('records no soundness field when the command carries none', () => {
+    const [event] = given().when(create(sequentialNet()));
+    expect(event?.data).not.toHaveProperty('soundness');
   });
 });

@@ -2,6 +2,7 @@ import type { Decider } from '../core/decider.js';
 import { IllegalStateError, NotFoundError } from '../core/errors.js';
 import type { WorkflowDefinition } from '../net/definition.js';
 import { assertValidNet } from '../net/validate.js';
+import type { SoundnessReport } from '../net/verify.js';
 import type { CreateWorkflow, DiscardWorkflow, WorkflowCommand } from './commands.js';
 import type { WorkflowCreated, WorkflowDiscarded, WorkflowEvent } from './events.js';
 
@@ -12,6 +13,8 @@ export type WorkflowState =
       readonly definition: WorkflowDefinition;
       readonly createdAt: string;
       readonly updatedAt: string;
+      /** Present when the net was stored although not (proven) sound. */
+      readonly soundness?: SoundnessReport;
     };
 
 export const initialWorkflowState = (): WorkflowState => ({ status: 'none' });
@@ -31,10 +34,15 @@ export function decideWorkflow(command: WorkflowCommand, state: WorkflowState): 
 
 /** Posting the same definition again is a retry and records nothing; the caller answers with the stored one. */
 function createWorkflow({ data }: CreateWorkflow, state: WorkflowState): readonly WorkflowCreated[] {
-  const { definition, at } = data;
+  const { definition, at, soundness } = data;
   assertValidNet(definition);
   if (state.status === 'none') {
-    return [{ type: 'WorkflowCreated', data: { workflowId: definition.id, definition, at } }];
+    return [
+      {
+        type: 'WorkflowCreated',
+        data: { workflowId: definition.id, definition, at, ...(soundness && { soundness }) },
+      },
+    ];
   }
   if (jsonEqual(state.definition, definition)) return [];
   throw new IllegalStateError(
@@ -62,8 +70,8 @@ function discardWorkflow({ data }: DiscardWorkflow, state: WorkflowState): reado
 export function evolveWorkflow(state: WorkflowState, event: WorkflowEvent): WorkflowState {
   switch (event.type) {
     case 'WorkflowCreated': {
-      const { definition, at } = event.data;
-      return { status: 'active', definition, createdAt: at, updatedAt: at };
+      const { definition, at, soundness } = event.data;
+      return { status: 'active', definition, createdAt: at, updatedAt: at, ...(soundness && { soundness }) };
     }
     case 'WorkflowDiscarded':
       // A discard before any creation cannot be decided; a stream holding one is left as it was.

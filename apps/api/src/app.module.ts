@@ -1,0 +1,51 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { Executor } from '@wfnet/domain';
+import { CasesController } from './cases/cases.controller.js';
+import type { Config } from './config/config.js';
+import type { DispatcherOptions } from './executors/dispatcher.js';
+import { loadConfig } from './config/config.js';
+import { EngineModule } from './engine/engine.module.js';
+import { ErrorFilter } from './http/error.filter.js';
+import { HealthController } from './health/health.controller.js';
+import { TasksController } from './tasks/tasks.controller.js';
+import { DiagramsController } from './ui/diagrams.controller.js';
+import { UiController } from './ui/ui.controller.js';
+import { WorkflowsController } from './workflows/workflows.controller.js';
+import { WorkitemsController } from './workitems/workitems.controller.js';
+
+export interface WfnetOptions {
+  /** Settings; read from the environment when absent. */
+  readonly config?: Config;
+  /** The application's own executors by name, beside the built-in `auto`, `manual` and `webhook`. */
+  readonly executors?: Readonly<Record<string, Executor>>;
+  /** Bound on concurrent executions and the retry backoff of executors (defaults: 64, 200 ms doubling to 30 s). */
+  readonly dispatcher?: DispatcherOptions;
+}
+
+/** The whole service: `WfnetModule.forRoot({ executors: { ... } })` embeds it in an application. */
+@Module({})
+export class WfnetModule {
+  static forRoot(options: WfnetOptions = {}): DynamicModule {
+    const config = options.config ?? loadConfig();
+    return {
+      module: WfnetModule,
+      imports: [
+        CqrsModule.forRoot(),
+        EngineModule.forRoot(config, options.executors ?? {}, options.dispatcher),
+      ],
+      controllers: [
+        WorkflowsController,
+        CasesController,
+        TasksController,
+        WorkitemsController,
+        HealthController,
+        DiagramsController,
+        UiController,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+}

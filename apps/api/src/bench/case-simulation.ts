@@ -1,0 +1,325 @@
+import { v7 } from 'uuid';
+import type {
+  CaseCommand,
+  CaseData,
+  CaseEvent,
+  CaseState,
+  Event,
+  EventStore,
+  WorkflowDefinition,
+} from '@wfnet/domain';
+import { decideCase, foldCase, initialCaseState, isLive, normalizeWorkflow } from '@wfnet/domain';
+
+// Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
+// the real case decider with random (seeded) worker choices, their commands interleaved as concurrent
+// users would interleave them. Every append is what a command handler would append.
+
+export interface SimulatedAppend {
+  readonly streamId: string;
+  readonly events: readonly Event[];
+}
+
+export interface SimulationOptions {
+  readonly seed?: number;
+  /** Cases started in all. */
+  readonly cases: number;
+  /** Cases running at once, whose commands interleave. */
+  readonly concurrency?: number;
+  /** Share of cases left running at the end instead of run to their end. */
+  readonly leaveOpen?: number;
+}
+
+/** A small fast PRNG (mulberry32): the same seed gives the same histories. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function simulationNets(): WorkflowDefinition[] {
+  return [
+    normalizeWorkflow({
+      id: 'review',
+      name: 'Submit, review, archive',
+      places: [
+        { id: 'start', type: 'start' },
+        { id: 'submitted' },
+        { id: 'reviewed' },
+        { id: 'end', type: 'end' },
+      ],
+      transitions: [
+        { id: 'submit', executor: 'auto', executorParams: { output: 'submitted' } },
+        { id: 'review', executor: 'manual' },
+        { id: 'archive', executor: 'auto', executorParams: { output: { archived: true } } },
+      ],
+      arcs: [
+        { from: 'start', to: 'submit' },
+        { from: 'submit', to: 'submitted' },
+        { from: 'submitted', to: 'review' },
+        { from: 'review', to: 'reviewed' },
+        { from: 'reviewed', to: 'archive' },
+        { from: 'archive', to: 'end' },
+      ],
+    }),
+    normalizeWorkflow({
+      id: 'approval',
+      name: 'Deferred choice between approve and reject',
+      places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
+      transitions: [
+        { id: 'submit', executor: 'auto' },
+        { id: 'approve', executor: 'manual' },
+        { id: 'reject', executor: 'webhook', executorParams: { url: 'http://127.0.0.1:9/reject' } },
+      ],
+      arcs: [
+        { from: 'start', to: 'submit' },
+        { from: 'submit', to: 'submitted' },
+        { from: 'submitted', to: 'approve' },
+        { from: 'submitted', to: 'reject' },
+        { from: 'approve', to: 'end' },
+        { from: 'reject', to: 'end' },
+      ],
+    }),
+    normalizeWorkflow({
+      id: 'parallel',
+      name: 'Two branches joined',
+      places: [
+        { id: 'start', type: 'start' },
+        { id: 'left' },
+        { id: 'right' },
+        { id: 'left-done' },
+        { id: 'right-done' },
+        { id: 'end', type: 'end' },
+      ],
+      transitions: [
+        { id: 'split', executor: 'auto', splitType: 'and' },
+        { id: 'work-left', executor: 'manual' },
+        { id: 'work-right', executor: 'auto', executorParams: { output: 'R' } },
+        { id: 'join', executor: 'auto', joinType: 'and' },
+      ],
+      arcs: [
+        { from: 'start', to: 'split' },
+        { from: 'split', to: 'left' },
+        { from: 'split', to: 'right' },
+        { from: 'left', to: 'work-left' },
+        { from: 'work-left', to: 'left-done' },
+        { from: 'right', to: 'work-right' },
+        { from: 'work-right', to: 'right-done' },
+        { from: 'left-done', to: 'join' },
+        { from: 'right-done', to: 'join' },
+        { from: 'join', to: 'end' },
+      ],
+    }),
+    normalizeWorkflow({
+      id: 'traffic-light',
+      name: 'A loop left by a deferred choice',
+      places: [
+        { id: 'start', type: 'start' },
+        { id: 'yellow' },
+        { id: 'red' },
+        { id: 'green' },
+        { id: 'end', type: 'end' },
+      ],
+      transitions: [
+        { id: 'init', executor: 'auto', executorParams: { output: 'on' } },
+        { id: 'y2r', executor: 'manual' },
+        { id: 'r2g', executor: 'manual' },
+        { id: 'g2y', executor: 'manual' },
+        { id: 'will-end', executor: 'manual' },
+      ],
+      arcs: [
+        { from: 'start', to: 'init' },
+        { from: 'init', to: 'yellow' },
+        { from: 'yellow', to: 'y2r' },
+        { from: 'y2r', to: 'red' },
+        { from: 'red', to: 'r2g' },
+        { from: 'r2g', to: 'green' },
+        { from: 'green', to: 'g2y' },
+        { from: 'g2y', to: 'yellow' },
+        { from: 'red', to: 'will-end' },
+        { from: 'will-end', to: 'end' },
+      ],
+    }),
+  ];
+}
+
+interface Choice {
+  readonly weight: number;
+  readonly command: CaseCommand;
+}
+
+/** What a worker or an executor might do next in a case, with how likely each is. */
+function choices(state: CaseData, at: string, rnd: () => number): Choice[] {
+  const caseId = state.caseId;
+  const list: Choice[] = [];
+  const executorOf = (transitionId: string): string =>
+    state.definition.transitions.find((t) => t.id === transitionId)?.executor ?? 'manual';
+  for (const workitem of state.workitems.values()) {
+    const { id: workitemId } = workitem;
+    if (workitem.state === 'created') {
+      if (executorOf(workitem.transitionId) === 'auto') {
+        list.push({
+          weight: 10,
+          command: { type: 'CompleteWorkitem', data: { caseId, workitemId, output: 'done', at } },
+        });
+        continue;
+      }
+      list.push({
+        weight: 4,
+        command: { type: 'UpdateWorkitem', data: { caseId, workitemId, state: 'started', at } },
+      });
+    }
+    if (workitem.state === 'created' || workitem.state === 'started') {
+      const output = { by: `user-${Math.floor(rnd() * 50)}`, score: Math.floor(rnd() * 100) };
+      list.push({
+        weight: 3,
+        command: { type: 'CompleteWorkitem', data: { caseId, workitemId, output, at } },
+      });
+      list.push({ weight: 0.4, command: { type: 'AbandonWorkitem', data: { caseId, workitemId, at } } });
+    }
+  }
+  for (const task of state.tasks.values()) {
+    if (!isLive(task)) continue;
+    const taskId = task.id;
+    if (task.state === 'allocated') {
+      list.push({ weight: 1, command: { type: 'PreexecuteTask', data: { caseId, taskId, at } } });
+    }
+    list.push({ weight: 0.1, command: { type: 'ForceAbandonTask', data: { caseId, taskId, at } } });
+    const heldByOthers = task.offered.filter((id) => {
+      const token = state.tokens.get(id);
+      return token?.state === 'locked' && token.lockedByTaskId !== taskId;
+    });
+    if (heldByOthers.length > 0) {
+      list.push({
+        weight: 2,
+        command: { type: 'DiscardTokens', data: { caseId, taskId, tokenIds: heldByOthers, at } },
+      });
+    }
+  }
+  list.push({ weight: 0.05, command: { type: 'TerminateCase', data: { caseId, at } } });
+  return list;
+}
+
+function pick(list: readonly Choice[], rnd: () => number): Choice | undefined {
+  let total = 0;
+  for (const choice of list) total += choice.weight;
+  let r = rnd() * total;
+  for (const choice of list) {
+    r -= choice.weight;
+    if (r <= 0) return choice;
+  }
+  return list[list.length - 1];
+}
+
+/**
+ * Yields appends in the order concurrent commands would land: the workflows first (one of them later
+ * discarded), then the commands of up to `concurrency` running cases, interleaved at random.
+ */
+export function* simulateHistories(options: SimulationOptions): Generator<SimulatedAppend> {
+  const rnd = random(options.seed ?? 1);
+  const concurrency = options.concurrency ?? 50;
+  const leaveOpen = options.leaveOpen ?? 0.02;
+  const nets = simulationNets();
+  let clock = Date.UTC(2026, 0, 1);
+  const now = (): string => new Date((clock += 3)).toISOString();
+
+  for (const definition of nets) {
+    yield {
+      streamId: `workflow-${definition.id}`,
+      events: [{ type: 'WorkflowCreated', data: { workflowId: definition.id, definition, at: now() } }],
+    };
+  }
+  const retired = normalizeWorkflow({ ...(nets[0] as WorkflowDefinition), id: 'retired', name: 'Retired' });
+  yield {
+    streamId: 'workflow-retired',
+    events: [{ type: 'WorkflowCreated', data: { workflowId: 'retired', definition: retired, at: now() } }],
+  };
+  yield {
+    streamId: 'workflow-retired',
+    events: [{ type: 'WorkflowDiscarded', data: { workflowId: 'retired', at: now() } }],
+  };
+
+  const running: CaseData[] = [];
+  let started = 0;
+  const decide = (command: CaseCommand, state: CaseState): readonly CaseEvent[] | undefined => {
+    try {
+      return decideCase(command, state);
+    } catch {
+      // A refused command records nothing, as through the API.
+      return undefined;
+    }
+  };
+
+  while (started < options.cases || running.length > 0) {
+    if (started < options.cases && (running.length < concurrency || rnd() < 0.02)) {
+      const definition = nets[Math.floor(rnd() * nets.length)] as WorkflowDefinition;
+      const caseId = `c${++started}`;
+      const command: CaseCommand = {
+        type: 'CreateCase',
+        data: {
+          caseId,
+          workflow: { definition, state: 'active' },
+          data: { customer: `customer-${Math.floor(rnd() * 10_000)}`, amount: Math.floor(rnd() * 1000) },
+          at: now(),
+        },
+      };
+      const events = decide(command, initialCaseState()) as readonly CaseEvent[];
+      running.push(foldCase(initialCaseState(), events) as CaseData);
+      yield { streamId: `case-${caseId}`, events };
+      continue;
+    }
+    const index = Math.floor(rnd() * running.length);
+    const state = running[index] as CaseData;
+    const last = () => {
+      running[index] = running[running.length - 1] as CaseData;
+      running.pop();
+    };
+    if (started >= options.cases && rnd() < leaveOpen) {
+      last();
+      continue;
+    }
+    const choice = pick(choices(state, now(), rnd), rnd);
+    const events = choice && decide(choice.command, state);
+    if (!events || events.length === 0) continue;
+    const next = foldCase(state, events) as CaseData;
+    yield { streamId: `case-${state.caseId}`, events };
+    if (next.status === 'active') running[index] = next;
+    else last();
+  }
+}
+
+/**
+ * Appends simulated commands to a store, keeping up to `inFlight` appends pending at once as concurrent
+ * handlers would (an in-process store commits them in call order). Answers the last position.
+ */
+export async function appendSimulated(
+  store: EventStore,
+  appends: Iterable<SimulatedAppend>,
+  inFlight = 256,
+): Promise<bigint> {
+  let last = 0n;
+  let pending: Promise<void>[] = [];
+  for (const { streamId, events } of appends) {
+    pending.push(
+      store
+        .append(
+          streamId,
+          events.map((e) => ({ id: v7(), type: e.type, data: e.data })),
+          'any',
+        )
+        .then((r) => {
+          if (r.position > last) last = r.position;
+        }),
+    );
+    if (pending.length >= inFlight) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
+  return last;
+}

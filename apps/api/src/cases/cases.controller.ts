@@ -1,0 +1,133 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Roles } from '../http/auth.guard.js';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { CaseCommandMessage, CaseHistoryQuery, ReadModelQuery } from '../engine/messages.js';
+import { Engine } from '../engine/engine.js';
+import { assertId, now, positionOf } from '../http/ids.js';
+import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
+import { caseAtRevision } from './case-at-revision.js';
+import { CreateCaseDto } from './case.dto.js';
+import { caseRepresentation } from './representation.js';
+import { streamCaseEvents } from './case-events.stream.js';
+
+const historyItem = (event: {
+  revision: bigint;
+  position: bigint;
+  type: string;
+  data: unknown;
+  recordedAt: string;
+}) => ({
+  revision: event.revision.toString(),
+  position: event.position.toString(),
+  type: event.type,
+  data: event.data,
+  recordedAt: event.recordedAt,
+});
+
+@ApiTags('cases')
+@Controller('cases')
+export class CasesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly engine: Engine,
+  ) {}
+
+  @Roles('worker')
+  @Post()
+  async create(@Body() body: CreateCaseDto) {
+    if (body.id !== undefined) assertId(body.id, 'id');
+    const workflow = await this.engine.requireWorkflow(body.workflowId);
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({
+        type: 'CreateCase',
+        data: {
+          caseId: body.id ?? randomUUID(),
+          workflow: { definition: workflow.definition, state: workflow.status },
+          data: body.data === undefined ? {} : body.data,
+          at: now(),
+        },
+      }),
+    );
+    return caseRepresentation(outcome.state, outcome.position);
+  }
+
+  @Get()
+  list(@Query() query: ListCasesDto) {
+    return this.queries.execute(
+      new ReadModelQuery(
+        {
+          kind: 'cases',
+          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          ...(query.workflowId && { workflowId: query.workflowId }),
+          ...(query.state && { state: query.state }),
+        },
+        positionOf(query.waitFor),
+      ),
+    );
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string, @Query() query: GetCaseDto) {
+    if (query.atRevision !== undefined) {
+      // The past comes from the case's own stream, not from a read model: waitFor does not apply.
+      const past = await caseAtRevision(this.engine, id, BigInt(query.atRevision));
+      return { ...caseRepresentation(past.state, past.position), revision: past.revision.toString() };
+    }
+    return this.queries.execute(new ReadModelQuery({ kind: 'case', id }, positionOf(query.waitFor)));
+  }
+
+  @Post(':id/terminate')
+  @HttpCode(200)
+  async terminate(@Param('id') id: string) {
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({ type: 'TerminateCase', data: { caseId: id, at: now() } }),
+    );
+    return caseRepresentation(outcome.state, outcome.position);
+  }
+
+  @Get(':id/tokens')
+  tokens(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(
+      new ReadModelQuery({ kind: 'caseTokens', caseId: id }, positionOf(query.waitFor)),
+    );
+  }
+
+  @Get(':id/tasks')
+  tasks(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(
+      new ReadModelQuery({ kind: 'caseTasks', caseId: id }, positionOf(query.waitFor)),
+    );
+  }
+
+  @Get(':id/workitems')
+  async workitems(@Param('id') id: string, @Query() query: ListWorkitemsDto) {
+    await this.queries.execute(new ReadModelQuery({ kind: 'case', id }, positionOf(query.waitFor)));
+    return this.queries.execute(
+      new ReadModelQuery({
+        kind: 'workitems',
+        page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+        caseId: id,
+        ...(query.state && { state: query.state }),
+        ...(query.transitionId && { transitionId: query.transitionId }),
+        ...(query.executor && { executor: query.executor }),
+      }),
+    );
+  }
+
+  @Get(':id/events')
+  async events(@Param('id') id: string, @Query() query: HistoryDto) {
+    const events = await this.queries.execute(
+      new CaseHistoryQuery(id, BigInt(query.fromRevision ?? '0'), query.limit ?? 1000),
+    );
+    return events.map(historyItem);
+  }
+
+  @Get(':id/events/stream')
+  async stream(@Param('id') id: string, @Req() request: Request, @Res() response: Response) {
+    await streamCaseEvents(this.engine, id, request, response, historyItem);
+  }
+}

@@ -1,0 +1,52 @@
+import type { CaseData, Token, Workitem } from '@wfnet/domain';
+
+export function marking(state: CaseData): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const token of state.tokens.values()) {
+    if (token.state !== 'consumed') counts[token.placeId] = (counts[token.placeId] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export const caseRepresentation = (state: CaseData, position: bigint) => ({
+  id: state.caseId,
+  workflowId: state.workflowId,
+  state: state.status,
+  marking: marking(state),
+  createdAt: state.createdAt,
+  updatedAt: state.updatedAt,
+  position: position.toString(),
+});
+
+export const tokenRepresentation = (caseId: string, token: Token) => ({
+  id: token.id,
+  caseId,
+  placeId: token.placeId,
+  state: token.state,
+  payload: token.payload,
+  producedByTaskId: token.producedByTaskId,
+  lockedByTaskId: token.lockedByTaskId,
+  consumedByTaskId: token.consumedByTaskId,
+});
+
+export const workitemRepresentation = (caseId: string, workitem: Workitem) => ({
+  id: workitem.id,
+  caseId,
+  taskId: workitem.taskId,
+  transitionId: workitem.transitionId,
+  executor: workitem.executor,
+  state: workitem.state,
+  output: workitem.output,
+});
+
+export function taskRepresentation(state: CaseData, taskId: string) {
+  const task = state.tasks.get(taskId);
+  if (!task) return undefined;
+  return {
+    id: task.id,
+    caseId: state.caseId,
+    transitionId: task.transitionId,
+    state: task.state,
+    tokenPayload: task.tokenPayload,
+  };
+}

@@ -1,0 +1,150 @@
+import type {
+  CaseCommand,
+  CaseEvent,
+  CaseState,
+  EventStore,
+  RecordedEvent,
+  WorkflowCommand,
+  WorkflowEvent,
+  WorkflowState,
+} from '@wfnet/domain';
+import {
+  NotFoundError,
+  caseDecider,
+  caseFromSnapshot,
+  caseStreamId,
+  caseToSnapshot,
+  workflowDecider,
+  workflowStreamId,
+} from '@wfnet/domain';
+import { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import type { SnapshotStore } from '../event-store/snapshot-store.js';
+import type { ExecutorRegistry } from '../executors/executor-registry.js';
+import { EdgeStore } from './edge-store.js';
+import type { CaseOutcome, WorkflowOutcome } from './messages.js';
+
+export interface EngineOptions {
+  readonly snapshotEvery: number;
+}
+
+/**
+ * The write side: one load–decide–append path per aggregate (cases and workflows), with the
+ * repository's cache, snapshots and conflict retries. Commands of one case are run one at a time in
+ * this process, so they do not conflict with each other; other processes are kept honest by the
+ * expected revision.
+ */
+export class Engine {
+  private readonly cases: AggregateRepository<CaseCommand, CaseEvent, CaseState>;
+  private readonly workflows: AggregateRepository<WorkflowCommand, WorkflowEvent, WorkflowState>;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** The store for the edge's own reads; its live subscriptions end with `endLiveReads`. */
+  readonly store: EdgeStore;
+
+  constructor(
+    store: EventStore,
+    snapshots: SnapshotStore,
+    executors: ExecutorRegistry,
+    options: EngineOptions,
+  ) {
+    this.store = new EdgeStore(store);
+    this.cases = new AggregateRepository(
+      store,
+      snapshots,
+      caseDecider({ buildTokenPayload: executors.buildTokenPayload }),
+      {
+        streamId: (command) => caseStreamId(command.data.caseId),
+        toSnapshot: caseToSnapshot,
+        fromSnapshot: caseFromSnapshot,
+      },
+      { snapshotEvery: options.snapshotEvery, cacheSize: 10_000 },
+    );
+    this.workflows = new AggregateRepository(
+      store,
+      snapshots,
+      workflowDecider,
+      {
+        streamId: (command) =>
+          workflowStreamId(
+            command.type === 'CreateWorkflow' ? command.data.definition.id : command.data.workflowId,
+          ),
+        toSnapshot: (state) => state,
+        fromSnapshot: (json) => json as WorkflowState,
+      },
+      { snapshotEvery: options.snapshotEvery },
+    );
+  }
+
+  async executeCase(command: CaseCommand): Promise<CaseOutcome> {
+    const streamId = caseStreamId(command.data.caseId);
+    const result = await this.serially(streamId, () => this.cases.handle(command));
+    if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
+    return {
+      state: result.state,
+      position: result.position ?? (await this.lastPosition(streamId, result.nextRevision)),
+      appended: result.events.length,
+    };
+  }
+
+  async executeWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
+    const streamId = workflowStreamId(
+      command.type === 'CreateWorkflow' ? command.data.definition.id : command.data.workflowId,
+    );
+    const result = await this.serially(streamId, () => this.workflows.handle(command));
+    if (result.state.status === 'none')
+      throw new NotFoundError('workflow', streamId.slice('workflow-'.length));
+    return {
+      state: result.state,
+      position: result.position ?? (await this.lastPosition(streamId, result.nextRevision)),
+      appended: result.events.length,
+    };
+  }
+
+  async loadCase(caseId: string): Promise<CaseState> {
+    return (await this.cases.load(caseStreamId(caseId))).state;
+  }
+
+  async requireWorkflow(workflowId: string): Promise<Exclude<WorkflowState, { status: 'none' }>> {
+    const { state } = await this.workflows.load(workflowStreamId(workflowId));
+    if (state.status === 'none') throw new NotFoundError('workflow', workflowId);
+    return state;
+  }
+
+  caseHistory(caseId: string, fromRevision: bigint, limit: number): Promise<readonly RecordedEvent[]> {
+    return this.store.readStream(caseStreamId(caseId), { fromRevision, maxCount: limit });
+  }
+
+  async caseExists(caseId: string): Promise<boolean> {
+    return (await this.store.readStream(caseStreamId(caseId), { maxCount: 1 })).length > 0;
+  }
+
+  /** Ends the live event streams the edge follows (and any opened later), so an HTTP server can close. */
+  endLiveReads(): Promise<void> {
+    return this.store.endSubscriptions();
+  }
+
+  /** Waits for every command under way. */
+  async drain(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private async lastPosition(streamId: string, revision: bigint): Promise<bigint> {
+    if (revision < 0n) return 0n;
+    const [last] = await this.store.readStream(streamId, { fromRevision: revision, maxCount: 1 });
+    return last?.position ?? 0n;
+  }
+
+  /** Runs operations on one stream one after another; different streams run side by side. */
+  private serially<T>(streamId: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(streamId) ?? Promise.resolve();
+    const next = previous.then(operation, operation);
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(streamId, tail);
+    void tail.then(() => {
+      if (this.queues.get(streamId) === tail) this.queues.delete(streamId);
+    });
+    return next;
+  }
+}

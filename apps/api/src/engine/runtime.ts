@@ -1,0 +1,89 @@
+import type { Executor } from '@wfnet/domain';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config/config.js';
+import { openEventStore } from '../event-store/open-event-store.js';
+import type { OpenedStores } from '../event-store/open-event-store.js';
+import { autoExecutor, manualExecutor, webhookExecutor } from '../executors/built-in.js';
+import { MemoryCheckpointStore, SqliteCheckpointStore } from '../executors/checkpoint-store.js';
+import { Dispatcher } from '../executors/dispatcher.js';
+import type { DispatcherOptions } from '../executors/dispatcher.js';
+import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { ProjectionRunner, ReadModels, openReadStore } from '../projections/index.js';
+import type { ReadStore } from '../projections/index.js';
+import { Engine } from './engine.js';
+import { ReadModelQueries } from './read-model-queries.js';
+
+/** Everything the service runs, wired together; NestJS only exposes it. */
+export interface Runtime {
+  readonly stores: OpenedStores;
+  readonly engine: Engine;
+  readonly executors: ExecutorRegistry;
+  readonly runner: ProjectionRunner;
+  readonly dispatcher: Dispatcher;
+  readonly queries: ReadModelQueries;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Logger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function createRuntime(
+  config: Config,
+  ownExecutors: Readonly<Record<string, Executor>>,
+  log: Logger,
+  dispatcherOptions: DispatcherOptions = {},
+): Runtime {
+  const executors = new ExecutorRegistry({
+    auto: autoExecutor,
+    manual: manualExecutor,
+    webhook: webhookExecutor({ defaultTimeoutMs: 5000, maxResponseBytes: 1024 * 1024 }),
+    ...ownExecutors,
+  });
+  const stores = openEventStore(config.eventStore);
+  const readFile = config.readStore.startsWith('sqlite:')
+    ? config.readStore.slice('sqlite:'.length)
+    : undefined;
+  if (readFile) mkdirSync(dirname(readFile), { recursive: true });
+  const readStore: ReadStore = openReadStore(config.readStore);
+  const checkpoints = readFile ? new SqliteCheckpointStore(readFile) : new MemoryCheckpointStore();
+  const engine = new Engine(stores.eventStore, stores.snapshotStore, executors, {
+    snapshotEvery: config.snapshotEvery,
+  });
+  const runner = new ProjectionRunner(stores.eventStore, readStore, { log: (line) => log.log(line) });
+  const dispatcher = new Dispatcher({
+    store: stores.eventStore,
+    registry: executors,
+    checkpoints,
+    loadCase: (caseId) => engine.loadCase(caseId),
+    send: (command) => engine.executeCase(command),
+    now: () => new Date().toISOString(),
+    log,
+    ...dispatcherOptions,
+  });
+  const queries = new ReadModelQueries(new ReadModels(readStore), runner, dispatcher);
+  return {
+    stores,
+    engine,
+    executors,
+    runner,
+    dispatcher,
+    queries,
+    async start() {
+      await runner.start();
+      await dispatcher.start();
+    },
+    async stop() {
+      await dispatcher.stop();
+      await engine.drain();
+      await runner.stop();
+      checkpoints.close();
+      readStore.close();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ExecutionRequest, JsonValue } from '@wfnet/domain';
+import { autoExecutor, manualExecutor, webhookExecutor } from './built-in.js';
+
+const request = (params: Record<string, JsonValue> = {}): ExecutionRequest => ({
+  caseId: 'c1',
+  workitem: {
+    id: 'c1:workitem-1',
+    taskId: 'c1:task-1',
+    transitionId: 'call',
+    executor: 'webhook',
+    state: 'created',
+    output: null,
+  },
+  tokens: [
+    {
+      id: 'c1:token-1',
+      placeId: 'start',
+      state: 'free',
+      payload: { order: 7 },
+      producedByTaskId: 'genesis',
+      lockedByTaskId: null,
+      consumedByTaskId: null,
+    },
+  ],
+  params,
+});
+
+/** A webhook executor whose fetch answers `answer` in-process and records what it was asked. */
+function webhookAnswering(answer: () => Response | Promise<Response>, maxResponseBytes = 1024) {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const executor = webhookExecutor({
+    defaultTimeoutMs: 1000,
+    maxResponseBytes,
+    fetch: async (url, init) => {
+      calls.push({ url: url as string, init: init ?? {} });
+      return answer();
+    },
+  });
+  return { executor, calls };
+}
+
+const jsonResponse = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+describe('the auto executor', () => {
+  it('completes at once with executorParams.output, or null without one', async () => {
+    expect(await autoExecutor.execute(request({ output: { ok: true } }))).toEqual({
+      status: 'completed',
+      output: { ok: true },
+    });
+    expect(await autoExecutor.execute(request())).toEqual({ status: 'completed', output: null });
+  });
+});
+
+describe('the manual executor', () => {
+  it('leaves the workitem started', async () => {
+    expect(await manualExecutor.execute(request())).toEqual({ status: 'started' });
+  });
+});
+
+describe('the webhook executor', () => {
+  it('POSTs the case, the workitem and the tokens with their payloads as JSON, refusing redirects', async () => {
+    const { executor, calls } = webhookAnswering(() => jsonResponse({ status: 'started' }));
+
+    await executor.execute(request({ url: 'http://127.0.0.1:9/hook' }));
+
+    expect(calls).toHaveLength(1);
+    const [{ url, init }] = calls as [(typeof calls)[number]];
+    expect(url).toBe('http://127.0.0.1:9/hook');
+    expect(init).toMatchObject({
+      method: 'POST',
+      redirect: 'error',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(init.signal).toBeInstanceOf(AbortSignal);
+    expect(JSON.parse(init.body as string)).toEqual({
+      caseId: 'c1',
+      workitem: request().workitem,
+      tokens: [{ id: 'c1:token-1', placeId: 'start', payload: { order: 7 } }],
+    });
+  });
+
+  it.each([
+    [
+      { status: 'completed', output: { sum: 3 } },
+      { status: 'completed', output: { sum: 3 } },
+    ],
+    [{ status: 'completed' }, { status: 'completed', output: null }],
+    [{ status: 'started', output: 'ignored' }, { status: 'started' }],
+    [{ status: 'abandoned' }, { status: 'abandoned' }],
+  ])('maps the answer %j to %j', async (answer, result) => {
+    const { executor } = webhookAnswering(() => jsonResponse(answer));
+    expect(await executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).toEqual(result);
+  });
+
+  it.each([
+    ['a 5xx', () => jsonResponse({ status: 'completed' }, 503), 'the webhook answered HTTP 503'],
+    ['a 4xx', () => jsonResponse({ status: 'completed' }, 404), 'the webhook answered HTTP 404'],
+    ['a body that is not JSON', () => new Response('<html>'), 'the webhook answered a body that is not JSON'],
+    [
+      'JSON that is no object',
+      () => jsonResponse(42),
+      'the webhook answered something other than a JSON object',
+    ],
+    [
+      'an unknown status',
+      () => jsonResponse({ status: 'done' }),
+      'the webhook answered status "done", not completed, started or abandoned',
+    ],
+    [
+      'a body over the limit',
+      () => jsonResponse({ status: 'completed', output: 'x'.repeat(2000) }),
+      "the webhook's answer is over 1024 bytes",
+    ],
+  ])('throws on %s, so that the dispatcher retries', async (_, answer, message) => {
+    const { executor } = webhookAnswering(answer);
+    await expect(executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).rejects.toThrow(message);
+  });
+
+  it('names the cause of a failed call instead of fetch’s "fetch failed"', async () => {
+    const { executor } = webhookAnswering(() => {
+      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
+    });
+    await expect(executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).rejects.toThrow(
+      'the call to the webhook failed: connect ECONNREFUSED 127.0.0.1:9',
+    );
+  });
+
+  it('refuses a url that is not http(s) without calling anything', async () => {
+    const { executor, calls } = webhookAnswering(() => jsonResponse({ status: 'started' }));
+    await expect(executor.execute(request({ url: 'file:///etc/passwd' }))).rejects.toThrow(
+      'executorParams.url must be an http(s) URL',
+    );
+    await expect(executor.execute(request())).rejects.toThrow('executorParams.url must be an http(s) URL');
+    expect(calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,110 @@
+import type { ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
+
+/** Locks the tokens and completes at once with `executorParams.output` (null by default). */
+export const autoExecutor: Executor = {
+  execute: ({ params }: ExecutionRequest): ExecutionResult => ({
+    status: 'completed',
+    output: params['output'] ?? null,
+  }),
+};
+
+/** Leaves the workitem started until someone completes or abandons it through the API. */
+export const manualExecutor: Executor = {
+  execute: (): ExecutionResult => ({ status: 'started' }),
+};
+
+export class WebhookError extends Error {
+  override readonly name = 'WebhookError';
+}
+
+export interface WebhookOptions {
+  readonly defaultTimeoutMs: number;
+  /** Largest response body read, in bytes. */
+  readonly maxResponseBytes: number;
+  readonly fetch?: typeof fetch;
+}
+
+function resultOf(body: unknown): ExecutionResult {
+  if (typeof body !== 'object' || body === null)
+    throw new WebhookError('the webhook answered something other than a JSON object');
+  const { status, output } = body as { status?: unknown; output?: unknown };
+  if (status === 'completed') return { status, output: (output ?? null) as JsonValue };
+  if (status === 'started' || status === 'abandoned') return { status };
+  throw new WebhookError(
+    `the webhook answered status ${JSON.stringify(status)}, not completed, started or abandoned`,
+  );
+}
+
+/**
+ * POSTs the workitem and its tokens' payloads to `executorParams.url`. A network error, a timeout or a
+ * non-2xx answer throws, so the dispatcher retries with backoff while the workitem stays `created`.
+ */
+export function webhookExecutor({
+  defaultTimeoutMs,
+  maxResponseBytes,
+  fetch: fetchFn = fetch,
+}: WebhookOptions): Executor {
+  return {
+    async execute({ caseId, workitem, tokens, params }: ExecutionRequest): Promise<ExecutionResult> {
+      const url = params['url'];
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
+        throw new WebhookError('executorParams.url must be an http(s) URL');
+      }
+      const timeoutMs =
+        typeof params['timeoutMs'] === 'number' && params['timeoutMs'] > 0
+          ? params['timeoutMs']
+          : defaultTimeoutMs;
+      let text: string;
+      try {
+        const response = await fetchFn(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            caseId,
+            workitem,
+            tokens: tokens.map(({ id, placeId, payload }) => ({ id, placeId, payload })),
+          }),
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        if (!response.ok) {
+          await response.body?.cancel();
+          throw new WebhookError(`the webhook answered HTTP ${response.status}`);
+        }
+        text = await readLimited(response, maxResponseBytes);
+      } catch (error) {
+        throw callFailure(error, timeoutMs);
+      }
+      try {
+        return resultOf(JSON.parse(text));
+      } catch (error) {
+        if (error instanceof WebhookError) throw error;
+        throw new WebhookError('the webhook answered a body that is not JSON');
+      }
+    },
+  };
+}
+
+/**
+ * The reason a call failed, for the workitem's `lastError`: fetch hides it behind "fetch failed" (its
+ * `cause` says e.g. "unexpected redirect" or "connect ECONNREFUSED"). The URL is left out: it may carry a secret.
+ */
+function callFailure(error: unknown, timeoutMs: number): WebhookError {
+  if (error instanceof WebhookError) return error;
+  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
+  if (name === 'TimeoutError') return new WebhookError(`the webhook did not answer within ${timeoutMs} ms`);
+  const reason = (cause as { message?: unknown } | undefined)?.message ?? message ?? error;
+  return new WebhookError(`the call to the webhook failed: ${String(reason)}`);
+}
+
+async function readLimited(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new WebhookError(`the webhook's answer is over ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

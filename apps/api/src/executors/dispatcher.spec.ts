@@ -1,0 +1,484 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type {
+  CaseCommand,
+  CaseData,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+  JsonValue,
+  WorkflowDefinition,
+  Workitem,
+} from '@wfnet/domain';
+import { normalizeWorkflow } from '@wfnet/domain';
+import { Engine } from '../engine/engine.js';
+import { MemoryEventStore } from '../event-store/memory-event-store.js';
+import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
+import { autoExecutor, manualExecutor } from './built-in.js';
+import { MemoryCheckpointStore } from './checkpoint-store.js';
+import { Dispatcher } from './dispatcher.js';
+import type { DispatcherOptions } from './dispatcher.js';
+import { ExecutorRegistry } from './executor-registry.js';
+
+const AT = '2026-03-04T05:06:07.000Z';
+const running: Dispatcher[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((dispatcher) => dispatcher.stop()));
+});
+
+// ---- fixtures ----
+
+/** `start → step → end`. */
+function stepNet(executor: string): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'step',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [{ id: 'step', executor, executorParams: { factor: 2 } }],
+    arcs: [
+      { from: 'start', to: 'step' },
+      { from: 'step', to: 'end' },
+    ],
+  });
+}
+
+/** `start → first → middle → second → end`. */
+function twoStepNet(first: string, second: string): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'two-steps',
+    places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
+    transitions: [
+      { id: 'first', executor: first, executorParams: { factor: 2 } },
+      { id: 'second', executor: second },
+    ],
+    arcs: [
+      { from: 'start', to: 'first' },
+      { from: 'first', to: 'middle' },
+      { from: 'middle', to: 'second' },
+      { from: 'second', to: 'end' },
+    ],
+  });
+}
+
+/** Deferred choice: `left` and `right` compete for the genesis token. */
+function choiceNet(left: string, right: string): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'choice',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'left', executor: left },
+      { id: 'right', executor: right },
+    ],
+    arcs: [
+      { from: 'start', to: 'left' },
+      { from: 'start', to: 'right' },
+      { from: 'left', to: 'end' },
+      { from: 'right', to: 'end' },
+    ],
+  });
+}
+
+function gate(): { readonly opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Polls until `condition` holds; fails with `what` after the deadline. */
+async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function setup(executors: Readonly<Record<string, Executor>>, options: DispatcherOptions = {}) {
+  const store = new MemoryEventStore();
+  const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
+  const engine = new Engine(store, new MemorySnapshotStore(), registry, { snapshotEvery: 500 });
+  const checkpoints = new MemoryCheckpointStore();
+  const problems: string[] = [];
+
+  const startDispatcher = async (): Promise<Dispatcher> => {
+    const dispatcher = new Dispatcher({
+      store,
+      registry,
+      checkpoints,
+      loadCase: (caseId) => engine.loadCase(caseId),
+      send: (command) => engine.executeCase(command),
+      now: () => AT,
+      log: { warn: (line) => problems.push(line), error: (line) => problems.push(line) },
+      backoff: { initialMs: 2, maxMs: 10 },
+      ...options,
+    });
+    running.push(dispatcher);
+    await dispatcher.start();
+    return dispatcher;
+  };
+  const stopDispatcher = async (dispatcher: Dispatcher): Promise<void> => {
+    running.splice(running.indexOf(dispatcher), 1);
+    await dispatcher.stop();
+  };
+
+  const command = (cmd: CaseCommand) => engine.executeCase(cmd);
+  const createCase = (definition: WorkflowDefinition, caseId: string, data: JsonValue = {}) =>
+    command({
+      type: 'CreateCase',
+      data: { caseId, workflow: { definition, state: 'active' }, data, at: AT },
+    });
+  const caseOf = async (caseId: string): Promise<CaseData> => {
+    const state = await engine.loadCase(caseId);
+    if (state.status === 'none') throw new Error(`case ${caseId} does not exist`);
+    return state;
+  };
+  const workitemsOf = async (caseId: string, transitionId?: string): Promise<Workitem[]> =>
+    [...(await caseOf(caseId)).workitems.values()].filter(
+      (w) => transitionId === undefined || w.transitionId === transitionId,
+    );
+  const onlyWorkitem = async (caseId: string, transitionId: string): Promise<Workitem> => {
+    const [workitem, ...more] = await workitemsOf(caseId, transitionId);
+    if (!workitem || more.length > 0) throw new Error(`expected one workitem of ${transitionId}`);
+    return workitem;
+  };
+  const isFinished = async (caseId: string) => (await caseOf(caseId)).status === 'finished';
+
+  return {
+    store,
+    engine,
+    problems,
+    startDispatcher,
+    stopDispatcher,
+    command,
+    createCase,
+    caseOf,
+    workitemsOf,
+    onlyWorkitem,
+    isFinished,
+  };
+}
+
+/** An executor that records its requests and answers with `answer`. */
+function recording(
+  answer: (request: ExecutionRequest, call: number) => Promise<ExecutionResult> | ExecutionResult,
+) {
+  const requests: ExecutionRequest[] = [];
+  const executor: Executor = {
+    execute: (request) => {
+      requests.push(request);
+      return answer(request, requests.length);
+    },
+  };
+  return { executor, requests };
+}
+
+// ---- tests ----
+
+describe('the dispatcher with in-process executors', () => {
+  describe('an executor that answers at once', () => {
+    it('is run once with the tokens and params, and its output lands in the payload of the token it issues', async () => {
+      const double = recording(({ tokens, params }) => {
+        const n = (tokens[0]?.payload as { n: number }).n;
+        return { status: 'completed', output: { n: n * (params['factor'] as number) } };
+      });
+      const t = setup({ double: double.executor });
+      await t.startDispatcher();
+
+      await t.createCase(twoStepNet('double', 'manual'), 'c1', { n: 21 });
+
+      await until('the second step waits', async () => (await t.workitemsOf('c1', 'second')).length === 1);
+      const first = await t.onlyWorkitem('c1', 'first');
+      expect(first).toMatchObject({ state: 'completed', output: { n: 42 } });
+      const middle = [...(await t.caseOf('c1')).tokens.values()].filter((k) => k.placeId === 'middle');
+      expect(middle.map((k) => [k.state, k.payload])).toEqual([['free', { [first.id]: { n: 42 } }]]);
+      expect(double.requests).toHaveLength(1);
+      expect(double.requests[0]).toMatchObject({
+        caseId: 'c1',
+        workitem: { id: first.id, state: 'created', executor: 'double' },
+        tokens: [{ placeId: 'start', payload: { n: 21 } }],
+        params: { factor: 2 },
+      });
+      expect(await t.onlyWorkitem('c1', 'second')).toMatchObject({ state: 'started', executor: 'manual' });
+    });
+
+    it('leaves the workitem started when the executor answers started, until it is completed through the engine', async () => {
+      const later = recording(() => ({ status: 'started' }));
+      const t = setup({ later: later.executor });
+      await t.startDispatcher();
+
+      await t.createCase(stepNet('later'), 'c1');
+      await until(
+        'the workitem is started',
+        async () => (await t.onlyWorkitem('c1', 'step')).state === 'started',
+      );
+      expect((await t.caseOf('c1')).status).toBe('active');
+
+      const { id } = await t.onlyWorkitem('c1', 'step');
+      await t.command({
+        type: 'CompleteWorkitem',
+        data: { caseId: 'c1', workitemId: id, output: 'done', at: AT },
+      });
+
+      expect(await t.isFinished('c1')).toBe(true);
+      expect(later.requests).toHaveLength(1);
+    });
+
+    it('abandons the task when the executor answers abandoned, and runs the new workitem of the re-offered token', async () => {
+      const once = recording((_, call) =>
+        call === 1 ? { status: 'abandoned' } : { status: 'completed', output: 'second try' },
+      );
+      const t = setup({ once: once.executor });
+      await t.startDispatcher();
+
+      await t.createCase(stepNet('once'), 'c1');
+      await until('the case finishes', () => t.isFinished('c1'));
+
+      const state = await t.caseOf('c1');
+      expect([...state.workitems.values()].map((w) => [w.state, w.output])).toEqual([
+        ['abandoned', null],
+        ['completed', 'second try'],
+      ]);
+      expect([...state.tasks.values()].map((task) => [task.state, task.abandonReason])).toEqual([
+        ['abandoned', 'workitems_abandoned'],
+        ['completed', null],
+      ]);
+      expect(once.requests.map((r) => r.workitem.id)).toEqual([...state.workitems.keys()]);
+    });
+  });
+
+  describe('an executor that throws', () => {
+    it('is retried with growing backoff while the workitem stays created, showing attempts and the last error', async () => {
+      let failing = true;
+      const calls: number[] = [];
+      const flaky: Executor = {
+        execute: () => {
+          calls.push(Date.now());
+          if (failing) throw new Error(`boom ${calls.length}`);
+          return { status: 'completed', output: 'finally' };
+        },
+      };
+      const t = setup({ flaky }, { backoff: { initialMs: 20, maxMs: 80 } });
+      const dispatcher = await t.startDispatcher();
+
+      await t.createCase(stepNet('flaky'), 'c1');
+      const { id } = await t.onlyWorkitem('c1', 'step');
+      await until('four attempts failed', () => (dispatcher.statusOf(id)?.attempts ?? 0) >= 4);
+
+      const status = dispatcher.statusOf(id);
+      expect(status?.lastError).toBe(`boom ${status?.attempts}`);
+      expect((await t.onlyWorkitem('c1', 'step')).state).toBe('created');
+      expect(dispatcher.backlog).toBe(1);
+      // Delays are drawn from [ceiling/2, ceiling] with ceilings 20, 40, 80, 80 ms.
+      const gaps = calls.slice(1, 4).map((time, i) => time - calls[i]!);
+      expect(gaps[0]).toBeGreaterThanOrEqual(9);
+      expect(gaps[1]).toBeGreaterThanOrEqual(19);
+      expect(gaps[2]).toBeGreaterThanOrEqual(39);
+
+      failing = false;
+      await until('the case finishes', () => t.isFinished('c1'));
+      expect((await t.onlyWorkitem('c1', 'step')).output).toBe('finally');
+      await until('the execution settles', () => dispatcher.backlog === 0);
+      expect(dispatcher.statusOf(id)).toBeUndefined();
+    });
+
+    it('is retried when no executor of the workitem’s name is registered, with that as the last error', async () => {
+      const t = setup({});
+      const dispatcher = await t.startDispatcher();
+
+      await t.createCase(stepNet('nobody'), 'c1');
+      const { id } = await t.onlyWorkitem('c1', 'step');
+      await until('two attempts failed', () => (dispatcher.statusOf(id)?.attempts ?? 0) >= 2);
+
+      expect(dispatcher.statusOf(id)?.lastError).toBe('no executor named nobody is registered');
+      expect((await t.onlyWorkitem('c1', 'step')).state).toBe('created');
+    });
+  });
+
+  describe('the abandon hook', () => {
+    function hooked() {
+      const abandoned: Workitem[] = [];
+      const executor: Executor = {
+        execute: () => ({ status: 'started' }),
+        abandon: (workitem) => {
+          abandoned.push(workitem);
+        },
+      };
+      return { executor, abandoned };
+    }
+
+    it('runs with the workitem when the case is terminated', async () => {
+      const { executor, abandoned } = hooked();
+      const t = setup({ hooked: executor });
+      await t.startDispatcher();
+      await t.createCase(stepNet('hooked'), 'c1');
+      await until(
+        'the workitem is started',
+        async () => (await t.onlyWorkitem('c1', 'step')).state === 'started',
+      );
+
+      await t.command({ type: 'TerminateCase', data: { caseId: 'c1', at: AT } });
+
+      await until('the hook ran', () => abandoned.length > 0);
+      const { id } = await t.onlyWorkitem('c1', 'step');
+      expect(abandoned).toEqual([expect.objectContaining({ id, state: 'abandoned', executor: 'hooked' })]);
+    });
+
+    it('runs with the competing workitem when its task is withdrawn, and not for the winner', async () => {
+      const { executor, abandoned } = hooked();
+      const t = setup({ hooked: executor });
+      await t.startDispatcher();
+      await t.createCase(choiceNet('hooked', 'manual'), 'c1');
+      await until(
+        'both workitems are started',
+        async () => (await t.workitemsOf('c1')).filter((w) => w.state === 'started').length === 2,
+      );
+
+      const right = await t.onlyWorkitem('c1', 'right');
+      await t.command({
+        type: 'CompleteWorkitem',
+        data: { caseId: 'c1', workitemId: right.id, output: 'right wins', at: AT },
+      });
+
+      await until('the hook ran', () => abandoned.length > 0);
+      const left = await t.onlyWorkitem('c1', 'left');
+      expect(abandoned.map((w) => [w.id, w.state])).toEqual([[left.id, 'abandoned']]);
+      expect((await t.caseOf('c1')).tasks.get(left.taskId)?.abandonReason).toBe('tokens_withdrawn');
+      expect(await t.isFinished('c1')).toBe(true);
+    });
+  });
+
+  describe('an answer the engine cannot take yet', () => {
+    it('is sent again while a competitor holds the tokens, without running the executor again', async () => {
+      const release = gate();
+      const gated = recording(async () => {
+        await release.opened;
+        return { status: 'completed', output: 'left wins' };
+      });
+      const t = setup({ gated: gated.executor });
+      const dispatcher = await t.startDispatcher();
+      await t.createCase(choiceNet('gated', 'manual'), 'c1');
+      await until(
+        'both executors ran',
+        async () => gated.requests.length === 1 && (await t.onlyWorkitem('c1', 'right')).state === 'started',
+      );
+      const right = await t.onlyWorkitem('c1', 'right');
+      const left = await t.onlyWorkitem('c1', 'left');
+      await t.command({ type: 'PreexecuteTask', data: { caseId: 'c1', taskId: right.taskId, at: AT } });
+
+      release.open();
+      await until('two deliveries were refused', () => (dispatcher.statusOf(left.id)?.attempts ?? 0) >= 2);
+      expect(dispatcher.statusOf(left.id)?.lastError).toMatch(/taken by another task/);
+      expect((await t.onlyWorkitem('c1', 'left')).state).toBe('created');
+
+      await t.command({ type: 'AbandonWorkitem', data: { caseId: 'c1', workitemId: right.id, at: AT } });
+
+      await until('the case finishes', () => t.isFinished('c1'));
+      expect((await t.onlyWorkitem('c1', 'left')).output).toBe('left wins');
+      expect(gated.requests).toHaveLength(1);
+    });
+  });
+
+  describe('the bound on concurrent executions', () => {
+    it('runs at most `concurrency` executors at once and starts the others as slots free up', async () => {
+      let now = 0;
+      let most = 0;
+      const gates: { open(): void }[] = [];
+      const slow: Executor = {
+        execute: async () => {
+          now++;
+          most = Math.max(most, now);
+          const g = gate();
+          gates.push(g);
+          await g.opened;
+          now--;
+          return { status: 'completed', output: null };
+        },
+      };
+      const t = setup({ slow }, { concurrency: 2 });
+      const dispatcher = await t.startDispatcher();
+      for (let i = 1; i <= 5; i++) await t.createCase(stepNet('slow'), `c${i}`);
+
+      await until('two executions run', () => gates.length === 2);
+      expect(dispatcher.backlog).toBe(2);
+      for (let opened = 0; opened < 5; opened++) {
+        gates[opened]!.open();
+        const expected = Math.min(5, opened + 3);
+        await until(`${expected} executions started`, () => gates.length === expected);
+      }
+
+      for (let i = 1; i <= 5; i++) await until(`case c${i} finishes`, () => t.isFinished(`c${i}`));
+      expect(most).toBe(2);
+    });
+  });
+
+  describe('a restart', () => {
+    it('runs the workitems created while no dispatcher ran, and not again those already settled', async () => {
+      const counted = recording(({ caseId }) => ({ status: 'completed', output: caseId }));
+      const t = setup({ counted: counted.executor });
+      const first = await t.startDispatcher();
+      await t.createCase(stepNet('counted'), 'before');
+      await until('the first case finishes', () => t.isFinished('before'));
+      await t.stopDispatcher(first);
+
+      await t.createCase(stepNet('counted'), 'while-down');
+      expect((await t.onlyWorkitem('while-down', 'step')).state).toBe('created');
+      await t.startDispatcher();
+
+      await until('the second case finishes', () => t.isFinished('while-down'));
+      expect(counted.requests.map((r) => r.caseId)).toEqual(['before', 'while-down']);
+    });
+
+    it('resumes the retries of a workitem that was still failing when the dispatcher stopped', async () => {
+      let failing = true;
+      const flaky: Executor = {
+        execute: () => {
+          if (failing) throw new Error('not yet');
+          return { status: 'completed', output: 'resumed' };
+        },
+      };
+      const t = setup({ flaky });
+      const first = await t.startDispatcher();
+      await t.createCase(stepNet('flaky'), 'c1');
+      const { id } = await t.onlyWorkitem('c1', 'step');
+      await until('two attempts failed', () => (first.statusOf(id)?.attempts ?? 0) >= 2);
+      await t.stopDispatcher(first);
+
+      failing = false;
+      await t.startDispatcher();
+
+      await until('the case finishes', () => t.isFinished('c1'));
+      expect((await t.onlyWorkitem('c1', 'step')).output).toBe('resumed');
+    });
+
+    it('leaves to the next start the workitems that waited for a slot when it stopped', async () => {
+      const release = gate();
+      const slow = recording(async ({ caseId }) => {
+        await release.opened;
+        return { status: 'completed', output: caseId };
+      });
+      const t = setup({ slow: slow.executor }, { concurrency: 1 });
+      const first = await t.startDispatcher();
+      await t.createCase(stepNet('slow'), 'a');
+      await t.createCase(stepNet('slow'), 'b');
+      await until('the first execution runs', () => slow.requests.length === 1);
+
+      const stopped = t.stopDispatcher(first);
+      release.open();
+      await stopped;
+      expect(await t.isFinished('a')).toBe(true);
+      expect((await t.onlyWorkitem('b', 'step')).state).toBe('created');
+
+      await t.startDispatcher();
+      await until('the waiting case finishes', () => t.isFinished('b'));
+      expect(slow.requests.map((r) => r.caseId)).toEqual(['a', 'b']);
+    });
+  });
+});

@@ -1,0 +1,29 @@
+import type { Executor, JsonValue, Transition, Workitem } from '@wfnet/domain';
+import { defaultTokenPayload } from '@wfnet/domain';
+
+/** The executors a service knows by name: the built-ins plus those an application registers. */
+export class ExecutorRegistry {
+  private readonly executors: ReadonlyMap<string, Executor>;
+
+  constructor(executors: Readonly<Record<string, Executor>>) {
+    this.executors = new Map(Object.entries(executors));
+  }
+
+  get(name: string): Executor | undefined {
+    return this.executors.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.executors.has(name);
+  }
+
+  names(): readonly string[] {
+    return [...this.executors.keys()];
+  }
+
+  /** The decider's payload hook: the transition's executor's `buildTokenPayload`, else the default. */
+  readonly buildTokenPayload = (transition: Transition, workitems: readonly Workitem[]): JsonValue => {
+    const build = this.executors.get(transition.executor)?.buildTokenPayload;
+    return build ? build(workitems) : defaultTokenPayload(workitems);
+  };
+}

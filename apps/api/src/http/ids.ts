@@ -1,0 +1,26 @@
+import type { CaseEntity } from '@wfnet/domain';
+import { NotFoundError, parseEntityId } from '@wfnet/domain';
+import { HttpError } from './error.filter.js';
+
+/** The case a task or workitem id belongs to; an id the engine never makes names nothing. */
+export function caseIdOf(id: string, entity: Extract<CaseEntity, 'task' | 'workitem'>): string {
+  const parsed = parseEntityId(id, entity);
+  if (!parsed) throw new NotFoundError(entity, id);
+  return parsed.caseId;
+}
+
+export function positionOf(waitFor: string | undefined): bigint | undefined {
+  return waitFor === undefined ? undefined : BigInt(waitFor);
+}
+
+export const now = (): string => new Date().toISOString();
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function assertId(id: string, path: string): void {
+  if (!ID.test(id)) {
+    throw new HttpError(400, 'validation_failed', `${path} must match ${ID.source}`, [
+      { path, message: `must match ${ID.source}` },
+    ]);
+  }
+}

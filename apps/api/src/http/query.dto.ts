@@ -1,0 +1,89 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+export class WaitForDto {
+  @ApiPropertyOptional({
+    description: 'Answer once the read models have reached this position (at most 5 s)',
+  })
+  @IsOptional()
+  @Matches(/^[0-9]{1,30}$/, { message: 'waitFor must be a position (a decimal string)' })
+  waitFor?: string;
+}
+
+export class PageDto extends WaitForDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next` cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  after?: string;
+}
+
+export class ListWorkflowsDto extends PageDto {}
+
+export class ListCasesDto extends PageDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  workflowId?: string;
+
+  @ApiPropertyOptional({ enum: ['created', 'active', 'finished', 'terminated'] })
+  @IsOptional()
+  @IsIn(['created', 'active', 'finished', 'terminated'])
+  state?: 'created' | 'active' | 'finished' | 'terminated';
+}
+
+export class ListWorkitemsDto extends PageDto {
+  @ApiPropertyOptional({ enum: ['created', 'started', 'completed', 'abandoned'] })
+  @IsOptional()
+  @IsIn(['created', 'started', 'completed', 'abandoned'])
+  state?: 'created' | 'started' | 'completed' | 'abandoned';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  caseId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  transitionId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  executor?: string;
+}
+
+export class HistoryDto {
+  @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
+  @IsOptional()
+  @Matches(/^[0-9]{1,20}$/, { message: 'fromRevision must be a revision (a decimal string)' })
+  fromRevision?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export const AT_REVISION = {
+  description: 'As it was right after this revision (0-based) of the case stream; 400 past its end',
+};
+
+export class GetCaseDto extends WaitForDto {
+  @ApiPropertyOptional(AT_REVISION)
+  @IsOptional()
+  @Matches(/^[0-9]{1,20}$/, { message: 'atRevision must be a revision (a decimal string)' })
+  atRevision?: string;
+}

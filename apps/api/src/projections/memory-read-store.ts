@@ -1,0 +1,89 @@
+import type { Document } from '@wfnet/projections';
+import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
+import { readModelTables } from './tables.js';
+
+interface Row {
+  readonly seq: number;
+  /** Kept as JSON so readers get fresh objects, as from SQLite, and a non-JSON value shows in tests. */
+  readonly json: string;
+  readonly columns: Readonly<Record<string, string | null>>;
+}
+
+/** Read models in memory: for tests and the `memory` event store, where nothing outlives the process. */
+export class MemoryReadStore implements ReadStore {
+  readonly description = 'memory';
+  readonly #specs: ReadonlyMap<string, TableSpec>;
+  #tables = new Map<string, Map<string, Row>>();
+  #checkpoint = 0n;
+  #seq = 0;
+
+  constructor(tables: readonly TableSpec[] = readModelTables) {
+    this.#specs = new Map(tables.map((t) => [t.name, t]));
+    this.reset();
+  }
+
+  checkpoint(): bigint {
+    return this.#checkpoint;
+  }
+
+  get<D extends Document>(table: string, id: string): D | undefined {
+    const row = this.#table(table).get(id);
+    return row && (JSON.parse(row.json) as D);
+  }
+
+  list<D extends Document>(table: string, { filter, afterSeq, limit }: ListQuery): ListedRow<D>[] {
+    const rows: ListedRow<D>[] = [];
+    const conditions = Object.entries(filter);
+    if (limit === 0) return rows;
+    for (const row of this.#table(table).values()) {
+      if (afterSeq !== undefined && row.seq <= afterSeq) continue;
+      if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
+      rows.push({ seq: row.seq, doc: JSON.parse(row.json) as D });
+      if (rows.length === limit) break;
+    }
+    return rows;
+  }
+
+  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
+    // Everything is checked and serialized before the first change, so a failure changes nothing.
+    let seq = this.#seq;
+    const staged = writes.map(({ table, doc, created }) => {
+      const rows = this.#table(table);
+      const existing = rows.get(doc.id);
+      if (created === (existing !== undefined)) {
+        throw new Error(`${table} ${doc.id}: ${created ? 'created again' : 'updated before it was created'}`);
+      }
+      const row: Row = {
+        seq: existing?.seq ?? ++seq,
+        json: JSON.stringify(doc),
+        columns: this.#columns(table, doc),
+      };
+      return { rows, id: doc.id, row };
+    });
+    for (const { rows, id, row } of staged) rows.set(id, row);
+    this.#seq = seq;
+    this.#checkpoint = checkpoint;
+  }
+
+  reset(): void {
+    this.#tables = new Map([...this.#specs.keys()].map((name) => [name, new Map<string, Row>()]));
+    this.#checkpoint = 0n;
+    this.#seq = 0;
+  }
+
+  buildIndexes(): void {}
+
+  close(): void {}
+
+  #table(name: string): Map<string, Row> {
+    const table = this.#tables.get(name);
+    if (!table) throw new Error(`no read-model table ${name}`);
+    return table;
+  }
+
+  #columns(table: string, doc: Document): Record<string, string | null> {
+    const spec = this.#specs.get(table) as TableSpec;
+    const fields = doc as unknown as Record<string, unknown>;
+    return Object.fromEntries(spec.columns.map((c) => [c, typeof fields[c] === 'string' ? fields[c] : null]));
+  }
+}

@@ -1,0 +1,194 @@
+import { NotFoundError, ValidationError } from '@wfnet/domain';
+import type {
+  CaseDocument,
+  Document,
+  TaskDocument,
+  TaskTokenState,
+  TokenDocument,
+  WorkflowDocument,
+  WorkitemDocument,
+} from '@wfnet/projections';
+import type { ReadStore } from './read-store.js';
+
+export type WorkflowResource = Omit<WorkflowDocument, 'lastRevision'>;
+export type CaseResource = Omit<CaseDocument, 'lastRevision' | 'unconsumed'>;
+export type TokenResource = Omit<TokenDocument, 'lastRevision'>;
+export type WorkitemResource = Omit<WorkitemDocument, 'lastRevision'>;
+/** A task as `GET /cases/:id/tasks` lists it: without its tables. */
+export type TaskSummary = Omit<TaskDocument, 'lastRevision' | 'tokens' | 'workitems'>;
+/** A task as `GET /tasks/:id` answers it: with its token table (places joined) and workitem table. */
+export type TaskResource = Omit<TaskDocument, 'lastRevision' | 'tokens'> & {
+  readonly tokens: readonly {
+    readonly tokenId: string;
+    readonly placeId: string;
+    readonly state: TaskTokenState;
+  }[];
+};
+
+export interface PageRequest {
+  /** 1 to 500; 100 when absent. */
+  readonly limit?: number;
+  /** The `next` cursor of the previous page. */
+  readonly after?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** The cursor of the next page, or null on the last one. */
+  readonly next: string | null;
+}
+
+export interface ListWorkflows extends PageRequest {
+  readonly state?: string;
+}
+export interface ListCases extends PageRequest {
+  readonly workflowId?: string;
+  readonly state?: string;
+}
+export interface ListWorkitems extends PageRequest {
+  readonly state?: string;
+  readonly caseId?: string;
+  readonly transitionId?: string;
+  readonly executor?: string;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 500;
+
+const CURSOR = /^([a-z]+):([1-9][0-9]{0,15})$/;
+
+/** A cursor names its list and a place in creation order; it is opaque to clients. */
+export function encodeCursor(table: string, seq: number): string {
+  return Buffer.from(`${table}:${seq}`).toString('base64url');
+}
+
+export function decodeCursor(table: string, cursor: string): number {
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match || match[1] !== table) {
+    throw new ValidationError('validation_failed', `after: not a cursor of the ${table} list`, [
+      { path: 'after', message: `must be the next cursor of a previous ${table} page` },
+    ]);
+  }
+  return Number(match[2]);
+}
+
+function withoutRevision<D extends Document>(doc: D): Omit<D, 'lastRevision'> {
+  const { lastRevision: _, ...rest } = doc;
+  return rest;
+}
+
+function caseResource(doc: CaseDocument): CaseResource {
+  const { lastRevision: _, unconsumed: __, ...rest } = doc;
+  return rest;
+}
+
+function definedOnly(filter: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const defined: Record<string, string> = {};
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined) defined[key] = value;
+  return defined;
+}
+
+/** The queries of the HTTP contract over the read models. Reads only: the runner alone writes. */
+export class ReadModels {
+  constructor(private readonly store: ReadStore) {}
+
+  getWorkflow(id: string): WorkflowResource {
+    return withoutRevision(this.#require<WorkflowDocument>('workflows', 'workflow', id));
+  }
+
+  listWorkflows({ state, ...page }: ListWorkflows = {}): Page<WorkflowResource> {
+    return this.#page<WorkflowDocument, WorkflowResource>('workflows', { state }, page, withoutRevision);
+  }
+
+  getCase(id: string): CaseResource {
+    return caseResource(this.#require<CaseDocument>('cases', 'case', id));
+  }
+
+  listCases({ workflowId, state, ...page }: ListCases = {}): Page<CaseResource> {
+    return this.#page<CaseDocument, CaseResource>('cases', { workflowId, state }, page, caseResource);
+  }
+
+  /** The case's token table, in issue order. */
+  getCaseTokens(caseId: string): TokenResource[] {
+    this.#require('cases', 'case', caseId);
+    return this.store
+      .list<TokenDocument>('tokens', { filter: { caseId } })
+      .map(({ doc }) => withoutRevision(doc));
+  }
+
+  /** The case's tasks, in start order. */
+  getCaseTasks(caseId: string): TaskSummary[] {
+    this.#require('cases', 'case', caseId);
+    return this.store.list<TaskDocument>('tasks', { filter: { caseId } }).map(({ doc }) => {
+      const { lastRevision: _, tokens: __, workitems: ___, ...summary } = doc;
+      return summary;
+    });
+  }
+
+  getTask(id: string): TaskResource {
+    const { lastRevision: _, tokens, ...task } = this.#require<TaskDocument>('tasks', 'task', id);
+    return {
+      ...task,
+      tokens: tokens.map(({ tokenId, state }) => ({
+        tokenId,
+        // A task only ever receives tokens already issued, so the token table has every one.
+        placeId: this.store.get<TokenDocument>('tokens', tokenId)?.placeId ?? '',
+        state,
+      })),
+    };
+  }
+
+  getWorkitem(id: string): WorkitemResource {
+    return withoutRevision(this.#require<WorkitemDocument>('workitems', 'workitem', id));
+  }
+
+  listWorkitems({
+    state,
+    caseId,
+    transitionId,
+    executor,
+    ...page
+  }: ListWorkitems = {}): Page<WorkitemResource> {
+    return this.#page<WorkitemDocument, WorkitemResource>(
+      'workitems',
+      { state, caseId, transitionId, executor },
+      page,
+      withoutRevision,
+    );
+  }
+
+  #require<D extends Document>(
+    table: string,
+    entity: 'workflow' | 'case' | 'task' | 'workitem',
+    id: string,
+  ): D {
+    const doc = this.store.get<D>(table, id);
+    if (!doc) throw new NotFoundError(entity, id);
+    return doc;
+  }
+
+  #page<D extends Document, R>(
+    table: string,
+    filter: Readonly<Record<string, string | undefined>>,
+    { limit = DEFAULT_LIMIT, after }: PageRequest,
+    represent: (doc: D) => R,
+  ): Page<R> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new ValidationError('validation_failed', `limit must be an integer from 1 to ${MAX_LIMIT}`, [
+        { path: 'limit', message: `must be an integer from 1 to ${MAX_LIMIT}` },
+      ]);
+    }
+    const rows = this.store.list<D>(table, {
+      filter: definedOnly(filter),
+      ...(after !== undefined && { afterSeq: decodeCursor(table, after) }),
+      // One more than asked tells whether another page follows.
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(({ doc }) => represent(doc)),
+      next: rows.length > limit && last ? encodeCursor(table, last.seq) : null,
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import type { Document } from '@wfnet/projections';
+
+/** How a view's documents are stored: the fields lists filter on, and the indexes that serve the filters. */
+export interface TableSpec {
+  /** The view's name. */
+  readonly name: string;
+  /** Document fields (string-valued) copied into columns of their own for filtering. */
+  readonly columns: readonly string[];
+  /**
+   * Column sets a list can seek on, each kept in creation order within equal keys. A list uses the set
+   * equal to its filter's columns, else the first set its filter covers: put selective sets first.
+   */
+  readonly indexes: readonly (readonly string[])[];
+}
+
+export interface DocumentWrite {
+  readonly table: string;
+  readonly doc: Document;
+  /** The document's first write: it takes the next place in creation order. */
+  readonly created: boolean;
+  /** For an update, the version the store holds: a store may skip indexes whose columns did not change. */
+  readonly previous?: Document;
+}
+
+export interface ListQuery {
+  /** Column → value; every one must match. */
+  readonly filter: Readonly<Record<string, string>>;
+  /** Only rows after this place in creation order. */
+  readonly afterSeq?: number;
+  /** At most this many rows; all when absent. */
+  readonly limit?: number;
+}
+
+export interface ListedRow<D extends Document = Document> {
+  /** The document's place in creation order. */
+  readonly seq: number;
+  readonly doc: D;
+}
+
+/**
+ * Where read models live: one table of documents per view and one checkpoint. Synchronous on purpose:
+ * both stores (memory, better-sqlite3) are, and the runner's batch must commit without interleaving.
+ */
+export interface ReadStore {
+  readonly description: string;
+  /** The position of the last event whose effects are stored; 0n when nothing is. */
+  checkpoint(): bigint;
+  get<D extends Document>(table: string, id: string): D | undefined;
+  list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[];
+  /** Writes documents and moves the checkpoint, all or nothing. */
+  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void;
+  /**
+   * Drops every document and sets the checkpoint back to 0n. With `deferIndexes` the list indexes are
+   * left out until `buildIndexes` (a replay writes faster without them; lists still answer, by scanning).
+   */
+  reset(options?: { readonly deferIndexes?: boolean }): void;
+  /** Creates any list index that is missing. */
+  buildIndexes(): void;
+  close(): void;
+}
+
+/** The index a list with these filter columns seeks on, or undefined for a scan in creation order. */
+export function chooseIndex(table: TableSpec, columns: readonly string[]): readonly string[] | undefined {
+  const wanted = new Set(columns);
+  const covered = table.indexes.filter((index) => index.every((c) => wanted.has(c)));
+  return covered.find((index) => index.length === wanted.size) ?? covered[0];
+}

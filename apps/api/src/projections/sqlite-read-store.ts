@@ -1,0 +1,290 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { Document } from '@wfnet/projections';
+import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
+import { chooseIndex } from './read-store.js';
+import { READ_MODEL_VERSION, readModelTables } from './tables.js';
+
+function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  return spec.columns.every((c) => left[c] === right[c]);
+}
+
+export interface SqliteReadStoreOptions {
+  readonly tables?: readonly TableSpec[];
+  /** The version stored beside the tables; another version found on open drops them all. */
+  readonly version?: number;
+}
+
+const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const tableName = (name: string): string => `rm_${name}`;
+const indexName = (name: string, columns: readonly string[]): string =>
+  `rm_${name}_by_${columns.map(snake).join('_')}`;
+
+interface TableStatements {
+  readonly spec: TableSpec;
+  readonly get: Statement<[string], string>;
+  readonly insert: Statement<unknown[]>;
+  readonly update: Statement<unknown[]>;
+  /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
+  readonly updateDoc: Statement<[string, string]>;
+  readonly lists: Map<string, Statement<unknown[], { seq: number; doc: string }>>;
+}
+
+/**
+ * Read models in SQLite: per view a table of JSON documents, with the filterable fields copied into
+ * indexed columns and the rowid (`seq`) giving creation order. It opens its own connection, possibly to
+ * the event store's file (its tables are prefixed `rm_`): WAL lets both write from one process.
+ */
+export class SqliteReadStore implements ReadStore {
+  readonly description: string;
+  readonly #db: Database.Database;
+  readonly #lock: Database.Database | undefined;
+  readonly #specs: readonly TableSpec[];
+  readonly #version: string;
+  #tables = new Map<string, TableStatements>();
+  #indexes = new Set<string>();
+  #readCheckpoint!: Statement<[], bigint>;
+  #writeCheckpoint!: Statement<[bigint]>;
+  readonly #commit: (writes: readonly DocumentWrite[], checkpoint: bigint) => void;
+
+  static open(file: string, options: SqliteReadStoreOptions = {}): SqliteReadStore {
+    return new SqliteReadStore(file, options);
+  }
+
+  private constructor(
+    readonly file: string,
+    options: SqliteReadStoreOptions,
+  ) {
+    this.description = `sqlite:${file}`;
+    this.#specs = options.tables ?? readModelTables;
+    this.#version = String(options.version ?? READ_MODEL_VERSION);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.#lock = file === ':memory:' ? undefined : acquireWriterLock(file);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { timeout: 5000 });
+      db.pragma('journal_mode = WAL');
+      // A commit lost to a power cut loses its checkpoint with it: the runner applies those events again.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('cache_size = -65536');
+      this.#db = db;
+      const stored = this.#storedVersion();
+      db.transaction(() => {
+        if (stored !== this.#version) this.#dropAll();
+        this.#create();
+      })();
+    } catch (error) {
+      db?.close();
+      this.#lock?.close();
+      throw error;
+    }
+    this.#prepare();
+    this.#commit = this.#db.transaction((writes: readonly DocumentWrite[], checkpoint: bigint) => {
+      for (const { table, doc, created, previous } of writes) {
+        const statements = this.#statements(table);
+        const json = JSON.stringify(doc);
+        if (created) {
+          statements.insert.run(doc.id, ...this.#columnValues(statements.spec, doc), json);
+          continue;
+        }
+        const { changes } =
+          previous !== undefined && sameColumns(statements.spec, doc, previous)
+            ? statements.updateDoc.run(json, doc.id)
+            : statements.update.run(...this.#columnValues(statements.spec, doc), json, doc.id);
+        if (changes !== 1) throw new Error(`${table} ${doc.id}: updated before it was created`);
+      }
+      this.#writeCheckpoint.run(checkpoint);
+    });
+  }
+
+  checkpoint(): bigint {
+    return this.#readCheckpoint.get() ?? 0n;
+  }
+
+  get<D extends Document>(table: string, id: string): D | undefined {
+    const json = this.#statements(table).get.get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as D);
+  }
+
+  list<D extends Document>(table: string, { filter, afterSeq, limit }: ListQuery): ListedRow<D>[] {
+    const statements = this.#statements(table);
+    const columns = Object.keys(filter).sort();
+    const key = columns.join(',');
+    let statement = statements.lists.get(key);
+    if (!statement) {
+      statement = this.#prepareList(statements.spec, columns);
+      statements.lists.set(key, statement);
+    }
+    const rows = statement.all(...columns.map((c) => filter[c]), afterSeq ?? 0, limit ?? -1);
+    return rows.map(({ seq, doc }) => ({ seq, doc: JSON.parse(doc) as D }));
+  }
+
+  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
+    this.#commit(writes, checkpoint);
+  }
+
+  reset(options: { readonly deferIndexes?: boolean } = {}): void {
+    this.#db.transaction(() => {
+      this.#dropAll();
+      this.#create(!options.deferIndexes);
+    })();
+    this.#prepare();
+  }
+
+  buildIndexes(): void {
+    this.#db.transaction(() => this.#createIndexes())();
+    this.#prepare();
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+    if (this.#lock?.open) this.#lock.close();
+  }
+
+  #storedVersion(): string | undefined {
+    const meta = this.#db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_meta'")
+      .get();
+    if (meta === undefined) return undefined;
+    return this.#db.prepare<[], string>("SELECT value FROM rm_meta WHERE key = 'version'").pluck().get();
+  }
+
+  #dropAll(): void {
+    const tables = this.#db
+      .prepare<[], string>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\\_%' ESCAPE '\\'",
+      )
+      .pluck()
+      .all();
+    for (const name of tables) this.#db.exec(`DROP TABLE "${name}"`);
+  }
+
+  #create(withIndexes = true): void {
+    const db = this.#db;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS rm_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
+      INSERT OR IGNORE INTO rm_checkpoint (id, position) VALUES (1, 0);
+    `);
+    db.prepare("INSERT OR REPLACE INTO rm_meta (key, value) VALUES ('version', ?)").run(this.#version);
+    for (const spec of this.#specs) {
+      const columns = spec.columns.map((c) => `${snake(c)} TEXT`).join(', ');
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS ${tableName(spec.name)} (` +
+          `seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ${columns ? `${columns}, ` : ''}doc TEXT NOT NULL)`,
+      );
+    }
+    if (withIndexes) this.#createIndexes();
+  }
+
+  #createIndexes(): void {
+    for (const spec of this.#specs) {
+      // An index of a rowid table ends with the rowid, so each one also keeps creation order within a key.
+      for (const index of spec.indexes) {
+        this.#db.exec(
+          `CREATE INDEX IF NOT EXISTS ${indexName(spec.name, index)} ON ${tableName(spec.name)} (${index.map(snake).join(', ')})`,
+        );
+      }
+    }
+  }
+
+  #prepare(): void {
+    const db = this.#db;
+    this.#indexes = new Set(
+      db
+        .prepare<[], string>(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'rm\\_%' ESCAPE '\\'",
+        )
+        .pluck()
+        .all(),
+    );
+    this.#readCheckpoint = db.prepare<[], bigint>('SELECT position FROM rm_checkpoint WHERE id = 1').pluck();
+    this.#readCheckpoint.safeIntegers(true);
+    this.#writeCheckpoint = db.prepare<[bigint]>('UPDATE rm_checkpoint SET position = ? WHERE id = 1');
+    this.#tables = new Map(
+      this.#specs.map((spec) => {
+        const table = tableName(spec.name);
+        const columns = spec.columns.map(snake);
+        return [
+          spec.name,
+          {
+            spec,
+            get: db.prepare<[string], string>(`SELECT doc FROM ${table} WHERE id = ?`).pluck(),
+            insert: db.prepare<unknown[]>(
+              `INSERT INTO ${table} (id, ${[...columns, 'doc'].join(', ')}) VALUES (${['id', ...columns, 'doc'].map(() => '?').join(', ')})`,
+            ),
+            update: db.prepare<unknown[]>(
+              `UPDATE ${table} SET ${[...columns, 'doc'].map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+            ),
+            updateDoc: db.prepare<[string, string]>(`UPDATE ${table} SET doc = ? WHERE id = ?`),
+            lists: new Map(),
+          },
+        ];
+      }),
+    );
+  }
+
+  #prepareList(
+    spec: TableSpec,
+    columns: readonly string[],
+  ): Statement<unknown[], { seq: number; doc: string }> {
+    const index = chooseIndex(spec, columns);
+    const name = index && indexName(spec.name, index);
+    // While a rebuild defers the indexes, a list scans instead.
+    const indexedBy = name !== undefined && this.#indexes.has(name) ? ` INDEXED BY ${name}` : '';
+    const conditions = [...columns.map((c) => `${snake(c)} = ?`), 'seq > ?'].join(' AND ');
+    return this.#db.prepare(
+      `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq LIMIT ?`,
+    );
+  }
+
+  #statements(table: string): TableStatements {
+    const statements = this.#tables.get(table);
+    if (!statements) throw new Error(`no read-model table ${table}`);
+    return statements;
+  }
+
+  #columnValues(spec: TableSpec, doc: Document): (string | null)[] {
+    const fields = doc as unknown as Record<string, unknown>;
+    return spec.columns.map((c) => {
+      const value = fields[c];
+      return typeof value === 'string' ? value : null;
+    });
+  }
+
+  /** For the int tests: the plan SQLite picks for a list with these filter columns. */
+  explainList(table: string, columns: readonly string[]): string[] {
+    const statement = this.#prepareList(this.#statements(table).spec, [...columns].sort());
+    const sql = statement.source;
+    return this.#db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...columns.map(() => 'x'), 0, 10)
+      .map((r) => r.detail);
+  }
+}
+
+/**
+ * One runner writes a read store: a second one would duplicate every write, and the first one's cache
+ * of what it wrote would go stale. The lock is an exclusive SQLite lock on a file of its own, which the
+ * kernel drops however the process ends.
+ */
+function acquireWriterLock(file: string): Database.Database {
+  const lock = new Database(`${file}.read-models.lock`, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new Error(
+        `the read models in ${file} are already kept by another process: give each process its own WFNET_READ_STORE`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

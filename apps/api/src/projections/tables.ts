@@ -1,0 +1,32 @@
+import type { TableSpec } from './read-store.js';
+
+/**
+ * Bump when a view's documents change shape or meaning: a store holding another version is dropped and
+ * rebuilt from position 0 when it opens.
+ */
+export const READ_MODEL_VERSION = 1;
+
+export const readModelTables: readonly TableSpec[] = [
+  { name: 'workflows', columns: ['state'], indexes: [['state']] },
+  {
+    name: 'cases',
+    columns: ['workflowId', 'state'],
+    indexes: [['workflowId', 'state'], ['workflowId'], ['state']],
+  },
+  { name: 'tokens', columns: ['caseId'], indexes: [['caseId']] },
+  { name: 'tasks', columns: ['caseId'], indexes: [['caseId']] },
+  {
+    name: 'workitems',
+    columns: ['caseId', 'state', 'transitionId', 'executor'],
+    // A case has few workitems, so caseId alone narrows any filter that names it; a transition has one
+    // executor, so transitionId needs no pairing with it.
+    indexes: [
+      ['caseId'],
+      ['state', 'transitionId'],
+      ['state', 'executor'],
+      ['transitionId'],
+      ['executor'],
+      ['state'],
+    ],
+  },
+];

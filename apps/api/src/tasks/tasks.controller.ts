@@ -1,0 +1,47 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Roles } from '../http/auth.guard.js';
+import { ApiTags } from '@nestjs/swagger';
+import { lockedTokensOf } from '@wfnet/domain';
+import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
+import { caseIdOf, now, positionOf } from '../http/ids.js';
+import { WaitForDto } from '../http/query.dto.js';
+import { taskRepresentation, tokenRepresentation } from '../cases/representation.js';
+
+@ApiTags('tasks')
+@Controller('tasks')
+export class TasksController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Get(':id')
+  get(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(new ReadModelQuery({ kind: 'task', id }, positionOf(query.waitFor)));
+  }
+
+  @Roles('worker')
+  @Post(':id/preexecute')
+  @HttpCode(200)
+  async preexecute(@Param('id') id: string) {
+    const caseId = caseIdOf(id, 'task');
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, taskId: id, at: now() } }),
+    );
+    return {
+      tokens: lockedTokensOf(outcome.state, id).map((token) => tokenRepresentation(caseId, token)),
+      position: outcome.position.toString(),
+    };
+  }
+
+  @Post(':id/abandon')
+  @HttpCode(200)
+  async abandon(@Param('id') id: string) {
+    const caseId = caseIdOf(id, 'task');
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({ type: 'ForceAbandonTask', data: { caseId, taskId: id, at: now() } }),
+    );
+    return { ...taskRepresentation(outcome.state, id), position: outcome.position.toString() };
+  }
+}

@@ -1,0 +1,188 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CaseData, Task, Token, WorkflowDefinition } from '@wfnet/domain';
+import { caseOverlay, layoutNet, netSvg } from './diagram.js';
+
+const approval = (name = 'Approval'): WorkflowDefinition => ({
+  id: 'approval',
+  name,
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'submitted', type: 'normal' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: ['submit', 'approve', 'reject'].map((id) => ({
+    id,
+    executor: id === 'submit' ? 'auto' : 'manual',
+    executorParams: {},
+    joinType: 'none' as const,
+    splitType: 'none' as const,
+  })),
+  arcs: [
+    { from: 'start', to: 'submit' },
+    { from: 'submit', to: 'submitted' },
+    { from: 'submitted', to: 'approve' },
+    { from: 'submitted', to: 'reject' },
+    { from: 'approve', to: 'end' },
+    { from: 'reject', to: 'end' },
+  ],
+  metadata: {},
+});
+
+const token = (
+  id: string,
+  placeId: string,
+  state: Token['state'],
+  consumedByTaskId: string | null = null,
+): Token => ({
+  id,
+  placeId,
+  state,
+  payload: null,
+  producedByTaskId: 'genesis',
+  lockedByTaskId: state === 'locked' ? 't' : null,
+  consumedByTaskId,
+});
+
+const task = (id: string, transitionId: string, state: Task['state']): Task => ({
+  id,
+  transitionId,
+  state,
+  offered: [],
+  locked: [],
+  workitemIds: [],
+  tokenPayload: null,
+  abandonReason: null,
+});
+
+const caseWith = (tokens: Token[], tasks: Task[], live: [string, string][] = []): CaseData => ({
+  status: 'active',
+  caseId: 'c1',
+  workflowId: 'approval',
+  definition: approval(),
+  data: {},
+  tokens: new Map(tokens.map((t) => [t.id, t])),
+  tasks: new Map(tasks.map((t) => [t.id, t])),
+  workitems: new Map(),
+  liveTaskOf: new Map(live),
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+describe('the layout of a net', () => {
+  it('places every node and routes every arc, left to right', async () => {
+    const layout = await layoutNet(approval());
+    expect([...layout.places.keys()]).toEqual(['start', 'submitted', 'end']);
+    expect([...layout.transitions.keys()]).toEqual(['submit', 'approve', 'reject']);
+    expect(layout.arcs).toHaveLength(6);
+    for (const arc of layout.arcs) expect(arc.points.length).toBeGreaterThanOrEqual(2);
+    expect(layout.places.get('start')!.x).toBeLessThan(layout.places.get('end')!.x);
+  });
+
+  it('runs top to bottom when asked', async () => {
+    const layout = await layoutNet(approval(), 'down');
+    expect(layout.places.get('start')!.y).toBeLessThan(layout.places.get('end')!.y);
+    expect(layout.height).toBeGreaterThan(layout.width);
+  });
+
+  it('ends arcs on the rim of a place, not on its bounding box', async () => {
+    const layout = await layoutNet(approval());
+    const into = layout.arcs.find((arc) => arc.to === 'submitted')!;
+    const box = layout.places.get('submitted')!;
+    const end = into.points.at(-1)!;
+    const distance = Math.hypot(end.x - (box.x + box.width / 2), end.y - (box.y + box.height / 2));
+    expect(distance).toBeCloseTo(box.width / 2, 1);
+  });
+
+  it('is computed once per net structure, whatever its name, metadata or params', async () => {
+    const first = layoutNet(approval('One'));
+    expect(layoutNet(approval('Two'))).toBe(first);
+    expect(layoutNet({ ...approval(), metadata: { owner: 'x' } })).toBe(first);
+    const renamed = approval();
+    const longer = {
+      ...renamed,
+      transitions: renamed.transitions.map((t) =>
+        t.id === 'approve' ? { ...t, name: 'Approve the request' } : t,
+      ),
+    };
+    expect(layoutNet(longer)).not.toBe(first);
+    expect(layoutNet(approval(), 'down')).not.toBe(first);
+    await first;
+  });
+});
+
+describe('the tokens and tasks of a case', () => {
+  it('counts free, locked and finished tokens per place, leaving consumed ones out', () => {
+    const overlay = caseOverlay(
+      caseWith(
+        [
+          token('a', 'start', 'consumed', 'submit-task'),
+          token('b', 'submitted', 'free'),
+          token('c', 'submitted', 'locked'),
+          token('d', 'end', 'consumed', 'termination'),
+        ],
+        [],
+      ),
+      7n,
+    );
+    expect(overlay.revision).toBe(7n);
+    expect(overlay.tokens.get('start')).toBeUndefined();
+    expect(overlay.tokens.get('submitted')).toEqual({ free: 1, locked: 1, done: 0 });
+    expect(overlay.tokens.get('end')).toEqual({ free: 0, locked: 0, done: 1 });
+  });
+
+  it('colours a transition by its live task, else by its latest one, and counts completions', () => {
+    const overlay = caseOverlay(
+      caseWith(
+        [],
+        [
+          task('t1', 'approve', 'completed'),
+          task('t2', 'approve', 'completed'),
+          task('t3', 'approve', 'executing'),
+          task('t4', 'reject', 'completed'),
+          task('t5', 'reject', 'abandoned'),
+        ],
+        [['approve', 't3']],
+      ),
+      1n,
+    );
+    expect(overlay.tasks.get('approve')).toEqual({ state: 'executing', live: true, completed: 2 });
+    expect(overlay.tasks.get('reject')).toEqual({ state: 'abandoned', live: false, completed: 1 });
+    expect(overlay.tasks.get('submit')).toBeUndefined();
+  });
+});
+
+describe('the SVG', () => {
+  it('escapes names, so a net cannot put markup into the picture', async () => {
+    const definition = approval('<script>alert("x")</script> & co');
+    const svg = netSvg(definition, await layoutNet(definition));
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co');
+  });
+
+  it('draws tokens with their state and the task states of a case', async () => {
+    const state = caseWith(
+      [token('b', 'submitted', 'free'), token('c', 'submitted', 'locked')],
+      [task('t1', 'approve', 'allocated')],
+      [['approve', 't1']],
+    );
+    const svg = netSvg(state.definition, await layoutNet(state.definition), caseOverlay(state, 12n));
+    expect(svg).toContain('data-case="c1" data-case-state="active" data-revision="12"');
+    expect(svg).toMatch(
+      /data-place="submitted" data-place-type="normal" data-free="1" data-locked="1" data-done="0"/,
+    );
+    expect(svg).toMatch(/data-transition="approve"[^>]*data-task-state="allocated" data-live="true"/);
+    expect(svg).toMatch(/data-transition="reject"[^>]*data-task-state="none"/);
+    expect(svg.match(/data-token-state="free"/g)).toHaveLength(1);
+    expect(svg.match(/data-token-state="locked"/g)).toHaveLength(1);
+  });
+
+  it('tells many tokens in one place as counts', async () => {
+    const state = caseWith(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => token(id, 'submitted', id === 'e' ? 'locked' : 'free')),
+      [],
+    );
+    const svg = netSvg(state.definition, await layoutNet(state.definition), caseOverlay(state, 3n));
+    expect(svg).toContain('4● 1○');
+    expect(svg).not.toContain('data-token-state="free"');
+  });
+});

@@ -1,0 +1,488 @@
+import type { CaseData, JoinType, SplitType, TaskState, WorkflowDefinition } from '@wfnet/domain';
+import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk.bundled.js';
+import { createHash } from 'node:crypto';
+import { layoutOffThread } from './layout-worker.js';
+
+interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Arcs run left to right (wide screens), or top to bottom (narrow ones). */
+export type Direction = 'right' | 'down';
+
+interface PlaceBox extends Box {
+  /** Where its label's text starts (baseline), and how it is anchored there. */
+  readonly label: Point & { readonly anchor: 'start' | 'middle' };
+}
+
+/** Where ELK put each node and arc of a net; the same for every case of one definition. */
+export interface NetLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly places: ReadonlyMap<string, PlaceBox>;
+  readonly transitions: ReadonlyMap<string, Box>;
+  readonly arcs: readonly { readonly from: string; readonly to: string; readonly points: readonly Point[] }[];
+}
+
+/** What a case adds to the picture of its net at one revision. */
+export interface CaseOverlay {
+  readonly caseId: string;
+  readonly status: CaseData['status'];
+  readonly revision: bigint;
+  readonly tokens: ReadonlyMap<string, PlaceTokens>;
+  readonly tasks: ReadonlyMap<string, TransitionTasks>;
+}
+
+export interface PlaceTokens {
+  readonly free: number;
+  readonly locked: number;
+  /** Consumed by the case itself as it finished: the token that reached the end. */
+  readonly done: number;
+}
+
+export interface TransitionTasks {
+  /** The state of the live task, or else of the latest task, of the transition. */
+  readonly state: TaskState;
+  readonly live: boolean;
+  readonly completed: number;
+}
+
+const PLACE_RADIUS = 18;
+const TRANSITION_HEIGHT = 46;
+const MARKER_WIDTH = 14;
+const FONT_SIZE = 12;
+const HEADER = 30;
+
+/** A rough width of sans-serif text: layout only needs room, not a glyph-exact fit. */
+const textWidth = (text: string, size = FONT_SIZE): number => Math.ceil(text.length * size * 0.6);
+
+const escapeXml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+const transitionLabel = (transition: WorkflowDefinition['transitions'][number]): string =>
+  transition.name ?? transition.id;
+
+function transitionWidth(transition: WorkflowDefinition['transitions'][number]): number {
+  const markers =
+    (transition.joinType === 'and' ? MARKER_WIDTH : 0) + (transition.splitType === 'and' ? MARKER_WIDTH : 0);
+  const text = Math.max(
+    textWidth(transitionLabel(transition)),
+    textWidth(`${transition.executor} · abandoned`, 10),
+  );
+  return Math.max(96, text + 20) + markers;
+}
+
+function graphOf(definition: WorkflowDefinition, direction: Direction): ElkNode {
+  const places: ElkNode[] = definition.places.map((place) => {
+    const label = place.name ?? place.id;
+    return {
+      id: `p:${place.id}`,
+      width: PLACE_RADIUS * 2,
+      height: PLACE_RADIUS * 2,
+      labels: [{ text: label, width: textWidth(label), height: FONT_SIZE + 2 }],
+      // Below the circle when arcs run across, beside it when they run down.
+      layoutOptions: {
+        'elk.nodeLabels.placement':
+          direction === 'right' ? 'OUTSIDE V_BOTTOM H_CENTER' : 'OUTSIDE V_CENTER H_RIGHT',
+      },
+    };
+  });
+  const transitions: ElkNode[] = definition.transitions.map((transition) => ({
+    id: `t:${transition.id}`,
+    width: transitionWidth(transition),
+    height: TRANSITION_HEIGHT,
+  }));
+  const placeIds = new Set(definition.places.map((place) => place.id));
+  const node = (id: string, isPlace: boolean): string => (isPlace ? `p:${id}` : `t:${id}`);
+  const edges: ElkExtendedEdge[] = definition.arcs.map((arc, index) => {
+    const fromPlace = placeIds.has(arc.from);
+    return {
+      id: `a${index}`,
+      sources: [node(arc.from, fromPlace)],
+      targets: [node(arc.to, !fromPlace)],
+    };
+  });
+  return {
+    id: 'net',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': direction === 'right' ? 'RIGHT' : 'DOWN',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.spacing.nodeNode': '28',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '44',
+      'elk.spacing.labelNode': '4',
+      'elk.padding': '[top=16,left=16,bottom=16,right=16]',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+    },
+    children: [...places, ...transitions],
+    edges,
+  };
+}
+
+const layouts = new Map<string, Promise<NetLayout>>();
+const CACHED_LAYOUTS = 500;
+
+/** The structure that decides the layout; executors' params and metadata do not move anything. */
+function layoutKey(definition: WorkflowDefinition, direction: Direction): string {
+  const shape = {
+    places: definition.places.map((p) => [p.id, p.type, p.name ?? null]),
+    transitions: definition.transitions.map((t) => [
+      t.id,
+      t.name ?? null,
+      t.executor,
+      t.joinType,
+      t.splitType,
+    ]),
+    arcs: definition.arcs.map((a) => [a.from, a.to]),
+    direction,
+  };
+  return createHash('sha256').update(JSON.stringify(shape)).digest('base64url');
+}
+
+/**
+ * Lays the net out with ELK's layered algorithm, left to right. Layouts are cached by the net's
+ * structure, so every case of one workflow reuses its workflow's layout.
+ */
+export function layoutNet(
+  definition: WorkflowDefinition,
+  direction: Direction = 'right',
+): Promise<NetLayout> {
+  const key = layoutKey(definition, direction);
+  const cached = layouts.get(key);
+  if (cached) {
+    layouts.delete(key);
+    layouts.set(key, cached);
+    return cached;
+  }
+  const layout = computeLayout(definition, direction);
+  layouts.set(key, layout);
+  layout.catch(() => layouts.delete(key));
+  if (layouts.size > CACHED_LAYOUTS) layouts.delete(layouts.keys().next().value!);
+  return layout;
+}
+
+async function computeLayout(definition: WorkflowDefinition, direction: Direction): Promise<NetLayout> {
+  const graph = await layoutOffThread(graphOf(definition, direction));
+  const places = new Map<string, PlaceBox>();
+  const transitions = new Map<string, Box>();
+  for (const child of graph.children ?? []) {
+    const box = { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 };
+    if (child.id.startsWith('p:')) {
+      const label = child.labels?.[0];
+      const at = { x: box.x + (label?.x ?? 0), y: box.y + (label?.y ?? box.height) };
+      places.set(
+        child.id.slice(2),
+        direction === 'right'
+          ? { ...box, label: { x: box.x + box.width / 2, y: at.y + FONT_SIZE - 1, anchor: 'middle' } }
+          : { ...box, label: { x: at.x, y: at.y + FONT_SIZE - 1, anchor: 'start' } },
+      );
+    } else {
+      transitions.set(child.id.slice(2), box);
+    }
+  }
+  const arcs = (graph.edges ?? []).map((edge: ElkExtendedEdge, index: number) => {
+    const arc = definition.arcs[index]!;
+    const section = edge.sections?.[0];
+    const points: ElkPoint[] = section
+      ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
+      : [];
+    return { from: arc.from, to: arc.to, points: clipToCircles(points, places, arc) };
+  });
+  return { width: graph.width ?? 0, height: graph.height ?? 0, places, transitions, arcs };
+}
+
+/** Where the segment from `outside` towards `inside` first meets the circle, if it does. */
+function meetCircle(outside: Point, inside: Point, center: Point, r: number): Point {
+  const dx = inside.x - outside.x;
+  const dy = inside.y - outside.y;
+  const fx = outside.x - center.x;
+  const fy = outside.y - center.y;
+  const a = dx * dx + dy * dy;
+  const b = 2 * (fx * dx + fy * dy);
+  const c = fx * fx + fy * fy - r * r;
+  const discriminant = b * b - 4 * a * c;
+  if (a === 0 || discriminant < 0) return inside;
+  const t = (-b - Math.sqrt(discriminant)) / (2 * a);
+  return t >= 0 && t <= 1 ? { x: outside.x + t * dx, y: outside.y + t * dy } : inside;
+}
+
+/** ELK ends arcs on a place's bounding box; pull those ends onto the circle itself. */
+function clipToCircles(
+  points: readonly Point[],
+  places: ReadonlyMap<string, Box>,
+  arc: { from: string; to: string },
+): Point[] {
+  if (points.length < 2) return [...points];
+  const clipped = [...points];
+  const centerOf = (box: Box): Point => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+  const from = places.get(arc.from);
+  if (from) {
+    // Extend the first segment into the box so the meeting point is found from outside.
+    const first = clipped[0]!;
+    const next = clipped[1]!;
+    const inner = { x: first.x - (next.x - first.x) * 10, y: first.y - (next.y - first.y) * 10 };
+    clipped[0] = meetCircle(next, inner, centerOf(from), PLACE_RADIUS);
+  }
+  const to = places.get(arc.to);
+  if (to) {
+    const last = clipped[clipped.length - 1]!;
+    const previous = clipped[clipped.length - 2]!;
+    const inner = { x: last.x + (last.x - previous.x) * 10, y: last.y + (last.y - previous.y) * 10 };
+    clipped[clipped.length - 1] = meetCircle(previous, inner, centerOf(to), PLACE_RADIUS);
+  }
+  return clipped;
+}
+
+/** The tokens in each place and the task of each transition, as the case stands in `state`. */
+export function caseOverlay(state: CaseData, revision: bigint): CaseOverlay {
+  const tokens = new Map<string, { free: number; locked: number; done: number }>();
+  for (const token of state.tokens.values()) {
+    const counts = tokens.get(token.placeId) ?? { free: 0, locked: 0, done: 0 };
+    if (token.state === 'free') counts.free += 1;
+    else if (token.state === 'locked') counts.locked += 1;
+    else if (token.consumedByTaskId === 'termination') counts.done += 1;
+    else continue;
+    tokens.set(token.placeId, counts);
+  }
+  const tasks = new Map<string, TransitionTasks>();
+  for (const task of state.tasks.values()) {
+    const previous = tasks.get(task.transitionId);
+    const completed = (previous?.completed ?? 0) + (task.state === 'completed' ? 1 : 0);
+    tasks.set(task.transitionId, { state: task.state, live: false, completed });
+  }
+  for (const [transitionId, taskId] of state.liveTaskOf) {
+    const task = state.tasks.get(taskId);
+    const summary = tasks.get(transitionId);
+    if (task && summary) tasks.set(transitionId, { ...summary, state: task.state, live: true });
+  }
+  return { caseId: state.caseId, status: state.status, revision, tokens, tasks };
+}
+
+const STYLE = `
+.net text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#212529}
+.net .label{font-size:${FONT_SIZE}px}
+.net .small{font-size:10px;fill:#495057}
+.net .and{font-size:14px;font-weight:700}
+.net .arc{fill:none;stroke:#495057;stroke-width:1.5}
+.net .place circle.ring{fill:#fff;stroke:#343a40;stroke-width:2}
+.net .place-start circle.ring{stroke:#2b8a3e;stroke-width:3}
+.net .place-end circle.ring{stroke:#c92a2a;stroke-width:3}
+.net .place circle.inner{fill:none;stroke:#c92a2a;stroke-width:1}
+.net .transition rect.box{fill:#fff;stroke:#343a40;stroke-width:1.5}
+.net .transition .marker{fill:#e9ecef;stroke:#343a40;stroke-width:1}
+.net .task-started rect.box{fill:#fff3bf;stroke:#e67700;stroke-width:2}
+.net .task-allocated rect.box{fill:#ffe8cc;stroke:#d9480f;stroke-width:2}
+.net .task-executing rect.box{fill:#d0ebff;stroke:#1864ab;stroke-width:2.5}
+.net .task-completed rect.box{fill:#ebfbee;stroke:#2b8a3e}
+.net .task-abandoned rect.box{fill:#f1f3f5;stroke:#868e96;stroke-dasharray:4 3}
+.net .token-free{fill:#212529}
+.net .token-locked{fill:#fff;stroke:#e67700;stroke-width:2.5}
+.net .token-done{fill:#2b8a3e}
+`;
+
+/** Token dots inside a place: up to four drawn, more told as counts. */
+function tokenMarks(center: Point, counts: PlaceTokens): string {
+  const kinds = [
+    ...Array<string>(counts.free).fill('free'),
+    ...Array<string>(counts.locked).fill('locked'),
+    ...Array<string>(counts.done).fill('done'),
+  ];
+  if (kinds.length === 0) return '';
+  if (kinds.length > 4) {
+    const parts = [
+      counts.free > 0 ? `${counts.free}●` : '',
+      counts.locked > 0 ? `${counts.locked}○` : '',
+      counts.done > 0 ? `${counts.done}✓` : '',
+    ].filter(Boolean);
+    return `<text class="small" x="${round(center.x)}" y="${round(center.y + 4)}" text-anchor="middle">${parts.join(' ')}</text>`;
+  }
+  const offsets: readonly (readonly Point[])[] = [
+    [],
+    [{ x: 0, y: 0 }],
+    [
+      { x: -6, y: 0 },
+      { x: 6, y: 0 },
+    ],
+    [
+      { x: -6, y: 4 },
+      { x: 6, y: 4 },
+      { x: 0, y: -6 },
+    ],
+    [
+      { x: -6, y: -6 },
+      { x: 6, y: -6 },
+      { x: -6, y: 6 },
+      { x: 6, y: 6 },
+    ],
+  ];
+  return kinds
+    .map((kind, i) => {
+      const offset = offsets[kinds.length]![i]!;
+      return `<circle class="token token-${kind}" data-token-state="${kind}" cx="${round(center.x + offset.x)}" cy="${round(center.y + offset.y)}" r="4.5"/>`;
+    })
+    .join('');
+}
+
+function joinSplitTitle(join: JoinType, split: SplitType): string {
+  return `${join === 'and' ? 'and-join' : 'single input'}, ${split === 'and' ? 'and-split' : 'single output'}`;
+}
+
+const LEGEND_ITEMS: readonly (readonly [string, string])[] = [
+  ['<circle class="token token-free" cx="6" cy="-4" r="4.5"/>', 'free token'],
+  ['<circle class="token token-locked" cx="6" cy="-4" r="4.5"/>', 'locked'],
+  ['<circle class="token token-done" cx="6" cy="-4" r="4.5"/>', 'reached end'],
+  ...(['started', 'allocated', 'executing', 'completed', 'abandoned'] as const).map(
+    (state) =>
+      [
+        `<g class="task-${state}"><rect class="box" x="0" y="-10" width="12" height="12" rx="2"/></g>`,
+        state,
+      ] as const,
+  ),
+];
+
+const LEGEND_ROW = 18;
+
+/** The key to tokens and task colours, wrapped into rows that fit `width`. */
+function legend(width: number): { svg: string; height: number } {
+  let x = 16;
+  let row = 0;
+  const parts = LEGEND_ITEMS.map(([mark, text]) => {
+    const itemWidth = 17 + textWidth(text, 10);
+    if (x > 16 && x + itemWidth > width - 16) {
+      x = 16;
+      row += 1;
+    }
+    const part = `<g transform="translate(${x},${row * LEGEND_ROW})">${mark}<text class="small" x="17" y="0">${text}</text></g>`;
+    x += itemWidth + 14;
+    return part;
+  });
+  return {
+    svg: `<g class="legend" aria-hidden="true">${parts.join('')}</g>`,
+    height: (row + 1) * LEGEND_ROW + 8,
+  };
+}
+
+/**
+ * The net as SVG: places as circles, transitions as boxes (and-joins and and-splits marked with a
+ * ∧ strip on their side), arcs as arrows. With a case overlay, tokens sit in their places and each
+ * transition is coloured by its task's state. Every node carries `data-*` attributes naming what it
+ * shows, for scripts and tests.
+ */
+export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overlay?: CaseOverlay): string {
+  const top = overlay ? HEADER : 0;
+  const width = Math.ceil(Math.max(layout.width, overlay ? 320 : 160));
+  const key = overlay ? legend(width) : undefined;
+  const height = Math.ceil(layout.height + top + (key?.height ?? 0));
+  const out: string[] = [];
+  const title = overlay
+    ? `Case ${overlay.caseId} of ${definition.name || definition.id}: ${overlay.status} at revision ${overlay.revision}`
+    : `Workflow net ${definition.name || definition.id}`;
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="net" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" data-workflow="${escapeXml(definition.id)}"` +
+      (overlay
+        ? ` data-case="${escapeXml(overlay.caseId)}" data-case-state="${overlay.status}" data-revision="${overlay.revision}"`
+        : '') +
+      '>',
+    `<title>${escapeXml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '<defs><marker id="wfnet-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#495057"/></marker></defs>',
+  );
+  if (overlay) {
+    out.push(
+      `<text class="label" x="16" y="20"><tspan font-weight="600">${escapeXml(overlay.caseId)}</tspan> · ${overlay.status} · revision ${overlay.revision}</text>`,
+    );
+  }
+  out.push(`<g transform="translate(0,${top})">`);
+
+  for (const arc of layout.arcs) {
+    if (arc.points.length < 2) continue;
+    const d = arc.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`).join(' ');
+    out.push(
+      `<path class="arc" data-arc="${escapeXml(arc.from)}->${escapeXml(arc.to)}" d="${d}" marker-end="url(#wfnet-arrow)"/>`,
+    );
+  }
+
+  for (const place of definition.places) {
+    const box = layout.places.get(place.id);
+    if (!box) continue;
+    const center = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const counts = overlay?.tokens.get(place.id) ?? { free: 0, locked: 0, done: 0 };
+    const label = place.name ?? place.id;
+    const tokenData = overlay
+      ? ` data-free="${counts.free}" data-locked="${counts.locked}" data-done="${counts.done}"`
+      : '';
+    const tokenTitle = overlay
+      ? `: ${counts.free} free, ${counts.locked} locked${counts.done > 0 ? `, ${counts.done} reached the end` : ''}`
+      : '';
+    out.push(
+      `<g class="place place-${place.type}" data-place="${escapeXml(place.id)}" data-place-type="${place.type}"${tokenData}>`,
+      `<title>${escapeXml(`place ${label} (${place.type})${tokenTitle}`)}</title>`,
+      `<circle class="ring" cx="${round(center.x)}" cy="${round(center.y)}" r="${PLACE_RADIUS}"/>`,
+      place.type === 'end'
+        ? `<circle class="inner" cx="${round(center.x)}" cy="${round(center.y)}" r="${PLACE_RADIUS - 4}"/>`
+        : '',
+      overlay ? tokenMarks(center, counts) : '',
+      `<text class="label" x="${round(box.label.x)}" y="${round(box.label.y)}" text-anchor="${box.label.anchor}">${escapeXml(label)}</text>`,
+      '</g>',
+    );
+  }
+
+  for (const transition of definition.transitions) {
+    const box = layout.transitions.get(transition.id);
+    if (!box) continue;
+    const task = overlay?.tasks.get(transition.id);
+    const classes = ['transition', task ? `task-${task.state}` : '', task?.live ? 'live' : '']
+      .filter(Boolean)
+      .join(' ');
+    const taskData = overlay
+      ? ` data-task-state="${task?.state ?? 'none'}" data-live="${task?.live ?? false}" data-completed="${task?.completed ?? 0}"`
+      : '';
+    const join = transition.joinType === 'and' ? MARKER_WIDTH : 0;
+    const split = transition.splitType === 'and' ? MARKER_WIDTH : 0;
+    const middle = box.x + join + (box.width - join - split) / 2;
+    const label = transitionLabel(transition);
+    const status = task ? `${transition.executor} · ${task.state}` : transition.executor;
+    const taskTitle = task
+      ? `; ${task.live ? 'live task' : 'last task'} ${task.state}, ${task.completed} completed`
+      : '';
+    out.push(
+      `<g class="${classes}" data-transition="${escapeXml(transition.id)}" data-join="${transition.joinType}" data-split="${transition.splitType}" data-executor="${escapeXml(transition.executor)}"${taskData}>`,
+      `<title>${escapeXml(`transition ${label} (${transition.executor}; ${joinSplitTitle(transition.joinType, transition.splitType)})${taskTitle}`)}</title>`,
+      `<rect class="box" x="${round(box.x)}" y="${round(box.y)}" width="${round(box.width)}" height="${round(box.height)}" rx="4"/>`,
+    );
+    if (join > 0) out.push(andMarker(box.x, box.y, box.height, 'join'));
+    if (split > 0) out.push(andMarker(box.x + box.width - MARKER_WIDTH, box.y, box.height, 'split'));
+    out.push(
+      `<text class="label" x="${round(middle)}" y="${round(box.y + 20)}" text-anchor="middle">${escapeXml(label)}</text>`,
+      `<text class="small" x="${round(middle)}" y="${round(box.y + 35)}" text-anchor="middle">${escapeXml(status)}</text>`,
+      task && task.completed > 1
+        ? `<text class="small" x="${round(box.x + box.width - split - 4)}" y="${round(box.y - 3)}" text-anchor="end">×${task.completed}</text>`
+        : '',
+      '</g>',
+    );
+  }
+  out.push('</g>');
+  if (key) out.push(`<g transform="translate(0,${Math.ceil(layout.height + top + 4)})">${key.svg}</g>`);
+  out.push('</svg>');
+  return out.join('');
+}
+
+function andMarker(x: number, y: number, height: number, side: 'join' | 'split'): string {
+  return (
+    `<g class="and-${side}"><rect class="marker" x="${round(x)}" y="${round(y)}" width="${MARKER_WIDTH}" height="${round(height)}" rx="3"/>` +
+    `<text class="and" x="${round(x + MARKER_WIDTH / 2)}" y="${round(y + height / 2 + 5)}" text-anchor="middle">∧</text></g>`
+  );
+}

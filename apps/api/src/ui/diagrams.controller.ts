@@ -1,0 +1,59 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { caseAtRevision } from '../cases/case-at-revision.js';
+import { Engine } from '../engine/engine.js';
+import { caseOverlay, layoutNet, netSvg } from './diagram.js';
+import { CaseDiagramDto, DiagramDto } from './diagram.dto.js';
+import { stopLayoutThread } from './layout-worker.js';
+
+const sendSvg = (response: Response, svg: string): void => {
+  response.status(200).type('image/svg+xml; charset=utf-8').setHeader('cache-control', 'no-cache');
+  response.send(svg);
+};
+
+/** Pictures of nets and cases: laid out by ELK, drawn as SVG. */
+@ApiTags('pictures')
+@Controller()
+export class DiagramsController implements OnApplicationShutdown {
+  constructor(private readonly engine: Engine) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return stopLayoutThread();
+  }
+
+  @Get('workflows/:id/diagram.svg')
+  @ApiProduces('image/svg+xml')
+  @ApiOkResponse({
+    description: 'The net, laid out: places as circles, transitions as boxes, arcs as arrows',
+  })
+  async workflow(
+    @Param('id') id: string,
+    @Query() query: DiagramDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    const { definition } = await this.engine.requireWorkflow(id);
+    sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction)));
+  }
+
+  @Get('cases/:id/diagram.svg')
+  @ApiProduces('image/svg+xml')
+  @ApiOkResponse({
+    description: "The case's net with its tokens in their places and its transitions coloured by task state",
+  })
+  async case(
+    @Param('id') id: string,
+    @Query() query: CaseDiagramDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    const at = await caseAtRevision(
+      this.engine,
+      id,
+      query.atRevision === undefined ? undefined : BigInt(query.atRevision),
+    );
+    const { definition } = at.state;
+    const layout = await layoutNet(definition, query.direction);
+    sendSvg(response, netSvg(definition, layout, caseOverlay(at.state, at.revision)));
+  }
+}

@@ -1,0 +1,153 @@
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getKey, setKey } from './api.js';
+import { CasePage, CasesPage } from './cases.js';
+import { href, html } from './widgets.js';
+import { WorkflowPage, WorkflowsPage } from './workflows.js';
+import { WorklistPage } from './worklist.js';
+
+function parseRoute() {
+  const hash = location.hash.replace(/^#/, '');
+  const [pathname = '', search = ''] = hash.split('?');
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  return { parts, params: new URLSearchParams(search) };
+}
+
+function useRoute() {
+  const [route, setRoute] = useState(parseRoute);
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute());
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+function Page({ route }) {
+  const [section, id] = route.parts;
+  if (route.parts.length > 2) return html`<${NotFound} />`;
+  switch (section) {
+    case undefined:
+    case 'workflows':
+      return id === undefined ? html`<${WorkflowsPage} />` : html`<${WorkflowPage} key=${id} id=${id} />`;
+    case 'cases':
+      return id === undefined
+        ? html`<${CasesPage} params=${route.params} />`
+        : html`<${CasePage} key=${id} id=${id} />`;
+    case 'worklist':
+      return id === undefined ? html`<${WorklistPage} />` : html`<${NotFound} />`;
+    default:
+      return html`<${NotFound} />`;
+  }
+}
+
+function NotFound() {
+  return html`<section>
+    <h1 id="page-title" tabindex="-1">Not found</h1>
+    <p class="state empty">There is no such page. <a href=${href.workflows()}>Go to the workflows.</a></p>
+  </section>`;
+}
+
+function KeyForm() {
+  const [saved, setSaved] = useState(getKey);
+  const [draft, setDraft] = useState('');
+  const save = (event) => {
+    event.preventDefault();
+    setKey(draft.trim());
+    setSaved(draft.trim());
+    setDraft('');
+  };
+  const forget = () => {
+    setKey('');
+    setSaved('');
+  };
+  return html`<form class="key" onSubmit=${save} aria-label="API key">
+    <label for="api-key">API key</label>
+    <input
+      id="api-key"
+      type="password"
+      autocomplete="off"
+      placeholder=${saved ? 'saved in this browser' : 'none: open service'}
+      value=${draft}
+      onInput=${(e) => setDraft(e.currentTarget.value)}
+    />
+    <button type="submit" disabled=${draft.trim() === ''}>Save key</button>
+    ${saved ? html`<button type="button" onClick=${forget}>Forget key</button>` : null}
+  </form>`;
+}
+
+const NAV = [
+  ['workflows', 'Workflows'],
+  ['cases', 'Cases'],
+  ['worklist', 'Worklist'],
+];
+
+function App() {
+  const route = useRoute();
+  const [notice, setNotice] = useState(null);
+  const main = useRef(null);
+  const first = useRef(true);
+  const section = route.parts[0] ?? 'workflows';
+
+  useEffect(() => {
+    let timer;
+    const onNotice = (event) => {
+      setNotice(event.detail);
+      clearTimeout(timer);
+      timer = setTimeout(() => setNotice(null), 4000);
+    };
+    window.addEventListener('wfnet:notice', onNotice);
+    return () => window.removeEventListener('wfnet:notice', onNotice);
+  }, []);
+
+  // After navigating, keyboard and screen-reader users land on the new page's heading.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = main.current?.querySelector('h1');
+    (heading ?? main.current)?.focus({ preventScroll: false });
+  }, [route.parts.join('/')]);
+
+  return html`<a
+      class="skip"
+      href="#main"
+      onClick=${(e) => {
+        e.preventDefault();
+        main.current?.focus();
+      }}
+      >Skip to content</a
+    >
+    <header class="top">
+      <a class="brand" href=${href.workflows()}>wfnet</a>
+      <nav aria-label="Main">
+        <ul>
+          ${NAV.map(
+            ([name, label]) =>
+              html`<li>
+                <a href=${`#/${name}`} aria-current=${section === name ? 'page' : undefined}>${label}</a>
+              </li>`,
+          )}
+        </ul>
+      </nav>
+      <${KeyForm} />
+    </header>
+    <main id="main" ref=${main} tabindex="-1">
+      <${Page} route=${route} />
+    </main>
+    <div class="notice-area" aria-live="polite" role="status">
+      ${
+        notice
+          ? html`<p class=${`notice notice-${notice.kind}`}>
+            <span>${notice.message}</span>
+            <button type="button" class="dismiss" aria-label="Dismiss" onClick=${() => setNotice(null)}>×</button>
+          </p>`
+          : null
+      }
+    </div>`;
+}
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -1,0 +1,215 @@
+import { h } from 'preact';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import htm from 'htm';
+import { svg } from './api.js';
+
+export const html = htm.bind(h);
+
+export const href = {
+  workflows: () => '#/workflows',
+  workflow: (id) => `#/workflows/${encodeURIComponent(id)}`,
+  cases: (filter = {}) => {
+    const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    return `#/cases${params.size ? `?${params}` : ''}`;
+  },
+  case: (id) => `#/cases/${encodeURIComponent(id)}`,
+  worklist: () => '#/worklist',
+};
+
+/** Short messages for everyone: shown in a polite live region by the App. */
+export const notify = (message, kind = 'ok') =>
+  window.dispatchEvent(new CustomEvent('wfnet:notice', { detail: { message, kind } }));
+
+/** A number that changes whenever the API key does, for effects that must start again with it. */
+export function useKeyVersion() {
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    const onKey = () => setVersion((n) => n + 1);
+    window.addEventListener('wfnet:key', onKey);
+    return () => window.removeEventListener('wfnet:key', onKey);
+  }, []);
+  return version;
+}
+
+/**
+ * Loads with `loader` whenever `deps` change, when `reload()` is called, and when the API key
+ * changes. The last data stays shown while a reload is under way.
+ */
+export function useLoad(loader, deps) {
+  const [state, setState] = useState({ status: 'loading', data: undefined, error: undefined });
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  useEffect(() => {
+    const onKey = () => reload();
+    window.addEventListener('wfnet:key', onKey);
+    return () => window.removeEventListener('wfnet:key', onKey);
+  }, [reload]);
+  useEffect(() => {
+    let current = true;
+    setState((previous) => ({ ...previous, status: 'loading' }));
+    loader().then(
+      (data) => current && setState({ status: 'ok', data, error: undefined }),
+      (error) => current && setState((previous) => ({ ...previous, status: 'error', error })),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, tick]);
+  return [state, reload];
+}
+
+export function ErrorState({ error, retry, what }) {
+  const hint =
+    error.status === 401
+      ? ' Enter an API key above.'
+      : error.status === 403
+        ? ' Your key’s role may not do this.'
+        : '';
+  return html`<div class="state error" role="alert">
+    <p>
+      <strong>Could not ${what}.</strong> ${error.message}${hint}
+      ${error.code ? html` <code>${error.code}</code>` : null}
+    </p>
+    ${retry ? html`<button type="button" onClick=${retry}>Try again</button>` : null}
+  </div>`;
+}
+
+/** Loading, error and empty states around `children(data)`. */
+export function Load({ state, retry, what, isEmpty, empty, children }) {
+  if (state.status === 'error')
+    return html`<${ErrorState} error=${state.error} retry=${retry} what=${what} />`;
+  if (state.data === undefined) return html`<p class="state loading" role="status">Loading ${what}…</p>`;
+  if (isEmpty?.(state.data)) return html`<div class="state empty">${empty}</div>`;
+  return children(state.data);
+}
+
+export const Badge = ({ value }) => html`<span class="badge badge-${value}">${value}</span>`;
+
+export function Time({ iso }) {
+  if (!iso) return null;
+  const date = new Date(iso);
+  const today = date.toDateString() === new Date().toDateString();
+  return html`<time datetime=${iso} title=${iso}
+    >${today ? date.toLocaleTimeString() : date.toLocaleString()}</time
+  >`;
+}
+
+export function Json({ value, max = 80 }) {
+  const text = JSON.stringify(value);
+  if (text === undefined) return null;
+  return text.length > max
+    ? html`<code title=${text}>${text.slice(0, max - 1)}…</code>`
+    : html`<code>${text}</code>`;
+}
+
+const NARROW = '(max-width: 40rem)';
+
+export function useMedia(query) {
+  const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia(query);
+    const onChange = () => setMatches(list.matches);
+    list.addEventListener('change', onChange);
+    onChange();
+    return () => list.removeEventListener('change', onChange);
+  }, [query]);
+  return matches;
+}
+
+/**
+ * An SVG picture from the API, inlined (an <img> could not send the key). The previous picture stays
+ * while the next one loads; answers that arrive out of order are dropped.
+ */
+export function Diagram({ url, label }) {
+  const [state, setState] = useState({ svg: '', error: undefined, loading: true });
+  const latest = useRef(0);
+  const narrow = useMedia(NARROW);
+  // On a narrow screen the net is laid out top to bottom, so it fits without scrolling sideways.
+  const source = narrow ? `${url}${url.includes('?') ? '&' : '?'}direction=down` : url;
+  useEffect(() => {
+    const ticket = ++latest.current;
+    setState((previous) => ({ ...previous, loading: true }));
+    svg(source).then(
+      (text) => ticket === latest.current && setState({ svg: text, error: undefined, loading: false }),
+      (error) =>
+        ticket === latest.current && setState((previous) => ({ ...previous, error, loading: false })),
+    );
+  }, [source]);
+  return html`<figure class="diagram" aria-busy=${state.loading ? 'true' : 'false'}>
+    ${
+      state.error
+        ? html`<${ErrorState} error=${state.error} what="draw the diagram" />`
+        : state.svg
+          ? html`<div class="diagram-picture" dangerouslySetInnerHTML=${{ __html: state.svg }}></div>`
+          : html`<p class="state loading" role="status">Drawing the diagram…</p>`
+    }
+    ${label ? html`<figcaption>${label}</figcaption>` : null}
+  </figure>`;
+}
+
+export function parseJson(text) {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, message: error.message };
+  }
+}
+
+/** A JSON textarea that says at once whether its text parses. */
+export function JsonField({ label, value, onInput, hint, rows = 4 }) {
+  const id = useId();
+  const parsed = parseJson(value);
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <textarea
+      id=${id}
+      rows=${rows}
+      spellcheck="false"
+      class="json"
+      aria-invalid=${parsed.ok ? 'false' : 'true'}
+      aria-describedby=${`${id}-help`}
+      value=${value}
+      onInput=${(e) => onInput(e.currentTarget.value)}
+    ></textarea>
+    <p id=${`${id}-help`} class=${parsed.ok ? 'help' : 'help invalid'} aria-live="polite">
+      ${parsed.ok ? (hint ?? 'Valid JSON.') : `Not valid JSON: ${parsed.message}`}
+    </p>
+  </div>`;
+}
+
+export function LoadMore({ next, onMore, busy }) {
+  if (!next) return null;
+  return html`<p class="more">
+    <button type="button" onClick=${onMore} disabled=${busy}>${busy ? 'Loading…' : 'Load more'}</button>
+  </p>`;
+}
+
+/** A paged list endpoint: `items`, `next`, and `more()` to append the next page. */
+export function usePaged(loadPage, deps, { refreshEvery } = {}) {
+  const [pages, setPages] = useState({ items: undefined, next: null, busy: false });
+  const [state, reload] = useLoad(() => loadPage(undefined), deps);
+  useEffect(() => {
+    if (state.status === 'ok') setPages({ items: state.data.items, next: state.data.next, busy: false });
+  }, [state]);
+  useEffect(() => {
+    if (!refreshEvery) return undefined;
+    const timer = setInterval(() => document.visibilityState === 'visible' && reload(), refreshEvery);
+    return () => clearInterval(timer);
+  }, [reload, refreshEvery]);
+  const more = async () => {
+    setPages((p) => ({ ...p, busy: true }));
+    try {
+      const page = await loadPage(pages.next);
+      setPages((p) => ({ items: [...p.items, ...page.items], next: page.next, busy: false }));
+    } catch (error) {
+      setPages((p) => ({ ...p, busy: false }));
+      notify(`Could not load more: ${error.message}`, 'error');
+    }
+  };
+  const view = {
+    status: state.status,
+    error: state.error,
+    data: pages.items === undefined ? undefined : pages.items,
+  };
+  return { state: view, reload, next: pages.next, more, busy: pages.busy };
+}

@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
+import type { JsonValue } from '@wfnet/domain';
+import { IsJsonObject } from '../http/json.js';
+
+export class PlaceDto {
+  @ApiProperty({ example: 'start' })
+  @IsString()
+  id!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  name?: string;
+
+  @ApiPropertyOptional({ enum: ['start', 'normal', 'end'], default: 'normal' })
+  @IsOptional()
+  @IsIn(['start', 'normal', 'end'])
+  type?: 'start' | 'normal' | 'end';
+}
+
+export class TransitionDto {
+  @ApiProperty({ example: 'review' })
+  @IsString()
+  id!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  name?: string;
+
+  @ApiProperty({
+    example: 'manual',
+    description: 'A registered executor: auto, manual, webhook, or one the application adds',
+  })
+  @IsString()
+  executor!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsJsonObject()
+  executorParams?: { [key: string]: JsonValue };
+
+  @ApiPropertyOptional({ enum: ['none', 'and'], default: 'none' })
+  @IsOptional()
+  @IsIn(['none', 'and'])
+  joinType?: 'none' | 'and';
+
+  @ApiPropertyOptional({ enum: ['none', 'and'], default: 'none' })
+  @IsOptional()
+  @IsIn(['none', 'and'])
+  splitType?: 'none' | 'and';
+}
+
+export class ArcDto {
+  @ApiProperty({ example: 'start' })
+  @IsString()
+  from!: string;
+
+  @ApiProperty({ example: 'review' })
+  @IsString()
+  to!: string;
+}
+
+export class CreateWorkflowDto {
+  @ApiPropertyOptional({ description: 'Made by the server (a UUID) when absent' })
+  @IsOptional()
+  @IsString()
+  id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  name?: string;
+
+  @ApiProperty({ type: [PlaceDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => PlaceDto)
+  places!: PlaceDto[];
+
+  @ApiProperty({ type: [TransitionDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => TransitionDto)
+  transitions!: TransitionDto[];
+
+  @ApiProperty({ type: [ArcDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ArcDto)
+  arcs!: ArcDto[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsJsonObject()
+  metadata?: { [key: string]: JsonValue };
+
+  @ApiPropertyOptional({ description: 'Store the workflow even if the soundness check finds problems' })
+  @IsOptional()
+  @IsBoolean()
+  allowUnsound?: boolean;
+}

@@ -1,0 +1,180 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
+import { NotFoundError, ValidationError, normalizeWorkflow, verifySoundness } from '@wfnet/domain';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
+import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { now, positionOf } from '../http/ids.js';
+import { HttpError } from '../http/error.filter.js';
+import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
+import type { WorkflowResource } from '../projections/read-models.js';
+import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
+import { toPnml } from './pnml.js';
+import { CreateWorkflowDto } from './workflow.dto.js';
+
+export const workflowRepresentation = (
+  state: Exclude<WorkflowState, { status: 'none' }>,
+  position: bigint,
+) => ({
+  ...state.definition,
+  state: state.status,
+  createdAt: state.createdAt,
+  updatedAt: state.updatedAt,
+  ...(state.soundness && { soundness: state.soundness }),
+  position: position.toString(),
+});
+
+const XML_TYPES = ['application/xml', 'text/xml', 'application/pnml+xml'];
+
+/** The report to store with a workflow that is not proven sound; `400 unsound_net` unless that is allowed. */
+function soundnessToStore(
+  definition: WorkflowDefinition,
+  allowUnsound: boolean,
+): SoundnessReport | undefined {
+  const report = verifySoundness(definition);
+  if (report.sound === true) return undefined;
+  if (allowUnsound) return report;
+  const counts: [number, string][] = [
+    [report.deadlocks.length, 'deadlock'],
+    [report.improperCompletions.length, 'improper completion'],
+    [report.livelocks.length, 'livelock'],
+    [report.unboundedPlaces.length, 'unbounded place'],
+    [report.deadTransitions.length, 'dead transition'],
+  ];
+  const problems = counts
+    .filter(([count]) => count > 0)
+    .map(([count, what]) => `${count} ${what}${count > 1 ? 's' : ''}`);
+  const why =
+    report.sound === false
+      ? `is not sound (${problems.join(', ') || 'see details'})`
+      : `could not be proven sound within ${report.statesExplored} markings`;
+  throw new HttpError(
+    400,
+    'unsound_net',
+    `workflow ${definition.id} ${why}; send "allowUnsound": true to store it anyway`,
+    report,
+  );
+}
+
+@ApiTags('workflows')
+@Controller('workflows')
+export class WorkflowsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly executors: ExecutorRegistry,
+  ) {}
+
+  @Post()
+  @UseInterceptors(PnmlBodyInterceptor)
+  @ApiConsumes('application/json', ...XML_TYPES)
+  async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
+    const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
+    this.assertExecutorsKnown(definition);
+    const soundness = soundnessToStore(definition, body.allowUnsound === true);
+    const outcome = await this.commands.execute(
+      new WorkflowCommandMessage({
+        type: 'CreateWorkflow',
+        data: { definition, at: now(), ...(soundness && { soundness }) },
+      }),
+    );
+    response.status(outcome.appended > 0 ? 201 : 200);
+    return workflowRepresentation(outcome.state, outcome.position);
+  }
+
+  /** The soundness report of a net, stored nowhere. Declared before the `:id` routes. */
+  @Post('verify')
+  @HttpCode(200)
+  @UseInterceptors(PnmlBodyInterceptor)
+  @ApiConsumes('application/json', ...XML_TYPES)
+  @ApiOkResponse({ description: 'The soundness report' })
+  verify(@Body() body: CreateWorkflowDto): SoundnessReport {
+    return verifySoundness(normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' }));
+  }
+
+  @Get()
+  list(@Query() query: ListWorkflowsDto) {
+    return this.queries.execute(
+      new ReadModelQuery(
+        {
+          kind: 'workflows',
+          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+        },
+        positionOf(query.waitFor),
+      ),
+    );
+  }
+
+  /** JSON, or PNML for `Accept: application/xml` or an id ending in `.pnml` that names no workflow itself. */
+  @Get(':id')
+  @ApiProduces('application/json', ...XML_TYPES)
+  async get(
+    @Param('id') id: string,
+    @Query() query: WaitForDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const read = (workflowId: string) =>
+      this.queries.execute<ReadModelQuery, WorkflowResource>(
+        new ReadModelQuery({ kind: 'workflow', id: workflowId }, positionOf(query.waitFor)),
+      );
+    const pnml = (workflow: WorkflowResource): string => {
+      response.type('application/xml');
+      const { name, places, transitions, arcs, metadata } = workflow;
+      return toPnml({ id: workflow.id, name, places, transitions, arcs, metadata });
+    };
+    const wantsXml = XML_TYPES.includes(request.accepts(['application/json', ...XML_TYPES]) || '');
+    try {
+      const workflow = await read(id);
+      return wantsXml ? pnml(workflow) : workflow;
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || !id.endsWith('.pnml')) throw error;
+      return pnml(await read(id.slice(0, -'.pnml'.length)));
+    }
+  }
+
+  @Post(':id/discard')
+  @HttpCode(200)
+  async discard(@Param('id') id: string) {
+    const outcome = await this.commands.execute(
+      new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
+    );
+    return workflowRepresentation(outcome.state, outcome.position);
+  }
+
+  private assertExecutorsKnown(definition: WorkflowDefinition): void {
+    const details = definition.transitions.flatMap((transition, index) =>
+      this.executors.has(transition.executor)
+        ? []
+        : [
+            {
+              path: `transitions[${index}].executor`,
+              message: `no executor named ${transition.executor} is registered (known: ${this.executors.names().join(', ')})`,
+              rule: 'unknown_executor',
+              ids: [transition.id],
+            },
+          ],
+    );
+    if (details.length > 0) {
+      throw new ValidationError(
+        'invalid_net',
+        `workflow ${definition.id} names executors that are not registered`,
+        details,
+      );
+    }
+  }
+}

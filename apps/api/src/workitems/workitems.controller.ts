@@ -1,0 +1,97 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Roles } from '../http/auth.guard.js';
+import { ApiTags } from '@nestjs/swagger';
+import { NotFoundError, lockedTokensOf } from '@wfnet/domain';
+import type { CaseOutcome } from '../engine/messages.js';
+import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
+import { Engine } from '../engine/engine.js';
+import { caseIdOf, now, positionOf } from '../http/ids.js';
+import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
+import { CompleteWorkitemDto } from '../cases/case.dto.js';
+import { tokenRepresentation, workitemRepresentation } from '../cases/representation.js';
+
+@ApiTags('workitems')
+@Controller('workitems')
+export class WorkitemsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly engine: Engine,
+  ) {}
+
+  @Get()
+  list(@Query() query: ListWorkitemsDto) {
+    return this.queries.execute(
+      new ReadModelQuery(
+        {
+          kind: 'workitems',
+          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          ...(query.state && { state: query.state }),
+          ...(query.caseId && { caseId: query.caseId }),
+          ...(query.transitionId && { transitionId: query.transitionId }),
+          ...(query.executor && { executor: query.executor }),
+        },
+        positionOf(query.waitFor),
+      ),
+    );
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(new ReadModelQuery({ kind: 'workitem', id }, positionOf(query.waitFor)));
+  }
+
+  @Roles('worker')
+  @Post(':id/preexecute')
+  @HttpCode(200)
+  async preexecute(@Param('id') id: string) {
+    const caseId = caseIdOf(id, 'workitem');
+    const state = await this.engine.loadCase(caseId);
+    const workitem = state.status === 'none' ? undefined : state.workitems.get(id);
+    if (!workitem) throw new NotFoundError('workitem', id);
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({
+        type: 'PreexecuteTask',
+        data: { caseId, taskId: workitem.taskId, at: now() },
+      }),
+    );
+    return {
+      tokens: lockedTokensOf(outcome.state, workitem.taskId).map((token) =>
+        tokenRepresentation(caseId, token),
+      ),
+      position: outcome.position.toString(),
+    };
+  }
+
+  @Roles('worker')
+  @Post(':id/complete')
+  @HttpCode(200)
+  async complete(@Param('id') id: string, @Body() body: CompleteWorkitemDto) {
+    const caseId = caseIdOf(id, 'workitem');
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({
+        type: 'CompleteWorkitem',
+        data: { caseId, workitemId: id, output: body.output === undefined ? null : body.output, at: now() },
+      }),
+    );
+    return this.represent(outcome, caseId, id);
+  }
+
+  @Roles('worker')
+  @Post(':id/abandon')
+  @HttpCode(200)
+  async abandon(@Param('id') id: string) {
+    const caseId = caseIdOf(id, 'workitem');
+    const outcome = await this.commands.execute(
+      new CaseCommandMessage({ type: 'AbandonWorkitem', data: { caseId, workitemId: id, at: now() } }),
+    );
+    return this.represent(outcome, caseId, id);
+  }
+
+  private represent(outcome: CaseOutcome, caseId: string, workitemId: string) {
+    const workitem = outcome.state.workitems.get(workitemId);
+    if (!workitem) throw new NotFoundError('workitem', workitemId);
+    return { ...workitemRepresentation(caseId, workitem), position: outcome.position.toString() };
+  }
+}

@@ -1,0 +1,175 @@
+import type { WorkflowDefinition } from './definition.js';
+import { indexNet, isFreeChoice } from './indexed-net.js';
+import type { IndexedNet } from './indexed-net.js';
+import type { Marking } from './marking.js';
+import { isTrivialNet, reduceNet } from './reduce.js';
+import { exploreStateSpace, hasProblems } from './state-space.js';
+import type { SparseMarking, StateSpace } from './state-space.js';
+import { assertValidNet } from './validate.js';
+
+/** A firing sequence from the genesis marking (one token in start) and the marking it leads to. */
+export interface Counterexample {
+  readonly firingSequence: readonly string[];
+  readonly marking: Marking;
+}
+
+/**
+ * Why `place` is unbounded: `firingSequence` leads to `marking`, from which `pumpingSequence` leads to
+ * `pumpedMarking`, which has at least as many tokens everywhere and more in `place`. By monotonicity the
+ * pumping sequence can then be fired again and again, adding tokens each time (Karp–Miller).
+ */
+export interface UnboundedPlace {
+  readonly place: string;
+  readonly firingSequence: readonly string[];
+  readonly marking: Marking;
+  readonly pumpingSequence: readonly string[];
+  readonly pumpedMarking: Marking;
+}
+
+/**
+ * `reduction`: reduced to `start → t → end` by the rules, no state explored; `reduced-state-space`: the
+ * reduced net's states were explored; `state-space`: the net's own states (what every counterexample
+ * comes from).
+ */
+export type SoundnessMethod = 'reduction' | 'reduced-state-space' | 'state-space';
+
+/**
+ * Soundness (van der Aalst): from every reachable marking the case can finish, it finishes with exactly
+ * one token in end, and no transition is dead. `sound` is `"undecided"` when the state budget ran out
+ * before any problem showed up; problems found before it ran out still make the net unsound.
+ */
+export interface SoundnessReport {
+  readonly sound: boolean | 'undecided';
+  /** Reachable markings where nothing is enabled and end has no token. */
+  readonly deadlocks: readonly Counterexample[];
+  /** The first marking on a run where end has a token and that is not exactly one token in end. */
+  readonly improperCompletions: readonly Counterexample[];
+  readonly unboundedPlaces: readonly UnboundedPlace[];
+  /** Transitions no reachable marking enables (known only when the whole state space was explored). */
+  readonly deadTransitions: readonly string[];
+  /** Markings inside a cycle the case can never leave and that never puts a token in end. */
+  readonly livelocks: readonly Counterexample[];
+  readonly method: SoundnessMethod;
+  readonly freeChoice: boolean;
+  readonly statesExplored: number;
+  /** False when the state budget ran out: the lists may then be incomplete. */
+  readonly complete: boolean;
+}
+
+export interface VerifyOptions {
+  /** Markings to explore before answering `undecided` (per exploration). */
+  readonly maxStates?: number;
+  /** The most counterexamples listed per kind of problem. */
+  readonly maxCounterexamples?: number;
+  /** False to skip the reduction rules and always explore the net's own states. */
+  readonly reduce?: boolean;
+}
+
+export const DEFAULT_MAX_STATES = 100_000;
+export const DEFAULT_MAX_COUNTEREXAMPLES = 10;
+
+/**
+ * Checks a workflow net for soundness under the engine's firing rules. Throws `invalid_net` first when the
+ * definition is not a valid workflow net. Sound nets are mostly proven by reduction without exploring
+ * any state; an unsound net's counterexamples always come from its own state space, so they name its
+ * transitions and replay on it.
+ */
+export function verifySoundness(
+  definition: WorkflowDefinition,
+  options: VerifyOptions = {},
+): SoundnessReport {
+  assertValidNet(definition);
+  const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+  const maxCounterexamples = options.maxCounterexamples ?? DEFAULT_MAX_COUNTEREXAMPLES;
+  const net = indexNet(definition);
+  const freeChoice = isFreeChoice(net);
+  let statesExplored = 0;
+  let reducedUnsound = false;
+
+  if (options.reduce !== false) {
+    const reduced = reduceNet(net);
+    if (isTrivialNet(reduced)) return soundReport('reduction', freeChoice, 0);
+    if (
+      reduced.placeIds.length < net.placeIds.length ||
+      reduced.transitionIds.length < net.transitionIds.length
+    ) {
+      const space = exploreStateSpace(reduced, {
+        maxStates,
+        maxCounterexamples: 0,
+        coverageOnlyWhenUnsafe: isFreeChoice(reduced),
+      });
+      statesExplored += space.states;
+      if (space.complete && !hasProblems(space)) {
+        return soundReport('reduced-state-space', freeChoice, statesExplored);
+      }
+      reducedUnsound = hasProblems(space);
+    }
+  }
+
+  const space = exploreStateSpace(net, {
+    maxStates,
+    maxCounterexamples,
+    coverageOnlyWhenUnsafe: freeChoice,
+  });
+  statesExplored += space.states;
+  const unsound = reducedUnsound || hasProblems(space);
+  return {
+    sound: unsound ? false : space.complete ? true : 'undecided',
+    ...counterexamples(net, space),
+    method: 'state-space',
+    freeChoice,
+    statesExplored,
+    complete: space.complete,
+  };
+}
+
+function soundReport(method: SoundnessMethod, freeChoice: boolean, statesExplored: number): SoundnessReport {
+  return {
+    sound: true,
+    deadlocks: [],
+    improperCompletions: [],
+    unboundedPlaces: [],
+    deadTransitions: [],
+    livelocks: [],
+    method,
+    freeChoice,
+    statesExplored,
+    complete: true,
+  };
+}
+
+function counterexamples(
+  net: IndexedNet,
+  space: StateSpace,
+): Pick<
+  SoundnessReport,
+  'deadlocks' | 'improperCompletions' | 'unboundedPlaces' | 'deadTransitions' | 'livelocks'
+> {
+  const markingOf = (sparse: SparseMarking): Marking => {
+    const marking: Record<string, number> = {};
+    for (let k = 0; k < sparse.length; k += 2) marking[net.placeIds[sparse[k]!]!] = sparse[k + 1]!;
+    return marking;
+  };
+  const sequence = (transitions: readonly number[]): string[] =>
+    transitions.map((t) => net.transitionIds[t]!);
+  const counterexample = (node: number): Counterexample => ({
+    firingSequence: sequence(space.path(node)),
+    marking: markingOf(space.marking(node)),
+  });
+  return {
+    deadlocks: space.deadlocks.map(counterexample),
+    improperCompletions: space.improperCompletions.map(counterexample),
+    unboundedPlaces: space.pumps.map(({ place, ancestor, node, transition, pumped }) => {
+      const prefix = space.path(ancestor);
+      return {
+        place: net.placeIds[place]!,
+        firingSequence: sequence(prefix),
+        marking: markingOf(space.marking(ancestor)),
+        pumpingSequence: sequence([...space.path(node).slice(prefix.length), transition]),
+        pumpedMarking: markingOf(pumped),
+      };
+    }),
+    deadTransitions: space.deadTransitions.map((t) => net.transitionIds[t]!),
+    livelocks: space.livelocks.map(counterexample),
+  };
+}

@@ -1,0 +1,396 @@
+import type { CaseEvent, Event, JsonValue, WorkflowDefinition } from '@wfnet/domain';
+import type { ProjectedEvent } from './core/view.js';
+import type { WorkflowEvent } from './workflows/workflows-view.js';
+
+// Hand-written histories for the views' tests: every case event type appears, in the order the case
+// decider records them. Times are fixed strings, one minute per command.
+
+export const at = (minute: number): string => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+
+/** Gives events the revisions of their stream and consecutive global positions from `firstPosition`. */
+export function recordStream<E extends Event>(
+  streamId: string,
+  events: readonly E[],
+  firstPosition = 1n,
+  firstRevision = 0,
+): ProjectedEvent<E>[] {
+  return events.map((event, i) => ({
+    ...event,
+    streamId,
+    revision: BigInt(firstRevision + i),
+    position: firstPosition + BigInt(i),
+    recordedAt: (event.data as { at?: string }).at ?? at(0),
+  }));
+}
+
+export const approvalDefinition: WorkflowDefinition = {
+  id: 'approval',
+  name: 'Deferred choice',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'submitted', type: 'normal' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    { id: 'submit', executor: 'auto', executorParams: {}, joinType: 'none', splitType: 'none' },
+    { id: 'approve', executor: 'manual', executorParams: {}, joinType: 'none', splitType: 'none' },
+    { id: 'reject', executor: 'manual', executorParams: {}, joinType: 'none', splitType: 'none' },
+  ],
+  arcs: [
+    { from: 'start', to: 'submit' },
+    { from: 'submit', to: 'submitted' },
+    { from: 'submitted', to: 'approve' },
+    { from: 'submitted', to: 'reject' },
+    { from: 'approve', to: 'end' },
+    { from: 'reject', to: 'end' },
+  ],
+  metadata: { team: 'finance' },
+};
+
+export const workflowHistory = (): WorkflowEvent[] => [
+  { type: 'WorkflowCreated', data: { workflowId: 'approval', definition: approvalDefinition, at: at(0) } },
+  { type: 'WorkflowDiscarded', data: { workflowId: 'approval', at: at(30) } },
+];
+
+const c1 = (n: 'token' | 'task' | 'workitem', i: number): string => `c1:${n}-${i}`;
+
+/**
+ * Case c1 of the approval net: submit completes; approve and reject compete for the submitted token;
+ * reject locks it and approve gives it up; reject's workitem is abandoned (unlock, re-offer to two new
+ * tasks); approve completes, reject is withdrawn; the token in end finishes the case.
+ */
+export function finishedCaseHistory(): CaseEvent[] {
+  const base = { caseId: 'c1' };
+  const payload: JsonValue = { amount: 5 };
+  return [
+    {
+      type: 'CaseCreated',
+      data: { ...base, workflowId: 'approval', definition: approvalDefinition, data: payload, at: at(1) },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [{ id: c1('token', 1), placeId: 'start', payload, producedByTaskId: 'genesis' }],
+        at: at(1),
+      },
+    },
+    { type: 'CaseActivated', data: { ...base, at: at(1) } },
+    { type: 'TaskStarted', data: { ...base, taskId: c1('task', 1), transitionId: 'submit', at: at(1) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c1('task', 1), tokenIds: [c1('token', 1)], at: at(1) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c1('task', 1), workitemId: c1('workitem', 1), at: at(1) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 1),
+        taskId: c1('task', 1),
+        transitionId: 'submit',
+        executor: 'auto',
+        at: at(1),
+      },
+    },
+    // 7: the auto executor completes submit
+    { type: 'TokensLocked', data: { ...base, taskId: c1('task', 1), tokenIds: [c1('token', 1)], at: at(2) } },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 1),
+        taskId: c1('task', 1),
+        state: 'completed',
+        output: 'ok',
+        at: at(2),
+      },
+    },
+    {
+      type: 'TokensConsumed',
+      data: { ...base, taskId: c1('task', 1), tokenIds: [c1('token', 1)], at: at(2) },
+    },
+    {
+      type: 'TaskCompleted',
+      data: { ...base, taskId: c1('task', 1), tokenPayload: { [c1('workitem', 1)]: 'ok' }, at: at(2) },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [
+          {
+            id: c1('token', 2),
+            placeId: 'submitted',
+            payload: { [c1('workitem', 1)]: 'ok' },
+            producedByTaskId: c1('task', 1),
+          },
+        ],
+        at: at(2),
+      },
+    },
+    { type: 'TaskStarted', data: { ...base, taskId: c1('task', 2), transitionId: 'approve', at: at(2) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c1('task', 2), tokenIds: [c1('token', 2)], at: at(2) },
+    },
+    { type: 'TaskStarted', data: { ...base, taskId: c1('task', 3), transitionId: 'reject', at: at(2) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c1('task', 3), tokenIds: [c1('token', 2)], at: at(2) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c1('task', 2), workitemId: c1('workitem', 2), at: at(2) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 2),
+        taskId: c1('task', 2),
+        transitionId: 'approve',
+        executor: 'manual',
+        at: at(2),
+      },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c1('task', 3), workitemId: c1('workitem', 3), at: at(2) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 3),
+        taskId: c1('task', 3),
+        transitionId: 'reject',
+        executor: 'manual',
+        at: at(2),
+      },
+    },
+    // 20: approve's workitem starts
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 2),
+        taskId: c1('task', 2),
+        state: 'started',
+        output: null,
+        at: at(3),
+      },
+    },
+    // 21: reject preexecutes
+    { type: 'TokensLocked', data: { ...base, taskId: c1('task', 3), tokenIds: [c1('token', 2)], at: at(4) } },
+    // 22: approve gives up the token reject holds
+    {
+      type: 'TokensDiscarded',
+      data: { ...base, taskId: c1('task', 2), tokenIds: [c1('token', 2)], at: at(5) },
+    },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 2),
+        taskId: c1('task', 2),
+        state: 'abandoned',
+        output: null,
+        at: at(5),
+      },
+    },
+    {
+      type: 'TaskAbandoned',
+      data: { ...base, taskId: c1('task', 2), reason: 'tokens_withdrawn', at: at(5) },
+    },
+    // 25: reject's workitem is abandoned: its lock goes, the token is offered again
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 3),
+        taskId: c1('task', 3),
+        state: 'abandoned',
+        output: null,
+        at: at(6),
+      },
+    },
+    {
+      type: 'TokensUnlocked',
+      data: { ...base, taskId: c1('task', 3), tokenIds: [c1('token', 2)], at: at(6) },
+    },
+    {
+      type: 'TaskAbandoned',
+      data: { ...base, taskId: c1('task', 3), reason: 'workitems_abandoned', at: at(6) },
+    },
+    { type: 'TaskStarted', data: { ...base, taskId: c1('task', 4), transitionId: 'approve', at: at(6) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c1('task', 4), tokenIds: [c1('token', 2)], at: at(6) },
+    },
+    { type: 'TaskStarted', data: { ...base, taskId: c1('task', 5), transitionId: 'reject', at: at(6) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c1('task', 5), tokenIds: [c1('token', 2)], at: at(6) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c1('task', 4), workitemId: c1('workitem', 4), at: at(6) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 4),
+        taskId: c1('task', 4),
+        transitionId: 'approve',
+        executor: 'manual',
+        at: at(6),
+      },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c1('task', 5), workitemId: c1('workitem', 5), at: at(6) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 5),
+        taskId: c1('task', 5),
+        transitionId: 'reject',
+        executor: 'manual',
+        at: at(6),
+      },
+    },
+    // 36: approve completes without a preexecute: it locks first; reject is withdrawn; the case finishes
+    { type: 'TokensLocked', data: { ...base, taskId: c1('task', 4), tokenIds: [c1('token', 2)], at: at(7) } },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 4),
+        taskId: c1('task', 4),
+        state: 'completed',
+        output: 'yes',
+        at: at(7),
+      },
+    },
+    {
+      type: 'TokensConsumed',
+      data: { ...base, taskId: c1('task', 4), tokenIds: [c1('token', 2)], at: at(7) },
+    },
+    {
+      type: 'TokensDiscarded',
+      data: { ...base, taskId: c1('task', 5), tokenIds: [c1('token', 2)], at: at(7) },
+    },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c1('workitem', 5),
+        taskId: c1('task', 5),
+        state: 'abandoned',
+        output: null,
+        at: at(7),
+      },
+    },
+    {
+      type: 'TaskAbandoned',
+      data: { ...base, taskId: c1('task', 5), reason: 'tokens_withdrawn', at: at(7) },
+    },
+    {
+      type: 'TaskCompleted',
+      data: { ...base, taskId: c1('task', 4), tokenPayload: { [c1('workitem', 4)]: 'yes' }, at: at(7) },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [
+          {
+            id: c1('token', 3),
+            placeId: 'end',
+            payload: { [c1('workitem', 4)]: 'yes' },
+            producedByTaskId: c1('task', 4),
+          },
+        ],
+        at: at(7),
+      },
+    },
+    {
+      type: 'TokensConsumed',
+      data: { ...base, taskId: 'termination', tokenIds: [c1('token', 3)], at: at(7) },
+    },
+    { type: 'CaseFinished', data: { ...base, at: at(7) } },
+  ];
+}
+
+/** Case c2 of the approval net: submit locks its token, then the case is terminated. */
+export function terminatedCaseHistory(): CaseEvent[] {
+  const base = { caseId: 'c2' };
+  return [
+    {
+      type: 'CaseCreated',
+      data: { ...base, workflowId: 'approval', definition: approvalDefinition, data: null, at: at(10) },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [{ id: 'c2:token-1', placeId: 'start', payload: null, producedByTaskId: 'genesis' }],
+        at: at(10),
+      },
+    },
+    { type: 'CaseActivated', data: { ...base, at: at(10) } },
+    { type: 'TaskStarted', data: { ...base, taskId: 'c2:task-1', transitionId: 'submit', at: at(10) } },
+    { type: 'TokensReceived', data: { ...base, taskId: 'c2:task-1', tokenIds: ['c2:token-1'], at: at(10) } },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: 'c2:task-1', workitemId: 'c2:workitem-1', at: at(10) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: 'c2:workitem-1',
+        taskId: 'c2:task-1',
+        transitionId: 'submit',
+        executor: 'auto',
+        at: at(10),
+      },
+    },
+    { type: 'TokensLocked', data: { ...base, taskId: 'c2:task-1', tokenIds: ['c2:token-1'], at: at(11) } },
+    // 8: termination abandons the work and leaves the lock as it is
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: 'c2:workitem-1',
+        taskId: 'c2:task-1',
+        state: 'abandoned',
+        output: null,
+        at: at(12),
+      },
+    },
+    { type: 'TaskAbandoned', data: { ...base, taskId: 'c2:task-1', reason: 'case_ended', at: at(12) } },
+    { type: 'CaseTerminated', data: { ...base, at: at(12) } },
+  ];
+}
+
+/** Every history above as one store would record it: workflow first, then c1, then c2. */
+export function sampleEvents(): ProjectedEvent[] {
+  const [created, discarded] = workflowHistory() as [WorkflowEvent, WorkflowEvent];
+  const c1Events = recordStream('case-c1', finishedCaseHistory(), 2n);
+  const c2Events = recordStream('case-c2', terminatedCaseHistory(), 2n + BigInt(c1Events.length));
+  const last = 2n + BigInt(c1Events.length + c2Events.length);
+  return [
+    ...recordStream('workflow-approval', [created], 1n),
+    ...c1Events,
+    ...c2Events,
+    ...recordStream('workflow-approval', [discarded], last, 1),
+  ] as ProjectedEvent[];
+}

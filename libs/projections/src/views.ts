@@ -1,0 +1,15 @@
+import type { View } from './core/view.js';
+import { casesView } from './cases/cases-view.js';
+import { tasksView } from './tasks/tasks-view.js';
+import { tokensView } from './tokens/tokens-view.js';
+import { workflowsView } from './workflows/workflows-view.js';
+import { workitemsView } from './workitems/workitems-view.js';
+
+/** Every read model the service keeps. */
+export const readModelViews: readonly View[] = [
+  workflowsView,
+  casesView,
+  tokensView,
+  tasksView,
+  workitemsView,
+];

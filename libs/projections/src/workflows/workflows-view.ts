@@ -1,0 +1,75 @@
+import type { Event, SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
+import type { Document } from '../core/view.js';
+import { defineView } from '../core/view.js';
+
+/** A stored workflow: its definition (defaults filled) and whether new cases may start on it. */
+export interface WorkflowDocument extends Document {
+  readonly name: string;
+  readonly state: 'active' | 'discarded';
+  readonly places: WorkflowDefinition['places'];
+  readonly transitions: WorkflowDefinition['transitions'];
+  readonly arcs: WorkflowDefinition['arcs'];
+  readonly metadata: WorkflowDefinition['metadata'];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The soundness report of a net stored with `allowUnsound`; absent otherwise. */
+  readonly soundness?: SoundnessReport;
+}
+
+// The shapes of libs/domain/src/workflow/events.ts, which the domain's index does not export yet.
+export type WorkflowEvent =
+  | Event<
+      'WorkflowCreated',
+      {
+        readonly workflowId: string;
+        readonly definition: WorkflowDefinition;
+        readonly at: string;
+        readonly soundness?: SoundnessReport;
+      }
+    >
+  | Event<'WorkflowDiscarded', { readonly workflowId: string; readonly at: string }>;
+
+export const workflowsView = defineView<WorkflowDocument, WorkflowEvent>({
+  name: 'workflows',
+  handles: ['WorkflowCreated', 'WorkflowDiscarded'],
+  creates: ['WorkflowCreated'],
+  documentId: (event) => event.data.workflowId,
+  initial: (id) => ({
+    id,
+    lastRevision: -1,
+    position: '0',
+    name: '',
+    state: 'active',
+    places: [],
+    transitions: [],
+    arcs: [],
+    metadata: {},
+    createdAt: '',
+    updatedAt: '',
+  }),
+  apply(doc, event) {
+    switch (event.type) {
+      case 'WorkflowCreated': {
+        const { definition, at, soundness } = event.data;
+        const { name, places, transitions, arcs, metadata } = definition;
+        return {
+          name,
+          state: 'active',
+          places,
+          transitions,
+          arcs,
+          metadata,
+          createdAt: at,
+          updatedAt: at,
+          ...(soundness && { soundness }),
+        };
+      }
+      case 'WorkflowDiscarded':
+        return { state: 'discarded', updatedAt: event.data.at };
+      default: {
+        const unknown: never = event;
+        return unknown;
+      }
+    }
+  },
+});

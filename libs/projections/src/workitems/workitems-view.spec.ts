@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import { projectEvents } from '../core/view.js';
+import { at, finishedCaseHistory, recordStream } from '../fixtures.js';
+import { workitemsView } from './workitems-view.js';
+
+const workitems = (upTo: number) =>
+  projectEvents(workitemsView, recordStream('case-c1', finishedCaseHistory().slice(0, upTo + 1)));
+
+describe('the workitem table', () => {
+  describe('given a workitem created', () => {
+    it('holds it created, with its task, transition and executor', () => {
+      expect(workitems(17).get('c1:workitem-2')).toEqual({
+        id: 'c1:workitem-2',
+        lastRevision: 17,
+        position: '18',
+        caseId: 'c1',
+        taskId: 'c1:task-2',
+        transitionId: 'approve',
+        executor: 'manual',
+        state: 'created',
+        output: null,
+        createdAt: at(2),
+        updatedAt: at(2),
+      });
+    });
+  });
+
+  describe('given a workitem started', () => {
+    it('shows it started, with no output', () => {
+      expect(workitems(20).get('c1:workitem-2')).toMatchObject({
+        state: 'started',
+        output: null,
+        lastRevision: 20,
+        updatedAt: at(3),
+      });
+    });
+  });
+
+  describe('given a workitem completed', () => {
+    it('shows it completed with its output', () => {
+      expect(workitems(37).get('c1:workitem-4')).toMatchObject({
+        state: 'completed',
+        output: 'yes',
+        createdAt: at(6),
+        updatedAt: at(7),
+      });
+    });
+  });
+
+  describe('given a workitem abandoned', () => {
+    it('shows it abandoned', () => {
+      expect(workitems(23).get('c1:workitem-2')).toMatchObject({ state: 'abandoned', updatedAt: at(5) });
+    });
+  });
+
+  describe('given a whole case', () => {
+    it('has every workitem in creation order, each in its last state', () => {
+      expect([...workitems(45).values()].map((w) => [w.id, w.state, w.lastRevision])).toEqual([
+        ['c1:workitem-1', 'completed', 8],
+        ['c1:workitem-2', 'abandoned', 23],
+        ['c1:workitem-3', 'abandoned', 25],
+        ['c1:workitem-4', 'completed', 37],
+        ['c1:workitem-5', 'abandoned', 40],
+      ]);
+    });
+  });
+});
