@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../../apps/api/src/config/config.js';
@@ -171,10 +171,14 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** docs/screenshots/ (the README tour's pictures), or the folder `WFNET_SCREENSHOTS_DIR` names. */
-export const SCREENSHOTS = process.env['WFNET_SCREENSHOTS_DIR']
-  ? join(process.env['WFNET_SCREENSHOTS_DIR'], '/')
-  : fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * The folder `WFNET_SCREENSHOTS_DIR` names (`npm run screenshots` refreshes the README tour's pictures in
+ * docs/screenshots/), else a temporary folder, so a test run leaves the work tree as it was.
+ */
+export const SCREENSHOTS = join(
+  process.env['WFNET_SCREENSHOTS_DIR'] ?? join(tmpdir(), 'wfnet-screenshots'),
+  '/',
+);
 
 export interface PictureLook {
   readonly width: number;
