@@ -38,6 +38,20 @@ describe('a projection runner', () => {
       expect(dumpReadModels(readStore)).toEqual(foldReadModels(await readEverything(store)));
     });
 
+    it('lets other work run between the pages of a long catch-up', async () => {
+      const { runner } = await setUp(30);
+      let turns = 0;
+      let spinning = true;
+      const spin = (): void => {
+        turns += 1;
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      await runner.start();
+      spinning = false;
+      expect(turns).toBeGreaterThan(5);
+    });
+
     it('reports the catch-up progress, ending with a final line', async () => {
       const { head, runner } = await setUp(10);
       const lines: { position: bigint; done: boolean }[] = [];

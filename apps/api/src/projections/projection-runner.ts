@@ -30,8 +30,13 @@ export interface CatchUpProgress {
 
 export interface ProjectionRunnerOptions {
   readonly views?: readonly View[];
-  /** Most events applied in one transaction. */
+  /** Most events applied in one transaction while catching up (the page size of the reads). */
   readonly batchSize?: number;
+  /**
+   * Most events applied in one transaction while following: smaller, because a batch holds the event
+   * loop (and the requests it serves) for as long as it takes.
+   */
+  readonly followBatchSize?: number;
   /** Documents kept in memory per read model between batches: between this many and twice as many. */
   readonly cacheSize?: number;
   /**
@@ -107,6 +112,7 @@ export class ProjectionRunner {
   readonly #cacheSize: number;
   #caches = new Map<View, DocumentCache>();
   readonly #batchSize: number;
+  readonly #followBatchSize: number;
   readonly #retryDelayMs: number;
   readonly #gatherMs: number;
   readonly #log: (line: string) => void;
@@ -130,6 +136,7 @@ export class ProjectionRunner {
       }
     }
     this.#batchSize = options.batchSize ?? 20_000;
+    this.#followBatchSize = options.followBatchSize ?? Math.min(this.#batchSize, 2000);
     this.#cacheSize = options.cacheSize ?? 20_000;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
     this.#gatherMs = options.gatherMs ?? 0;
@@ -318,6 +325,8 @@ export class ProjectionRunner {
       const page = await this.store.readAll({ after: this.#position, maxCount: this.#batchSize });
       if (page.length === 0) break;
       this.apply(page);
+      // An in-process store answers at once: without this, a long replay would hold every request.
+      await yieldToEventLoop();
       events += page.length;
       if (onProgress && performance.now() - reported >= 1000) {
         reported = performance.now();
@@ -386,7 +395,10 @@ export class ProjectionRunner {
       for await (const event of subscription) {
         if (failure !== undefined || stopped()) break;
         buffer.push(event);
-        if (buffer.length >= this.#batchSize) flush();
+        if (buffer.length >= this.#followBatchSize) {
+          flush();
+          await yieldToEventLoop();
+        }
         // Applied once the events already delivered are drained: a burst becomes one transaction.
         else if (!scheduled) {
           scheduled = true;
@@ -424,6 +436,8 @@ export class ProjectionRunner {
     return result;
   }
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
