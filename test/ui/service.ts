@@ -97,57 +97,7 @@ export async function until<T>(
   }
 }
 
-/** `shared/examples/approval.json`: whichever reviewer acts first decides. */
-export const approvalNet = () => ({
-  id: 'approval',
-  name: 'Deferred choice: whichever reviewer acts first decides',
-  places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
-  transitions: [
-    { id: 'submit', executor: 'auto' },
-    { id: 'approve', executor: 'manual' },
-    { id: 'reject', executor: 'manual' },
-  ],
-  arcs: [
-    { from: 'start', to: 'submit' },
-    { from: 'submit', to: 'submitted' },
-    { from: 'submitted', to: 'approve' },
-    { from: 'submitted', to: 'reject' },
-    { from: 'approve', to: 'end' },
-    { from: 'reject', to: 'end' },
-  ],
-});
-
-/** `shared/examples/parallel.json`: an and-split and an and-join. */
-export const parallelNet = () => ({
-  id: 'parallel',
-  name: 'Split into two branches and join them',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'left' },
-    { id: 'right' },
-    { id: 'left-done' },
-    { id: 'right-done' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [
-    { id: 'split', executor: 'auto', splitType: 'and' },
-    { id: 'work-left', executor: 'auto' },
-    { id: 'work-right', executor: 'auto' },
-    { id: 'join', executor: 'auto', joinType: 'and' },
-  ],
-  arcs: [
-    { from: 'start', to: 'split' },
-    { from: 'split', to: 'left' },
-    { from: 'split', to: 'right' },
-    { from: 'left', to: 'work-left' },
-    { from: 'right', to: 'work-right' },
-    { from: 'work-left', to: 'left-done' },
-    { from: 'work-right', to: 'right-done' },
-    { from: 'left-done', to: 'join' },
-    { from: 'right-done', to: 'join' },
-    { from: 'join', to: 'end' },
-  ],
-});
+export { approval as approvalNet, parallel as parallelNet } from '../http/nets.js';
 
 /** Debian's Chromium unless `WFNET_CHROMIUM` names another; Playwright's own download cannot work here. */
 export const CHROMIUM = process.env['WFNET_CHROMIUM'] ?? '/usr/bin/chromium';
