@@ -105,8 +105,12 @@ export class ErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = errorBody(error);
-    if (body.statusCode >= 500)
+    // Expected refusals (503 lagging, store unavailable) are answers, not faults: only the unforeseen is logged.
+    if (body.code === 'internal_error') {
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    } else if (body.statusCode >= 500) {
+      this.logger.warn(`${body.code}: ${body.message}`);
+    }
     if (response.headersSent) {
       response.end();
       return;
