@@ -231,6 +231,12 @@ describe.each(STORE_KINDS)('reads over HTTP on the %s store', (store: StoreKind)
       expect(active.body.items.map((c) => c.id)).toEqual(caseIds.slice(0, 4));
     });
 
+    it('reads an empty filter as no filter, as in GET /cases?workflowId=&state=', async () => {
+      const all = await service.api.get<Page<Case>>(`/cases?workflowId=${workflowId}&state=`);
+      expect(all.status).toBe(200);
+      expect(all.body.items.map((c) => c.id)).toEqual(caseIds);
+    });
+
     it('pages workflows in creation order', async () => {
       const { api } = service;
       const all = await api.get<Page<Workflow>>('/workflows?limit=500');

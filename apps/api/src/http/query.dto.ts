@@ -1,11 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+/** `?state=` reads as no filter at all, as in the contract's `GET /cases?workflowId=&state=`. */
+const EmptyAsAbsent = () => Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
 
 export class WaitForDto {
   @ApiPropertyOptional({
     description: 'Answer once the read models have reached this position (at most 5 s)',
   })
+  @EmptyAsAbsent()
   @IsOptional()
   @Matches(/^[0-9]{1,30}$/, { message: 'waitFor must be a position (a decimal string)' })
   waitFor?: string;
@@ -13,6 +17,7 @@ export class WaitForDto {
 
 export class PageDto extends WaitForDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @EmptyAsAbsent()
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -21,6 +26,7 @@ export class PageDto extends WaitForDto {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `next` cursor of the previous page' })
+  @EmptyAsAbsent()
   @IsOptional()
   @IsString()
   after?: string;
@@ -30,11 +36,13 @@ export class ListWorkflowsDto extends PageDto {}
 
 export class ListCasesDto extends PageDto {
   @ApiPropertyOptional()
+  @EmptyAsAbsent()
   @IsOptional()
   @IsString()
   workflowId?: string;
 
   @ApiPropertyOptional({ enum: ['created', 'active', 'finished', 'terminated'] })
+  @EmptyAsAbsent()
   @IsOptional()
   @IsIn(['created', 'active', 'finished', 'terminated'])
   state?: 'created' | 'active' | 'finished' | 'terminated';
@@ -42,21 +50,25 @@ export class ListCasesDto extends PageDto {
 
 export class ListWorkitemsDto extends PageDto {
   @ApiPropertyOptional({ enum: ['created', 'started', 'completed', 'abandoned'] })
+  @EmptyAsAbsent()
   @IsOptional()
   @IsIn(['created', 'started', 'completed', 'abandoned'])
   state?: 'created' | 'started' | 'completed' | 'abandoned';
 
   @ApiPropertyOptional()
+  @EmptyAsAbsent()
   @IsOptional()
   @IsString()
   caseId?: string;
 
   @ApiPropertyOptional()
+  @EmptyAsAbsent()
   @IsOptional()
   @IsString()
   transitionId?: string;
 
   @ApiPropertyOptional()
+  @EmptyAsAbsent()
   @IsOptional()
   @IsString()
   executor?: string;
@@ -64,11 +76,13 @@ export class ListWorkitemsDto extends PageDto {
 
 export class HistoryDto {
   @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
+  @EmptyAsAbsent()
   @IsOptional()
   @Matches(/^[0-9]{1,20}$/, { message: 'fromRevision must be a revision (a decimal string)' })
   fromRevision?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
+  @EmptyAsAbsent()
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -83,6 +97,7 @@ export const AT_REVISION = {
 
 export class GetCaseDto extends WaitForDto {
   @ApiPropertyOptional(AT_REVISION)
+  @EmptyAsAbsent()
   @IsOptional()
   @Matches(/^[0-9]{1,20}$/, { message: 'atRevision must be a revision (a decimal string)' })
   atRevision?: string;
