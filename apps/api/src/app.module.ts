@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Executor } from '@wfnet/domain';
 import { CasesController } from './cases/cases.controller.js';
@@ -9,7 +9,10 @@ import type { DispatcherOptions } from './executors/dispatcher.js';
 import { loadConfig } from './config/config.js';
 import { EngineModule } from './engine/engine.module.js';
 import { ErrorFilter } from './http/error.filter.js';
+import { JsonShapeInterceptor } from './http/limits.js';
+import { RATE_LIMIT_CLOCK, RateLimitGuard } from './http/rate-limit.guard.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { DiagramsController } from './ui/diagrams.controller.js';
 import { UiController } from './ui/ui.controller.js';
@@ -30,6 +33,7 @@ export interface WfnetOptions {
 export class WfnetModule {
   static forRoot(options: WfnetOptions = {}): DynamicModule {
     const config = options.config ?? loadConfig();
+    const { rateLimit } = config;
     return {
       module: WfnetModule,
       imports: [
@@ -42,10 +46,20 @@ export class WfnetModule {
         TasksController,
         WorkitemsController,
         HealthController,
+        MetricsController,
         DiagramsController,
         UiController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: JsonShapeInterceptor },
+        ...(rateLimit
+          ? [
+              { provide: RATE_LIMIT_CLOCK, useValue: () => Date.now() },
+              { provide: APP_GUARD, useClass: RateLimitGuard },
+            ]
+          : []),
+      ],
     };
   }
 }

@@ -10,6 +10,8 @@ import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
+import helmet from 'helmet';
 
 /** 1 MiB: larger bodies are refused with 413 `payload_too_large`. */
 const BODY_LIMIT = 1024 * 1024;
@@ -35,10 +37,25 @@ function detailsOf(
 
 /** Builds the service on Express with the contract's validation, body limit and OpenAPI document. */
 export async function createApp(options: WfnetOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot(options), {
+  const config = options.config ?? loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot({ ...options, config }), {
     bodyParser: false,
     logger: ['error', 'warn', 'log'],
   });
+  // Before the body parsers, so that their refusals (413, bad JSON) carry an id and the headers too.
+  app.use(requestIds);
+  // No CSP from helmet: the UI page sets its own (with the hash of its module script), JSON needs none,
+  // and a generic one would break the Swagger UI at /docs.
+  app.use(helmet({ contentSecurityPolicy: false }));
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'accept', REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER],
+      maxAge: 600,
+    });
+  }
   // XML bodies (PNML for POST /workflows) arrive as text; every other body is read as JSON.
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: (request: IncomingMessage) => !isXmlBody(request) });

@@ -38,7 +38,8 @@ const percentile = (sorted: readonly number[], p: number): number =>
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function removeDb(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${file}${suffix}`, { force: true });
+  for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
+    rmSync(`${file}${suffix}`, { force: true });
 }
 
 /** The first `limit` events of an endless simulation, as whole appends. */
@@ -258,18 +259,24 @@ const workitems = workitemFixture();
 const rebuilds: Awaited<ReturnType<typeof rebuildRun>>[] = [];
 const lives: Awaited<ReturnType<typeof liveRun>>[] = [];
 const lists: ReturnType<typeof listRun>[] = [];
+// Each phase starts from a collected heap (with --expose-gc, as the npm script runs it), so one phase's
+// garbage does not pause the next one's measurement.
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 for (let run = 1; run <= runs; run++) {
   log(`run ${run}/${runs}`);
+  collect();
   const rebuild = await rebuildRun(fixture);
   log(
     `  rebuild: ${rebuild.events} events at ${rebuild.eventsPerSecond} events/s (${rebuild.cpuEventsPerSecond} per CPU-second)`,
   );
   rebuilds.push(rebuild);
+  collect();
   const live = await liveRun(1000 + run);
   log(
     `  live: ${live.rate} events/s appended, lag p50 ${live.p50.toFixed(1)} ms, p99 ${live.p99.toFixed(1)} ms, max ${live.max.toFixed(1)} ms`,
   );
   lives.push(live);
+  collect();
   const list = listRun(workitems, run);
   log(`  lists: p50 ${list.p50.toFixed(2)} ms, p99 ${list.p99.toFixed(2)} ms, max ${list.max.toFixed(2)} ms`);
   lists.push(list);

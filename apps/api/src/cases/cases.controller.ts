@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
@@ -6,6 +6,9 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { CaseCommandMessage, CaseHistoryQuery, ReadModelQuery } from '../engine/messages.js';
 import { Engine } from '../engine/engine.js';
+import { CONFIG } from '../engine/tokens.js';
+import type { Config } from '../config/config.js';
+import { assertDataWithin } from '../http/limits.js';
 import { assertId, now, positionOf } from '../http/ids.js';
 import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
 import { caseAtRevision } from './case-at-revision.js';
@@ -34,12 +37,14 @@ export class CasesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly engine: Engine,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Roles('worker')
   @Post()
   async create(@Body() body: CreateCaseDto) {
     if (body.id !== undefined) assertId(body.id, 'id');
+    assertDataWithin(body.data, 'data', this.config.maxDataBytes);
     const workflow = await this.engine.requireWorkflow(body.workflowId);
     const outcome = await this.commands.execute(
       new CaseCommandMessage({

@@ -13,6 +13,19 @@ export interface Config {
   readonly snapshotEvery: number;
   /** Bearer keys and their roles; empty means no authentication. */
   readonly apiKeys: ReadonlyMap<string, Role>;
+  /** `GET /health` answers 503 when the read models are more than this many events behind the store. */
+  readonly readyMaxLag: number;
+  /** Origins allowed by CORS (`*` for any); empty means no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Largest net accepted: places plus transitions, and arcs (413 beyond). */
+  readonly maxNetNodes: number;
+  readonly maxNetArcs: number;
+  /** Largest case data or workitem output, in bytes of JSON (413 beyond). */
+  readonly maxDataBytes: number;
+  /** At most `limit` requests per `windowSeconds` per API key or client address; undefined: no limit. */
+  readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
+  /** Hosts the webhook executor may call (`host` or `*.domain`); undefined: any. */
+  readonly webhookAllow: readonly string[] | undefined;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -70,6 +83,46 @@ function apiKeysOf(raw: string | undefined): ReadonlyMap<string, Role> {
   return keys;
 }
 
+function corsOriginsOf(raw: string | undefined): readonly string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const origins = raw.split(',').map((origin) => origin.trim());
+  for (const origin of origins) {
+    // An origin is scheme://host[:port], with no path: a trailing slash would never match a browser's Origin.
+    if (origin !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(origin)) {
+      throw new ConfigError(
+        `WFNET_CORS_ORIGINS must be * or comma-separated origins such as https://app.example.com, got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+function rateLimitOf(raw: string | undefined): Config['rateLimit'] {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const match = /^\s*([0-9]{1,9})\s*\/\s*([0-9]{1,6})\s*$/.exec(raw);
+  const limit = Number(match?.[1]);
+  const windowSeconds = Number(match?.[2]);
+  if (!match || limit < 1 || windowSeconds < 1) {
+    throw new ConfigError(
+      `WFNET_RATE_LIMIT must be <requests>/<seconds> with both at least 1, e.g. 600/60, got "${raw}"`,
+    );
+  }
+  return { limit, windowSeconds };
+}
+
+function webhookAllowOf(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const hosts = raw.split(',').map((host) => host.trim());
+  for (const host of hosts) {
+    if (!/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(host)) {
+      throw new ConfigError(
+        `WFNET_WEBHOOK_ALLOW must be comma-separated host names or *.domain patterns (no scheme, port or path), got "${host}"`,
+      );
+    }
+  }
+  return hosts;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = eventStoreOf(env);
   const readStore = env['WFNET_READ_STORE'] || defaultReadStore(eventStore);
@@ -84,5 +137,13 @@ export function loadConfig(env: Env = process.env): Config {
     readStore,
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
     apiKeys: apiKeysOf(env['WFNET_API_KEYS']),
+    readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
+    corsOrigins: corsOriginsOf(env['WFNET_CORS_ORIGINS']),
+    maxNetNodes: integer(env, 'WFNET_MAX_NET_NODES', 2_000, 2, 1_000_000),
+    maxNetArcs: integer(env, 'WFNET_MAX_NET_ARCS', 10_000, 2, 1_000_000),
+    // A request body is at most 1 MiB, so a larger bound would never be reached.
+    maxDataBytes: integer(env, 'WFNET_MAX_DATA_BYTES', 1024 * 1024, 2, 1024 * 1024),
+    rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
+    webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
   };
 }

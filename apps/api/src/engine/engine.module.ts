@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { AuthGuard } from '../http/auth.guard.js';
+import { Metrics } from '../metrics/metrics.js';
 import { Engine } from './engine.js';
 import {
   CaseCommandHandler,
@@ -66,6 +67,7 @@ export class EngineModule {
         { provide: Engine, useFactory: (runtime: Runtime) => runtime.engine, inject: [RUNTIME] },
         { provide: ExecutorRegistry, useFactory: (runtime: Runtime) => runtime.executors, inject: [RUNTIME] },
         { provide: ReadModelQueries, useFactory: (runtime: Runtime) => runtime.queries, inject: [RUNTIME] },
+        { provide: Metrics, useFactory: (runtime: Runtime) => runtime.metrics, inject: [RUNTIME] },
         {
           provide: EVENT_STORE,
           useFactory: (runtime: Runtime) => runtime.stores.eventStore,
@@ -78,7 +80,7 @@ export class EngineModule {
         ReadModelQueryHandler,
         CaseHistoryQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, ReadModelQueries, EVENT_STORE],
+      exports: [CONFIG, Engine, ExecutorRegistry, ReadModelQueries, Metrics, EVENT_STORE],
     };
   }
 }

@@ -25,6 +25,8 @@ import type { CaseOutcome, WorkflowOutcome } from './messages.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;
+  /** Told of every command's end: `error` is what it threw, absent when it succeeded (for metrics). */
+  readonly onCommand?: (type: string, error?: unknown) => void;
 }
 
 /**
@@ -44,7 +46,7 @@ export class Engine {
     store: EventStore,
     snapshots: SnapshotStore,
     executors: ExecutorRegistry,
-    options: EngineOptions,
+    private readonly options: EngineOptions,
   ) {
     this.store = new EdgeStore(store);
     this.cases = new AggregateRepository(
@@ -75,6 +77,25 @@ export class Engine {
   }
 
   async executeCase(command: CaseCommand): Promise<CaseOutcome> {
+    return this.observed(command.type, () => this.runCase(command));
+  }
+
+  async executeWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
+    return this.observed(command.type, () => this.runWorkflow(command));
+  }
+
+  private async observed<T>(type: string, run: () => Promise<T>): Promise<T> {
+    try {
+      const outcome = await run();
+      this.options.onCommand?.(type);
+      return outcome;
+    } catch (error) {
+      this.options.onCommand?.(type, error);
+      throw error;
+    }
+  }
+
+  private async runCase(command: CaseCommand): Promise<CaseOutcome> {
     const streamId = caseStreamId(command.data.caseId);
     const result = await this.serially(streamId, () => this.cases.handle(command));
     if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
@@ -85,7 +106,7 @@ export class Engine {
     };
   }
 
-  async executeWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
+  private async runWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
     const streamId = workflowStreamId(
       command.type === 'CreateWorkflow' ? command.data.definition.id : command.data.workflowId,
     );

@@ -11,6 +11,7 @@ import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { ProjectionRunner, ReadModels, openReadStore } from '../projections/index.js';
 import type { ReadStore } from '../projections/index.js';
+import { Metrics } from '../metrics/metrics.js';
 import { Engine } from './engine.js';
 import { ReadModelQueries } from './read-model-queries.js';
 
@@ -22,6 +23,7 @@ export interface Runtime {
   readonly runner: ProjectionRunner;
   readonly dispatcher: Dispatcher;
   readonly queries: ReadModelQueries;
+  readonly metrics: Metrics;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,10 +40,17 @@ export function createRuntime(
   log: Logger,
   dispatcherOptions: DispatcherOptions = {},
 ): Runtime {
+  const metrics = new Metrics();
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
-    webhook: webhookExecutor({ defaultTimeoutMs: 5000, maxResponseBytes: 1024 * 1024 }),
+    webhook: metrics.countedWebhook(
+      webhookExecutor({
+        defaultTimeoutMs: 5000,
+        maxResponseBytes: 1024 * 1024,
+        ...(config.webhookAllow && { allowHosts: config.webhookAllow }),
+      }),
+    ),
     ...ownExecutors,
   });
   const stores = openEventStore(config.eventStore);
@@ -51,8 +60,9 @@ export function createRuntime(
   if (readFile) mkdirSync(dirname(readFile), { recursive: true });
   const readStore: ReadStore = openReadStore(config.readStore);
   const checkpoints = readFile ? new SqliteCheckpointStore(readFile) : new MemoryCheckpointStore();
-  const engine = new Engine(stores.eventStore, stores.snapshotStore, executors, {
+  const engine = new Engine(metrics.timedAppends(stores.eventStore), stores.snapshotStore, executors, {
     snapshotEvery: config.snapshotEvery,
+    onCommand: (type, error) => metrics.command(type, error),
   });
   const runner = new ProjectionRunner(stores.eventStore, readStore, { log: (line) => log.log(line) });
   const dispatcher = new Dispatcher({
@@ -66,6 +76,12 @@ export function createRuntime(
     ...dispatcherOptions,
   });
   const queries = new ReadModelQueries(new ReadModels(readStore), runner, dispatcher);
+  metrics.observeFrom({
+    headPosition: () => stores.eventStore.headPosition(),
+    projectionPosition: () => runner.position,
+    dispatcherBacklog: () => dispatcher.backlog,
+    workitemsIn: (state) => readStore.list('workitems', { filter: { state } }).length,
+  });
   return {
     stores,
     engine,
@@ -73,6 +89,7 @@ export function createRuntime(
     runner,
     dispatcher,
     queries,
+    metrics,
     async start() {
       await runner.start();
       await dispatcher.start();

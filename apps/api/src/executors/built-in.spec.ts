@@ -27,11 +27,16 @@ const request = (params: Record<string, JsonValue> = {}): ExecutionRequest => ({
 });
 
 /** A webhook executor whose fetch answers `answer` in-process and records what it was asked. */
-function webhookAnswering(answer: () => Response | Promise<Response>, maxResponseBytes = 1024) {
+function webhookAnswering(
+  answer: () => Response | Promise<Response>,
+  maxResponseBytes = 1024,
+  allowHosts?: readonly string[],
+) {
   const calls: { url: string; init: RequestInit }[] = [];
   const executor = webhookExecutor({
     defaultTimeoutMs: 1000,
     maxResponseBytes,
+    ...(allowHosts && { allowHosts }),
     fetch: async (url, init) => {
       calls.push({ url: url as string, init: init ?? {} });
       return answer();
@@ -134,5 +139,30 @@ describe('the webhook executor', () => {
     );
     await expect(executor.execute(request())).rejects.toThrow('executorParams.url must be an http(s) URL');
     expect(calls).toHaveLength(0);
+  });
+
+  it('calls only hosts of the allow-list when there is one, without calling anything else', async () => {
+    const allow = ['hooks.example.com', '*.internal.example'];
+    const { executor, calls } = webhookAnswering(() => jsonResponse({ status: 'started' }), 1024, allow);
+    await expect(executor.execute(request({ url: 'http://HOOKS.example.com/x' }))).resolves.toEqual({
+      status: 'started',
+    });
+    await expect(executor.execute(request({ url: 'https://a.b.internal.example/x' }))).resolves.toEqual({
+      status: 'started',
+    });
+    for (const url of [
+      'http://internal.example/',
+      'http://evil.com/?hooks.example.com',
+      'http://169.254.169.254/',
+    ]) {
+      await expect(executor.execute(request({ url }))).rejects.toThrow(
+        "the webhook's host is not in WFNET_WEBHOOK_ALLOW",
+      );
+    }
+    await expect(executor.execute(request({ url: 'http://[zz/' }))).rejects.toThrow('is not a valid URL');
+    expect(calls.map((call) => call.url)).toEqual([
+      'http://HOOKS.example.com/x',
+      'https://a.b.internal.example/x',
+    ]);
   });
 });

@@ -22,6 +22,17 @@ export interface WebhookOptions {
   /** Largest response body read, in bytes. */
   readonly maxResponseBytes: number;
   readonly fetch?: typeof fetch;
+  /** Host names a webhook may call: `host` exactly or `*.domain` for its subdomains; absent: any host. */
+  readonly allowHosts?: readonly string[];
+}
+
+/** Whether `hostname` is one `allowHosts` names (`*.example.com` covers subdomains, not example.com). */
+export function hostAllowed(hostname: string, allowHosts: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return allowHosts.some((pattern) => {
+    const wanted = pattern.toLowerCase();
+    return wanted.startsWith('*.') ? host.endsWith(wanted.slice(1)) : host === wanted;
+  });
 }
 
 function resultOf(body: unknown): ExecutionResult {
@@ -43,12 +54,17 @@ export function webhookExecutor({
   defaultTimeoutMs,
   maxResponseBytes,
   fetch: fetchFn = fetch,
+  allowHosts,
 }: WebhookOptions): Executor {
   return {
     async execute({ caseId, workitem, tokens, params }: ExecutionRequest): Promise<ExecutionResult> {
       const url = params['url'];
       if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
         throw new WebhookError('executorParams.url must be an http(s) URL');
+      }
+      // Checked at every call, not only when the net is defined: the allow-list may have been narrowed since.
+      if (allowHosts && !hostAllowed(hostnameOf(url), allowHosts)) {
+        throw new WebhookError(`the webhook's host is not in WFNET_WEBHOOK_ALLOW`);
       }
       const timeoutMs =
         typeof params['timeoutMs'] === 'number' && params['timeoutMs'] > 0
@@ -83,6 +99,14 @@ export function webhookExecutor({
       }
     },
   };
+}
+
+function hostnameOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    throw new WebhookError('executorParams.url is not a valid URL');
+  }
 }
 
 /**

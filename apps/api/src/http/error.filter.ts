@@ -7,7 +7,8 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '@wfnet/domain';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { requestIdOf } from './request-id.js';
 import { ProjectionLaggingError } from '../projections/projection-runner.js';
 
 export interface ErrorBody {
@@ -103,13 +104,16 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = errorBody(error);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const requestId = requestIdOf(http.getRequest<Request>());
+    const body = { ...errorBody(error), ...(requestId !== undefined && { requestId }) };
+    const tag = requestId === undefined ? '' : `[${requestId}] `;
     // Expected refusals (503 lagging, store unavailable) are answers, not faults: only the unforeseen is logged.
     if (body.code === 'internal_error') {
-      this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      this.logger.error(tag + (error instanceof Error ? (error.stack ?? error.message) : String(error)));
     } else if (body.statusCode >= 500) {
-      this.logger.warn(`${body.code}: ${body.message}`);
+      this.logger.warn(`${tag}${body.code}: ${body.message}`);
     }
     if (response.headersSent) {
       response.end();

@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   Param,
   Post,
   Query,
@@ -20,6 +21,9 @@ import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
 import { HttpError } from '../http/error.filter.js';
+import { assertNetWithin } from '../http/limits.js';
+import { CONFIG } from '../engine/tokens.js';
+import type { Config } from '../config/config.js';
 import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
@@ -77,12 +81,18 @@ export class WorkflowsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly executors: ExecutorRegistry,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
+
+  private assertSize(body: CreateWorkflowDto): void {
+    assertNetWithin(body, { maxNodes: this.config.maxNetNodes, maxArcs: this.config.maxNetArcs });
+  }
 
   @Post()
   @UseInterceptors(PnmlBodyInterceptor)
   @ApiConsumes('application/json', ...XML_TYPES)
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
+    this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
     const soundness = soundnessToStore(definition, body.allowUnsound === true);
@@ -103,6 +113,7 @@ export class WorkflowsController {
   @ApiConsumes('application/json', ...XML_TYPES)
   @ApiOkResponse({ description: 'The soundness report' })
   verify(@Body() body: CreateWorkflowDto): SoundnessReport {
+    this.assertSize(body);
     return verifySoundness(normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' }));
   }
 

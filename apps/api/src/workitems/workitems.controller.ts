@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
@@ -6,6 +6,9 @@ import { NotFoundError, lockedTokensOf } from '@wfnet/domain';
 import type { CaseOutcome } from '../engine/messages.js';
 import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
 import { Engine } from '../engine/engine.js';
+import { CONFIG } from '../engine/tokens.js';
+import type { Config } from '../config/config.js';
+import { assertDataWithin } from '../http/limits.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
 import { CompleteWorkitemDto } from '../cases/case.dto.js';
@@ -18,6 +21,7 @@ export class WorkitemsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly engine: Engine,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Get()
@@ -69,6 +73,7 @@ export class WorkitemsController {
   @HttpCode(200)
   async complete(@Param('id') id: string, @Body() body: CompleteWorkitemDto) {
     const caseId = caseIdOf(id, 'workitem');
+    assertDataWithin(body.output, 'output', this.config.maxDataBytes);
     const outcome = await this.commands.execute(
       new CaseCommandMessage({
         type: 'CompleteWorkitem',

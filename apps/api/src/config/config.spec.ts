@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+
+const base = { WFNET_EVENT_STORE: 'memory' };
+
+describe('the configuration', () => {
+  it('has no CORS origins and a readiness lag of 10000 by default', () => {
+    const config = loadConfig(base);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.readyMaxLag).toBe(10_000);
+  });
+
+  it('has no rate limit unless WFNET_RATE_LIMIT is set, and reads it', () => {
+    expect(loadConfig(base).rateLimit).toBeUndefined();
+    expect(loadConfig({ ...base, WFNET_RATE_LIMIT: '600/60' }).rateLimit).toEqual({
+      limit: 600,
+      windowSeconds: 60,
+    });
+  });
+
+  it('allows any webhook host unless WFNET_WEBHOOK_ALLOW is set, and reads it', () => {
+    expect(loadConfig(base).webhookAllow).toBeUndefined();
+    expect(
+      loadConfig({ ...base, WFNET_WEBHOOK_ALLOW: 'hooks.example.com, *.internal' }).webhookAllow,
+    ).toEqual(['hooks.example.com', '*.internal']);
+  });
+
+  it('reads CORS origins and the readiness lag', () => {
+    const config = loadConfig({
+      ...base,
+      WFNET_CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+      WFNET_READY_MAX_LAG: '0',
+    });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(config.readyMaxLag).toBe(0);
+  });
+
+  it.each([
+    ['WFNET_CORS_ORIGINS', 'https://a.example/', /WFNET_CORS_ORIGINS must be \*/],
+    ['WFNET_CORS_ORIGINS', 'a.example', /WFNET_CORS_ORIGINS/],
+    ['WFNET_READY_MAX_LAG', '-1', /WFNET_READY_MAX_LAG must be an integer/],
+    ['WFNET_RATE_LIMIT', '100', /WFNET_RATE_LIMIT must be <requests>\/<seconds>/],
+    ['WFNET_RATE_LIMIT', '0/60', /WFNET_RATE_LIMIT/],
+    ['WFNET_MAX_DATA_BYTES', '2000000', /WFNET_MAX_DATA_BYTES must be an integer/],
+    ['WFNET_WEBHOOK_ALLOW', 'https://hooks.example.com', /WFNET_WEBHOOK_ALLOW must be/],
+    ['WFNET_WEBHOOK_ALLOW', 'a.example,', /WFNET_WEBHOOK_ALLOW/],
+    ['WFNET_READY_MAX_LAG', 'lots', /WFNET_READY_MAX_LAG must be an integer/],
+  ])('refuses %s=%s with a message naming it', (name, value, message) => {
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(message);
+  });
+});

@@ -1,0 +1,91 @@
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Observable } from 'rxjs';
+import { HttpError } from './error.filter.js';
+
+/** Deeper bodies are refused before anything walks them recursively (class-transformer, the domain). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Keys that mean nothing in a workflow's data but mean a prototype to careless JavaScript. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Why a JSON body may not be taken, or undefined when it may: nesting over `MAX_JSON_DEPTH`, or a key
+ * that could pollute a prototype. Iterative, so a hostile depth cannot overflow the stack here.
+ */
+export function jsonShapeProblem(body: unknown): { path: string; message: string } | undefined {
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      return { path: path || '(body)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, index) =>
+        pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }),
+      );
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) return { path: at, message: `the key "${key}" is not allowed` };
+      pending.push({ value: (value as Record<string, unknown>)[key], path: at, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+/** Refuses bodies of a hostile shape with 400 before the validation pipe turns them into classes. */
+@Injectable()
+export class JsonShapeInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const problem = jsonShapeProblem(context.switchToHttp().getRequest<Request>().body);
+      if (problem) {
+        throw new HttpError(400, 'validation_failed', `${problem.path} ${problem.message}`, [problem]);
+      }
+    }
+    return next.handle();
+  }
+}
+
+/** 413 when a JSON value (case data, a workitem output) takes more than `maxBytes` as JSON. */
+export function assertDataWithin(value: unknown, path: string, maxBytes: number): void {
+  const bytes = value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > maxBytes) {
+    const message = `${path} takes ${bytes} bytes as JSON, at most ${maxBytes} allowed`;
+    throw new HttpError(413, 'payload_too_large', message, [{ path, message }]);
+  }
+}
+
+/** 413 when a net has more nodes (places and transitions) or arcs than configured. */
+export function assertNetWithin(
+  net: {
+    readonly places: readonly unknown[];
+    readonly transitions: readonly unknown[];
+    readonly arcs: readonly unknown[];
+  },
+  limits: { readonly maxNodes: number; readonly maxArcs: number },
+): void {
+  const details: { path: string; message: string }[] = [];
+  const nodes = net.places.length + net.transitions.length;
+  if (nodes > limits.maxNodes) {
+    details.push({
+      path: 'places',
+      message: `${nodes} places and transitions, at most ${limits.maxNodes} allowed`,
+    });
+  }
+  if (net.arcs.length > limits.maxArcs) {
+    details.push({ path: 'arcs', message: `${net.arcs.length} arcs, at most ${limits.maxArcs} allowed` });
+  }
+  if (details.length > 0) {
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `the net is too large: ${details.map((d) => d.message).join('; ')}`,
+      details,
+    );
+  }
+}

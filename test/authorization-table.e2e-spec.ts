@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Client, Reply } from './http/client.js';
+import type { Service } from './http/harness.js';
+import { startService } from './http/harness.js';
+import { approval } from './http/nets.js';
+import type { Workitem } from './http/resources.js';
+import { createCase, workitemOf } from './http/resources.js';
+
+jest.setTimeout(30_000);
+
+type Caller = 'admin' | 'worker' | 'reader' | 'anonymous';
+const KEYS: Readonly<Record<Caller, string | undefined>> = {
+  admin: 'key-a',
+  worker: 'key-w',
+  reader: 'key-r',
+  anonymous: undefined,
+};
+
+interface Ids {
+  readonly caseId: string;
+  readonly taskId: string;
+  readonly workitemId: string;
+}
+
+interface Endpoint {
+  readonly method: 'GET' | 'POST';
+  /** The path, built from a live case so that reads of it succeed. */
+  readonly path: (ids: Ids) => string;
+  readonly body?: unknown;
+  /** Who gets past the guard; everyone else gets 403 (with a key) or 401 (without one). */
+  readonly allowed: 'public' | readonly Exclude<Caller, 'anonymous'>[];
+  /** What an allowed caller gets: the request is made harmless (unknown ids, invalid bodies) so nothing changes. */
+  readonly answer: number;
+}
+
+const EVERYONE = ['admin', 'worker', 'reader'] as const;
+const ADMIN = ['admin'] as const;
+const WORKERS = ['admin', 'worker'] as const;
+// Commands name ids that do not exist, or carry bodies that fail validation, so that an allowed caller's
+// request is refused after the guard (and the table can run in any order without changing anything).
+const MISSING_TASK = 'ghost:task-1';
+const MISSING_WORKITEM = 'ghost:workitem-1';
+
+const ENDPOINTS: readonly Endpoint[] = [
+  { method: 'GET', path: () => '/health', allowed: 'public', answer: 200 },
+  { method: 'GET', path: () => '/', allowed: 'public', answer: 200 },
+  { method: 'GET', path: () => '/metrics', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: () => '/workflows', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: () => '/workflows/approval', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: () => '/workflows/approval/diagram.svg', allowed: EVERYONE, answer: 200 },
+  { method: 'POST', path: () => '/workflows', body: {}, allowed: ADMIN, answer: 400 },
+  { method: 'POST', path: () => '/workflows/verify', body: {}, allowed: ADMIN, answer: 400 },
+  { method: 'POST', path: () => '/workflows/no-such-net/discard', allowed: ADMIN, answer: 404 },
+  {
+    method: 'POST',
+    path: () => '/cases',
+    body: { workflowId: 'no-such-net' },
+    allowed: WORKERS,
+    answer: 404,
+  },
+  { method: 'GET', path: () => '/cases', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}`, allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/tokens`, allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/tasks`, allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/workitems`, allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/events`, allowed: EVERYONE, answer: 200 },
+  // An unknown case: the stream of a live one would stay open.
+  { method: 'GET', path: () => '/cases/no-such-case/events/stream', allowed: EVERYONE, answer: 404 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/diagram.svg`, allowed: EVERYONE, answer: 200 },
+  { method: 'POST', path: () => '/cases/no-such-case/terminate', allowed: ADMIN, answer: 404 },
+  { method: 'GET', path: (ids) => `/tasks/${ids.taskId}`, allowed: EVERYONE, answer: 200 },
+  { method: 'POST', path: () => `/tasks/${MISSING_TASK}/preexecute`, allowed: WORKERS, answer: 404 },
+  { method: 'POST', path: () => `/tasks/${MISSING_TASK}/abandon`, allowed: ADMIN, answer: 404 },
+  { method: 'GET', path: () => '/workitems', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/workitems/${ids.workitemId}`, allowed: EVERYONE, answer: 200 },
+  { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/preexecute`, allowed: WORKERS, answer: 404 },
+  {
+    method: 'POST',
+    path: () => `/workitems/${MISSING_WORKITEM}/complete`,
+    body: { output: 1 },
+    allowed: WORKERS,
+    answer: 404,
+  },
+  { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/abandon`, allowed: WORKERS, answer: 404 },
+];
+
+function expected(endpoint: Endpoint, caller: Caller): { status: number; code?: string } {
+  if (endpoint.allowed === 'public') return { status: endpoint.answer };
+  if (caller === 'anonymous') return { status: 401, code: 'unauthorized' };
+  return endpoint.allowed.includes(caller) ? { status: endpoint.answer } : { status: 403, code: 'forbidden' };
+}
+
+const describeReply = (reply: Reply<unknown>) => ({
+  status: reply.status,
+  code: (reply.body as { code?: unknown } | null)?.code,
+});
+
+const PLACEHOLDERS: Ids = { caseId: ':case', taskId: ':task', workitemId: ':workitem' };
+const nameOf = (endpoint: Endpoint) => `${endpoint.method} ${endpoint.path(PLACEHOLDERS)}`;
+
+const TABLE = ENDPOINTS.flatMap((endpoint) =>
+  (Object.keys(KEYS) as Caller[]).map((caller) => ({ name: nameOf(endpoint), caller, endpoint })),
+);
+
+async function setUp(api: Client): Promise<Ids> {
+  expect([200, 201]).toContain((await api.post('/workflows', approval())).status);
+  const created = await createCase(api, 'approval');
+  const approve: Workitem = await workitemOf(api, created.id, 'approve');
+  return { caseId: created.id, taskId: approve.taskId, workitemId: approve.id };
+}
+
+describe('every endpoint for every role', () => {
+  let service: Service;
+  let ids: Ids;
+  let before: string;
+
+  beforeAll(async () => {
+    service = await startService('memory', {
+      env: { WFNET_API_KEYS: 'key-a:admin,key-w:worker,key-r:reader' },
+    });
+    ids = await setUp(service.api.withKey('key-a'));
+    before = (await service.api.withKey('key-a').get(`/cases/${ids.caseId}/events`)).text;
+  });
+
+  afterAll(() => service.stop());
+
+  it.each(TABLE)('$name as $caller', async ({ caller, endpoint }) => {
+    const client = service.api.withKey(KEYS[caller]);
+    const reply = await client.request(endpoint.method, endpoint.path(ids), endpoint.body);
+    const want = expected(endpoint, caller);
+    // An allowed caller's answer comes from the handler (an SVG, a page, 404...), so only its status is fixed.
+    expect(want.code ? describeReply(reply) : reply.status).toEqual(want.code ? want : want.status);
+  });
+
+  it('changed nothing while the table ran', async () => {
+    const after = await service.api.withKey('key-a').get(`/cases/${ids.caseId}/events`);
+    expect(after.text).toBe(before);
+  });
+});
+
+describe('every endpoint without WFNET_API_KEYS', () => {
+  let service: Service;
+  let ids: Ids;
+
+  beforeAll(async () => {
+    service = await startService('memory');
+    ids = await setUp(service.api);
+  });
+
+  afterAll(() => service.stop());
+
+  it.each(ENDPOINTS.map((endpoint) => ({ endpoint, name: nameOf(endpoint) })))(
+    'lets anyone through to $name',
+    async ({ endpoint }) => {
+      const reply = await service.api.request(endpoint.method, endpoint.path(ids), endpoint.body);
+      expect(reply.status).toBe(endpoint.answer);
+    },
+  );
+});
