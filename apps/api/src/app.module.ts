@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Executor } from '@wfnet/domain';
+import { AdminController } from './admin/admin.controller.js';
 import { CasesController } from './cases/cases.controller.js';
 import type { Config } from './config/config.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
@@ -47,6 +48,7 @@ export class WfnetModule {
         WorkitemsController,
         HealthController,
         MetricsController,
+        AdminController,
         DiagramsController,
         UiController,
       ],

@@ -12,6 +12,7 @@ import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { AuthGuard } from '../http/auth.guard.js';
 import { Metrics } from '../metrics/metrics.js';
+import { ProjectionRunner } from '../projections/index.js';
 import { Engine } from './engine.js';
 import {
   CaseCommandHandler,
@@ -68,6 +69,7 @@ export class EngineModule {
         { provide: ExecutorRegistry, useFactory: (runtime: Runtime) => runtime.executors, inject: [RUNTIME] },
         { provide: ReadModelQueries, useFactory: (runtime: Runtime) => runtime.queries, inject: [RUNTIME] },
         { provide: Metrics, useFactory: (runtime: Runtime) => runtime.metrics, inject: [RUNTIME] },
+        { provide: ProjectionRunner, useFactory: (runtime: Runtime) => runtime.runner, inject: [RUNTIME] },
         {
           provide: EVENT_STORE,
           useFactory: (runtime: Runtime) => runtime.stores.eventStore,
@@ -80,7 +82,7 @@ export class EngineModule {
         ReadModelQueryHandler,
         CaseHistoryQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, ReadModelQueries, Metrics, EVENT_STORE],
+      exports: [CONFIG, Engine, ExecutorRegistry, ReadModelQueries, Metrics, ProjectionRunner, EVENT_STORE],
     };
   }
 }
