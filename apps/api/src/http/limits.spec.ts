@@ -20,6 +20,7 @@ describe('the shape of a JSON body', () => {
     ['nesting past the bound', deep(MAX_JSON_DEPTH + 1), '[0]'.repeat(MAX_JSON_DEPTH)],
     ['a __proto__ key', JSON.parse('{"data": [{"__proto__": 1}]}') as unknown, 'data[0].__proto__'],
     ['a constructor key', { output: { constructor: {} } }, 'output.constructor'],
+    ['a number JSON.parse read as Infinity', JSON.parse('{"data": {"n": -1e400}}') as unknown, 'data.n'],
   ])('refuses %s, naming where', (_what, body, path) => {
     expect(jsonShapeProblem(body)?.path).toBe(path);
   });

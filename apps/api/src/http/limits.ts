@@ -11,13 +11,17 @@ export const MAX_JSON_DEPTH = 64;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Why a JSON body may not be taken, or undefined when it may: nesting over `MAX_JSON_DEPTH`, or a key
- * that could pollute a prototype. Iterative, so a hostile depth cannot overflow the stack here.
+ * Why a JSON body may not be taken, or undefined when it may: nesting over `MAX_JSON_DEPTH`, a key
+ * that could pollute a prototype, or a number JSON.parse could only read as Infinity. Iterative, so a hostile depth cannot overflow the stack here.
  */
 export function jsonShapeProblem(body: unknown): { path: string; message: string } | undefined {
   const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value, path, depth } = next;
+    // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused instead.
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return { path: path || '(body)', message: 'is a number beyond the range of a double' };
+    }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
       return { path: path || '(body)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
