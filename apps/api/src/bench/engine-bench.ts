@@ -1,0 +1,791 @@
+/**
+ * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite]
+ *               [-- --cases N] [-- --runs N] [-- --duration S]
+ * Drives the whole engine in-process through the command bus (http-manual through the real HTTP server)
+ * and prints a table, or with --json one JSON object per scenario and store per line. Latency is from
+ * sending CreateCase to seeing the case's CaseFinished in the store. A timed run ends when every case
+ * has finished and the read models have reached the store's head. Every run opens a fresh app on a
+ * fresh store (SQLite files in a temporary folder, FULL sync unless said otherwise).
+ */
+import 'reflect-metadata';
+import { CommandBus } from '@nestjs/cqrs';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { CaseData, WorkflowDefinition, WorkflowInput, WorkflowSnapshot } from '@wfnet/domain';
+import { normalizeWorkflow } from '@wfnet/domain';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/config.js';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { Engine } from '../engine/engine.js';
+import { CaseCommandMessage, WorkflowCommandMessage } from '../engine/messages.js';
+import type { CaseOutcome } from '../engine/messages.js';
+import { ReadModelQueries } from '../engine/read-model-queries.js';
+import { createApp } from '../main.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { SqliteReadStore } from '../projections/sqlite-read-store.js';
+import { appendSimulated, simulateHistories } from './case-simulation.js';
+
+// Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
+const out = (line: string): void => void stdoutWrite(`${line}\n`);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+type StoreKind = 'memory' | 'sqlite';
+const SCENARIOS = [
+  'seq3-burst',
+  'seq3-serial',
+  'par-burst',
+  'http-manual',
+  'rebuild',
+  'big-case',
+  'seq3-scale',
+  'memory',
+] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+};
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]) as Scenario[];
+for (const name of scenarios)
+  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+const stores = (option('--store')?.split(',') ?? ['memory', 'sqlite']) as StoreKind[];
+const casesOption = option('--cases') === undefined ? undefined : Number(option('--cases'));
+const runsOption = option('--runs') === undefined ? undefined : Number(option('--runs'));
+const durationOption = option('--duration') === undefined ? undefined : Number(option('--duration'));
+
+/** Runs per figure: 5 by default; the long scenarios fewer, so that a default run ends within minutes. */
+const runsOf = (scenario: Scenario): number =>
+  runsOption ?? (quick || scenario === 'memory' ? 1 : scenario === 'seq3-scale' ? 3 : 5);
+const casesOf = (scenario: Scenario): number => {
+  if (casesOption !== undefined) return casesOption;
+  const counts: Record<Scenario, [quick: number, full: number]> = {
+    'seq3-burst': [300, 10_000],
+    'seq3-serial': [100, 2_000],
+    'par-burst': [300, 10_000],
+    'http-manual': [200, 3_000],
+    rebuild: [20_000, 1_000_000],
+    'big-case': [3_000, 100_000],
+    'seq3-scale': [0, 0],
+    memory: [2_000, 100_000],
+  };
+  return counts[scenario][quick ? 0 : 1];
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'wfnet-engine-bench-'));
+let fileNo = 0;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const now = (): string => new Date().toISOString();
+
+function auto(id: string, extra: Partial<WorkflowInput['transitions'][number]> = {}) {
+  return { id, executor: 'auto', ...extra };
+}
+
+const seq3Net = normalizeWorkflow({
+  id: 'seq3',
+  name: 'Three automatic steps',
+  places: [{ id: 'start', type: 'start' }, { id: 'p1' }, { id: 'p2' }, { id: 'end', type: 'end' }],
+  transitions: [auto('t1'), auto('t2'), auto('t3')],
+  arcs: [
+    { from: 'start', to: 't1' },
+    { from: 't1', to: 'p1' },
+    { from: 'p1', to: 't2' },
+    { from: 't2', to: 'p2' },
+    { from: 'p2', to: 't3' },
+    { from: 't3', to: 'end' },
+  ],
+});
+
+const parNet = normalizeWorkflow({
+  id: 'par',
+  name: 'And-split into two automatic branches, and-join',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'pa' },
+    { id: 'pb' },
+    { id: 'pa2' },
+    { id: 'pb2' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    auto('split', { splitType: 'and' }),
+    auto('ta'),
+    auto('tb'),
+    auto('join', { joinType: 'and' }),
+  ],
+  arcs: [
+    { from: 'start', to: 'split' },
+    { from: 'split', to: 'pa' },
+    { from: 'split', to: 'pb' },
+    { from: 'pa', to: 'ta' },
+    { from: 'pb', to: 'tb' },
+    { from: 'ta', to: 'pa2' },
+    { from: 'tb', to: 'pb2' },
+    { from: 'pa2', to: 'join' },
+    { from: 'pb2', to: 'join' },
+    { from: 'join', to: 'end' },
+  ],
+});
+
+const manual2Net = normalizeWorkflow({
+  id: 'manual2',
+  name: 'Two manual steps',
+  places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
+  transitions: [
+    { id: 'm1', executor: 'manual' },
+    { id: 'm2', executor: 'manual' },
+  ],
+  arcs: [
+    { from: 'start', to: 'm1' },
+    { from: 'm1', to: 'middle' },
+    { from: 'middle', to: 'm2' },
+    { from: 'm2', to: 'end' },
+  ],
+});
+
+// The traffic light of shared/examples: it cycles yellow → red → green until `will-end` is taken.
+const trafficLightNet = normalizeWorkflow({
+  id: 'traffic-light',
+  name: 'Traffic light: cycles until switched off',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'yellow' },
+    { id: 'red' },
+    { id: 'green' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    auto('init', { executorParams: { output: 'on' } }),
+    { id: 'y2r', executor: 'manual' },
+    { id: 'r2g', executor: 'manual' },
+    { id: 'g2y', executor: 'manual' },
+    { id: 'will-end', executor: 'manual' },
+  ],
+  arcs: [
+    { from: 'start', to: 'init' },
+    { from: 'init', to: 'yellow' },
+    { from: 'yellow', to: 'y2r' },
+    { from: 'y2r', to: 'red' },
+    { from: 'red', to: 'r2g' },
+    { from: 'r2g', to: 'green' },
+    { from: 'green', to: 'g2y' },
+    { from: 'g2y', to: 'yellow' },
+    { from: 'red', to: 'will-end' },
+    { from: 'will-end', to: 'end' },
+  ],
+});
+
+interface Opened {
+  readonly app: NestExpressApplication;
+  readonly bus: CommandBus;
+  readonly engine: Engine;
+  readonly queries: ReadModelQueries;
+  readonly file: string | undefined;
+}
+
+async function openApp(
+  store: StoreKind,
+  options: { file?: string; sync?: 'full' | 'normal' } = {},
+): Promise<Opened> {
+  const file = store === 'sqlite' ? (options.file ?? join(dir, `engine-${++fileNo}.db`)) : undefined;
+  const config = loadConfig({
+    WFNET_EVENT_STORE: file ? `sqlite:${file}` : 'memory',
+    WFNET_SQLITE_SYNC: options.sync ?? 'full',
+  });
+  const app = await createApp({ config });
+  app.useLogger(['error', 'warn']);
+  await app.init();
+  return { app, bus: app.get(CommandBus), engine: app.get(Engine), queries: app.get(ReadModelQueries), file };
+}
+
+async function closeApp(opened: Opened, keepFile = false): Promise<void> {
+  await opened.app.close();
+  if (opened.file && !keepFile)
+    for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
+      rmSync(`${opened.file}${suffix}`, { force: true });
+}
+
+async function createWorkflow(opened: Opened, definition: WorkflowDefinition): Promise<WorkflowSnapshot> {
+  const outcome = await opened.bus.execute(
+    new WorkflowCommandMessage({ type: 'CreateWorkflow', data: { definition, at: now() } }),
+  );
+  return { definition: outcome.state.definition, state: outcome.state.status };
+}
+
+const createCase = (opened: Opened, workflow: WorkflowSnapshot, caseId: string): Promise<CaseOutcome> =>
+  opened.bus.execute(
+    new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data: {}, at: now() } }),
+  );
+
+/** Follows the store as any client of it would, noting when each case finishes and counting events. */
+class Finishes {
+  readonly finishedAt = new Map<string, number>();
+  events = 0;
+  readonly #waiting = new Map<string, () => void>();
+  readonly #subscription;
+  readonly #loop: Promise<void>;
+
+  constructor(engine: Engine, after: bigint) {
+    this.#subscription = engine.store.subscribe({ after, streamPrefixes: ['case-'] });
+    this.#loop = this.#follow();
+  }
+
+  async #follow(): Promise<void> {
+    for await (const event of this.#subscription) {
+      this.events++;
+      if (event.type !== 'CaseFinished') continue;
+      const caseId = (event.data as { caseId: string }).caseId;
+      this.finishedAt.set(caseId, performance.now());
+      this.#waiting.get(caseId)?.();
+      this.#waiting.delete(caseId);
+    }
+  }
+
+  whenFinished(caseId: string): Promise<void> {
+    if (this.finishedAt.has(caseId)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.set(caseId, resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.#subscription.close();
+    await this.#loop;
+  }
+}
+
+/** Until the read models reflect every event in the store. Polls: the runner's waitFor has a timeout. */
+async function readModelsCaughtUp(opened: Opened): Promise<void> {
+  const head = await opened.engine.store.headPosition();
+  while (opened.queries.position < head) await sleep(1);
+}
+
+/** Samples the resident set every 50 ms: a scenario's peak, not the process's lifetime peak. */
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
+    },
+  };
+}
+
+const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+};
+
+interface RunFigures {
+  readonly cases: number | null;
+  readonly seconds: number;
+  readonly casesPerSec: number | null;
+  readonly eventsPerSec: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly peakRssMb: number;
+  readonly extra?: Readonly<Record<string, number>>;
+}
+
+async function autoRun(
+  store: StoreKind,
+  net: WorkflowDefinition,
+  cases: number,
+  mode: 'burst' | 'serial',
+): Promise<RunFigures> {
+  const opened = await openApp(store);
+  const workflow = await createWorkflow(opened, net);
+  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  const rss = rssSampler();
+  const created = new Map<string, number>();
+  const started = performance.now();
+  const one = async (i: number): Promise<void> => {
+    const caseId = `c${i}`;
+    created.set(caseId, performance.now());
+    await createCase(opened, workflow, caseId);
+    await finishes.whenFinished(caseId);
+  };
+  if (mode === 'burst') await Promise.all(Array.from({ length: cases }, (_, i) => one(i)));
+  else for (let i = 0; i < cases; i++) await one(i);
+  await readModelsCaughtUp(opened);
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = rss.stop();
+  await finishes.close();
+  const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
+  const events = finishes.events;
+  await closeApp(opened);
+  return {
+    cases,
+    seconds,
+    casesPerSec: cases / seconds,
+    eventsPerSec: events / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    peakRssMb,
+  };
+}
+
+async function httpRun(cases: number): Promise<RunFigures> {
+  const opened = await openApp('sqlite');
+  await createWorkflow(opened, manual2Net);
+  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  await opened.app.listen(0, '127.0.0.1');
+  const { port } = opened.app.getHttpServer().address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  const requests: number[] = [];
+  let failures = 0;
+  const post = async (path: string, body: unknown): Promise<void> => {
+    const sent = performance.now();
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await response.arrayBuffer();
+    requests.push(performance.now() - sent);
+    if (!response.ok) {
+      failures++;
+      if (failures <= 3) log(`  http-manual: ${path} answered ${response.status}`);
+    }
+  };
+  const rss = rssSampler();
+  const created = new Map<string, number>();
+  let next = 0;
+  const started = performance.now();
+  // Workitem ids are the case's own counter: m1 gets workitem-1, m2 workitem-2. Completing a workitem
+  // the dispatcher has not started yet is allowed (created → completed), so the client need not wait.
+  const client = async (): Promise<void> => {
+    while (next < cases) {
+      const caseId = `h${next++}`;
+      created.set(caseId, performance.now());
+      await post('/cases', { workflowId: manual2Net.id, id: caseId });
+      await post(`/workitems/${caseId}:workitem-1/complete`, { output: null });
+      await post(`/workitems/${caseId}:workitem-2/complete`, { output: null });
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, client));
+  await Promise.all([...created.keys()].map((id) => finishes.whenFinished(id)));
+  await readModelsCaughtUp(opened);
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = rss.stop();
+  await finishes.close();
+  const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
+  const events = finishes.events;
+  await closeApp(opened);
+  return {
+    cases,
+    seconds,
+    casesPerSec: cases / seconds,
+    eventsPerSec: events / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    peakRssMb,
+    extra: {
+      requestP50Ms: percentile(requests, 50),
+      requestP99Ms: percentile(requests, 99),
+      requestsPerSec: requests.length / seconds,
+      failures,
+    },
+  };
+}
+
+/**
+ * The same fixture as `npm run bench:projections` (simulated cases of four nets, in .bench/), reused
+ * when that benchmark already made it; a quick run makes a small one in the temporary folder.
+ */
+async function rebuildFixture(events: number): Promise<string> {
+  const shared = join(process.cwd(), '.bench', `projections-events-${events}.db`);
+  if (existsSync(shared) && existsSync(`${shared}.json`)) return shared;
+  const file = quick ? join(dir, `rebuild-fixture-${events}.db`) : shared;
+  if (!quick) mkdirSync(join(process.cwd(), '.bench'), { recursive: true });
+  log(`making ${file} (${events} events)`);
+  const store = SqliteEventStore.open(file, { synchronous: 'normal' });
+  let count = 0;
+  function* limited() {
+    for (const append of simulateHistories({ cases: Number.MAX_SAFE_INTEGER, concurrency: 1000, seed: 1 })) {
+      if (count >= events) return;
+      count += append.events.length;
+      yield append;
+    }
+  }
+  await appendSimulated(store, limited(), 512);
+  await store.close();
+  return file;
+}
+
+async function rebuildRun(events: number): Promise<RunFigures> {
+  const fixture = await rebuildFixture(events);
+  const file = join(dir, `rebuild-${++fileNo}.db`);
+  copyFileSync(fixture, file);
+  const store = SqliteEventStore.open(file, { synchronous: 'full' });
+  const readStore = SqliteReadStore.open(file);
+  const runner = new ProjectionRunner(store, readStore);
+  const rss = rssSampler();
+  const started = performance.now();
+  const report = await runner.rebuild();
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = rss.stop();
+  readStore.close();
+  await store.close();
+  for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
+    rmSync(`${file}${suffix}`, { force: true });
+  return {
+    cases: null,
+    seconds,
+    casesPerSec: null,
+    eventsPerSec: report.events / seconds,
+    p50Ms: null,
+    p99Ms: null,
+    peakRssMb,
+    extra: { events: report.events },
+  };
+}
+
+/** The open workitem to complete next: the light goes round, never taking `will-end`. */
+function nextWorkitem(state: CaseData): string {
+  for (const workitem of state.workitems.values())
+    if (
+      (workitem.state === 'created' || workitem.state === 'started') &&
+      workitem.transitionId !== 'will-end'
+    )
+      return workitem.id;
+  throw new Error('the traffic light has no open workitem');
+}
+
+/** Waits until the dispatcher has started every workitem, so that a reopened app has nothing to run. */
+async function dispatcherSettled(opened: Opened, caseId: string): Promise<void> {
+  for (;;) {
+    const state = await opened.engine.loadCase(caseId);
+    if (state.status === 'none' || ![...state.workitems.values()].some((w) => w.state === 'created')) return;
+    await sleep(2);
+  }
+}
+
+interface BigCase {
+  readonly file: string;
+  readonly caseId: string;
+  workitemId: string;
+  readonly events: number;
+}
+let bigCase: BigCase | undefined;
+
+/** Made once per process with the real engine (so with its snapshots), on SQLite NORMAL for speed. */
+async function bigCaseFixture(events: number): Promise<BigCase> {
+  if (bigCase) return bigCase;
+  log(`making a traffic-light case of ${events} events`);
+  const opened = await openApp('sqlite', { sync: 'normal' });
+  const workflow = await createWorkflow(opened, trafficLightNet);
+  const caseId = 'light';
+  let outcome = await createCase(opened, workflow, caseId);
+  // The case is the store's only busy stream, so the global position counts its events (nearly).
+  while (outcome.position < BigInt(events)) {
+    outcome = await opened.bus.execute(
+      new CaseCommandMessage({
+        type: 'CompleteWorkitem',
+        data: { caseId, workitemId: nextWorkitem(outcome.state), output: null, at: now() },
+      }),
+    );
+  }
+  await dispatcherSettled(opened, caseId);
+  const history = await opened.engine.caseHistory(caseId, 0n, Number.MAX_SAFE_INTEGER);
+  await readModelsCaughtUp(opened);
+  await closeApp(opened, true);
+  bigCase = {
+    file: opened.file ?? '',
+    caseId,
+    workitemId: nextWorkitem(outcome.state),
+    events: history.length,
+  };
+  return bigCase;
+}
+
+async function bigCaseRun(events: number): Promise<RunFigures> {
+  const fixture = await bigCaseFixture(events);
+  const opened = await openApp('sqlite', { file: fixture.file });
+  const rss = rssSampler();
+  const started = performance.now();
+  const outcome = await opened.bus.execute(
+    new CaseCommandMessage({
+      type: 'CompleteWorkitem',
+      data: { caseId: fixture.caseId, workitemId: fixture.workitemId, output: null, at: now() },
+    }),
+  );
+  const ms = performance.now() - started;
+  const peakRssMb = rss.stop();
+  fixture.workitemId = nextWorkitem(outcome.state);
+  await dispatcherSettled(opened, fixture.caseId);
+  await closeApp(opened, true);
+  return {
+    cases: 1,
+    seconds: ms / 1000,
+    casesPerSec: null,
+    eventsPerSec: null,
+    p50Ms: ms,
+    p99Ms: ms,
+    peakRssMb,
+    extra: { historyEvents: fixture.events },
+  };
+}
+
+/**
+ * 100,000 seq3 cases in bursts of 10,000 (RSS after them), then a steady 200 cases/s for the
+ * duration, comparing RSS over its first and last tenth. The memory store keeps every event in the
+ * process, so only the SQLite figures say anything about the engine's own growth.
+ */
+async function memoryRun(store: StoreKind, cases: number, durationS: number): Promise<RunFigures> {
+  const opened = await openApp(store);
+  const workflow = await createWorkflow(opened, seq3Net);
+  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  const rss = rssSampler();
+  const started = performance.now();
+  for (let from = 0; from < cases; from += 10_000) {
+    const ids = Array.from({ length: Math.min(10_000, cases - from) }, (_, i) => `c${from + i}`);
+    await Promise.all(ids.map(async (id) => createCase(opened, workflow, id)));
+    await Promise.all(ids.map((id) => finishes.whenFinished(id)));
+  }
+  await readModelsCaughtUp(opened);
+  const seconds = (performance.now() - started) / 1000;
+  const afterCasesMb = process.memoryUsage.rss() / 2 ** 20;
+  const rate = 200;
+  const samples: number[] = [];
+  const steadyStart = performance.now();
+  let made = 0;
+  while (performance.now() - steadyStart < durationS * 1000) {
+    const due = Math.floor(((performance.now() - steadyStart) / 1000) * rate);
+    const ids: string[] = [];
+    while (made < due) ids.push(`s${made++}`);
+    await Promise.all(ids.map((id) => createCase(opened, workflow, id)));
+    samples.push(process.memoryUsage.rss() / 2 ** 20);
+    await sleep(50);
+  }
+  await Promise.all(Array.from({ length: made }, (_, i) => finishes.whenFinished(`s${i}`)));
+  const tenth = Math.max(1, Math.floor(samples.length / 10));
+  const firstMb = percentile(samples.slice(0, tenth), 50);
+  const lastMb = percentile(samples.slice(-tenth), 50);
+  const peakRssMb = rss.stop();
+  await finishes.close();
+  await closeApp(opened);
+  return {
+    cases,
+    seconds,
+    casesPerSec: cases / seconds,
+    eventsPerSec: null,
+    p50Ms: null,
+    p99Ms: null,
+    peakRssMb,
+    extra: {
+      rssAfterCasesMb: afterCasesMb,
+      steadySeconds: durationS,
+      steadyCases: made,
+      steadyFirstTenthMb: firstMb,
+      steadyLastTenthMb: lastMb,
+    },
+  };
+}
+
+interface Row {
+  readonly scenario: Scenario;
+  readonly store: StoreKind;
+  readonly runs: readonly RunFigures[];
+}
+
+const median = (values: readonly number[]): number => percentile(values, 50);
+const medianOf = (runs: readonly RunFigures[], pick: (r: RunFigures) => number | null): number | null => {
+  const values = runs.map(pick).filter((v): v is number => v !== null && !Number.isNaN(v));
+  return values.length === 0 ? null : median(values);
+};
+const rangeOf = (
+  runs: readonly RunFigures[],
+  pick: (r: RunFigures) => number | null,
+): [number, number] | null => {
+  const values = runs.map(pick).filter((v): v is number => v !== null && !Number.isNaN(v));
+  return values.length === 0 ? null : [Math.min(...values), Math.max(...values)];
+};
+
+/** The goal of a scenario on a store, and whether the medians meet it (undefined: not judged here). */
+function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | undefined } {
+  const rate = medianOf(row.runs, (r) => r.casesPerSec) ?? 0;
+  const extra = (name: string): number => medianOf(row.runs, (r) => r.extra?.[name] ?? null) ?? Number.NaN;
+  const memory = row.store === 'memory';
+  switch (row.scenario) {
+    case 'seq3-burst':
+      return memory
+        ? { text: '≥ 10,000 cases/s', met: rate >= 10_000 }
+        : { text: '≥ 2,000 cases/s', met: rate >= 2_000 };
+    case 'seq3-serial':
+      return memory
+        ? { text: 'p50 ≤ 0.5 ms', met: (medianOf(row.runs, (r) => r.p50Ms) ?? Infinity) <= 0.5 }
+        : { text: '≥ 200 cases/s', met: rate >= 200 };
+    case 'par-burst':
+      return memory
+        ? { text: '≥ 7,000 cases/s', met: rate >= 7_000 }
+        : { text: '≥ 1,500 cases/s', met: rate >= 1_500 };
+    case 'http-manual':
+      return {
+        text: '≥ 1,000 cases/s, request p99 ≤ 50 ms',
+        met: rate >= 1_000 && extra('requestP99Ms') <= 50,
+      };
+    case 'rebuild':
+      return {
+        text: '≥ 150,000 events/s',
+        met: (medianOf(row.runs, (r) => r.eventsPerSec) ?? 0) >= 150_000,
+      };
+    case 'big-case':
+      return { text: '≤ 50 ms', met: (medianOf(row.runs, (r) => r.p50Ms) ?? Infinity) <= 50 };
+    case 'seq3-scale': {
+      const same = rows.filter((r) => r.scenario === 'seq3-scale' && r.store === row.store);
+      const smallest = same[0];
+      const largest = same[same.length - 1];
+      if (row !== largest || !smallest || smallest === largest)
+        return { text: 'see largest', met: undefined };
+      const base = medianOf(smallest.runs, (r) => r.casesPerSec) ?? 0;
+      return { text: `within 20 % of ${Math.round(base)} cases/s`, met: rate >= base * 0.8 };
+    }
+    case 'memory': {
+      const growth = extra('steadyLastTenthMb') - extra('steadyFirstTenthMb');
+      return {
+        text: `RSS ≤ 600 MB after the cases; steady load (${extra('steadySeconds')} s) grows ≤ 20 MB`,
+        met: extra('rssAfterCasesMb') <= 600 && growth <= 20,
+      };
+    }
+  }
+}
+
+const fmt = (value: number | null, digits = 0): string =>
+  value === null || Number.isNaN(value)
+    ? '–'
+    : value >= 100 || digits === 0
+      ? Math.round(value).toLocaleString('en-US')
+      : value.toFixed(digits);
+const withRange = (
+  runs: readonly RunFigures[],
+  pick: (r: RunFigures) => number | null,
+  digits = 0,
+): string => {
+  const middle = medianOf(runs, pick);
+  const range = rangeOf(runs, pick);
+  if (middle === null || range === null) return '–';
+  return runs.length > 1
+    ? `${fmt(middle, digits)} (${fmt(range[0], digits)}–${fmt(range[1], digits)})`
+    : fmt(middle, digits);
+};
+
+function report(rows: readonly Row[]): void {
+  if (json) {
+    for (const row of rows) {
+      const r = row.runs;
+      const extras = Object.keys(r[0]?.extra ?? {});
+      const check = goal(row, rows);
+      out(
+        JSON.stringify({
+          scenario: row.scenario,
+          store: row.store,
+          cases: medianOf(r, (x) => x.cases),
+          seconds: medianOf(r, (x) => x.seconds),
+          casesPerSec: medianOf(r, (x) => x.casesPerSec),
+          eventsPerSec: medianOf(r, (x) => x.eventsPerSec),
+          p50Ms: medianOf(r, (x) => x.p50Ms),
+          p99Ms: medianOf(r, (x) => x.p99Ms),
+          peakRssMb: medianOf(r, (x) => x.peakRssMb),
+          runs: r.length,
+          casesPerSecRange: rangeOf(r, (x) => x.casesPerSec),
+          ...Object.fromEntries(extras.map((name) => [name, medianOf(r, (x) => x.extra?.[name] ?? null)])),
+          goal: check.text,
+          goalMet: check.met ?? null,
+        }),
+      );
+    }
+    return;
+  }
+  out(
+    `\nEngine, node ${process.version}, ${quick ? 'quick (1 run, small counts)' : 'medians of runs (min–max)'}\n`,
+  );
+  out(
+    '| scenario | store | cases | runs | seconds | cases/s | events/s | p50 ms | p99 ms | peak RSS MB | goal | met |',
+  );
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  for (const row of rows) {
+    const r = row.runs;
+    const check = goal(row, rows);
+    out(
+      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
+    );
+  }
+  if (rows.some((row) => row.scenario === 'memory' && (row.runs[0]?.extra?.['steadySeconds'] ?? 0) < 600))
+    out(
+      "\nmemory: the steady load was shorter than the goal's 10 minutes: ask --scenario memory --duration 600",
+    );
+  out("peak RSS is the process's: runs share one process, so it includes what earlier runs left on the heap");
+  const extras = rows.filter((row) => row.runs[0]?.extra);
+  if (extras.length > 0) out('');
+  for (const row of extras) {
+    const names = Object.keys(row.runs[0]?.extra ?? {});
+    out(
+      `${row.scenario} ${row.store}: ${names.map((name) => `${name} ${withRange(row.runs, (x) => x.extra?.[name] ?? null, 2)}`).join(', ')}`,
+    );
+  }
+}
+
+async function measure(scenario: Scenario, store: StoreKind, cases: number): Promise<Row> {
+  const runs: RunFigures[] = [];
+  const count = runsOf(scenario);
+  for (let run = 1; run <= count; run++) {
+    let figures: RunFigures;
+    switch (scenario) {
+      case 'seq3-burst':
+      case 'seq3-scale':
+        figures = await autoRun(store, seq3Net, cases, 'burst');
+        break;
+      case 'seq3-serial':
+        figures = await autoRun(store, seq3Net, cases, 'serial');
+        break;
+      case 'par-burst':
+        figures = await autoRun(store, parNet, cases, 'burst');
+        break;
+      case 'http-manual':
+        figures = await httpRun(cases);
+        break;
+      case 'rebuild':
+        figures = await rebuildRun(cases);
+        break;
+      case 'big-case':
+        figures = await bigCaseRun(cases);
+        break;
+      case 'memory':
+        figures = await memoryRun(store, cases, durationOption ?? (quick ? 5 : 60));
+        break;
+    }
+    const extras = Object.entries(figures.extra ?? {}).map(([name, value]) => `, ${name} ${fmt(value, 2)}`);
+    log(
+      `${scenario} ${store} ${cases} run ${run}/${count}: ${figures.seconds.toFixed(2)} s, ${fmt(figures.casesPerSec)} cases/s, ${fmt(figures.eventsPerSec)} events/s, p50 ${fmt(figures.p50Ms, 2)} ms, p99 ${fmt(figures.p99Ms, 2)} ms, RSS ${fmt(figures.peakRssMb)} MB${extras.join('')}`,
+    );
+    runs.push(figures);
+  }
+  return { scenario, store, runs };
+}
+
+/** Scenarios that only make sense on the embedded store (a real server on disk, a cold reopen, a file). */
+const SQLITE_ONLY: readonly Scenario[] = ['http-manual', 'rebuild', 'big-case'];
+
+const rows: Row[] = [];
+try {
+  for (const scenario of scenarios) {
+    for (const store of stores) {
+      if (SQLITE_ONLY.includes(scenario) && store !== 'sqlite') continue;
+      if (scenario === 'seq3-scale') {
+        const sizes =
+          casesOption !== undefined ? [casesOption] : quick ? [100, 300, 1_000] : [1_000, 10_000, 100_000];
+        for (const size of sizes) rows.push(await measure(scenario, store, size));
+      } else rows.push(await measure(scenario, store, casesOf(scenario)));
+    }
+  }
+  report(rows);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
