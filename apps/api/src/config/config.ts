@@ -1,5 +1,5 @@
 import type { EventStoreConfig } from '../event-store/open-event-store.js';
-import { parseEventStoreConfig } from '../event-store/open-event-store.js';
+import { DEFAULT_EVENT_STORE, parseEventStoreConfig } from '../event-store/open-event-store.js';
 
 /** The service's settings, read once from the environment at start. */
 export interface Config {
@@ -132,7 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
-    eventStoreLocation: env['WFNET_EVENT_STORE'] || 'sqlite:data/wfnet.db',
+    eventStoreLocation: env['WFNET_EVENT_STORE'] || DEFAULT_EVENT_STORE,
     eventStore,
     readStore,
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
