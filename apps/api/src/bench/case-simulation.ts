@@ -41,6 +41,38 @@ function random(seed: number): () => number {
   };
 }
 
+/** A loop left by a deferred choice: the traffic light of shared/examples. */
+export const trafficLightNet: WorkflowDefinition = normalizeWorkflow({
+  id: 'traffic-light',
+  name: 'A loop left by a deferred choice',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'yellow' },
+    { id: 'red' },
+    { id: 'green' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    { id: 'init', executor: 'auto', executorParams: { output: 'on' } },
+    { id: 'y2r', executor: 'manual' },
+    { id: 'r2g', executor: 'manual' },
+    { id: 'g2y', executor: 'manual' },
+    { id: 'will-end', executor: 'manual' },
+  ],
+  arcs: [
+    { from: 'start', to: 'init' },
+    { from: 'init', to: 'yellow' },
+    { from: 'yellow', to: 'y2r' },
+    { from: 'y2r', to: 'red' },
+    { from: 'red', to: 'r2g' },
+    { from: 'r2g', to: 'green' },
+    { from: 'green', to: 'g2y' },
+    { from: 'g2y', to: 'yellow' },
+    { from: 'red', to: 'will-end' },
+    { from: 'will-end', to: 'end' },
+  ],
+});
+
 export function simulationNets(): WorkflowDefinition[] {
   return [
     normalizeWorkflow({
@@ -114,36 +146,7 @@ export function simulationNets(): WorkflowDefinition[] {
         { from: 'join', to: 'end' },
       ],
     }),
-    normalizeWorkflow({
-      id: 'traffic-light',
-      name: 'A loop left by a deferred choice',
-      places: [
-        { id: 'start', type: 'start' },
-        { id: 'yellow' },
-        { id: 'red' },
-        { id: 'green' },
-        { id: 'end', type: 'end' },
-      ],
-      transitions: [
-        { id: 'init', executor: 'auto', executorParams: { output: 'on' } },
-        { id: 'y2r', executor: 'manual' },
-        { id: 'r2g', executor: 'manual' },
-        { id: 'g2y', executor: 'manual' },
-        { id: 'will-end', executor: 'manual' },
-      ],
-      arcs: [
-        { from: 'start', to: 'init' },
-        { from: 'init', to: 'yellow' },
-        { from: 'yellow', to: 'y2r' },
-        { from: 'y2r', to: 'red' },
-        { from: 'red', to: 'r2g' },
-        { from: 'r2g', to: 'green' },
-        { from: 'green', to: 'g2y' },
-        { from: 'g2y', to: 'yellow' },
-        { from: 'red', to: 'will-end' },
-        { from: 'will-end', to: 'end' },
-      ],
-    }),
+    trafficLightNet,
   ];
 }
 

@@ -25,7 +25,7 @@ import { ReadModelQueries } from '../engine/read-model-queries.js';
 import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
-import { appendSimulated, simulateHistories } from './case-simulation.js';
+import { appendSimulated, simulateHistories, trafficLightNet } from './case-simulation.js';
 
 // Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
 const stdoutWrite = process.stdout.write.bind(process.stdout);
@@ -150,38 +150,6 @@ const manual2Net = normalizeWorkflow({
   ],
 });
 
-// The traffic light of shared/examples: it cycles yellow → red → green until `will-end` is taken.
-const trafficLightNet = normalizeWorkflow({
-  id: 'traffic-light',
-  name: 'Traffic light: cycles until switched off',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'yellow' },
-    { id: 'red' },
-    { id: 'green' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [
-    auto('init', { executorParams: { output: 'on' } }),
-    { id: 'y2r', executor: 'manual' },
-    { id: 'r2g', executor: 'manual' },
-    { id: 'g2y', executor: 'manual' },
-    { id: 'will-end', executor: 'manual' },
-  ],
-  arcs: [
-    { from: 'start', to: 'init' },
-    { from: 'init', to: 'yellow' },
-    { from: 'yellow', to: 'y2r' },
-    { from: 'y2r', to: 'red' },
-    { from: 'red', to: 'r2g' },
-    { from: 'r2g', to: 'green' },
-    { from: 'green', to: 'g2y' },
-    { from: 'g2y', to: 'yellow' },
-    { from: 'red', to: 'will-end' },
-    { from: 'will-end', to: 'end' },
-  ],
-});
-
 interface Opened {
   readonly app: NestExpressApplication;
   readonly bus: CommandBus;
@@ -293,6 +261,35 @@ interface RunFigures {
   readonly extra?: Readonly<Record<string, number>>;
 }
 
+/**
+ * Ends a run of cases once the read models have caught up: latency is case created → case finished.
+ * `created` holds every case of the run with the time it was created.
+ */
+async function runFigures(
+  opened: Opened,
+  finishes: Finishes,
+  created: ReadonlyMap<string, number>,
+  started: number,
+  rss: { stop(): number },
+): Promise<RunFigures> {
+  await readModelsCaughtUp(opened);
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = rss.stop();
+  await finishes.close();
+  const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
+  const { events } = finishes;
+  await closeApp(opened);
+  return {
+    cases: created.size,
+    seconds,
+    casesPerSec: created.size / seconds,
+    eventsPerSec: events / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    peakRssMb,
+  };
+}
+
 async function autoRun(
   store: StoreKind,
   net: WorkflowDefinition,
@@ -313,22 +310,7 @@ async function autoRun(
   };
   if (mode === 'burst') await Promise.all(Array.from({ length: cases }, (_, i) => one(i)));
   else for (let i = 0; i < cases; i++) await one(i);
-  await readModelsCaughtUp(opened);
-  const seconds = (performance.now() - started) / 1000;
-  const peakRssMb = rss.stop();
-  await finishes.close();
-  const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
-  const events = finishes.events;
-  await closeApp(opened);
-  return {
-    cases,
-    seconds,
-    casesPerSec: cases / seconds,
-    eventsPerSec: events / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    peakRssMb,
-  };
+  return runFigures(opened, finishes, created, started, rss);
 }
 
 async function httpRun(cases: number): Promise<RunFigures> {
@@ -371,21 +353,10 @@ async function httpRun(cases: number): Promise<RunFigures> {
   };
   await Promise.all(Array.from({ length: 32 }, client));
   await Promise.all([...created.keys()].map((id) => finishes.whenFinished(id)));
-  await readModelsCaughtUp(opened);
-  const seconds = (performance.now() - started) / 1000;
-  const peakRssMb = rss.stop();
-  await finishes.close();
-  const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
-  const events = finishes.events;
-  await closeApp(opened);
+  const figures = await runFigures(opened, finishes, created, started, rss);
+  const { seconds } = figures;
   return {
-    cases,
-    seconds,
-    casesPerSec: cases / seconds,
-    eventsPerSec: events / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    peakRssMb,
+    ...figures,
     extra: {
       requestP50Ms: percentile(requests, 50),
       requestP99Ms: percentile(requests, 99),
