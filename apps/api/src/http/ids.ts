@@ -1,5 +1,5 @@
 import type { CaseEntity } from '@wfnet/domain';
-import { NotFoundError, parseEntityId } from '@wfnet/domain';
+import { ID_PATTERN, NotFoundError, parseEntityId } from '@wfnet/domain';
 import { HttpError } from './error.filter.js';
 
 /** The case a task or workitem id belongs to; an id the engine never makes names nothing. */
@@ -15,12 +15,10 @@ export function positionOf(waitFor: string | undefined): bigint | undefined {
 
 export const now = (): string => new Date().toISOString();
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
 export function assertId(id: string, path: string): void {
-  if (!ID.test(id)) {
-    throw new HttpError(400, 'validation_failed', `${path} must match ${ID.source}`, [
-      { path, message: `must match ${ID.source}` },
+  if (!ID_PATTERN.test(id)) {
+    throw new HttpError(400, 'validation_failed', `${path} must match ${ID_PATTERN.source}`, [
+      { path, message: `must match ${ID_PATTERN.source}` },
     ]);
   }
 }
