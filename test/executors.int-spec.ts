@@ -116,6 +116,7 @@ async function startService(
   options: Parameters<typeof createApp>[0],
 ): Promise<{ app: INestApplication; base: string }> {
   const app = await createApp(options);
+  app.useLogger(['error']);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, base: `http://127.0.0.1:${port}` };

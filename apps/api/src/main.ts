@@ -11,7 +11,9 @@ import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
+import { createLogging } from './logging/json-logger.js';
 import helmet from 'helmet';
+import type { DestinationStream } from 'pino';
 
 /** 1 MiB: larger bodies are refused with 413 `payload_too_large`. */
 const BODY_LIMIT = 1024 * 1024;
@@ -35,15 +37,30 @@ function detailsOf(
   });
 }
 
-/** Builds the service on Express with the contract's validation, body limit and OpenAPI document. */
-export async function createApp(options: WfnetOptions = {}): Promise<NestExpressApplication> {
-  const config = options.config ?? loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot({ ...options, config }), {
+export interface AppOptions extends WfnetOptions {
+  /** Where the JSON log lines go (tests capture them here); stdout by default. */
+  readonly logDestination?: DestinationStream;
+}
+
+/**
+ * Builds the service on Express with the contract's validation, body limit, OpenAPI document and JSON logs
+ * (Nest's logger, so every `new Logger(context)`, and one line per request; level `config.logLevel`).
+ */
+export async function createApp(options: AppOptions = {}): Promise<NestExpressApplication> {
+  const { logDestination, ...wfnet } = options;
+  const config = wfnet.config ?? loadConfig();
+  const logging = createLogging(config.logLevel, logDestination);
+  // Nest's start-up lines wait in its buffer until `listen` (or a first `app.useLogger`, such as the tests'
+  // `app.useLogger(['error'])`), so they come out at the level finally chosen.
+  const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot({ ...wfnet, config }), {
     bodyParser: false,
-    logger: ['error', 'warn', 'log'],
+    logger: logging.logger,
+    bufferLogs: true,
   });
-  // Before the body parsers, so that their refusals (413, bad JSON) carry an id and the headers too.
+  // Before the body parsers, so that their refusals (413, bad JSON) carry an id and the headers too, and
+  // get their request line.
   app.use(requestIds);
+  app.use(logging.requests);
   // No CSP from helmet: the UI page sets its own (with the hash of its module script), JSON needs none,
   // and a generic one would break the Swagger UI at /docs.
   app.use(helmet({ contentSecurityPolicy: false }));
@@ -120,9 +137,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const app = await createApp({ config });
+  // After createApp: from there on, Nest's logger writes the JSON lines.
   if (config.apiKeys.size === 0)
     logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
-  const app = await createApp({ config });
   closeOnSignals(app, logger);
   await app.listen(config.port, config.host);
   logger.log(

@@ -25,6 +25,12 @@ describe('the configuration', () => {
     ).toEqual(['hooks.example.com', '*.internal']);
   });
 
+  it('logs at info unless WFNET_LOG_LEVEL says otherwise, in any case', () => {
+    expect(loadConfig(base).logLevel).toBe('info');
+    expect(loadConfig({ ...base, WFNET_LOG_LEVEL: 'silent' }).logLevel).toBe('silent');
+    expect(loadConfig({ ...base, WFNET_LOG_LEVEL: ' Debug ' }).logLevel).toBe('debug');
+  });
+
   it('reads CORS origins and the readiness lag', () => {
     const config = loadConfig({
       ...base,
@@ -45,6 +51,11 @@ describe('the configuration', () => {
     ['WFNET_WEBHOOK_ALLOW', 'https://hooks.example.com', /WFNET_WEBHOOK_ALLOW must be/],
     ['WFNET_WEBHOOK_ALLOW', 'a.example,', /WFNET_WEBHOOK_ALLOW/],
     ['WFNET_READY_MAX_LAG', 'lots', /WFNET_READY_MAX_LAG must be an integer/],
+    [
+      'WFNET_LOG_LEVEL',
+      'verbose',
+      /^WFNET_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"$/,
+    ],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(message);

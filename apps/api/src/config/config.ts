@@ -26,9 +26,15 @@ export interface Config {
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
   /** Hosts the webhook executor may call (`host` or `*.domain`); undefined: any. */
   readonly webhookAllow: readonly string[] | undefined;
+  /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
+  readonly logLevel: LogLevel;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
+
+/** pino's levels, most verbose first. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -123,6 +129,16 @@ function webhookAllowOf(raw: string | undefined): readonly string[] | undefined 
   return hosts;
 }
 
+function logLevelOf(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw.trim() === '') return 'info';
+  const wanted = raw.trim().toLowerCase();
+  const level = LOG_LEVELS.find((known) => known === wanted);
+  if (level === undefined) {
+    throw new ConfigError(`WFNET_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  }
+  return level;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = eventStoreOf(env);
   const readStore = env['WFNET_READ_STORE'] || defaultReadStore(eventStore);
@@ -145,5 +161,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxDataBytes: integer(env, 'WFNET_MAX_DATA_BYTES', 1024 * 1024, 2, 1024 * 1024),
     rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
+    logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
   };
 }

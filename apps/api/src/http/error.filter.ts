@@ -108,12 +108,19 @@ export class ErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const requestId = requestIdOf(http.getRequest<Request>());
     const body = { ...errorBody(error), ...(requestId !== undefined && { requestId }) };
-    const tag = requestId === undefined ? '' : `[${requestId}] `;
-    // Expected refusals (503 lagging, store unavailable) are answers, not faults: only the unforeseen is logged.
+    // Expected refusals (503 lagging, store unavailable) are answers, not faults: a warning; only the
+    // unforeseen is an error, with its stack. Fields, not a string: the JSON line carries `requestId` as such.
     if (body.code === 'internal_error') {
-      this.logger.error(tag + (error instanceof Error ? (error.stack ?? error.message) : String(error)));
+      this.logger.error({
+        requestId,
+        code: body.code,
+        msg: error instanceof Error ? error.message : String(error),
+        ...(error instanceof Error && {
+          err: { type: error.name, message: error.message, stack: error.stack },
+        }),
+      });
     } else if (body.statusCode >= 500) {
-      this.logger.warn(`${tag}${body.code}: ${body.message}`);
+      this.logger.warn({ requestId, code: body.code, msg: body.message });
     }
     if (response.headersSent) {
       response.end();
