@@ -1,205 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@wfnet/domain';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
+import { join } from 'node:path';
+import { FlakyWebhook } from '../apps/api/src/soak/flaky-webhook.js';
+import { sequenceNet } from '../apps/api/src/soak/matrix-nets.js';
+import type { Answer } from '../apps/api/src/soak/service-process.js';
+import { call, killServices, spawnService, startService } from '../apps/api/src/soak/service-process.js';
+import { readEverything } from '../apps/api/src/soak/store-files.js';
 
 // The built service as a child process on a SQLite file, killed with SIGKILL at 20 different instants
 // while work is in flight, and started again on the same file each time. `npm test` builds it first.
 
 const ROUNDS = 20;
-const mainJs = join(dirname(fileURLToPath(import.meta.url)), '../apps/api/dist/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'wfnet-restore-'));
-/** Every child still running; a failed test leaves none behind. */
-const children = new Set<ChildProcess>();
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  killServices();
   rmSync(dir, { recursive: true, force: true });
 });
 
-// ---- the child process ----
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Service {
-  readonly child: ChildProcess;
-  readonly base: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-/** The environment of a child: ours without any wfnet setting, plus `settings`. */
-function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('WFNET_')) delete env[name];
-  delete env['PORT'];
-  delete env['HOST'];
-  return { ...env, ...settings };
-}
-
-function spawnService(settings: Record<string, string>): Omit<Service, 'base'> {
-  const child = spawn(process.execPath, [mainJs], {
-    env: childEnv(settings),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  children.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, exited, output: () => output };
-}
-
-/** Starts the built service on `file` and waits until `/health` answers. */
-async function startService(file: string): Promise<Service> {
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
-  const port = await freePort();
-  const started = spawnService({
-    WFNET_EVENT_STORE: `sqlite:${file}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
-  const service = { ...started, base: `http://127.0.0.1:${port}` };
-  let gone = false;
-  void started.exited.then(() => (gone = true));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (gone) throw new Error(`the service exited while starting:\n${started.output()}`);
-    try {
-      if ((await fetch(`${service.base}/health`)).status === 200) return service;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      started.child.kill('SIGKILL');
-      throw new Error(`the service did not start within 20 s:\n${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of the contract, checked by the assertions
-}
-
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-}
-
-async function readEverything(file: string, after = 0n): Promise<RecordedEvent[]> {
-  const store = SqliteEventStore.open(file);
-  try {
-    const all: RecordedEvent[] = [];
-    for (let page = await store.readAll({ after, maxCount: 5000 }); page.length > 0;) {
-      all.push(...page);
-      page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: 5000 });
-    }
-    return all;
-  } finally {
-    await store.close();
-  }
-}
-
 // ---- the nets ----
 
-const sequence = (
-  id: string,
-  steps: readonly { id: string; executor: string; executorParams?: object }[],
-) => ({
-  id,
-  places: [
-    { id: 'start', type: 'start' },
-    ...steps.slice(1).map((_, i) => ({ id: `p${i + 1}` })),
-    { id: 'end', type: 'end' },
-  ],
-  transitions: steps,
-  arcs: steps.flatMap((step, i) => [
-    { from: i === 0 ? 'start' : `p${i}`, to: step.id },
-    { from: step.id, to: i === steps.length - 1 ? 'end' : `p${i + 1}` },
-  ]),
-});
-
-const autoNet = sequence(
+const autoNet = sequenceNet(
   'auto4',
   ['a1', 'a2', 'a3', 'a4'].map((id) => ({ id, executor: 'auto', executorParams: { output: id } })),
 );
-const manualNet = sequence('manual2', [
+const manualNet = sequenceNet('manual2', [
   { id: 'm1', executor: 'manual' },
   { id: 'm2', executor: 'manual' },
 ]);
 const hookNet = (url: string, id = 'hook') =>
-  sequence(id, [
+  sequenceNet(id, [
     { id: 'w', executor: 'webhook', executorParams: { url, timeoutMs: 2000 } },
     { id: 'after', executor: 'auto' },
   ]);
-
-/**
- * A webhook that fails twice (HTTP 500) for each workitem before it completes it; on `/held` it fails
- * for as long as `holding` is set.
- */
-class FlakyWebhook {
-  readonly calls = new Map<string, number>();
-  holding = true;
-  readonly server: Server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      const { workitem } = JSON.parse(body) as { workitem: { id: string } };
-      const count = (this.calls.get(workitem.id) ?? 0) + 1;
-      this.calls.set(workitem.id, count);
-      if (request.url === '/held' ? this.holding : count <= 2) {
-        response.writeHead(500).end();
-        return;
-      }
-      response
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: 'completed', output: { hooked: workitem.id } }));
-    });
-  });
-  url = '';
-  heldUrl = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    this.url = `${base}/hook`;
-    this.heldUrl = `${base}/held`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 // ---- the fold of the store: every case, checked event by event ----
 
@@ -483,7 +317,8 @@ class Load {
 
 // ---- the tests ----
 
-const webhook = new FlakyWebhook();
+/** Fails twice (HTTP 500) for each workitem before it completes it; on `/held` for as long as `holding`. */
+const webhook = new FlakyWebhook(() => 2);
 beforeAll(() => webhook.start());
 afterAll(() => webhook.stop());
 

@@ -1,0 +1,94 @@
+/** The body of `POST /workflows`, as far as the crash matrix writes and reads it. */
+export interface NetBody {
+  readonly id: string;
+  readonly places: readonly { readonly id: string; readonly type?: 'start' | 'normal' | 'end' }[];
+  readonly transitions: readonly {
+    readonly id: string;
+    readonly executor: string;
+    readonly executorParams?: object;
+    readonly joinType?: 'none' | 'and';
+    readonly splitType?: 'none' | 'and';
+  }[];
+  readonly arcs: readonly { readonly from: string; readonly to: string }[];
+}
+
+export type Step = NetBody['transitions'][number];
+
+/** `start → steps[0] → p1 → steps[1] → … → end`. */
+export function sequenceNet(id: string, steps: readonly Step[]): NetBody {
+  return {
+    id,
+    places: [
+      { id: 'start', type: 'start' },
+      ...steps.slice(1).map((_, i) => ({ id: `p${i + 1}` })),
+      { id: 'end', type: 'end' },
+    ],
+    transitions: steps,
+    arcs: steps.flatMap((step, i) => [
+      { from: i === 0 ? 'start' : `p${i}`, to: step.id },
+      { from: step.id, to: i === steps.length - 1 ? 'end' : `p${i + 1}` },
+    ]),
+  };
+}
+
+export const sequentialNet = (): NetBody =>
+  sequenceNet(
+    'sequential',
+    ['s1', 's2', 's3'].map((id) => ({ id, executor: 'auto', executorParams: { output: id } })),
+  );
+
+/** An and-split into two branches of auto steps, joined again by an and-join. */
+export const parallelNet = (): NetBody => ({
+  id: 'parallel',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'left' },
+    { id: 'right' },
+    { id: 'leftDone' },
+    { id: 'rightDone' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    { id: 'split', executor: 'auto', splitType: 'and' },
+    { id: 'leftStep', executor: 'auto', executorParams: { output: 'left' } },
+    { id: 'rightStep', executor: 'auto', executorParams: { output: 'right' } },
+    { id: 'join', executor: 'auto', joinType: 'and' },
+  ],
+  arcs: [
+    { from: 'start', to: 'split' },
+    { from: 'split', to: 'left' },
+    { from: 'split', to: 'right' },
+    { from: 'left', to: 'leftStep' },
+    { from: 'right', to: 'rightStep' },
+    { from: 'leftStep', to: 'leftDone' },
+    { from: 'rightStep', to: 'rightDone' },
+    { from: 'leftDone', to: 'join' },
+    { from: 'rightDone', to: 'join' },
+    { from: 'join', to: 'end' },
+  ],
+});
+
+/** Deferred choice: `approve` and `reject` (manual) compete for the token in `start`; `archive` follows. */
+export const choiceNet = (): NetBody => ({
+  id: 'choice',
+  places: [{ id: 'start', type: 'start' }, { id: 'decided' }, { id: 'end', type: 'end' }],
+  transitions: [
+    { id: 'approve', executor: 'manual' },
+    { id: 'reject', executor: 'manual' },
+    { id: 'archive', executor: 'auto', executorParams: { output: 'archived' } },
+  ],
+  arcs: [
+    { from: 'start', to: 'approve' },
+    { from: 'start', to: 'reject' },
+    { from: 'approve', to: 'decided' },
+    { from: 'reject', to: 'decided' },
+    { from: 'decided', to: 'archive' },
+    { from: 'archive', to: 'end' },
+  ],
+});
+
+export const webhookNet = (url: string): NetBody =>
+  sequenceNet('webhook', [
+    { id: 'call', executor: 'webhook', executorParams: { url, timeoutMs: 2000 } },
+    { id: 'after', executor: 'auto' },
+  ]);
