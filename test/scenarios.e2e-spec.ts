@@ -5,7 +5,7 @@ import { STORE_KINDS, startService } from './http/harness.js';
 import type { Service } from './http/harness.js';
 import type { NetBody } from './http/nets.js';
 import { approval, parallel, parallelWithManualLeft, sequential, trafficLight } from './http/nets.js';
-import type { Case, Task, TaskSummary, Token, Workflow, Workitem } from './http/resources.js';
+import type { Case, HistoryEvent, Task, TaskSummary, Token, Workflow, Workitem } from './http/resources.js';
 import {
   POSITION,
   caseWhen,
@@ -77,6 +77,30 @@ describe.each(STORE_KINDS)('the scenarios over HTTP on the %s store', (store: St
       const history = await historyOf(api, created.id);
       expect(history[0]!.type).toBe('CaseCreated');
       expect(history[history.length - 1]!.type).toBe('CaseFinished');
+    });
+
+    it('with executorParams.immediate, finishes within its POST /cases, with the same history', async () => {
+      const { api } = service;
+      const net = sequential();
+      const immediate = {
+        ...net,
+        id: 'sequential-immediate',
+        transitions: net.transitions.map((t) => ({
+          ...t,
+          executorParams: { ...t.executorParams, immediate: true },
+        })),
+      };
+      await defineWorkflow(api, immediate);
+      const created = await createCase(api, 'sequential-immediate', { order: 42 });
+      expect(created).toMatchObject({ state: 'finished', marking: {} });
+
+      const viaDispatcher = await caseWhen(
+        api,
+        (await createCase(api, 'sequential', { order: 42 })).id,
+        finished,
+      );
+      const shape = (events: readonly HistoryEvent[]) => events.map((e) => [e.revision, e.type]);
+      expect(shape(await historyOf(api, created.id))).toEqual(shape(await historyOf(api, viaDispatcher.id)));
     });
   });
 

@@ -52,7 +52,10 @@ export class Engine {
     this.cases = new AggregateRepository(
       store,
       snapshots,
-      caseDecider({ buildTokenPayload: executors.buildTokenPayload }),
+      caseDecider({
+        buildTokenPayload: executors.buildTokenPayload,
+        immediateAnswer: executors.immediateAnswer,
+      }),
       {
         streamId: (command) => caseStreamId(command.data.caseId),
         toSnapshot: caseToSnapshot,

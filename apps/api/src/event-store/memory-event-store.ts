@@ -18,31 +18,21 @@ import {
   matchRetry,
 } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
+import { deepFreeze } from './recent-events.js';
 
 export interface MemoryEventStoreOptions {
   /** Position of the first event (1 by default); tests start past 2^53 to prove positions stay exact. */
   readonly firstPosition?: bigint;
 }
 
-/** Events are kept as JSON text, so readers get fresh objects exactly as a durable store would give them. */
-interface StoredEvent {
-  readonly id: string;
-  readonly streamId: string;
-  readonly revision: bigint;
-  readonly position: bigint;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string | undefined;
-  readonly recordedAt: string;
-}
-
 /** The event store for tests and demos: the contract of every adapter, nothing kept past the process. */
 export class MemoryEventStore implements EventStore {
   readonly description = 'memory';
   readonly #firstPosition: bigint;
-  readonly #all: StoredEvent[] = [];
-  readonly #streams = new Map<string, StoredEvent[]>();
-  readonly #ids = new Map<string, StoredEvent>();
+  /** Every event, decoded from its JSON text once (as a durable store would give it) and frozen: readers share them. */
+  readonly #all: RecordedEvent[] = [];
+  readonly #streams = new Map<string, RecordedEvent[]>();
+  readonly #ids = new Map<string, RecordedEvent>();
   readonly #signal = new CommitSignal();
   #closed = false;
 
@@ -71,16 +61,18 @@ export class MemoryEventStore implements EventStore {
     }
     const recordedAt = new Date().toISOString();
     let position = this.#firstPosition + BigInt(this.#all.length);
-    const stored = events.map((event, i): StoredEvent => ({
-      id: event.id,
-      streamId,
-      revision: current + 1n + BigInt(i),
-      position: position++,
-      type: event.type,
-      data: JSON.stringify(event.data),
-      metadata: event.metadata === undefined ? undefined : JSON.stringify(event.metadata),
-      recordedAt,
-    }));
+    const stored = events.map((event, i): RecordedEvent =>
+      deepFreeze({
+        id: event.id,
+        streamId,
+        revision: current + 1n + BigInt(i),
+        position: position++,
+        type: event.type,
+        data: throughJson(event.data),
+        metadata: event.metadata === undefined ? undefined : throughJson(event.metadata),
+        recordedAt,
+      }),
+    );
     for (const event of stored) {
       this.#all.push(event);
       stream.push(event);
@@ -88,7 +80,7 @@ export class MemoryEventStore implements EventStore {
     }
     this.#streams.set(streamId, stream);
     this.#signal.notify();
-    const last = stored[stored.length - 1] as StoredEvent;
+    const last = stored[stored.length - 1] as RecordedEvent;
     return { nextRevision: last.revision, position: last.position };
   }
 
@@ -128,10 +120,10 @@ export class MemoryEventStore implements EventStore {
     return Promise.resolve();
   }
 
-  #read(select: () => readonly StoredEvent[]): Promise<readonly RecordedEvent[]> {
+  #read(select: () => readonly RecordedEvent[]): Promise<readonly RecordedEvent[]> {
     return settle(() => {
       this.#checkOpen();
-      return select().map(toRecorded);
+      return select();
     });
   }
 
@@ -145,15 +137,7 @@ function clampIndex(index: bigint, length: number): number {
   return index >= BigInt(length) ? length : Number(index);
 }
 
-function toRecorded(event: StoredEvent): RecordedEvent {
-  return {
-    id: event.id,
-    streamId: event.streamId,
-    revision: event.revision,
-    position: event.position,
-    type: event.type,
-    data: JSON.parse(event.data) as unknown,
-    metadata: event.metadata === undefined ? undefined : (JSON.parse(event.metadata) as unknown),
-    recordedAt: event.recordedAt,
-  };
+/** What a durable store gives back for this value: JSON's normal form (no undefined, no -0, …). */
+function throughJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
 }

@@ -22,6 +22,7 @@ import {
 } from './append-rules.js';
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
+import { RecentEvents } from './recent-events.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -93,6 +94,9 @@ export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database;
   readonly #lock: Database.Database | undefined;
   readonly #signal = new CommitSignal();
+  readonly #recent = new RecentEvents();
+  /** Events inserted by the batch transaction under way; they join `#recent` once it commits. */
+  #inserted: RecordedEvent[] = [];
   #queue: PendingAppend[] = [];
   #transactions = 0;
   #appends = 0;
@@ -212,8 +216,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
-    return this.#read(() =>
-      this.#readAll.all(options.after ?? 0n, options.maxCount ?? DEFAULT_READ_ALL_PAGE).map(toRecorded),
+    const after = options.after ?? 0n;
+    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_PAGE;
+    return this.#read(
+      () => this.#recent.after(after, maxCount) ?? this.#readAll.all(after, maxCount).map(toRecorded),
     );
   }
 
@@ -239,12 +245,14 @@ export class SqliteEventStore implements EventStore {
     this.#flushScheduled = false;
     const batch = this.#queue;
     if (batch.length === 0) return;
+    this.#inserted = [];
     this.#queue = [];
     let outcomes: Outcome[];
     try {
       outcomes = this.#writeBatch(batch);
       this.#transactions += 1;
       this.#appends += batch.length;
+      this.#recent.add(this.#inserted);
     } catch (error) {
       const failure = unavailable(`cannot write to the SQLite event store ${this.file}`, error);
       for (const pending of batch) pending.reject(failure);
@@ -294,6 +302,7 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = new Date().toISOString();
     let revision = current;
     let position = 0n;
+    const inserted: EventRow[] = [];
     for (const event of events) {
       revision += 1n;
       const { lastInsertRowid } = this.#insertEvent.run(
@@ -306,8 +315,11 @@ export class SqliteEventStore implements EventStore {
         recordedAt,
       );
       position = BigInt(lastInsertRowid);
+      inserted.push({ ...event, position, stream_id: streamId, revision, recorded_at: recordedAt });
     }
     this.#upsertStream.run(streamId, revision);
+    // Only now: a savepoint that failed half-way rolled its rows back.
+    for (const row of inserted) this.#inserted.push(toRecorded(row));
     return { nextRevision: revision, position };
   }
 

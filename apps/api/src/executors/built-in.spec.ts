@@ -58,6 +58,22 @@ describe('the auto executor', () => {
   });
 });
 
+describe('immediate answers, recorded in the command that creates the workitem', () => {
+  it('auto answers at once only with executorParams.immediate: true', () => {
+    expect(autoExecutor.immediate?.(request({ immediate: true, output: 'done' }))).toEqual({
+      status: 'completed',
+      output: 'done',
+    });
+    expect(autoExecutor.immediate?.(request({ output: 'done' }))).toBeUndefined();
+    expect(autoExecutor.immediate?.(request({ immediate: 'yes' }))).toBeUndefined();
+  });
+
+  it('manual is always started at once; the webhook has no immediate answer', () => {
+    expect(manualExecutor.immediate?.(request())).toEqual({ status: 'started' });
+    expect(webhookExecutor({ defaultTimeoutMs: 1, maxResponseBytes: 1 }).immediate).toBeUndefined();
+  });
+});
+
 describe('the manual executor', () => {
   it('leaves the workitem started', async () => {
     expect(await manualExecutor.execute(request())).toEqual({ status: 'started' });

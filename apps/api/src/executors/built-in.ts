@@ -1,17 +1,24 @@
 import type { ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
 
-/** Locks the tokens and completes at once with `executorParams.output` (null by default). */
+const completeWithOutput = ({ params }: ExecutionRequest): ExecutionResult => ({
+  status: 'completed',
+  output: params['output'] ?? null,
+});
+
+/**
+ * Locks the tokens and completes with `executorParams.output` (null by default): through the dispatcher,
+ * so the case answers `active` at first, or with `executorParams.immediate: true` in the command that
+ * created the workitem (a net of such steps finishes in its `POST /cases`).
+ */
 export const autoExecutor: Executor = {
-  execute: ({ params }: ExecutionRequest): ExecutionResult => ({
-    status: 'completed',
-    output: params['output'] ?? null,
-  }),
+  execute: completeWithOutput,
+  immediate: (request) => (request.params['immediate'] === true ? completeWithOutput(request) : undefined),
 };
 
-/** Leaves the workitem started until someone completes or abandons it through the API. */
-export const manualExecutor: Executor = {
-  execute: (): ExecutionResult => ({ status: 'started' }),
-};
+const leaveStarted = (): ExecutionResult => ({ status: 'started' });
+
+/** Leaves the workitem started (from the command that created it) until someone completes or abandons it through the API. */
+export const manualExecutor: Executor = { execute: leaveStarted, immediate: leaveStarted };
 
 export class WebhookError extends Error {
   override readonly name = 'WebhookError';

@@ -39,6 +39,11 @@ export interface ExecutionStatus {
 }
 
 const CHECKPOINT = 'dispatcher';
+/**
+ * How long a passed checkpoint may wait to be saved: a write per event cost more than the dispatching
+ * itself. Safe, since a checkpoint saved late only makes a restart look at settled workitems again.
+ */
+const CHECKPOINT_DELAY_MS = 200;
 /** Answers that mean the workitem no longer waits for its executor: nothing left to do. */
 const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'task_not_available']);
 
@@ -59,6 +64,7 @@ export class Dispatcher {
   private readonly status = new Map<string, ExecutionStatus>();
   private lastSeen = 0n;
   private savedCheckpoint = 0n;
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly concurrency: number;
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
 
@@ -94,6 +100,7 @@ export class Dispatcher {
     await this.subscription?.close();
     await this.loop;
     await this.whenIdle();
+    clearTimeout(this.checkpointTimer);
     await this.saveCheckpoint();
   }
 
@@ -103,7 +110,7 @@ export class Dispatcher {
         // An event not handled because of a stop is not seen: the checkpoint must stay before it.
         if (this.stopping || !(await this.handle(event))) break;
         this.lastSeen = event.position;
-        if (this.unsettled.size === 0) await this.saveCheckpoint();
+        this.saveCheckpointSoon();
       }
     } catch (error) {
       if (!this.stopping) this.deps.log.error(`dispatcher stopped following the store: ${String(error)}`);
@@ -130,7 +137,7 @@ export class Dispatcher {
         .finally(() => {
           this.running--;
           this.slots.shift()?.();
-          void this.saveCheckpoint();
+          this.saveCheckpointSoon();
         });
     } else if (event.type === 'WorkitemUpdated' && data.state === 'abandoned') {
       await this.runAbandonHook(data.caseId, data.workitemId);
@@ -225,6 +232,17 @@ export class Dispatcher {
 
   private async whenIdle(): Promise<void> {
     while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private saveCheckpointSoon(): void {
+    // A stop saves the checkpoint itself, once every execution has settled.
+    if (this.stopping) return;
+    this.checkpointTimer ??= setTimeout(() => {
+      this.checkpointTimer = undefined;
+      this.saveCheckpoint().catch((error: unknown) =>
+        this.deps.log.warn(`dispatcher checkpoint not saved: ${String(error)}`),
+      );
+    }, CHECKPOINT_DELAY_MS);
   }
 
   /** The checkpoint is just before the oldest execution still running, or the last event seen. */

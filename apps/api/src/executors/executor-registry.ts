@@ -1,4 +1,11 @@
-import type { Executor, JsonValue, Transition, Workitem } from '@wfnet/domain';
+import type {
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+  JsonValue,
+  Transition,
+  Workitem,
+} from '@wfnet/domain';
 import { defaultTokenPayload } from '@wfnet/domain';
 
 /** The executors a service knows by name: the built-ins plus those an application registers. */
@@ -26,4 +33,10 @@ export class ExecutorRegistry {
     const build = this.executors.get(transition.executor)?.buildTokenPayload;
     return build ? build(workitems) : defaultTokenPayload(workitems);
   };
+
+  /** The decider's immediate-answer hook: the transition's executor's `immediate`, if it has one. */
+  readonly immediateAnswer = (
+    request: ExecutionRequest,
+    transition: Transition,
+  ): ExecutionResult | undefined => this.executors.get(transition.executor)?.immediate?.(request);
 }

@@ -4,6 +4,7 @@ import type { Transition } from '../net/definition.js';
 import type { Net } from '../net/net.js';
 import { netOf, splitOutputs } from '../net/net.js';
 import { defaultTokenPayload } from '../executor/executor.js';
+import type { ExecutionRequest, ExecutionResult } from '../executor/executor.js';
 import { canAllocate, isLive, selectTokensToLock, settledOutcome } from '../task/task.js';
 import { canMoveTo, isOpen } from '../workitem/workitem.js';
 import type {
@@ -25,7 +26,22 @@ import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
 export interface CaseDeciderOptions {
   /** The payload of the tokens a completed task issues (an executor's `buildTokenPayload` hook). */
   readonly buildTokenPayload?: (transition: Transition, workitems: readonly Workitem[]) => JsonValue;
+  /**
+   * An executor's answer known without running anything (its `immediate` hook), recorded in the same
+   * decision that created the workitem instead of coming back later as an `UpdateWorkitem`;
+   * undefined leaves the workitem to its executor.
+   */
+  readonly immediateAnswer?: (
+    request: ExecutionRequest,
+    transition: Transition,
+  ) => ExecutionResult | undefined;
 }
+
+/**
+ * Immediate answers one decision records at most: a loop of such steps goes on in later commands
+ * (the dispatcher answers the workitems left `created`), so a decision always ends.
+ */
+export const MAX_IMMEDIATE_ANSWERS = 100;
 
 /** One decision in progress: events are applied to a private draft as they are recorded. */
 interface Decision {
@@ -34,6 +50,7 @@ interface Decision {
   readonly at: string;
   readonly events: CaseEvent[];
   readonly options: CaseDeciderOptions;
+  immediateAnswers: number;
 }
 
 function record(decision: Decision, event: CaseEvent): void {
@@ -43,7 +60,7 @@ function record(decision: Decision, event: CaseEvent): void {
 
 function begin(state: CaseData, at: string, options: CaseDeciderOptions): Decision {
   const draft = draftOf(state);
-  return { draft, net: netOf(draft.definition), at, events: [], options };
+  return { draft, net: netOf(draft.definition), at, events: [], options, immediateAnswers: 0 };
 }
 
 function requireActive(state: CaseState, caseId: string): CaseData {
@@ -250,6 +267,46 @@ function allocateEnabledTasks(decision: Decision): boolean {
   return allocated;
 }
 
+/**
+ * Records the first immediate answer an open `created` workitem has (see `immediateAnswer`), as its
+ * executor's `UpdateWorkitem` would; a completion whose tokens another task holds is left to the executor.
+ */
+function answerImmediately(decision: Decision): boolean {
+  const { draft, net, at, options } = decision;
+  if (!options.immediateAnswer || decision.immediateAnswers >= MAX_IMMEDIATE_ANSWERS) return false;
+  for (const task of liveTasks(draft)) {
+    for (const workitemId of task.workitemIds) {
+      const workitem = draft.workitems.get(workitemId);
+      if (workitem?.state !== 'created') continue;
+      const transition = net.transition(task.transitionId);
+      const tokens = task.offered.map(tokenOf(draft));
+      const answer = options.immediateAnswer(
+        { caseId: draft.caseId, workitem, tokens, params: transition.executorParams },
+        transition,
+      );
+      if (answer === undefined) continue;
+      if (answer.status === 'completed' && task.state !== 'executing') {
+        if (!selectTokensToLock(net, task, tokenOf(draft)).ok) continue;
+        lockTokens(decision, task);
+      }
+      decision.immediateAnswers++;
+      record(decision, {
+        type: 'WorkitemUpdated',
+        data: {
+          caseId: draft.caseId,
+          workitemId,
+          taskId: task.id,
+          state: answer.status,
+          output: answer.status === 'completed' ? answer.output : null,
+          at,
+        },
+      });
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The finish rule: the only unconsumed token is one free token in `end` (locked tokens count). */
 function finishIfDone(decision: Decision): boolean {
   const { draft, net, at } = decision;
@@ -272,7 +329,13 @@ function finishIfDone(decision: Decision): boolean {
 /** Runs the steps that need no outside input until nothing moves, so a command is one atomic batch. */
 function cascade(decision: Decision): readonly CaseEvent[] {
   while (decision.draft.status === 'active') {
-    if (settleTasks(decision) || offerFreeTokens(decision) || allocateEnabledTasks(decision)) continue;
+    if (
+      settleTasks(decision) ||
+      offerFreeTokens(decision) ||
+      allocateEnabledTasks(decision) ||
+      answerImmediately(decision)
+    )
+      continue;
     finishIfDone(decision);
     break;
   }
@@ -297,7 +360,14 @@ function createCase(
     data: { caseId: data.caseId, workflowId: definition.id, definition, data: data.data, at: data.at },
   };
   const draft = draftFromCreation(created);
-  const decision: Decision = { draft, net: netOf(definition), at: data.at, events: [created], options };
+  const decision: Decision = {
+    draft,
+    net: netOf(definition),
+    at: data.at,
+    events: [created],
+    options,
+    immediateAnswers: 0,
+  };
   issueTokens(decision, [{ placeId: decision.net.startPlaceId, payload: data.data, producedBy: GENESIS }]);
   record(decision, { type: 'CaseActivated', data: { caseId: data.caseId, at: data.at } });
   return cascade(decision);

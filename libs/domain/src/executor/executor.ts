@@ -22,6 +22,12 @@ export interface ExecutionRequest {
  */
 export interface Executor {
   readonly execute: (request: ExecutionRequest) => Promise<ExecutionResult> | ExecutionResult;
+  /**
+   * The answer, when it is known at once without doing anything outside (pure, synchronous, no I/O):
+   * the engine records it in the command that creates the workitem and never calls `execute` for it.
+   * Undefined: no answer yet, `execute` runs as usual.
+   */
+  readonly immediate?: (request: ExecutionRequest) => ExecutionResult | undefined;
   /** Cleanup when the engine abandons one of this executor's open workitems. */
   readonly abandon?: (workitem: Workitem) => Promise<void> | void;
   /** The payload of the tokens a completed task issues; `defaultTokenPayload` when absent. Must be pure. */
