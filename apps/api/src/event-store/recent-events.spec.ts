@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RecordedEvent } from '@wfnet/domain';
+import { RecentEvents } from './recent-events.js';
+
+const event = (position: number): RecordedEvent => ({
+  id: `e${position}`,
+  streamId: 's',
+  revision: BigInt(position),
+  position: BigInt(position),
+  type: 'Happened',
+  data: { nested: { position } },
+  metadata: undefined,
+  recordedAt: '2026-01-01T00:00:00.000Z',
+});
+
+const positions = (events: readonly RecordedEvent[] | undefined) => events?.map((e) => Number(e.position));
+
+describe('the recent events', () => {
+  it('answers nothing before its first event is added', () => {
+    expect(new RecentEvents(4).after(0n, 10)).toBeUndefined();
+  });
+
+  it('answers the events after a position it covers, at most maxCount', () => {
+    const recent = new RecentEvents(100);
+    recent.add([event(5), event(6), event(8), event(9)]);
+
+    expect(positions(recent.after(4n, 10))).toEqual([5, 6, 8, 9]);
+    expect(positions(recent.after(6n, 10))).toEqual([8, 9]);
+    expect(positions(recent.after(7n, 1))).toEqual([8]);
+    expect(positions(recent.after(9n, 10))).toEqual([]);
+  });
+
+  it('answers undefined for a position older than its window, which the store must read itself', () => {
+    const recent = new RecentEvents(100);
+    recent.add([event(5), event(6)]);
+
+    expect(recent.after(3n, 10)).toBeUndefined();
+  });
+
+  it('keeps the latest events when it trims, and still covers every event after its first', () => {
+    const recent = new RecentEvents(2);
+    recent.add([1, 2, 3, 4, 5].map(event));
+
+    expect(recent.after(1n, 10)).toBeUndefined();
+    expect(positions(recent.after(3n, 10))).toEqual([4, 5]);
+  });
+
+  it('freezes what it shares, deeply', () => {
+    const recent = new RecentEvents(10);
+    recent.add([event(1)]);
+    const [shared] = recent.after(0n, 1)!;
+
+    expect(() => ((shared!.data as { nested: { position: number } }).nested.position = 2)).toThrow(TypeError);
+  });
+});
