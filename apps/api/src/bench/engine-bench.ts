@@ -16,6 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/config.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { Engine } from '../engine/engine.js';
@@ -26,6 +27,7 @@ import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
 import { appendSimulated, simulateHistories, trafficLightNet } from './case-simulation.js';
+import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
 
 // Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
 const stdoutWrite = process.stdout.write.bind(process.stdout);
@@ -320,38 +322,23 @@ async function httpRun(cases: number): Promise<RunFigures> {
   await opened.app.listen(0, '127.0.0.1');
   const { port } = opened.app.getHttpServer().address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
-  const requests: number[] = [];
-  let failures = 0;
-  const post = async (path: string, body: unknown): Promise<void> => {
-    const sent = performance.now();
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    await response.arrayBuffer();
-    requests.push(performance.now() - sent);
-    if (!response.ok) {
-      failures++;
-      if (failures <= 3) log(`  http-manual: ${path} answered ${response.status}`);
-    }
-  };
   const rss = rssSampler();
-  const created = new Map<string, number>();
-  let next = 0;
   const started = performance.now();
-  // Workitem ids are the case's own counter: m1 gets workitem-1, m2 workitem-2. Completing a workitem
-  // the dispatcher has not started yet is allowed (created → completed), so the client need not wait.
-  const client = async (): Promise<void> => {
-    while (next < cases) {
-      const caseId = `h${next++}`;
-      created.set(caseId, performance.now());
-      await post('/cases', { workflowId: manual2Net.id, id: caseId });
-      await post(`/workitems/${caseId}:workitem-1/complete`, { output: null });
-      await post(`/workitems/${caseId}:workitem-2/complete`, { output: null });
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, client));
+  const input: HttpClientsInput = { base, workflowId: manual2Net.id, cases, clients: 32 };
+  const clients = new Worker(new URL('./http-clients.js', import.meta.url), { workerData: input });
+  const {
+    requests,
+    failures: failed,
+    created: sent,
+  } = await new Promise<HttpClientsOutput>((resolve, reject) => {
+    clients.once('message', resolve);
+    clients.once('error', reject);
+  });
+  await clients.terminate();
+  for (const failure of failed.slice(0, 3)) log(`  http-manual: ${failure}`);
+  const failures = failed.length;
+  // The worker's clock counts from its own origin: both are brought to this thread's.
+  const created = new Map(sent.map(([caseId, at]) => [caseId, at - performance.timeOrigin]));
   await Promise.all([...created.keys()].map((id) => finishes.whenFinished(id)));
   const figures = await runFigures(opened, finishes, created, started, rss);
   const { seconds } = figures;

@@ -9,7 +9,7 @@ import type { RecordedEvent } from '@wfnet/domain';
 export class RecentEvents {
   #events: RecordedEvent[] = [];
 
-  constructor(private readonly capacity = 65_536) {}
+  constructor(private readonly capacity = 10_000) {}
 
   /** Events just committed, in position order; frozen, since every reader gets the same objects. */
   add(events: readonly RecordedEvent[]): void {

@@ -135,7 +135,7 @@ export class ProjectionRunner {
         else this.#byType.set(type, [view]);
       }
     }
-    this.#batchSize = options.batchSize ?? 20_000;
+    this.#batchSize = options.batchSize ?? 50_000;
     this.#followBatchSize = options.followBatchSize ?? Math.min(this.#batchSize, 2000);
     this.#cacheSize = options.cacheSize ?? 20_000;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;

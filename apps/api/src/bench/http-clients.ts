@@ -1,0 +1,54 @@
+/**
+ * The http-manual scenario's clients, in a worker thread of the benchmark so that they do not share the
+ * server's event loop (as real clients would not): `clients` loops each create a case of `workflowId` and
+ * complete its two manual workitems, until `cases` cases are created.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface HttpClientsInput {
+  readonly base: string;
+  readonly workflowId: string;
+  readonly cases: number;
+  readonly clients: number;
+}
+
+export interface HttpClientsOutput {
+  /** Each request's duration in ms. */
+  readonly requests: readonly number[];
+  readonly failures: readonly string[];
+  /** When each case's POST /cases was sent, in ms since the epoch (`performance.timeOrigin` based). */
+  readonly created: readonly (readonly [string, number])[];
+}
+
+const { base, workflowId, cases, clients } = workerData as HttpClientsInput;
+const requests: number[] = [];
+const failures: string[] = [];
+const created: [string, number][] = [];
+
+async function post(path: string, body: unknown): Promise<void> {
+  const sent = performance.now();
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  await response.arrayBuffer();
+  requests.push(performance.now() - sent);
+  if (!response.ok) failures.push(`${path} answered ${response.status}`);
+}
+
+let next = 0;
+// Workitem ids are the case's own counter: m1 gets workitem-1, m2 workitem-2. A manual workitem is
+// started in the command that creates it, so the client need not wait for anything.
+async function client(): Promise<void> {
+  while (next < cases) {
+    const caseId = `h${next++}`;
+    created.push([caseId, performance.timeOrigin + performance.now()]);
+    await post('/cases', { workflowId, id: caseId });
+    await post(`/workitems/${caseId}:workitem-1/complete`, { output: null });
+    await post(`/workitems/${caseId}:workitem-2/complete`, { output: null });
+  }
+}
+
+await Promise.all(Array.from({ length: clients }, client));
+parentPort?.postMessage({ requests, failures, created } satisfies HttpClientsOutput);
