@@ -84,6 +84,22 @@ describe('AggregateRepository', () => {
       expect((await repository.load('board-z')).source).toBe('cache');
     });
 
+    it('keeps no final state in the cache (the codec says which are final)', async () => {
+      const { store, snapshots } = setup();
+      const repository = new AggregateRepository(store, snapshots, counterDecider, {
+        ...counterCodec,
+        isFinal: (state) => (state.get('done') ?? 0) > 0,
+      });
+      await repository.handle({ type: 'Add', data: { board: 'open', key: 'a', by: 1 } });
+      await repository.handle({ type: 'Add', data: { board: 'closed', key: 'done', by: 1 } });
+
+      expect(repository.cached).toBe(1);
+      expect((await repository.load('board-open')).source).toBe('cache');
+      const closed = await repository.load('board-closed');
+      expect(closed).toMatchObject({ source: 'replay', revision: 0n });
+      expect(closed.state.get('done')).toBe(1);
+    });
+
     it('replays the whole stream when there is no snapshot', async () => {
       const { store, snapshots } = setup();
       const first = new AggregateRepository(store, snapshots, counterDecider, counterCodec, {

@@ -10,6 +10,8 @@ export interface AggregateCodec<C, S> {
   /** The state as JSON data; `fromSnapshot(JSON round trip of it)` must give the state back. */
   toSnapshot(state: S): unknown;
   fromSnapshot(json: unknown): S;
+  /** A state no command can change any more (a finished case): not worth a place in the cache. */
+  isFinal?(state: S): boolean;
 }
 
 export interface AggregateRepositoryOptions {
@@ -165,7 +167,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
     // A slower command of ours may finish after a faster one: never replace a newer state.
     if (cached !== undefined && cached.revision > entry.revision) return;
     this.#cache.delete(streamId);
-    if (this.#cacheSize === 0) return;
+    if (this.#cacheSize === 0 || this.codec.isFinal?.(entry.state)) return;
     this.#cache.set(streamId, { state: entry.state, revision: entry.revision });
     if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
   }

@@ -38,6 +38,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 type StoreKind = 'memory' | 'sqlite';
 const SCENARIOS = [
   'seq3-burst',
+  'seq3-immediate',
   'seq3-serial',
   'par-burst',
   'http-manual',
@@ -70,6 +71,7 @@ const casesOf = (scenario: Scenario): number => {
   if (casesOption !== undefined) return casesOption;
   const counts: Record<Scenario, [quick: number, full: number]> = {
     'seq3-burst': [300, 10_000],
+    'seq3-immediate': [300, 10_000],
     'seq3-serial': [100, 2_000],
     'par-burst': [300, 10_000],
     'http-manual': [200, 3_000],
@@ -103,6 +105,13 @@ const seq3Net = normalizeWorkflow({
     { from: 'p2', to: 't3' },
     { from: 't3', to: 'end' },
   ],
+});
+
+/** seq3 with `executorParams.immediate`: each case runs to its end in its CreateCase. */
+const seq3ImmediateNet = normalizeWorkflow({
+  ...seq3Net,
+  id: 'seq3-immediate',
+  transitions: seq3Net.transitions.map((t) => ({ ...t, executorParams: { immediate: true } })),
 });
 
 const parNet = normalizeWorkflow({
@@ -576,6 +585,8 @@ function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | un
       return memory
         ? { text: '≥ 10,000 cases/s', met: rate >= 10_000 }
         : { text: '≥ 2,000 cases/s', met: rate >= 2_000 };
+    case 'seq3-immediate':
+      return { text: 'none (seq3-burst with auto immediate, for comparison)', met: undefined };
     case 'seq3-serial':
       return memory
         ? { text: 'p50 ≤ 0.5 ms', met: (medianOf(row.runs, (r) => r.p50Ms) ?? Infinity) <= 0.5 }
@@ -699,6 +710,9 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
       case 'seq3-burst':
       case 'seq3-scale':
         figures = await autoRun(store, seq3Net, cases, 'burst');
+        break;
+      case 'seq3-immediate':
+        figures = await autoRun(store, seq3ImmediateNet, cases, 'burst');
         break;
       case 'seq3-serial':
         figures = await autoRun(store, seq3Net, cases, 'serial');

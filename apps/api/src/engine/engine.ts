@@ -60,6 +60,7 @@ export class Engine {
         streamId: (command) => caseStreamId(command.data.caseId),
         toSnapshot: caseToSnapshot,
         fromSnapshot: caseFromSnapshot,
+        isFinal: (state) => state.status === 'finished' || state.status === 'terminated',
       },
       { snapshotEvery: options.snapshotEvery, cacheSize: 10_000 },
     );
