@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@wfnet/domain';
 import { RecentEvents } from './recent-events.js';
+import type { CommittedEvent } from './recent-events.js';
 
-const event = (position: number): RecordedEvent => ({
+const recorded = (position: number): RecordedEvent => ({
   id: `e${position}`,
   streamId: 's',
   revision: BigInt(position),
@@ -11,6 +12,10 @@ const event = (position: number): RecordedEvent => ({
   data: { nested: { position } },
   metadata: undefined,
   recordedAt: '2026-01-01T00:00:00.000Z',
+});
+const event = (position: number): CommittedEvent => ({
+  position: BigInt(position),
+  decode: () => recorded(position),
 });
 
 const positions = (events: readonly RecordedEvent[] | undefined) => events?.map((e) => Number(e.position));
@@ -45,11 +50,15 @@ describe('the recent events', () => {
     expect(positions(recent.after(3n, 10))).toEqual([4, 5]);
   });
 
-  it('freezes what it shares, deeply', () => {
+  it('decodes each event once, on first read, and shares it frozen, deeply', () => {
+    let decoded = 0;
     const recent = new RecentEvents(10);
-    recent.add([event(1)]);
-    const [shared] = recent.after(0n, 1)!;
+    recent.add([{ position: 1n, decode: () => (decoded++, recorded(1)) }]);
+    expect(decoded).toBe(0);
 
+    const [shared] = recent.after(0n, 1)!;
+    expect(recent.after(0n, 1)![0]).toBe(shared);
+    expect(decoded).toBe(1);
     expect(() => ((shared!.data as { nested: { position: number } }).nested.position = 2)).toThrow(TypeError);
   });
 });

@@ -1,36 +1,52 @@
 import type { RecordedEvent } from '@wfnet/domain';
 
+/** An event as its store committed it; decoded on first read. */
+export interface CommittedEvent {
+  readonly position: bigint;
+  decode(): RecordedEvent;
+}
+
+interface Entry {
+  readonly committed: CommittedEvent;
+  decoded: RecordedEvent | undefined;
+}
+
 /**
- * The last events this process committed, decoded once and shared by every reader that follows the
- * head (the projection runner, the dispatcher, live event streams), so that following the store costs
+ * The last events this process committed, decoded at most once and shared by every reader that follows
+ * the head (the projection runner, the dispatcher, live event streams), so that following the store costs
  * neither a query nor a `JSON.parse` per reader. Invariant: it holds every event committed after its
  * first one, in position order — only the process that writes the store may fill it.
  */
 export class RecentEvents {
-  #events: RecordedEvent[] = [];
+  #entries: Entry[] = [];
 
   constructor(private readonly capacity = 10_000) {}
 
-  /** Events just committed, in position order; frozen, since every reader gets the same objects. */
-  add(events: readonly RecordedEvent[]): void {
-    for (const event of events) this.#events.push(deepFreeze(event));
+  /** Events just committed, in position order. */
+  add(events: readonly CommittedEvent[]): void {
+    for (const committed of events) this.#entries.push({ committed, decoded: undefined });
     // Trimmed in halves, so that adding stays amortized O(1).
-    if (this.#events.length > 2 * this.capacity) this.#events = this.#events.slice(-this.capacity);
+    if (this.#entries.length > 2 * this.capacity) this.#entries = this.#entries.slice(-this.capacity);
   }
 
-  /** The events after `after`, at most `maxCount`; undefined when some of them are older than this window. */
+  /**
+   * The events after `after`, at most `maxCount`, deeply frozen since every reader gets the same objects;
+   * undefined when some of them are older than this window.
+   */
   after(after: bigint, maxCount: number): readonly RecordedEvent[] | undefined {
-    const events = this.#events;
-    const first = events[0];
-    if (first === undefined || after < first.position - 1n) return undefined;
+    const entries = this.#entries;
+    const first = entries[0];
+    if (first === undefined || after < first.committed.position - 1n) return undefined;
     let low = 0;
-    let high = events.length;
+    let high = entries.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if ((events[middle] as RecordedEvent).position <= after) low = middle + 1;
+      if ((entries[middle] as Entry).committed.position <= after) low = middle + 1;
       else high = middle;
     }
-    return events.slice(low, low + maxCount);
+    return entries
+      .slice(low, low + maxCount)
+      .map((entry) => (entry.decoded ??= deepFreeze(entry.committed.decode())));
   }
 }
 

@@ -23,6 +23,7 @@ import {
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
 import { RecentEvents } from './recent-events.js';
+import type { CommittedEvent } from './recent-events.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -96,7 +97,7 @@ export class SqliteEventStore implements EventStore {
   readonly #signal = new CommitSignal();
   readonly #recent = new RecentEvents();
   /** Events inserted by the batch transaction under way; they join `#recent` once it commits. */
-  #inserted: RecordedEvent[] = [];
+  #inserted: CommittedEvent[] = [];
   #queue: PendingAppend[] = [];
   #transactions = 0;
   #appends = 0;
@@ -302,7 +303,7 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = new Date().toISOString();
     let revision = current;
     let position = 0n;
-    const inserted: EventRow[] = [];
+    const inserted: CommittedEvent[] = [];
     for (const event of events) {
       revision += 1n;
       const { lastInsertRowid } = this.#insertEvent.run(
@@ -315,11 +316,11 @@ export class SqliteEventStore implements EventStore {
         recordedAt,
       );
       position = BigInt(lastInsertRowid);
-      inserted.push({ ...event, position, stream_id: streamId, revision, recorded_at: recordedAt });
+      inserted.push(new InsertedEvent(streamId, revision, position, event, recordedAt));
     }
     this.#upsertStream.run(streamId, revision);
     // Only now: a savepoint that failed half-way rolled its rows back.
-    for (const row of inserted) this.#inserted.push(toRecorded(row));
+    for (const committed of inserted) this.#inserted.push(committed);
     return { nextRevision: revision, position };
   }
 
@@ -387,6 +388,30 @@ function unavailable(message: string, cause: unknown): Error {
   if (cause instanceof StoreUnavailableError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StoreUnavailableError(`${message}: ${detail}`, { cause });
+}
+
+/** A row this process inserted, kept as written until a reader asks for it. */
+class InsertedEvent implements CommittedEvent {
+  constructor(
+    private readonly streamId: string,
+    private readonly revision: bigint,
+    readonly position: bigint,
+    private readonly row: EventRowToInsert,
+    private readonly recordedAt: string,
+  ) {}
+
+  decode(): RecordedEvent {
+    return {
+      id: this.row.id,
+      streamId: this.streamId,
+      revision: this.revision,
+      position: this.position,
+      type: this.row.type,
+      data: JSON.parse(this.row.data) as unknown,
+      metadata: this.row.metadata === null ? undefined : (JSON.parse(this.row.metadata) as unknown),
+      recordedAt: this.recordedAt,
+    };
+  }
 }
 
 function toRecorded(row: EventRow): RecordedEvent {
