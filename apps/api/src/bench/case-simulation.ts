@@ -9,6 +9,7 @@ import type {
   WorkflowDefinition,
 } from '@wfnet/domain';
 import { decideCase, foldCase, initialCaseState, isLive, normalizeWorkflow } from '@wfnet/domain';
+import { seededRandom } from '../soak/seeded-random.js';
 
 // Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
 // the real case decider with random (seeded) worker choices, their commands interleaved as concurrent
@@ -27,18 +28,6 @@ export interface SimulationOptions {
   readonly concurrency?: number;
   /** Share of cases left running at the end instead of run to their end. */
   readonly leaveOpen?: number;
-}
-
-/** A small fast PRNG (mulberry32): the same seed gives the same histories. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A loop left by a deferred choice: the traffic light of shared/examples. */
@@ -223,7 +212,7 @@ function pick(list: readonly Choice[], rnd: () => number): Choice | undefined {
  * discarded), then the commands of up to `concurrency` running cases, interleaved at random.
  */
 export function* simulateHistories(options: SimulationOptions): Generator<SimulatedAppend> {
-  const rnd = random(options.seed ?? 1);
+  const rnd = seededRandom(options.seed ?? 1);
   const concurrency = options.concurrency ?? 50;
   const leaveOpen = options.leaveOpen ?? 0.02;
   const nets = simulationNets();

@@ -6,6 +6,7 @@
  */
 import type { Arc, PlaceInput, SoundnessReport, TransitionInput, WorkflowDefinition } from '@wfnet/domain';
 import { normalizeWorkflow, validateNet, verifySoundness } from '@wfnet/domain';
+import { seededRandom } from '../soak/seeded-random.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
@@ -14,18 +15,6 @@ const NETS_PER_SIZE = 5;
 
 type Block =
   { kind: 'step' } | { kind: 'sequence' | 'parallel' | 'choice' | 'loop'; first: Block; second: Block };
-
-/** A deterministic generator (mulberry32), so every run and machine measures the same nets. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS = [
   ['sequence', 3],
@@ -36,7 +25,7 @@ const KINDS = [
 
 /** Grows a block by turning random steps into composites until the net has `nodes` nodes or more. */
 function generate(nodes: number, seed: number): WorkflowDefinition {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const root: { block: Block } = { block: { kind: 'step' } };
   const steps: { holder: { block: Block } | Block; key: 'block' | 'first' | 'second' }[] = [
     { holder: root, key: 'block' },
