@@ -40,6 +40,11 @@ export interface ProjectionRunnerOptions {
   /** Documents kept in memory per read model between batches: between this many and twice as many. */
   readonly cacheSize?: number;
   /**
+   * The same while catching up or rebuilding (then dropped): a replay touches far more documents, and
+   * each one evicted too early is read back from the read store.
+   */
+  readonly catchUpCacheSize?: number;
+  /**
    * While following, how long to gather events before applying them: 0 applies each burst at once;
    * a few milliseconds trade that much lag for fewer, larger transactions under a steady stream.
    */
@@ -110,6 +115,8 @@ export class ProjectionRunner {
   readonly #byType = new Map<string, View[]>();
   readonly #creates = new Map<View, ReadonlySet<string>>();
   readonly #cacheSize: number;
+  readonly #catchUpCacheSize: number;
+  #catchingUp = false;
   #caches = new Map<View, DocumentCache>();
   readonly #batchSize: number;
   readonly #followBatchSize: number;
@@ -137,7 +144,8 @@ export class ProjectionRunner {
     }
     this.#batchSize = options.batchSize ?? 50_000;
     this.#followBatchSize = options.followBatchSize ?? Math.min(this.#batchSize, 2000);
-    this.#cacheSize = options.cacheSize ?? 20_000;
+    this.#cacheSize = options.cacheSize ?? 10_000;
+    this.#catchUpCacheSize = options.catchUpCacheSize ?? 20_000;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
     this.#gatherMs = options.gatherMs ?? 0;
     this.#log = options.log ?? (() => undefined);
@@ -295,7 +303,7 @@ export class ProjectionRunner {
     const table = view.name;
     let cache = this.#caches.get(view);
     if (!cache) {
-      cache = new DocumentCache(this.#cacheSize);
+      cache = new DocumentCache(this.#catchingUp ? this.#catchUpCacheSize : this.#cacheSize);
       this.#caches.set(view, cache);
     }
     const cached = cache.get(id);
@@ -321,17 +329,25 @@ export class ProjectionRunner {
       const eventsPerSecond = elapsedMs > 0 ? Math.round((events * 1000) / elapsedMs) : 0;
       return { events, position: this.#position, head, elapsedMs, eventsPerSecond, done };
     };
-    for (;;) {
-      const page = await this.store.readAll({ after: this.#position, maxCount: this.#batchSize });
-      if (page.length === 0) break;
-      this.apply(page);
-      // An in-process store answers at once: without this, a long replay would hold every request.
-      await yieldToEventLoop();
-      events += page.length;
-      if (onProgress && performance.now() - reported >= 1000) {
-        reported = performance.now();
-        onProgress(progress(false));
+    this.#caches.clear();
+    this.#catchingUp = true;
+    try {
+      for (;;) {
+        const page = await this.store.readAll({ after: this.#position, maxCount: this.#batchSize });
+        if (page.length === 0) break;
+        this.apply(page);
+        // An in-process store answers at once: without this, a long replay would hold every request.
+        await yieldToEventLoop();
+        events += page.length;
+        if (onProgress && performance.now() - reported >= 1000) {
+          reported = performance.now();
+          onProgress(progress(false));
+        }
       }
+    } finally {
+      // Following starts again with caches of its own, smaller size.
+      this.#catchingUp = false;
+      this.#caches.clear();
     }
     const final = progress(true);
     onProgress?.(final);
