@@ -14,9 +14,10 @@ import {
   resolvePick,
   stepTime,
 } from '../testing/arbitraries.js';
-import { replay } from '../testing/case-harness.js';
+import { immediateBuiltIns, replay } from '../testing/case-harness.js';
 import { competingJoinNet, twoTokensNet } from '../testing/nets.js';
 import { decideCase } from './decide.js';
+import type { CaseDeciderOptions } from './decide.js';
 import { caseFromSnapshot, caseToSnapshot } from './decider.js';
 import type { CaseEvent } from './events.js';
 import { TERMINATION } from './events.js';
@@ -248,13 +249,18 @@ const refusalOf = (error: unknown): string => {
 };
 
 /** Sends the picks one by one; `state` is the incremental fold, one fold per accepted command's batch. */
-function playAndCheck(definition: CaseData['definition'], picks: readonly CommandPick[]): void {
+function playAndCheck(
+  definition: CaseData['definition'],
+  picks: readonly CommandPick[],
+  options: CaseDeciderOptions = {},
+): void {
   const created = decideCase(
     {
       type: 'CreateCase',
       data: { caseId: 'c1', workflow: { definition, state: 'active' }, data: { n: 1 }, at: stepTime(0) },
     },
     initialCaseState(),
+    options,
   );
   const history: CaseEvent[] = [...created];
   let state = foldCase(initialCaseState(), created) as CaseData;
@@ -268,7 +274,7 @@ function playAndCheck(definition: CaseData['definition'], picks: readonly Comman
     const refusal = expectedRefusal(state, command);
     let events: readonly CaseEvent[];
     try {
-      events = decideCase(command, state);
+      events = decideCase(command, state, options);
     } catch (error) {
       check(isDomainRefusal(error), `${command.type} failed with ${String(error)}`);
       check(
@@ -313,9 +319,25 @@ describe('a random case of a random valid net', () => {
   });
 
   it('keeps every invariant of the token game after every command, accepted or refused', () => {
-    fc.assert(fc.property(arbitraryWorkflowNet(), arbitraryCommandPicks(), playAndCheck), {
-      numRuns: NUM_RUNS,
-    });
+    fc.assert(
+      fc.property(arbitraryWorkflowNet(), arbitraryCommandPicks(), (definition, picks) =>
+        playAndCheck(definition, picks),
+      ),
+      {
+        numRuns: NUM_RUNS,
+      },
+    );
+  });
+
+  it('keeps them too when executors answer immediately (auto completes, manual starts, in the deciding command)', () => {
+    fc.assert(
+      // Shorter runs: a net with a loop of auto steps records up to 100 steps a command, and every step
+      // replays the whole history.
+      fc.property(arbitraryWorkflowNet(), arbitraryCommandPicks(8), (definition, picks) =>
+        playAndCheck(definition, picks, immediateBuiltIns),
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 
@@ -331,7 +353,21 @@ describe('a random case of a small net where tokens meet or race', () => {
   ];
 
   it('several tokens in one place: nothing is lost or duplicated, whatever the interleaving', () => {
-    fc.assert(fc.property(fc.constantFrom(...nets), arbitraryCommandPicks(), playAndCheck), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.constantFrom(...nets), arbitraryCommandPicks(), (definition, picks) =>
+        playAndCheck(definition, picks),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('nor with immediate answers', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...nets), arbitraryCommandPicks(), (definition, picks) =>
+        playAndCheck(definition, picks, immediateBuiltIns),
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -1,23 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ExecutionResult } from '../executor/executor.js';
-import type { Transition } from '../net/definition.js';
 import { approvalNet, parallelNet, sequentialNet, trafficLightNet } from '../net/fixtures.js';
 import { normalizeWorkflow } from '../net/normalize.js';
-import { competingJoinNet, ids, startCase, twoTokensNet } from '../testing/index.js';
-import type { CaseDeciderOptions } from './decide.js';
+import { competingJoinNet, ids, immediateBuiltIns, startCase, twoTokensNet } from '../testing/index.js';
 import { MAX_IMMEDIATE_ANSWERS } from './decide.js';
 
 const { workitem } = ids;
-
-/** The built-in executors' immediate answers: `auto` completes with its output, `manual` starts. */
-const builtIns: CaseDeciderOptions = {
-  immediateAnswer: (request, transition: Transition): ExecutionResult | undefined =>
-    transition.executor === 'auto'
-      ? { status: 'completed', output: request.params['output'] ?? null }
-      : transition.executor === 'manual'
-        ? { status: 'started' }
-        : undefined,
-};
 
 /** `start → init → p`, then `again` (auto) puts the token back in `p` for ever, unless `stop` (manual) takes it. */
 const endlessLoopNet = () =>
@@ -49,20 +36,20 @@ describe('immediate answers (auto completes, manual starts, in the command that 
     ['competing join', competingJoinNet],
   ])('%s: CreateCase records the history the dispatcher would have built over several commands', (_, net) => {
     const byDispatcher = startCase(net());
-    const immediate = startCase(net(), { options: builtIns, runExecutors: false });
+    const immediate = startCase(net(), { options: immediateBuiltIns, runExecutors: false });
 
     expect(immediate.history).toEqual(byDispatcher.history);
   });
 
   it('a net of auto steps finishes in its CreateCase', () => {
-    const run = startCase(sequentialNet(), { options: builtIns, runExecutors: false });
+    const run = startCase(sequentialNet(), { options: immediateBuiltIns, runExecutors: false });
 
     expect(run.state.status).toBe('finished');
     expect(run.history.filter((e) => e.type === 'WorkitemUpdated')).toHaveLength(2);
   });
 
   it(`a loop of auto steps stops after ${MAX_IMMEDIATE_ANSWERS} answers, leaving the next workitem created for its executor`, () => {
-    const run = startCase(endlessLoopNet(), { options: builtIns, runExecutors: false });
+    const run = startCase(endlessLoopNet(), { options: immediateBuiltIns, runExecutors: false });
 
     const answered = run.history.filter((e) => e.type === 'WorkitemUpdated' && e.data.state !== 'abandoned');
     expect(answered).toHaveLength(MAX_IMMEDIATE_ANSWERS);
@@ -88,7 +75,7 @@ describe('immediate answers (auto completes, manual starts, in the command that 
     const run = startCase(approvalNet(), {
       options: {
         immediateAnswer: (request, t) =>
-          t.executor === 'auto' ? builtIns.immediateAnswer!(request, t) : undefined,
+          t.executor === 'auto' ? immediateBuiltIns.immediateAnswer!(request, t) : undefined,
       },
       runExecutors: false,
     });

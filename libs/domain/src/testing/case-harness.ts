@@ -12,6 +12,16 @@ import { isOpen } from '../workitem/workitem.js';
 
 export const AT = '2026-01-01T00:00:00.000Z';
 
+/** Immediate answers as the built-in executors give them, with every `auto` step immediate. */
+export const immediateBuiltIns: CaseDeciderOptions = {
+  immediateAnswer: (request, transition) =>
+    transition.executor === 'auto'
+      ? { status: 'completed', output: request.params['output'] ?? null }
+      : transition.executor === 'manual'
+        ? { status: 'started' }
+        : undefined,
+};
+
 type Expected = { readonly type: string; readonly data?: object };
 
 /** given events / when command / then events (compared by type and the data fields named) or error. */
