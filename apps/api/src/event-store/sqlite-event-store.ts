@@ -426,3 +426,56 @@ function toRecorded(row: EventRow): RecordedEvent {
     recordedAt: row.recorded_at,
   };
 }
+
+/**
+ * Which of `shares` shares a stream belongs to: a pure function of its id (its last two characters and
+ * its length, never null), so all of a stream's events fall in one share.
+ */
+const SHARE_OF_STREAM =
+  '(coalesce(unicode(substr(stream_id, -1)), 0) + 7 * coalesce(unicode(substr(stream_id, -2, 1)), 0) + length(stream_id))';
+
+type ProjectableRow = [bigint, string, bigint, string, string, string];
+
+/**
+ * Reads a store's events over a connection of its own that never writes, for threads that replay a
+ * share of the streams beside the process that owns the store. It sees what the owner has committed.
+ */
+export class SqliteEventReader {
+  readonly #db: Database.Database;
+  readonly #readShare: Statement<[bigint, bigint, bigint, bigint], ProjectableRow>;
+
+  constructor(file: string) {
+    this.#db = new Database(file, { readonly: true, fileMustExist: true });
+    this.#readShare = this.#db
+      .prepare<[bigint, bigint, bigint, bigint], ProjectableRow>(
+        `SELECT position, stream_id, revision, type, data, recorded_at FROM events
+         WHERE position > ? AND position <= ? AND ${SHARE_OF_STREAM} % ? = ? ORDER BY position`,
+      )
+      .raw(true)
+      .safeIntegers(true);
+  }
+
+  /**
+   * The events past `after` up to `upTo` of the streams in share `share` of `shares`, in position order;
+   * without the ids and metadata, which no projection reads.
+   */
+  readShare(
+    after: bigint,
+    upTo: bigint,
+    share: number,
+    shares: number,
+  ): Omit<RecordedEvent, 'id' | 'metadata'>[] {
+    return this.#readShare.all(after, upTo, BigInt(shares), BigInt(share)).map((row) => ({
+      position: row[0],
+      streamId: row[1],
+      revision: row[2],
+      type: row[3],
+      data: JSON.parse(row[4]) as unknown,
+      recordedAt: row[5],
+    }));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

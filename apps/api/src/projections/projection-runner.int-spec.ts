@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { RecordedEvent } from '@wfnet/domain';
+import type { Document } from '@wfnet/projections';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import type { SimulationOptions } from '../bench/case-simulation.js';
@@ -132,6 +133,116 @@ describe('the projection runner on the embedded store, read models in the same f
   }, 120_000);
 });
 
+describe('the projection runner replaying on worker threads', () => {
+  const sequentialDump = async (file: string) => {
+    const events = SqliteEventStore.open(file, { synchronous: 'normal' });
+    const readStore = SqliteReadStore.open(`${file}.sequential.db`);
+    await new ProjectionRunner(events, readStore, { parallelReplay: false }).rebuild();
+    const dump = dumpReadModels(readStore);
+    readStore.close();
+    await events.close();
+    return dump;
+  };
+
+  it('rebuilds the read models one thread builds, in the same creation order, for any simulated history', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          simulation: fc.integer({ min: 1, max: 1_000_000 }),
+          cases: fc.integer({ min: 1, max: 60 }),
+          concurrency: fc.integer({ min: 1, max: 30 }),
+          threads: fc.integer({ min: 1, max: 3 }),
+          rangeSize: fc.integer({ min: 1, max: 700 }),
+          lookahead: fc.integer({ min: 0, max: 3 }),
+          cacheSize: fc.integer({ min: 0, max: 50 }),
+        }),
+        async ({ simulation, cases, concurrency, ...parallelReplay }) => {
+          const file = freshFile();
+          const head = await seed(file, { seed: simulation, cases, concurrency });
+          const events = SqliteEventStore.open(file, { synchronous: 'normal' });
+          const readStore = SqliteReadStore.open(file);
+          const lines: string[] = [];
+          const runner = new ProjectionRunner(events, readStore, {
+            parallelReplay: { ...parallelReplay, minEvents: 0 },
+            log: (line) => lines.push(line),
+          });
+          const report = await runner.rebuild();
+          const rebuilt = dumpReadModels(readStore);
+          readStore.close();
+          await events.close();
+          expect({ position: report.position, events: report.events, lines }).toEqual({
+            position: head,
+            events: Number(head),
+            lines: [expect.stringMatching(/^read models rebuilt/)],
+          });
+          expect(rebuilt).toEqual(await sequentialDump(file));
+        },
+      ),
+      { numRuns: 10 },
+    );
+  }, 120_000);
+
+  it('catches up from a checkpoint, taking the documents it already holds from the store', async () => {
+    const file = freshFile();
+    const head = await seed(file, { cases: 120, seed: 21, concurrency: 60 });
+    const events = SqliteEventStore.open(file, { synchronous: 'normal' });
+    const recorded = await readEverything(events);
+    const readStore = SqliteReadStore.open(file);
+    const half = recorded.slice(0, Math.floor(recorded.length / 2));
+    new ProjectionRunner(events, readStore, { parallelReplay: false }).apply(half);
+    const observed = new ObservedReadStore(readStore);
+    // The workers keep no document between ranges: every one an event updates comes from the store or
+    // from a range not yet committed.
+    const runner = new ProjectionRunner(events, readStore, {
+      parallelReplay: { minEvents: 0, rangeSize: 40, cacheSize: 0, lookahead: 3 },
+    });
+    await runner.start();
+    await runner.stop();
+    expect(observed.writes).toBe(0);
+    expect(readStore.checkpoint()).toBe(head);
+    expect(dumpReadModels(readStore)).toEqual(foldReadModels(recorded));
+    readStore.close();
+    await events.close();
+  }, 60_000);
+
+  it('goes on in its own thread from the last range committed when a range cannot be', async () => {
+    const file = freshFile();
+    const head = await seed(file, { cases: 40, seed: 22 });
+    const events = SqliteEventStore.open(file, { synchronous: 'normal' });
+    const recorded = await readEverything(events);
+    const readStore = SqliteReadStore.open(file);
+    // A case the store already holds, though the events that create it are past the checkpoint: the
+    // replay's insert of it fails, and the runner's careful path takes over.
+    const lastCase = [...recorded].reverse().find((e) => e.type === 'CaseCreated');
+    const caseId = (lastCase?.data as { caseId: string }).caseId;
+    readStore.commit(
+      [{ table: 'cases', doc: { id: caseId, lastRevision: -1, position: '0' }, created: true }],
+      0n,
+    );
+    const lines: string[] = [];
+    const runner = new ProjectionRunner(events, readStore, {
+      parallelReplay: { minEvents: 0, rangeSize: 100 },
+      log: (line) => lines.push(line),
+    });
+    await runner.start();
+    await runner.stop();
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^read models: the replay on worker threads stopped at position \d+ \(.*UNIQUE.*\); going on in this thread$/,
+      ),
+      expect.stringMatching(/^read models caught up/),
+    ]);
+    expect(readStore.checkpoint()).toBe(head);
+    // The same documents; only the case written beforehand takes another place in creation order.
+    const byId = (docs: readonly Document[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
+    const dump = dumpReadModels(readStore);
+    const fold = foldReadModels(recorded);
+    expect({ ...dump, cases: byId(dump.cases ?? []) }).toEqual({ ...fold, cases: byId(fold.cases ?? []) });
+    readStore.close();
+    await events.close();
+  }, 60_000);
+});
+
 describe('the projection runner killed in the middle of a batch', () => {
   it('is compiled for the child process', () => {
     expect(existsSync(child)).toBe(true);
@@ -164,28 +275,35 @@ describe('the projection runner killed in the middle of a batch', () => {
     expect(final.consistent).toBe(true);
   }, 60_000);
 
-  it('stays consistent through SIGKILLs at random instants, and ends where an uninterrupted run ends', async () => {
-    const file = freshFile();
-    const head = await seed(file, { cases: 600, seed: 9, concurrency: 100 });
-    const checkpoints: bigint[] = [];
-    for (const delay of [150, 220, 300, 380, 460]) {
-      const killed = await runChild(file, ['--batch-size', '97'], delay);
-      const state = await inspect(file);
-      expect({ signal: killed.signal ?? 'exited', consistent: state.consistent }).toEqual({
-        signal: killed.signal ?? 'exited',
-        consistent: true,
-      });
-      checkpoints.push(state.checkpoint);
-    }
-    // Were every kill to land after the end, this test would prove nothing.
-    expect(checkpoints.filter((c) => c < head).length).toBeGreaterThan(1);
-    expect(checkpoints).toEqual([...checkpoints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    const resumed = await runChild(file, ['--batch-size', '97']);
-    expect(resumed.code).toBe(0);
-    const final = await inspect(file);
-    expect(final.checkpoint).toBe(head);
-    expect(final.consistent).toBe(true);
-  }, 120_000);
+  it.each([
+    ['on its own thread', ['--batch-size', '97']],
+    ['on worker threads', ['--parallel', '300']],
+  ])(
+    'stays consistent through SIGKILLs at random instants %s, and ends where an uninterrupted run ends',
+    async (_, args) => {
+      const file = freshFile();
+      const head = await seed(file, { cases: 600, seed: 9, concurrency: 100 });
+      const checkpoints: bigint[] = [];
+      for (const delay of [150, 220, 300, 380, 460]) {
+        const killed = await runChild(file, args, delay);
+        const state = await inspect(file);
+        expect({ signal: killed.signal ?? 'exited', consistent: state.consistent }).toEqual({
+          signal: killed.signal ?? 'exited',
+          consistent: true,
+        });
+        checkpoints.push(state.checkpoint);
+      }
+      // Were every kill to land after the end, this test would prove nothing.
+      expect(checkpoints.filter((c) => c < head).length).toBeGreaterThan(1);
+      expect(checkpoints).toEqual([...checkpoints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      const resumed = await runChild(file, args);
+      expect(resumed.code).toBe(0);
+      const final = await inspect(file);
+      expect(final.checkpoint).toBe(head);
+      expect(final.consistent).toBe(true);
+    },
+    120_000,
+  );
 });
 
 describe('the rebuild command', () => {

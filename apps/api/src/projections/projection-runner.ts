@@ -1,7 +1,10 @@
 import type { EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain';
-import type { Document, ProjectedEvent, View } from '@wfnet/projections';
+import type { View } from '@wfnet/projections';
 import { readModelViews } from '@wfnet/projections';
-import type { DocumentWrite, ReadStore } from './read-store.js';
+import { ParallelReplay } from './parallel-replay.js';
+import type { ParallelReplayOptions } from './parallel-replay.js';
+import { Projector } from './projector.js';
+import type { ReadStore } from './read-store.js';
 
 /** The read models have not reached the position a read asked for in time (503 `projection_lagging`). */
 export class ProjectionLaggingError extends Error {
@@ -52,6 +55,11 @@ export interface ProjectionRunnerOptions {
   /** Pause before following again after a failure. */
   readonly retryDelayMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * How to catch up on worker threads when far behind, or `false` never to. Only SQLite files for both
+   * the events and the read models, and the standard views, allow it; the defaults suit a whole replay.
+   */
+  readonly parallelReplay?: ParallelReplayOptions | false;
 }
 
 interface Waiter {
@@ -59,43 +67,6 @@ interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
-}
-
-/** A document a batch touches; written as it is once the batch is applied. */
-interface Entry extends DocumentWrite {
-  doc: Document;
-  readonly cache: DocumentCache;
-  dirty: boolean;
-}
-
-/**
- * Recently written documents of one read model, up to about a bound: the runner is the only writer, so
- * what it wrote is what the store holds, and live cases touch the same few documents again and again.
- * Two generations instead of a strict LRU: dropping a whole map is O(1), where deleting a Map's oldest
- * keys one by one leaves V8 scanning tombstones.
- */
-class DocumentCache {
-  #current = new Map<string, Document>();
-  #previous = new Map<string, Document>();
-
-  constructor(private readonly generationSize: number) {}
-
-  get(id: string): Document | undefined {
-    const doc = this.#current.get(id);
-    if (doc !== undefined) return doc;
-    const old = this.#previous.get(id);
-    if (old !== undefined) this.set(old);
-    return old;
-  }
-
-  set(doc: Document): void {
-    if (this.generationSize === 0) return;
-    this.#current.set(doc.id, doc);
-    if (this.#current.size >= this.generationSize) {
-      this.#previous = this.#current;
-      this.#current = new Map();
-    }
-  }
 }
 
 interface Follower {
@@ -112,12 +83,10 @@ export const DEFAULT_WAIT_MS = 5000;
  * harmless too.
  */
 export class ProjectionRunner {
-  readonly #byType = new Map<string, View[]>();
-  readonly #creates = new Map<View, ReadonlySet<string>>();
+  readonly #projector: Projector;
+  readonly #replay: ParallelReplay | undefined;
   readonly #cacheSize: number;
   readonly #catchUpCacheSize: number;
-  #catchingUp = false;
-  #caches = new Map<View, DocumentCache>();
   readonly #batchSize: number;
   readonly #followBatchSize: number;
   readonly #retryDelayMs: number;
@@ -134,18 +103,20 @@ export class ProjectionRunner {
     private readonly readStore: ReadStore,
     options: ProjectionRunnerOptions = {},
   ) {
-    for (const view of options.views ?? readModelViews) {
-      this.#creates.set(view, new Set(view.creates));
-      for (const type of view.handles) {
-        const views = this.#byType.get(type);
-        if (views) views.push(view);
-        else this.#byType.set(type, [view]);
-      }
-    }
     this.#batchSize = options.batchSize ?? 50_000;
     this.#followBatchSize = options.followBatchSize ?? Math.min(this.#batchSize, 2000);
     this.#cacheSize = options.cacheSize ?? 10_000;
     this.#catchUpCacheSize = options.catchUpCacheSize ?? 20_000;
+    this.#projector = new Projector(
+      options.views ?? readModelViews,
+      (table, id) => readStore.get(table, id),
+      this.#cacheSize,
+    );
+    // The threads project the standard views: they cannot be handed others.
+    this.#replay =
+      options.parallelReplay === false || options.views !== undefined
+        ? undefined
+        : ParallelReplay.for(store, readStore, options.parallelReplay);
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
     this.#gatherMs = options.gatherMs ?? 0;
     this.#log = options.log ?? (() => undefined);
@@ -170,13 +141,13 @@ export class ProjectionRunner {
   async start(onProgress?: (progress: CatchUpProgress) => void): Promise<void> {
     await this.#serially(async () => {
       if (this.#follower) return;
-      this.#caches.clear();
+      this.#projector.reset();
       this.#position = this.readStore.checkpoint();
       const head = await this.store.headPosition();
       if (this.#position > head) {
         // The store behind the read models is not the one they were built from (it was replaced or wiped).
         this.#log(`read models: checkpoint ${this.#position} is past the store's head ${head}; rebuilding`);
-        this.#caches.clear();
+        this.#projector.reset();
         this.readStore.reset();
         this.#position = 0n;
       }
@@ -226,7 +197,7 @@ export class ProjectionRunner {
     return this.#serially(async () => {
       const wasFollowing = this.#follower !== undefined;
       await this.#stopFollowing();
-      this.#caches.clear();
+      this.#projector.reset();
       this.readStore.reset({ deferIndexes: true });
       this.#position = 0n;
       const progress = await this.#catchUp(onProgress);
@@ -246,7 +217,7 @@ export class ProjectionRunner {
       this.#apply(events, false);
     } catch {
       // The cache may be ahead of a store that refused the batch; start over from what the store holds.
-      this.#caches.clear();
+      this.#projector.reset();
       // A failure of the fast path may come from a document it assumed new: apply again, checking each.
       this.#apply(events, true);
     }
@@ -255,68 +226,11 @@ export class ProjectionRunner {
   #apply(events: readonly RecordedEvent[], careful: boolean): void {
     const last = events[events.length - 1];
     if (last === undefined || last.position <= this.#position) return;
-    const entries = new Map<View, Map<string, Entry>>();
-    const writes: Entry[] = [];
-    const touch = (view: View, docs: Map<string, Entry>, id: string, event: ProjectedEvent): void => {
-      let entry = docs.get(id);
-      if (!entry) {
-        entry = this.#load(view, id, event.type, careful);
-        docs.set(id, entry);
-      }
-      const next = view.evolve(entry.doc, event);
-      if (next === entry.doc) return;
-      entry.doc = next;
-      // A document's first change in the batch is its creation when it is new: writes keep that order.
-      if (!entry.dirty) {
-        entry.dirty = true;
-        writes.push(entry);
-      }
-    };
-    for (const recorded of events) {
-      if (recorded.position <= this.#position) continue;
-      const views = this.#byType.get(recorded.type);
-      if (!views) continue;
-      // The store gives data as `unknown`; the event's type tag is what says its shape.
-      const event = recorded as unknown as ProjectedEvent;
-      for (const view of views) {
-        let docs = entries.get(view);
-        if (!docs) {
-          docs = new Map();
-          entries.set(view, docs);
-        }
-        const ids = view.documentId(event);
-        if (typeof ids === 'string') touch(view, docs, ids, event);
-        else for (const id of ids) touch(view, docs, id, event);
-      }
-    }
+    const writes = this.#projector.project(events, this.#position, careful);
     this.readStore.commit(writes, last.position);
-    for (const { cache, doc } of writes) cache.set(doc);
+    this.#projector.remember(writes);
     this.#position = last.position;
     this.#wake();
-  }
-
-  /**
-   * The document as the store holds it, or its stub. Every event past the checkpoint is new to the
-   * store, so a creation event names a document the store cannot hold yet: no need to ask it.
-   */
-  #load(view: View, id: string, type: string, careful: boolean): Entry {
-    const table = view.name;
-    let cache = this.#caches.get(view);
-    if (!cache) {
-      cache = new DocumentCache(this.#catchingUp ? this.#catchUpCacheSize : this.#cacheSize);
-      this.#caches.set(view, cache);
-    }
-    const cached = cache.get(id);
-    if (cached) return { table, cache, doc: cached, created: false, previous: cached, dirty: false };
-    const stored = careful || !this.#creates.get(view)?.has(type) ? this.readStore.get(table, id) : undefined;
-    return {
-      table,
-      cache,
-      doc: stored ?? view.initial(id),
-      created: stored === undefined,
-      previous: stored,
-      dirty: false,
-    };
   }
 
   async #catchUp(onProgress?: (progress: CatchUpProgress) => void): Promise<CatchUpProgress> {
@@ -329,8 +243,27 @@ export class ProjectionRunner {
       const eventsPerSecond = elapsedMs > 0 ? Math.round((events * 1000) / elapsedMs) : 0;
       return { events, position: this.#position, head, elapsedMs, eventsPerSecond, done };
     };
-    this.#caches.clear();
-    this.#catchingUp = true;
+    const applied = (count: number): void => {
+      events += count;
+      if (onProgress && performance.now() - reported >= 1000) {
+        reported = performance.now();
+        onProgress(progress(false));
+      }
+    };
+    if (this.#replay && head - this.#position >= this.#replay.minEvents) {
+      try {
+        await this.#replay.run(this.#position, head, (position, count) => {
+          this.#position = position;
+          this.#wake();
+          applied(count);
+        });
+      } catch (error) {
+        this.#log(
+          `read models: the replay on worker threads stopped at position ${this.#position} (${asError(error).message}); going on in this thread`,
+        );
+      }
+    }
+    this.#projector.reset(this.#catchUpCacheSize);
     try {
       for (;;) {
         const page = await this.store.readAll({ after: this.#position, maxCount: this.#batchSize });
@@ -338,16 +271,11 @@ export class ProjectionRunner {
         this.apply(page);
         // An in-process store answers at once: without this, a long replay would hold every request.
         await yieldToEventLoop();
-        events += page.length;
-        if (onProgress && performance.now() - reported >= 1000) {
-          reported = performance.now();
-          onProgress(progress(false));
-        }
+        applied(page.length);
       }
     } finally {
       // Following starts again with caches of its own, smaller size.
-      this.#catchingUp = false;
-      this.#caches.clear();
+      this.#projector.reset(this.#cacheSize);
     }
     const final = progress(true);
     onProgress?.(final);

@@ -13,6 +13,46 @@ function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
   return spec.columns.every((c) => left[c] === right[c]);
 }
 
+function columnValues(spec: TableSpec, doc: Document): (string | null)[] {
+  const fields = doc as unknown as Record<string, unknown>;
+  return spec.columns.map((c) => {
+    const value = fields[c];
+    return typeof value === 'string' ? value : null;
+  });
+}
+
+/**
+ * A document write as the statements take it: serialized, its filter columns drawn out, and the
+ * statement chosen. Plain data, so another thread can prepare it.
+ */
+export type PreparedWrite =
+  | {
+      readonly table: string;
+      readonly statement: 'insert' | 'update';
+      readonly id: string;
+      readonly columns: readonly (string | null)[];
+      readonly json: string;
+    }
+  /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
+  | { readonly table: string; readonly statement: 'updateDoc'; readonly id: string; readonly json: string };
+
+export function prepareWrite(
+  spec: TableSpec,
+  { table, doc, created, previous }: DocumentWrite,
+): PreparedWrite {
+  const json = JSON.stringify(doc);
+  if (previous !== undefined && !created && sameColumns(spec, doc, previous)) {
+    return { table, statement: 'updateDoc', id: doc.id, json };
+  }
+  return {
+    table,
+    statement: created ? 'insert' : 'update',
+    id: doc.id,
+    columns: columnValues(spec, doc),
+    json,
+  };
+}
+
 export interface SqliteReadStoreOptions {
   readonly tables?: readonly TableSpec[];
   /** The version stored beside the tables; another version found on open drops them all. */
@@ -43,13 +83,14 @@ export class SqliteReadStore implements ReadStore {
   readonly description: string;
   readonly #db: Database.Database;
   readonly #lock: Database.Database | undefined;
-  readonly #specs: readonly TableSpec[];
+  readonly tables: readonly TableSpec[];
   readonly #version: string;
   #tables = new Map<string, TableStatements>();
   #indexes = new Set<string>();
   #readCheckpoint!: Statement<[], bigint>;
   #writeCheckpoint!: Statement<[bigint]>;
   readonly #commit: (writes: readonly DocumentWrite[], checkpoint: bigint) => void;
+  readonly #commitPrepared: (writes: readonly PreparedWrite[], checkpoint: bigint) => void;
 
   static open(file: string, options: SqliteReadStoreOptions = {}): SqliteReadStore {
     return new SqliteReadStore(file, options);
@@ -60,7 +101,7 @@ export class SqliteReadStore implements ReadStore {
     options: SqliteReadStoreOptions,
   ) {
     this.description = `sqlite:${file}`;
-    this.#specs = options.tables ?? readModelTables;
+    this.tables = options.tables ?? readModelTables;
     this.#version = String(options.version ?? READ_MODEL_VERSION);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.#lock = file === ':memory:' ? undefined : acquireWriterLock(file);
@@ -84,19 +125,11 @@ export class SqliteReadStore implements ReadStore {
     }
     this.#prepare();
     this.#commit = this.#db.transaction((writes: readonly DocumentWrite[], checkpoint: bigint) => {
-      for (const { table, doc, created, previous } of writes) {
-        const statements = this.#statements(table);
-        const json = JSON.stringify(doc);
-        if (created) {
-          statements.insert.run(doc.id, ...this.#columnValues(statements.spec, doc), json);
-          continue;
-        }
-        const { changes } =
-          previous !== undefined && sameColumns(statements.spec, doc, previous)
-            ? statements.updateDoc.run(json, doc.id)
-            : statements.update.run(...this.#columnValues(statements.spec, doc), json, doc.id);
-        if (changes !== 1) throw new Error(`${table} ${doc.id}: updated before it was created`);
-      }
+      for (const write of writes) this.#write(prepareWrite(this.#statements(write.table).spec, write));
+      this.#writeCheckpoint.run(checkpoint);
+    });
+    this.#commitPrepared = this.#db.transaction((writes: readonly PreparedWrite[], checkpoint: bigint) => {
+      for (const write of writes) this.#write(write);
       this.#writeCheckpoint.run(checkpoint);
     });
   }
@@ -125,6 +158,24 @@ export class SqliteReadStore implements ReadStore {
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     this.#commit(writes, checkpoint);
+  }
+
+  /** `commit` for writes prepared beforehand (by `prepareWrite`, possibly on another thread). */
+  commitPrepared(writes: readonly PreparedWrite[], checkpoint: bigint): void {
+    this.#commitPrepared(writes, checkpoint);
+  }
+
+  #write(write: PreparedWrite): void {
+    const statements = this.#statements(write.table);
+    if (write.statement === 'insert') {
+      statements.insert.run(write.id, ...write.columns, write.json);
+      return;
+    }
+    const { changes } =
+      write.statement === 'updateDoc'
+        ? statements.updateDoc.run(write.json, write.id)
+        : statements.update.run(...write.columns, write.json, write.id);
+    if (changes !== 1) throw new Error(`${write.table} ${write.id}: updated before it was created`);
   }
 
   reset(options: { readonly deferIndexes?: boolean } = {}): void {
@@ -171,7 +222,7 @@ export class SqliteReadStore implements ReadStore {
       INSERT OR IGNORE INTO rm_checkpoint (id, position) VALUES (1, 0);
     `);
     db.prepare("INSERT OR REPLACE INTO rm_meta (key, value) VALUES ('version', ?)").run(this.#version);
-    for (const spec of this.#specs) {
+    for (const spec of this.tables) {
       const columns = spec.columns.map((c) => `${snake(c)} TEXT`).join(', ');
       db.exec(
         `CREATE TABLE IF NOT EXISTS ${tableName(spec.name)} (` +
@@ -182,7 +233,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   #createIndexes(): void {
-    for (const spec of this.#specs) {
+    for (const spec of this.tables) {
       // An index of a rowid table ends with the rowid, so each one also keeps creation order within a key.
       for (const index of spec.indexes) {
         this.#db.exec(
@@ -206,7 +257,7 @@ export class SqliteReadStore implements ReadStore {
     this.#readCheckpoint.safeIntegers(true);
     this.#writeCheckpoint = db.prepare<[bigint]>('UPDATE rm_checkpoint SET position = ? WHERE id = 1');
     this.#tables = new Map(
-      this.#specs.map((spec) => {
+      this.tables.map((spec) => {
         const table = tableName(spec.name);
         const columns = spec.columns.map(snake);
         return [
@@ -248,14 +299,6 @@ export class SqliteReadStore implements ReadStore {
     return statements;
   }
 
-  #columnValues(spec: TableSpec, doc: Document): (string | null)[] {
-    const fields = doc as unknown as Record<string, unknown>;
-    return spec.columns.map((c) => {
-      const value = fields[c];
-      return typeof value === 'string' ? value : null;
-    });
-  }
-
   /** For the int tests: the plan SQLite picks for a list with these filter columns. */
   explainList(table: string, columns: readonly string[]): string[] {
     const statement = this.#prepareList(this.#statements(table).spec, [...columns].sort());
@@ -264,6 +307,33 @@ export class SqliteReadStore implements ReadStore {
       .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...columns.map(() => 'x'), 0, 10)
       .map((r) => r.detail);
+  }
+}
+
+/**
+ * Reads documents of a read store's file over a connection that never writes, for threads that help its
+ * one writer. It sees what the writer has committed.
+ */
+export class SqliteDocumentReader {
+  readonly #db: Database.Database;
+  readonly #gets = new Map<string, Statement<[string], string>>();
+
+  constructor(file: string) {
+    this.#db = new Database(file, { readonly: true, fileMustExist: true });
+  }
+
+  get(table: string, id: string): Document | undefined {
+    let get = this.#gets.get(table);
+    if (!get) {
+      get = this.#db.prepare<[string], string>(`SELECT doc FROM ${tableName(table)} WHERE id = ?`).pluck();
+      this.#gets.set(table, get);
+    }
+    const json = get.get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as Document);
+  }
+
+  close(): void {
+    this.#db.close();
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * A child process for the projection int tests: runs the projection runner on an embedded store file,
  * with the read models in the same file.
- *   node projection-runner-child.js <file> [--batch-size N] [--follow]
- *       catches up, prints `caught-up <position>`, then exits (or, with --follow, keeps following)
+ *   node projection-runner-child.js <file> [--batch-size N] [--parallel N] [--follow]
+ *       catches up, prints `caught-up <position>`, then exits (or, with --follow, keeps following);
+ *       with --parallel, on worker threads in ranges of N positions
  *   node projection-runner-child.js <file> --crash-at-commit C --crash-after-writes W [--batch-size N]
  *       SIGKILLs itself inside the C-th commit's transaction, after W of its document writes
  */
@@ -79,7 +80,11 @@ const readStore =
   crashAtCommit === undefined
     ? sqlite
     : new CrashingReadStore(sqlite, crashAtCommit, option('--crash-after-writes') ?? 0);
-const runner = new ProjectionRunner(store, readStore, { batchSize: option('--batch-size') ?? 500 });
+const rangeSize = option('--parallel');
+const runner = new ProjectionRunner(store, readStore, {
+  batchSize: option('--batch-size') ?? 500,
+  parallelReplay: rangeSize === undefined ? false : { rangeSize, minEvents: 0 },
+});
 await runner.start();
 process.stdout.write(`caught-up ${runner.position}\n`);
 if (!flags.includes('--follow')) {
