@@ -434,7 +434,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 const SHARE_OF_STREAM =
   '(coalesce(unicode(substr(stream_id, -1)), 0) + 7 * coalesce(unicode(substr(stream_id, -2, 1)), 0) + length(stream_id))';
 
-type ProjectableRow = [bigint, string, bigint, string, string, string];
+type ProjectableRow = [bigint, bigint, string, string];
 
 /**
  * Reads a store's events over a connection of its own that never writes, for threads that replay a
@@ -448,7 +448,7 @@ export class SqliteEventReader {
     this.#db = new Database(file, { readonly: true, fileMustExist: true });
     this.#readShare = this.#db
       .prepare<[bigint, bigint, bigint, bigint], ProjectableRow>(
-        `SELECT position, stream_id, revision, type, data, recorded_at FROM events
+        `SELECT position, revision, type, data FROM events
          WHERE position > ? AND position <= ? AND ${SHARE_OF_STREAM} % ? = ? ORDER BY position`,
       )
       .raw(true)
@@ -457,21 +457,19 @@ export class SqliteEventReader {
 
   /**
    * The events past `after` up to `upTo` of the streams in share `share` of `shares`, in position order;
-   * without the ids and metadata, which no projection reads.
+   * only what a view reads of them.
    */
   readShare(
     after: bigint,
     upTo: bigint,
     share: number,
     shares: number,
-  ): Omit<RecordedEvent, 'id' | 'metadata'>[] {
+  ): Pick<RecordedEvent, 'type' | 'data' | 'revision' | 'position'>[] {
     return this.#readShare.all(after, upTo, BigInt(shares), BigInt(share)).map((row) => ({
       position: row[0],
-      streamId: row[1],
-      revision: row[2],
-      type: row[3],
-      data: JSON.parse(row[4]) as unknown,
-      recordedAt: row[5],
+      revision: row[1],
+      type: row[2],
+      data: JSON.parse(row[3]) as unknown,
     }));
   }
 

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { EventStore } from '@wfnet/domain';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import type { ReadStore, TableSpec } from './read-store.js';
-import type { PreparedWrite } from './sqlite-read-store.js';
+import type { PreparedWrites } from './sqlite-read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
 
 export interface ReplayWorkerData {
@@ -26,9 +26,11 @@ export type ReplayReply =
       readonly upTo: bigint;
       readonly events: number;
       /** In the order of their first change. */
-      readonly writes: readonly PreparedWrite[];
+      readonly writes: PreparedWrites;
       /** For each write, the position of the event that first changed its document. */
       readonly at: BigInt64Array<ArrayBuffer>;
+      /** For each write, where it starts in `writes`. */
+      readonly starts: Uint32Array<ArrayBuffer>;
     }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -186,26 +188,30 @@ export class ParallelReplay {
   }
 }
 
+type Projected = Extract<ReplayReply, { type: 'projected' }>;
+
 /** The writes of every share, by the position of their first change; each share's are in that order already. */
-function mergeInPositionOrder(
-  shares: readonly { readonly writes: readonly PreparedWrite[]; readonly at: BigInt64Array<ArrayBuffer> }[],
-): PreparedWrite[] {
-  const merged: PreparedWrite[] = [];
+function mergeInPositionOrder(shares: readonly Projected[]): PreparedWrites {
+  const merged: PreparedWrites = [];
   const next = shares.map(() => 0);
   for (;;) {
-    let pick = -1;
-    for (const [share, { at }] of shares.entries()) {
+    let pick: Projected | undefined;
+    let pickShare = -1;
+    for (const [share, projected] of shares.entries()) {
       const i = next[share] as number;
+      if (i >= projected.at.length) continue;
       if (
-        i < at.length &&
-        (pick < 0 || (at[i] as bigint) < (shares[pick]?.at[next[pick] as number] as bigint))
+        pick === undefined ||
+        (projected.at[i] as bigint) < (pick.at[next[pickShare] as number] as bigint)
       ) {
-        pick = share;
+        pick = projected;
+        pickShare = share;
       }
     }
-    if (pick < 0) return merged;
-    const i = next[pick] as number;
-    merged.push(shares[pick]?.writes[i] as PreparedWrite);
-    next[pick] = i + 1;
+    if (pick === undefined) return merged;
+    const i = next[pickShare] as number;
+    const end = i + 1 < pick.starts.length ? (pick.starts[i + 1] as number) : pick.writes.length;
+    for (let k = pick.starts[i] as number; k < end; k++) merged.push(pick.writes[k] as string | null);
+    next[pickShare] = i + 1;
   }
 }

@@ -9,8 +9,8 @@ export interface ProjectedWrite extends DocumentWrite {
   at: bigint;
 }
 
-/** What a view needs of a recorded event. */
-export type ProjectableEvent = Omit<RecordedEvent, 'id' | 'metadata'>;
+/** What a view reads of a recorded event. */
+export type ProjectableEvent = Pick<RecordedEvent, 'type' | 'data' | 'revision' | 'position'>;
 
 /** Where a document the cache does not hold is read from: the read store, as of its last commit. */
 export type StoredDocument = (table: string, id: string) => Document | undefined;

@@ -9,6 +9,7 @@ import { SqliteEventReader } from '../event-store/sqlite-event-store.js';
 import type { ReplayReply, ReplayRequest, ReplayWorkerData } from './parallel-replay.js';
 import { Projector } from './projector.js';
 import { prepareWrite, SqliteDocumentReader } from './sqlite-read-store.js';
+import type { PreparedWrites } from './sqlite-read-store.js';
 
 const { eventsFile, readModelsFile, share, shares, tables, cacheSize } = workerData as ReplayWorkerData;
 const port = parentPort;
@@ -30,11 +31,14 @@ const projector = new Projector(
 
 function project(after: bigint, upTo: bigint): Extract<ReplayReply, { type: 'projected' }> {
   const recorded = events.readShare(after, upTo, share, shares);
-  const writes = projector.project(recorded, after, false);
-  projector.remember(writes);
-  const at = new BigInt64Array(writes.length);
-  const prepared = writes.map((write, i) => {
+  const projected = projector.project(recorded, after, false);
+  projector.remember(projected);
+  const at = new BigInt64Array(projected.length);
+  const starts = new Uint32Array(projected.length);
+  const writes: PreparedWrites = [];
+  for (const [i, write] of projected.entries()) {
     at[i] = write.at;
+    starts[i] = writes.length;
     let docs = inFlight.get(write.table);
     if (!docs) {
       docs = new Map();
@@ -43,9 +47,9 @@ function project(after: bigint, upTo: bigint): Extract<ReplayReply, { type: 'pro
     docs.set(write.doc.id, { doc: write.doc, upTo });
     const spec = specs.get(write.table);
     if (!spec) throw new Error(`no read-model table ${write.table}`);
-    return prepareWrite(spec, write);
-  });
-  return { type: 'projected', upTo, events: recorded.length, writes: prepared, at };
+    prepareWrite(writes, spec, write);
+  }
+  return { type: 'projected', upTo, events: recorded.length, writes, at, starts };
 }
 
 function committed(upTo: bigint): void {
@@ -59,7 +63,7 @@ port.on('message', (request: ReplayRequest) => {
     if (request.type === 'committed') committed(request.upTo);
     else {
       const reply = project(request.after, request.upTo);
-      port.postMessage(reply, [reply.at.buffer]);
+      port.postMessage(reply, [reply.at.buffer, reply.starts.buffer]);
     }
   } catch (error) {
     port.postMessage({

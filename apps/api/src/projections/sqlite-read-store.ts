@@ -13,44 +13,33 @@ function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
   return spec.columns.every((c) => left[c] === right[c]);
 }
 
-function columnValues(spec: TableSpec, doc: Document): (string | null)[] {
-  const fields = doc as unknown as Record<string, unknown>;
-  return spec.columns.map((c) => {
-    const value = fields[c];
-    return typeof value === 'string' ? value : null;
-  });
-}
+/** Which statement a write runs; `updateDoc` rewrites the document only, as no filter column changed. */
+type WriteStatement = 'insert' | 'update' | 'updateDoc';
 
 /**
- * A document write as the statements take it: serialized, its filter columns drawn out, and the
- * statement chosen. Plain data, so another thread can prepare it.
+ * Document writes ready for the statements, flattened into one array of plain values so that a batch
+ * crosses threads as one array instead of an object per write. Each write is its table, statement, id
+ * and JSON, followed, unless the statement is `updateDoc`, by the table's filter columns.
  */
-export type PreparedWrite =
-  | {
-      readonly table: string;
-      readonly statement: 'insert' | 'update';
-      readonly id: string;
-      readonly columns: readonly (string | null)[];
-      readonly json: string;
-    }
-  /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
-  | { readonly table: string; readonly statement: 'updateDoc'; readonly id: string; readonly json: string };
+export type PreparedWrites = (string | null)[];
 
+/** Appends a write to `into`, serialized and with its filter columns drawn out. */
 export function prepareWrite(
+  into: PreparedWrites,
   spec: TableSpec,
   { table, doc, created, previous }: DocumentWrite,
-): PreparedWrite {
+): void {
   const json = JSON.stringify(doc);
   if (previous !== undefined && !created && sameColumns(spec, doc, previous)) {
-    return { table, statement: 'updateDoc', id: doc.id, json };
+    into.push(table, 'updateDoc', doc.id, json);
+    return;
   }
-  return {
-    table,
-    statement: created ? 'insert' : 'update',
-    id: doc.id,
-    columns: columnValues(spec, doc),
-    json,
-  };
+  into.push(table, created ? 'insert' : 'update', doc.id, json);
+  const fields = doc as unknown as Record<string, unknown>;
+  for (const column of spec.columns) {
+    const value = fields[column];
+    into.push(typeof value === 'string' ? value : null);
+  }
 }
 
 export interface SqliteReadStoreOptions {
@@ -90,7 +79,7 @@ export class SqliteReadStore implements ReadStore {
   #readCheckpoint!: Statement<[], bigint>;
   #writeCheckpoint!: Statement<[bigint]>;
   readonly #commit: (writes: readonly DocumentWrite[], checkpoint: bigint) => void;
-  readonly #commitPrepared: (writes: readonly PreparedWrite[], checkpoint: bigint) => void;
+  readonly #commitPrepared: (writes: PreparedWrites, checkpoint: bigint) => void;
 
   static open(file: string, options: SqliteReadStoreOptions = {}): SqliteReadStore {
     return new SqliteReadStore(file, options);
@@ -125,11 +114,16 @@ export class SqliteReadStore implements ReadStore {
     }
     this.#prepare();
     this.#commit = this.#db.transaction((writes: readonly DocumentWrite[], checkpoint: bigint) => {
-      for (const write of writes) this.#write(prepareWrite(this.#statements(write.table).spec, write));
+      const prepared: PreparedWrites = [];
+      for (const write of writes) {
+        prepared.length = 0;
+        prepareWrite(prepared, this.#statements(write.table).spec, write);
+        this.#write(prepared, 0);
+      }
       this.#writeCheckpoint.run(checkpoint);
     });
-    this.#commitPrepared = this.#db.transaction((writes: readonly PreparedWrite[], checkpoint: bigint) => {
-      for (const write of writes) this.#write(write);
+    this.#commitPrepared = this.#db.transaction((writes: PreparedWrites, checkpoint: bigint) => {
+      for (let at = 0; at < writes.length;) at = this.#write(writes, at);
       this.#writeCheckpoint.run(checkpoint);
     });
   }
@@ -161,21 +155,26 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /** `commit` for writes prepared beforehand (by `prepareWrite`, possibly on another thread). */
-  commitPrepared(writes: readonly PreparedWrite[], checkpoint: bigint): void {
+  commitPrepared(writes: PreparedWrites, checkpoint: bigint): void {
     this.#commitPrepared(writes, checkpoint);
   }
 
-  #write(write: PreparedWrite): void {
-    const statements = this.#statements(write.table);
-    if (write.statement === 'insert') {
-      statements.insert.run(write.id, ...write.columns, write.json);
-      return;
+  /** Runs the prepared write at `at`; answers where the next one starts. */
+  #write(writes: PreparedWrites, at: number): number {
+    const table = writes[at] as string;
+    const statement = writes[at + 1] as WriteStatement;
+    const id = writes[at + 2] as string;
+    const json = writes[at + 3] as string;
+    const statements = this.#statements(table);
+    if (statement === 'updateDoc') {
+      if (statements.updateDoc.run(json, id).changes !== 1) throw notCreated(table, id);
+      return at + 4;
     }
-    const { changes } =
-      write.statement === 'updateDoc'
-        ? statements.updateDoc.run(write.json, write.id)
-        : statements.update.run(...write.columns, write.json, write.id);
-    if (changes !== 1) throw new Error(`${write.table} ${write.id}: updated before it was created`);
+    const end = at + 4 + statements.spec.columns.length;
+    const columns = writes.slice(at + 4, end);
+    if (statement === 'insert') statements.insert.run(id, ...columns, json);
+    else if (statements.update.run(...columns, json, id).changes !== 1) throw notCreated(table, id);
+    return end;
   }
 
   reset(options: { readonly deferIndexes?: boolean } = {}): void {
@@ -309,6 +308,9 @@ export class SqliteReadStore implements ReadStore {
       .map((r) => r.detail);
   }
 }
+
+const notCreated = (table: string, id: string): Error =>
+  new Error(`${table} ${id}: updated before it was created`);
 
 /**
  * Reads documents of a read store's file over a connection that never writes, for threads that help its

@@ -1,13 +1,11 @@
 import type { Event } from '@wfnet/domain';
 
-/** A domain event as the store recorded it: what a view folds. */
+/** A domain event as the store recorded it, as far as a view reads it: what a view folds. */
 export type ProjectedEvent<E extends Event = Event> = E & {
-  readonly streamId: string;
   /** 0-based index of the event in its stream. */
   readonly revision: bigint;
   /** Global position in the store. */
   readonly position: bigint;
-  readonly recordedAt: string;
 };
 
 /**
