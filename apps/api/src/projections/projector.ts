@@ -47,6 +47,8 @@ class DocumentCache {
 
 interface Entry extends ProjectedWrite {
   dirty: boolean;
+  /** `doc` is this batch's own copy, which no cache or store holds yet: it may change in place. */
+  owned: boolean;
 }
 
 /**
@@ -97,9 +99,11 @@ export class Projector {
         entry = this.#load(view, id, event.type, careful);
         docs.set(id, entry);
       }
-      const next = view.evolve(entry.doc, event);
-      if (next === entry.doc) return;
+      const revision = entry.doc.lastRevision;
+      const next = view.evolve(entry.doc, event, entry.owned);
+      if (next === entry.doc && next.lastRevision === revision) return;
       entry.doc = next;
+      entry.owned = true;
       if (!entry.dirty) {
         entry.dirty = true;
         entry.at = event.position;
@@ -147,7 +151,8 @@ export class Projector {
   #load(view: View, id: string, type: string, careful: boolean): Entry {
     const table = view.name;
     const cached = this.#cache(table).get(id);
-    if (cached) return { table, doc: cached, created: false, previous: cached, dirty: false, at: 0n };
+    if (cached)
+      return { table, doc: cached, created: false, previous: cached, dirty: false, owned: false, at: 0n };
     const stored = careful || !this.#creates.get(view)?.has(type) ? this.stored(table, id) : undefined;
     return {
       table,
@@ -155,6 +160,7 @@ export class Projector {
       created: stored === undefined,
       previous: stored,
       dirty: false,
+      owned: false,
       at: 0n,
     };
   }

@@ -37,7 +37,12 @@ export interface View<D extends Document = Document, E extends Event = Event> {
   documentId(event: ProjectedEvent<E>): string | readonly string[];
   /** The stub an absent document starts from. */
   initial(id: string): D;
-  evolve(doc: D, event: ProjectedEvent<E>): D;
+  /**
+   * The document after the event. With `owned`, the caller holds the only reference to `doc` (a copy it
+   * got from an earlier `evolve` and shared with no one yet), and `doc` may be updated in place and
+   * returned: a change then shows in `lastRevision`, not in a new object.
+   */
+  evolve(doc: D, event: ProjectedEvent<E>, owned?: boolean): D;
 }
 
 export interface ViewSpec<D extends Document, E extends Event> {
@@ -80,14 +85,16 @@ export function defineView<D extends Document, E extends Event>(spec: ViewSpec<D
     creates: spec.creates,
     documentId: (event) => spec.documentId(event),
     initial: (id) => spec.initial(id),
-    evolve(doc, event) {
+    evolve(doc, event, owned = false) {
       const stamped = stampOf(event);
       if (stamped.lastRevision <= doc.lastRevision) return doc;
       if (doc.lastRevision < 0 && !creates.has(event.type)) return doc;
       const patch = spec.apply(doc, event);
       if (patch === undefined) return doc;
-      // One copy, then plain stores: this runs for every document of every event of a replay.
-      const next: { -readonly [K in keyof D]: D[K] } = { ...doc, ...patch };
+      // This runs for every document of every event of a replay, where a case's document sees every
+      // event of its stream: a copy each time would be most of the cost.
+      const next = (owned ? doc : { ...doc }) as { -readonly [K in keyof D]: D[K] };
+      Object.assign(next, patch);
       next.lastRevision = stamped.lastRevision;
       next.position = stamped.position;
       return next;
