@@ -128,7 +128,7 @@ export class ParallelReplay {
     this.#threads = options.threads ?? Math.min(4, Math.max(2, availableParallelism()));
     this.#rangeSize = BigInt(options.rangeSize ?? 50_000);
     this.#lookahead = options.lookahead ?? 2;
-    this.#cacheSize = options.cacheSize ?? 20_000;
+    this.#cacheSize = options.cacheSize ?? 10_000;
     this.minEvents = options.minEvents ?? 100_000;
   }
 

@@ -3,11 +3,11 @@
  * range by range as the coordinator asks, and answers each range's writes, prepared for its one writer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Document } from '@wfnet/projections';
 import { readModelViews } from '@wfnet/projections';
 import { SqliteEventReader } from '../event-store/sqlite-event-store.js';
 import type { ReplayReply, ReplayRequest, ReplayWorkerData } from './parallel-replay.js';
 import { Projector } from './projector.js';
+import type { ProjectedWrite } from './projector.js';
 import { prepareWrite, SqliteDocumentReader } from './sqlite-read-store.js';
 import type { PreparedWrites } from './sqlite-read-store.js';
 
@@ -19,10 +19,11 @@ const events = new SqliteEventReader(eventsFile);
 const documents = new SqliteDocumentReader(readModelsFile);
 const specs = new Map(tables.map((spec) => [spec.name, spec]));
 /**
- * Documents answered to the writer but not yet committed, by table, with the range that carried them:
- * the store cannot give them yet, and the cache may have let them go.
+ * Documents answered to the writer but not yet committed, by table and id: the store cannot give them
+ * yet, and the cache may have let them go. `uncommitted` keeps each range's writes until it commits.
  */
-const inFlight = new Map<string, Map<string, { readonly doc: Document; readonly upTo: bigint }>>();
+const inFlight = new Map<string, Map<string, ProjectedWrite>>();
+const uncommitted: { readonly upTo: bigint; readonly writes: readonly ProjectedWrite[] }[] = [];
 const projector = new Projector(
   readModelViews,
   (table, id) => inFlight.get(table)?.get(id)?.doc ?? documents.get(table, id),
@@ -44,17 +45,23 @@ function project(after: bigint, upTo: bigint): Extract<ReplayReply, { type: 'pro
       docs = new Map();
       inFlight.set(write.table, docs);
     }
-    docs.set(write.doc.id, { doc: write.doc, upTo });
+    docs.set(write.doc.id, write);
     const spec = specs.get(write.table);
     if (!spec) throw new Error(`no read-model table ${write.table}`);
     prepareWrite(writes, spec, write);
   }
+  uncommitted.push({ upTo, writes: projected });
   return { type: 'projected', upTo, events: recorded.length, writes, at, starts };
 }
 
 function committed(upTo: bigint): void {
-  for (const docs of inFlight.values()) {
-    for (const [id, entry] of docs) if (entry.upTo <= upTo) docs.delete(id);
+  while (uncommitted[0] !== undefined && uncommitted[0].upTo <= upTo) {
+    for (const write of uncommitted[0].writes) {
+      const docs = inFlight.get(write.table);
+      // A later range may have written the document again: that version stays until it commits.
+      if (docs?.get(write.doc.id) === write) docs.delete(write.doc.id);
+    }
+    uncommitted.shift();
   }
 }
 
