@@ -160,7 +160,8 @@ export class Projector {
       created: stored === undefined,
       previous: stored,
       dirty: false,
-      owned: false,
+      // A stub is made for this entry alone; a stored document may be shared (a memory store's own).
+      owned: stored === undefined,
       at: 0n,
     };
   }

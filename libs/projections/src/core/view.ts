@@ -35,7 +35,7 @@ export interface View<D extends Document = Document, E extends Event = Event> {
   readonly creates: readonly E['type'][];
   /** The documents an event touches: one id, or several (a `TokensLocked` names many tokens). */
   documentId(event: ProjectedEvent<E>): string | readonly string[];
-  /** The stub an absent document starts from. */
+  /** The stub an absent document starts from: a new object each time, which its caller owns. */
   initial(id: string): D;
   /**
    * The document after the event. With `owned`, the caller holds the only reference to `doc` (a copy it
