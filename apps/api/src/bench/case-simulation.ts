@@ -8,7 +8,14 @@ import type {
   EventStore,
   WorkflowDefinition,
 } from '@wfnet/domain';
-import { decideCase, foldCase, initialCaseState, isLive, normalizeWorkflow } from '@wfnet/domain';
+import {
+  decideCase,
+  exampleNets,
+  foldCase,
+  initialCaseState,
+  isLive,
+  normalizeWorkflow,
+} from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 // Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
@@ -31,36 +38,7 @@ export interface SimulationOptions {
 }
 
 /** A loop left by a deferred choice: the traffic light of shared/examples. */
-export const trafficLightNet: WorkflowDefinition = normalizeWorkflow({
-  id: 'traffic-light',
-  name: 'A loop left by a deferred choice',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'yellow' },
-    { id: 'red' },
-    { id: 'green' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [
-    { id: 'init', executor: 'auto', executorParams: { output: 'on' } },
-    { id: 'y2r', executor: 'manual' },
-    { id: 'r2g', executor: 'manual' },
-    { id: 'g2y', executor: 'manual' },
-    { id: 'will-end', executor: 'manual' },
-  ],
-  arcs: [
-    { from: 'start', to: 'init' },
-    { from: 'init', to: 'yellow' },
-    { from: 'yellow', to: 'y2r' },
-    { from: 'y2r', to: 'red' },
-    { from: 'red', to: 'r2g' },
-    { from: 'r2g', to: 'green' },
-    { from: 'green', to: 'g2y' },
-    { from: 'g2y', to: 'yellow' },
-    { from: 'red', to: 'will-end' },
-    { from: 'will-end', to: 'end' },
-  ],
-});
+export const trafficLightNet: WorkflowDefinition = exampleNets.trafficLightNet();
 
 export function simulationNets(): WorkflowDefinition[] {
   return [

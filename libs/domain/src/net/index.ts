@@ -4,3 +4,5 @@ export * from './normalize.js';
 export * from './validate.js';
 export * from './marking.js';
 export * from './verify.js';
+/** The example nets: sequential, parallel, approval (a deferred choice) and traffic light (a loop). */
+export * as exampleNets from './fixtures.js';
