@@ -104,7 +104,7 @@ class ReplayThread {
  */
 export class ParallelReplay {
   readonly minEvents: number;
-  readonly #threads: number;
+  readonly threads: number;
   readonly #rangeSize: bigint;
   readonly #lookahead: number;
   readonly #cacheSize: number;
@@ -125,7 +125,7 @@ export class ParallelReplay {
     private readonly readStore: SqliteReadStore,
     options: ParallelReplayOptions,
   ) {
-    this.#threads = options.threads ?? Math.min(4, Math.max(2, availableParallelism()));
+    this.threads = options.threads ?? Math.min(4, Math.max(2, availableParallelism()));
     this.#rangeSize = BigInt(options.rangeSize ?? 50_000);
     this.#lookahead = options.lookahead ?? 2;
     this.#cacheSize = options.cacheSize ?? 10_000;
@@ -146,13 +146,13 @@ export class ParallelReplay {
       ranges.push({ after: from, upTo: from + this.#rangeSize < upTo ? from + this.#rangeSize : upTo });
     }
     const threads = Array.from(
-      { length: this.#threads },
+      { length: this.threads },
       (_, share) =>
         new ReplayThread({
           eventsFile: this.eventsFile,
           readModelsFile: this.readStore.file,
           share,
-          shares: this.#threads,
+          shares: this.threads,
           tables: this.readStore.tables,
           cacheSize: this.#cacheSize,
         }),

@@ -173,7 +173,10 @@ describe('the projection runner replaying on worker threads', () => {
           expect({ position: report.position, events: report.events, lines }).toEqual({
             position: head,
             events: Number(head),
-            lines: [expect.stringMatching(/^read models rebuilt/)],
+            lines: [
+              `read models: catching up from position 0 to ${head} on ${parallelReplay.threads} worker threads`,
+              expect.stringMatching(/^read models rebuilt/),
+            ],
           });
           expect(rebuilt).toEqual(await sequentialDump(file));
         },
@@ -190,15 +193,21 @@ describe('the projection runner replaying on worker threads', () => {
     const readStore = SqliteReadStore.open(file);
     const half = recorded.slice(0, Math.floor(recorded.length / 2));
     new ProjectionRunner(events, readStore, { parallelReplay: false }).apply(half);
-    const observed = new ObservedReadStore(readStore);
+    const checkpoint = readStore.checkpoint();
     // The workers keep no document between ranges: every one an event updates comes from the store or
     // from a range not yet committed.
+    const lines: string[] = [];
     const runner = new ProjectionRunner(events, readStore, {
-      parallelReplay: { minEvents: 0, rangeSize: 40, cacheSize: 0, lookahead: 3 },
+      parallelReplay: { minEvents: 0, rangeSize: 40, cacheSize: 0, lookahead: 3, threads: 2 },
+      log: (line) => lines.push(line),
     });
     await runner.start();
     await runner.stop();
-    expect(observed.writes).toBe(0);
+    // On the threads all the way: no line of a fallback to the runner's own thread.
+    expect(lines).toEqual([
+      `read models: catching up from position ${checkpoint} to ${head} on 2 worker threads`,
+      expect.stringMatching(/^read models caught up/),
+    ]);
     expect(readStore.checkpoint()).toBe(head);
     expect(dumpReadModels(readStore)).toEqual(foldReadModels(recorded));
     readStore.close();
@@ -227,6 +236,7 @@ describe('the projection runner replaying on worker threads', () => {
     await runner.start();
     await runner.stop();
     expect(lines).toEqual([
+      expect.stringMatching(/^read models: catching up from position 0 to \d+ on \d worker threads$/),
       expect.stringMatching(
         /^read models: the replay on worker threads stopped at position \d+ \(.*UNIQUE.*\); going on in this thread$/,
       ),

@@ -263,6 +263,9 @@ export class ProjectionRunner {
       }
     };
     if (this.#replay && head - this.#position >= this.#replay.minEvents) {
+      this.#log(
+        `read models: catching up from position ${this.#position} to ${head} on ${this.#replay.threads} worker threads`,
+      );
       try {
         await this.#replay.run(this.#position, head, (position, count) => {
           this.#position = position;
