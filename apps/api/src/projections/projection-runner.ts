@@ -141,13 +141,11 @@ export class ProjectionRunner {
   async start(onProgress?: (progress: CatchUpProgress) => void): Promise<void> {
     await this.#serially(async () => {
       if (this.#follower) return;
-      this.#projector.reset();
       this.#position = this.readStore.checkpoint();
       const head = await this.store.headPosition();
       if (this.#position > head) {
         // The store behind the read models is not the one they were built from (it was replaced or wiped).
         this.#log(`read models: checkpoint ${this.#position} is past the store's head ${head}; rebuilding`);
-        this.#projector.reset();
         this.readStore.reset();
         this.#position = 0n;
       }
@@ -198,7 +196,6 @@ export class ProjectionRunner {
       const wasFollowing = this.#follower !== undefined;
       await this.#stopFollowing();
       const started = performance.now();
-      this.#projector.reset();
       this.readStore.reset({ deferIndexes: true });
       this.#position = 0n;
       let caughtUp: CatchUpProgress;
