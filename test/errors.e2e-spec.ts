@@ -189,6 +189,16 @@ describe.each(STORE_KINDS)('errors over HTTP on the %s store', (store: StoreKind
       expectError(await service.api.post(`/tasks/${submit.taskId}/preexecute`), 409, 'task_not_enabled');
     });
 
+    it('answers task_not_enabled on preexecuting a workitem that has ended, case_not_available once the case has', async () => {
+      const created = await createCase(service.api, 'approval');
+      const submit = await workitemOf(service.api, created.id, 'submit', 'completed');
+      expectError(await service.api.post(`/workitems/${submit.id}/preexecute`), 409, 'task_not_enabled');
+      const approve = await workitemOf(service.api, created.id, 'approve');
+      const completed = await service.api.post(`/workitems/${approve.id}/complete`, { output: 'ok' });
+      expect(completed.body).toMatchObject({ id: approve.id, state: 'completed', output: 'ok' });
+      expectError(await service.api.post(`/workitems/${approve.id}/preexecute`), 409, 'case_not_available');
+    });
+
     it('answers tokens_not_available when a competitor holds the token', async () => {
       const created = await createCase(service.api, 'approval');
       const approve = await workitemOf(service.api, created.id, 'approve');

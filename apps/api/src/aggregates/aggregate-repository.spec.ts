@@ -51,6 +51,7 @@ describe('AggregateRepository', () => {
 
       expect(result).toEqual({
         events: [],
+        before: new Map([['a', 1]]),
         state: new Map([['a', 1]]),
         nextRevision: 0n,
         position: undefined,

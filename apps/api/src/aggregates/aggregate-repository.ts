@@ -39,6 +39,8 @@ export type AppendedEvent<E extends Event> = E & { readonly id: string; readonly
 export interface CommandResult<E extends Event, S> {
   /** The events the command recorded, in order; empty when the decider decided none. */
   readonly events: readonly AppendedEvent<E>[];
+  /** The state the command was decided on. */
+  readonly before: S;
   /** The state after the command. */
   readonly state: S;
   /** The stream's revision after the command; -1 when the stream still does not exist. */
@@ -106,7 +108,8 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(streamId);
       const decided = this.decider.decide(command, state);
-      if (decided.length === 0) return { events: [], state, nextRevision: revision, position: undefined };
+      if (decided.length === 0)
+        return { events: [], before: state, state, nextRevision: revision, position: undefined };
       // One draw of random bytes for all the ids: a draw per id cost more than the rest of the id.
       const random = crypto.getRandomValues(new Uint8Array(16 * decided.length));
       const toAppend = decided.map((event, i): EventToAppend => ({
@@ -128,7 +131,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
           id: (toAppend[i] as EventToAppend).id,
           revision: revision + 1n + BigInt(i),
         }));
-        return { events, state: after, nextRevision, position };
+        return { events, before: state, state: after, nextRevision, position };
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
         // Someone else wrote the stream: what we hold is stale.

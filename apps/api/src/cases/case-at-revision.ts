@@ -1,5 +1,11 @@
 import type { CaseData, CaseEvent } from '@wfnet/domain';
-import { NotFoundError, ValidationError, caseStreamId, foldCase, initialCaseState } from '@wfnet/domain';
+import {
+  NotFoundError,
+  ValidationError,
+  caseStreamId,
+  foldCaseWithEnded,
+  initialCaseState,
+} from '@wfnet/domain';
 import type { Engine } from '../engine/engine.js';
 
 export interface CaseAtRevision {
@@ -11,7 +17,8 @@ export interface CaseAtRevision {
 
 /**
  * The case as it was right after the event at `revision` (0-based) of its stream, or as it is now
- * when no revision is given: its events up to there, folded straight from the store. A revision
+ * when no revision is given: its events up to there, folded straight from the store, with what had
+ * ended by then (the diagram counts completed tasks and finished tokens). A revision
  * past the stream's end is refused with 400 `validation_failed` (the message names the last
  * revision), so a client never takes the present for the past it asked for.
  */
@@ -32,7 +39,7 @@ export async function caseAtRevision(
       [{ path: 'atRevision', message: `must be at most ${last.revision}` }],
     );
   }
-  const state = foldCase(
+  const state = foldCaseWithEnded(
     initialCaseState(),
     events.map((event) => ({ type: event.type, data: event.data }) as CaseEvent),
   );

@@ -105,6 +105,8 @@ export class Engine {
     if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
     return {
       state: result.state,
+      before: result.before,
+      events: result.events,
       position: result.position ?? (await this.lastPosition(streamId, result.nextRevision)),
       appended: result.events.length,
     };

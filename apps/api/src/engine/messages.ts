@@ -1,12 +1,30 @@
 import { Command, Query } from '@nestjs/cqrs';
-import type { CaseCommand, CaseData, RecordedEvent, WorkflowCommand, WorkflowState } from '@wfnet/domain';
+import { foldCaseWithEnded } from '@wfnet/domain';
+import type {
+  CaseCommand,
+  CaseData,
+  CaseEvent,
+  CaseState,
+  RecordedEvent,
+  WorkflowCommand,
+  WorkflowState,
+} from '@wfnet/domain';
 
 export interface CaseOutcome {
   readonly state: CaseData;
+  /** The state the command was decided on, and its events: with them, `foldCaseWithEnded` gives what it ended. */
+  readonly before: CaseState;
+  readonly events: readonly CaseEvent[];
   /** The global position of the last event the command appended (or of the stream's last event). */
   readonly position: bigint;
   readonly appended: number;
 }
+
+/** The state after the command with what it ended still in it, for answers about what it ended. */
+export const stateWithEnded = (outcome: CaseOutcome): CaseData =>
+  outcome.events.length === 0
+    ? outcome.state
+    : (foldCaseWithEnded(outcome.before, outcome.events) as CaseData);
 
 export interface WorkflowOutcome {
   readonly state: Exclude<WorkflowState, { status: 'none' }>;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type {
   CaseCommand,
   CaseData,
+  CaseEvent,
   ExecutionRequest,
   ExecutionResult,
   Executor,
@@ -9,7 +10,7 @@ import type {
   WorkflowDefinition,
   Workitem,
 } from '@wfnet/domain';
-import { normalizeWorkflow } from '@wfnet/domain';
+import { caseStreamId, foldCaseWithEnded, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
 import { Engine } from '../engine/engine.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
@@ -135,8 +136,13 @@ function setup(executors: Readonly<Record<string, Executor>>, options: Dispatche
       type: 'CreateCase',
       data: { caseId, workflow: { definition, state: 'active' }, data, at: AT },
     });
+  /** The case with what has ended, which the tests look back on: its whole stream folded. */
   const caseOf = async (caseId: string): Promise<CaseData> => {
-    const state = await engine.loadCase(caseId);
+    const history = await store.readStream(caseStreamId(caseId));
+    const state = foldCaseWithEnded(
+      initialCaseState(),
+      history.map(({ type, data }) => ({ type, data }) as CaseEvent),
+    );
     if (state.status === 'none') throw new Error(`case ${caseId} does not exist`);
     return state;
   };

@@ -1,6 +1,7 @@
 import type {
   CaseCommand,
   CaseData,
+  CaseEvent,
   CaseState,
   EventStore,
   EventSubscription,
@@ -8,7 +9,13 @@ import type {
   RecordedEvent,
   Workitem,
 } from '@wfnet/domain';
-import { IllegalStateError, NotFoundError } from '@wfnet/domain';
+import {
+  IllegalStateError,
+  NotFoundError,
+  caseStreamId,
+  foldCaseWithEnded,
+  initialCaseState,
+} from '@wfnet/domain';
 import type { ExecutorRegistry } from './executor-registry.js';
 
 export interface CheckpointStore {
@@ -139,15 +146,30 @@ export class Dispatcher {
           this.slots.shift()?.();
           this.saveCheckpointSoon();
         });
-    } else if (event.type === 'WorkitemUpdated' && data.state === 'abandoned') {
-      await this.runAbandonHook(data.caseId, data.workitemId);
+    } else if (
+      event.type === 'WorkitemUpdated' &&
+      data.state === 'abandoned' &&
+      this.deps.registry.hasAbandonHooks
+    ) {
+      await this.runAbandonHook(data.caseId, data.workitemId, event.revision);
     }
     return true;
   }
 
-  private async runAbandonHook(caseId: string, workitemId: string): Promise<void> {
+  /**
+   * The hook gets the workitem as its abandonment left it. Its task ended with it, so the case state has
+   * let it go: the case's history up to that event is folded again, which only a service with such hooks
+   * pays for.
+   */
+  private async runAbandonHook(caseId: string, workitemId: string, revision: bigint): Promise<void> {
     try {
-      const state = await this.deps.loadCase(caseId);
+      const history = await this.deps.store.readStream(caseStreamId(caseId), {
+        maxCount: Number(revision) + 1,
+      });
+      const state = foldCaseWithEnded(
+        initialCaseState(),
+        history.map((recorded) => ({ type: recorded.type, data: recorded.data }) as CaseEvent),
+      );
       const workitem = state.status === 'none' ? undefined : state.workitems.get(workitemId);
       const hook = workitem && this.deps.registry.get(workitem.executor)?.abandon;
       if (workitem && hook) await hook(workitem);

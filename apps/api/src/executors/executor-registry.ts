@@ -11,9 +11,12 @@ import { defaultTokenPayload } from '@wfnet/domain';
 /** The executors a service knows by name: the built-ins plus those an application registers. */
 export class ExecutorRegistry {
   private readonly executors: ReadonlyMap<string, Executor>;
+  /** Whether any executor has an `abandon` hook: without one, abandonments need no look at the history. */
+  readonly hasAbandonHooks: boolean;
 
   constructor(executors: Readonly<Record<string, Executor>>) {
     this.executors = new Map(Object.entries(executors));
+    this.hasAbandonHooks = [...this.executors.values()].some((executor) => executor.abandon !== undefined);
   }
 
   get(name: string): Executor | undefined {

@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { NotFoundError, lockedTokensOf } from '@wfnet/domain';
+import { IllegalStateError, NotFoundError, hasMade, lockedTokensOf } from '@wfnet/domain';
 import type { CaseOutcome } from '../engine/messages.js';
-import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
+import { CaseCommandMessage, ReadModelQuery, stateWithEnded } from '../engine/messages.js';
 import { Engine } from '../engine/engine.js';
 import { CONFIG } from '../engine/tokens.js';
 import type { Config } from '../config/config.js';
@@ -52,8 +52,15 @@ export class WorkitemsController {
   async preexecute(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'workitem');
     const state = await this.engine.loadCase(caseId);
-    const workitem = state.status === 'none' ? undefined : state.workitems.get(id);
-    if (!workitem) throw new NotFoundError('workitem', id);
+    if (state.status === 'none') throw new NotFoundError('workitem', id);
+    const workitem = state.workitems.get(id);
+    if (!workitem) {
+      if (!hasMade(state, 'workitem', id)) throw new NotFoundError('workitem', id);
+      // It has ended, and its task with it: answered as preexecute on that task is.
+      if (state.status !== 'active')
+        throw new IllegalStateError('case_not_available', `case ${caseId} is ${state.status}`);
+      throw new IllegalStateError('task_not_enabled', `workitem ${id} has ended, and its task with it`);
+    }
     const outcome = await this.commands.execute(
       new CaseCommandMessage({
         type: 'PreexecuteTask',
@@ -61,7 +68,7 @@ export class WorkitemsController {
       }),
     );
     return {
-      tokens: lockedTokensOf(outcome.state, workitem.taskId).map((token) =>
+      tokens: lockedTokensOf(stateWithEnded(outcome), workitem.taskId).map((token) =>
         tokenRepresentation(caseId, token),
       ),
       position: outcome.position.toString(),
@@ -95,7 +102,7 @@ export class WorkitemsController {
   }
 
   private represent(outcome: CaseOutcome, caseId: string, workitemId: string) {
-    const workitem = outcome.state.workitems.get(workitemId);
+    const workitem = stateWithEnded(outcome).workitems.get(workitemId);
     if (!workitem) throw new NotFoundError('workitem', workitemId);
     return { ...workitemRepresentation(caseId, workitem), position: outcome.position.toString() };
   }

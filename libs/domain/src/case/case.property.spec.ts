@@ -21,7 +21,7 @@ import type { CaseDeciderOptions } from './decide.js';
 import { caseFromSnapshot, caseToSnapshot } from './decider.js';
 import type { CaseEvent } from './events.js';
 import { TERMINATION } from './events.js';
-import { foldCase, initialCaseState } from './evolve.js';
+import { foldCase, foldCaseWithEnded, initialCaseState } from './evolve.js';
 import type { CaseData, CaseState, Task, Workitem } from './state.js';
 import type { CaseCommand } from './commands.js';
 
@@ -161,6 +161,21 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
   }
 }
 
+/** The state keeps exactly what can still change; what has ended is only in `full`, the fold that keeps it. */
+function checkPruned(state: CaseData, full: CaseData): void {
+  const live = [...full.tasks.values()].filter(isLive);
+  expect(state.counts).toEqual({
+    tokens: full.tokens.size,
+    tasks: full.tasks.size,
+    workitems: full.workitems.size,
+  });
+  expect(state.tokens).toEqual(new Map([...full.tokens].filter(([, token]) => token.state !== 'consumed')));
+  expect(state.tasks).toEqual(new Map(live.map((task) => [task.id, task])));
+  expect(state.workitems).toEqual(
+    new Map(live.flatMap((task) => task.workitemIds.map((id) => [id, full.workitems.get(id)!]))),
+  );
+}
+
 /**
  * What the rules say a command in this state must be refused with (any one of the codes, or the error name
  * for NotFoundError), or `undefined` when it must be accepted. Written from domain.md, apart from decide.
@@ -220,8 +235,9 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
       for (const id of new Set(command.data.tokenIds)) {
         const token = state.tokens.get(id);
         if (!token) return ['NotFoundError'];
-        if (!net.inputPlaces(task.transitionId).includes(token.placeId)) return ['validation_failed'];
+        // A consumed token has left the case state, so where it sat is not known when it is refused.
         if (token.state === 'consumed') return ['tokens_not_available'];
+        if (!net.inputPlaces(task.transitionId).includes(token.placeId)) return ['validation_failed'];
       }
       return undefined;
     }
@@ -248,7 +264,10 @@ const refusalOf = (error: unknown): string => {
   return code ?? name ?? String(error);
 };
 
-/** Sends the picks one by one; `state` is the incremental fold, one fold per accepted command's batch. */
+/**
+ * Sends the picks one by one; `state` is the incremental fold, one fold per accepted command's batch, and
+ * `full` the same fold keeping what has ended, from which commands pick their ids and the rules are read.
+ */
 function playAndCheck(
   definition: CaseData['definition'],
   picks: readonly CommandPick[],
@@ -264,14 +283,16 @@ function playAndCheck(
   );
   const history: CaseEvent[] = [...created];
   let state = foldCase(initialCaseState(), created) as CaseData;
+  let full = foldCaseWithEnded(initialCaseState(), created) as CaseData;
   const everConsumed = new Set<string>();
-  checkInvariants(state, everConsumed);
+  checkInvariants(full, everConsumed);
+  checkPruned(state, full);
   sameState(replay(history), state, 'replay after creation');
 
   for (const [i, pick] of picks.entries()) {
-    const command = resolvePick(state, pick, stepTime(i + 1));
+    const command = resolvePick(full, pick, stepTime(i + 1));
     const before = json(state);
-    const refusal = expectedRefusal(state, command);
+    const refusal = expectedRefusal(full, command);
     let events: readonly CaseEvent[];
     try {
       events = decideCase(command, state, options);
@@ -290,14 +311,16 @@ function playAndCheck(
       `${JSON.stringify(command)} was accepted, expected ${refusal?.join(' or ')}`,
     );
     check(json(state) === before, `${command.type} changed the state it decided on`);
-    const previous = state;
+    const previous = full;
     state = foldCase(state, events) as CaseData;
+    full = foldCaseWithEnded(full, events) as CaseData;
     history.push(...events);
     if (command.type === 'TerminateCase') {
       // rule 11: terminating abandons the work but moves no token, locked ones included.
-      expect(state.tokens).toEqual(previous.tokens);
+      expect(full.tokens).toEqual(previous.tokens);
     }
-    checkInvariants(state, everConsumed);
+    checkInvariants(full, everConsumed);
+    checkPruned(state, full);
     sameState(replay(history), state, `replay after step ${i}`);
   }
 

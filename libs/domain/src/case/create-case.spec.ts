@@ -70,7 +70,7 @@ describe('CreateCase on a case that does not exist', () => {
     const run = startCase(parallelNet(), { caseId: 'order-7' });
     const all = [...run.state.tasks.keys(), ...run.state.workitems.keys(), ...run.state.tokens.keys()];
     expect(all.every((id) => id.startsWith('order-7:'))).toBe(true);
-    expect(run.state.tasks.has('order-7:task-1')).toBe(true);
+    expect(run.withEnded.tasks.has('order-7:task-1')).toBe(true);
   });
 
   it('pins the definition it was given: the case keeps running the net it started with', () => {
@@ -96,7 +96,7 @@ describe('CreateCase on a case that exists', () => {
   ])('refuses with already_exists on an %s case and issues no second genesis token', (_, start) => {
     const run = start();
     expectRefused(run, createCase(approvalNet()), { code: 'already_exists' });
-    expect([...run.state.tokens.values()].filter((t) => t.producedByTaskId === GENESIS)).toHaveLength(1);
+    expect([...run.withEnded.tokens.values()].filter((t) => t.producedByTaskId === GENESIS)).toHaveLength(1);
   });
 });
 

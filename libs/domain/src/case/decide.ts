@@ -1,3 +1,4 @@
+import type { IllegalStateCode } from '../core/errors.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
 import type { Transition } from '../net/definition.js';
@@ -5,7 +6,7 @@ import type { Net } from '../net/net.js';
 import { netOf, splitOutputs } from '../net/net.js';
 import { defaultTokenPayload } from '../executor/executor.js';
 import type { ExecutionRequest, ExecutionResult } from '../executor/executor.js';
-import { canAllocate, isLive, selectTokensToLock, settledOutcome } from '../task/task.js';
+import { canAllocate, selectTokensToLock, settledOutcome } from '../task/task.js';
 import { canMoveTo, isOpen } from '../workitem/workitem.js';
 import type {
   CaseCommand,
@@ -20,7 +21,7 @@ import type { AbandonReason, CaseEvent } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
 import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
-import { entityId } from './ids.js';
+import { entityId, hasMade } from './ids.js';
 import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
 
 export interface CaseDeciderOptions {
@@ -75,19 +76,31 @@ const tokenOf =
   (draft: CaseDraft) =>
   (id: string): Token => {
     const token = draft.tokens.get(id);
-    if (!token) throw new NotFoundError('token', id);
-    return token;
+    if (token) return token;
+    if (hasMade(draft, 'token', id))
+      throw new IllegalStateError('tokens_not_available', `token ${id} is consumed`);
+    throw new NotFoundError('token', id);
   };
 
-function requireTask(draft: CaseDraft, taskId: string): Task {
+/** A task of the state; one that has ended answers `ifEnded` (the code its command gives then). */
+function requireTask(
+  draft: CaseDraft,
+  taskId: string,
+  ifEnded: IllegalStateCode = 'task_not_available',
+): Task {
   const task = draft.tasks.get(taskId);
-  if (!task) throw new NotFoundError('task', taskId);
-  return task;
+  if (task) return task;
+  if (hasMade(draft, 'task', taskId)) throw new IllegalStateError(ifEnded, `task ${taskId} has ended`);
+  throw new NotFoundError('task', taskId);
 }
 
 function requireOpenWorkitem(draft: CaseDraft, workitemId: string): Workitem {
   const workitem = draft.workitems.get(workitemId);
-  if (!workitem) throw new NotFoundError('workitem', workitemId);
+  if (!workitem) {
+    if (hasMade(draft, 'workitem', workitemId))
+      throw new IllegalStateError('workitem_not_available', `workitem ${workitemId} has ended`);
+    throw new NotFoundError('workitem', workitemId);
+  }
   if (!isOpen(workitem)) {
     throw new IllegalStateError(
       'workitem_not_available',
@@ -177,7 +190,7 @@ function issueTokens(
 ): void {
   const { draft } = decision;
   if (tokens.length === 0) return;
-  let number = draft.tokens.size;
+  let number = draft.counts.tokens;
   record(decision, {
     type: 'TokensIssued',
     data: {
@@ -234,7 +247,7 @@ function offerFreeTokens(decision: Decision): boolean {
   for (const [transitionId, tokenIds] of missing) {
     let taskId = draft.liveTaskOf.get(transitionId);
     if (taskId === undefined) {
-      taskId = entityId(caseId, 'task', draft.tasks.size + 1);
+      taskId = entityId(caseId, 'task', draft.counts.tasks + 1);
       record(decision, { type: 'TaskStarted', data: { caseId, taskId, transitionId, at } });
     }
     record(decision, { type: 'TokensReceived', data: { caseId, taskId, tokenIds, at } });
@@ -248,7 +261,7 @@ function allocateEnabledTasks(decision: Decision): boolean {
   let allocated = false;
   for (const task of liveTasks(draft)) {
     if (!canAllocate(net, task, tokenOf(draft))) continue;
-    const workitemId = entityId(caseId, 'workitem', draft.workitems.size + 1);
+    const workitemId = entityId(caseId, 'workitem', draft.counts.workitems + 1);
     const transition = net.transition(task.transitionId);
     record(decision, { type: 'TaskAllocated', data: { caseId, taskId: task.id, workitemId, at } });
     record(decision, {
@@ -385,13 +398,6 @@ function terminateCase(
   return decision.events;
 }
 
-function requireLiveTask(draft: CaseDraft, taskId: string): Task {
-  const task = requireTask(draft, taskId);
-  if (!isLive(task))
-    throw new IllegalStateError('task_not_available', `task ${taskId} is already ${task.state}`);
-  return task;
-}
-
 function receiveTokens(
   { data }: ReceiveTokens,
   state: CaseState,
@@ -399,7 +405,7 @@ function receiveTokens(
 ): readonly CaseEvent[] {
   const decision = begin(requireActive(state, data.caseId), data.at, options);
   const { draft, net } = decision;
-  const task = requireLiveTask(draft, data.taskId);
+  const task = requireTask(draft, data.taskId);
   const inputs = net.inputPlaces(task.transitionId);
   const fresh: string[] = [];
   for (const id of new Set(data.tokenIds)) {
@@ -416,8 +422,6 @@ function receiveTokens(
         ],
       );
     }
-    if (token.state === 'consumed')
-      throw new IllegalStateError('tokens_not_available', `token ${id} is consumed`);
     if (!task.offered.includes(id)) fresh.push(id);
   }
   if (fresh.length > 0) {
@@ -436,7 +440,7 @@ function discardTokens(
 ): readonly CaseEvent[] {
   const decision = begin(requireActive(state, data.caseId), data.at, options);
   const { draft } = decision;
-  const task = requireLiveTask(draft, data.taskId);
+  const task = requireTask(draft, data.taskId);
   const discarded = [...new Set(data.tokenIds)].filter((id) => task.offered.includes(id));
   for (const id of discarded) {
     const token = tokenOf(draft)(id);
@@ -466,7 +470,7 @@ function preexecuteTask(
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
   const decision = begin(requireActive(state, data.caseId), data.at, options);
-  lockTokens(decision, requireTask(decision.draft, data.taskId));
+  lockTokens(decision, requireTask(decision.draft, data.taskId, 'task_not_enabled'));
   return cascade(decision);
 }
 
@@ -476,7 +480,7 @@ function forceAbandonTask(
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
   const decision = begin(requireActive(state, data.caseId), data.at, options);
-  abandonTask(decision, requireLiveTask(decision.draft, data.taskId), 'forced');
+  abandonTask(decision, requireTask(decision.draft, data.taskId), 'forced');
   return cascade(decision);
 }
 

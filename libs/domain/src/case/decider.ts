@@ -43,6 +43,8 @@ export function caseToSnapshot(state: CaseState): CaseSnapshot {
 export function caseFromSnapshot(json: unknown): CaseState {
   const snapshot = json as CaseSnapshot;
   if (snapshot.status === 'none') return { status: 'none' };
+  // Older snapshots kept what had ended and had no counts; their streams are replayed instead.
+  if (typeof snapshot.counts !== 'object') throw new Error('a snapshot of an older case state');
   return {
     ...snapshot,
     tokens: new Map(snapshot.tokens.map((t) => [t.id, t])),

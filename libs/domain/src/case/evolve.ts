@@ -1,5 +1,6 @@
 import type { CaseCreated, CaseEvent } from './events.js';
-import type { CaseData, CaseState, CaseStatus, Task, Token, Workitem } from './state.js';
+import { isLive } from '../task/task.js';
+import type { CaseCounts, CaseData, CaseState, CaseStatus, Task, Token, Workitem } from './state.js';
 
 /** The state being built inside one fold or one decision; never visible outside this module's callers. */
 export interface CaseDraft {
@@ -12,6 +13,7 @@ export interface CaseDraft {
   readonly tasks: Map<string, Task>;
   readonly workitems: Map<string, Workitem>;
   readonly liveTaskOf: Map<string, string>;
+  readonly counts: { -readonly [K in keyof CaseCounts]: CaseCounts[K] };
   readonly createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +28,7 @@ export function draftOf(state: CaseData): CaseDraft {
     tasks: new Map(state.tasks),
     workitems: new Map(state.workitems),
     liveTaskOf: new Map(state.liveTaskOf),
+    counts: { ...state.counts },
   };
 }
 
@@ -40,6 +43,7 @@ export function draftFromCreation({ data }: CaseCreated): CaseDraft {
     tasks: new Map(),
     workitems: new Map(),
     liveTaskOf: new Map(),
+    counts: { tokens: 0, tasks: 0, workitems: 0 },
     createdAt: data.at,
     updatedAt: data.at,
   };
@@ -84,6 +88,7 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
           consumedByTaskId: null,
         });
       }
+      draft.counts.tokens += event.data.tokens.length;
       return;
     case 'TaskStarted':
       draft.tasks.set(event.data.taskId, {
@@ -97,6 +102,7 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
         abandonReason: null,
       });
       draft.liveTaskOf.set(event.data.transitionId, event.data.taskId);
+      draft.counts.tasks += 1;
       return;
     case 'TokensReceived':
       setTask(event.data.taskId, { offered: [...task(event.data.taskId).offered, ...event.data.tokenIds] });
@@ -116,6 +122,7 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
         state: 'created',
         output: null,
       });
+      draft.counts.workitems += 1;
       return;
     case 'TokensLocked':
       setTokens(event.data.tokenIds, () => ({ state: 'locked', lockedByTaskId: event.data.taskId }));
@@ -166,8 +173,17 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
   }
 }
 
-export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
-  if (events.length === 0) return state;
+/** Takes out of a draft what has ended: consumed tokens, ended tasks and their workitems. */
+function pruneEnded(draft: CaseDraft): void {
+  for (const [id, token] of draft.tokens) if (token.state === 'consumed') draft.tokens.delete(id);
+  for (const [id, task] of draft.tasks) {
+    if (isLive(task)) continue;
+    draft.tasks.delete(id);
+    for (const workitemId of task.workitemIds) draft.workitems.delete(workitemId);
+  }
+}
+
+function applyAll(state: CaseState, events: readonly CaseEvent[]): CaseDraft {
   let draft: CaseDraft;
   let rest = events;
   if (state.status === 'none') {
@@ -181,6 +197,22 @@ export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseSt
   }
   for (const event of rest) applyEvent(draft, event);
   return draft;
+}
+
+export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
+  if (events.length === 0) return state;
+  const draft = applyAll(state, events);
+  pruneEnded(draft);
+  return draft;
+}
+
+/**
+ * `foldCase` that keeps the tokens, tasks and workitems the events end: what a command ended, for its
+ * answer, or the whole past of a case from its first event. Never decide on it: counts, not the maps,
+ * say what a case has made.
+ */
+export function foldCaseWithEnded(state: CaseState, events: readonly CaseEvent[]): CaseState {
+  return events.length === 0 ? state : applyAll(state, events);
 }
 
 export const evolveCase = (state: CaseState, event: CaseEvent): CaseState => foldCase(state, [event]);

@@ -1,3 +1,5 @@
+import type { CaseData } from './state.js';
+
 /**
  * Ids of what a case makes are derived from the case id and a per-case counter, so the decider stays
  * deterministic and any task, workitem or token id names its case: `order-7:task-3`.
@@ -17,4 +19,12 @@ export function parseEntityId(
   const match = ENTITY_ID.exec(id);
   if (!match || match[2] !== entity) return undefined;
   return { caseId: match[1]!, number: Number(match[3]) };
+}
+
+/** Whether the case made what `id` names, live or ended: what it has ended is no longer in its state. */
+export function hasMade(state: Pick<CaseData, 'caseId' | 'counts'>, entity: CaseEntity, id: string): boolean {
+  const parsed = parseEntityId(id, entity);
+  return (
+    parsed !== undefined && parsed.caseId === state.caseId && parsed.number <= state.counts[`${entity}s`]
+  );
 }

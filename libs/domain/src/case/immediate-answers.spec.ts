@@ -82,6 +82,6 @@ describe('immediate answers (auto completes, manual starts, in the command that 
 
     expect(run.workitem('approve').state).toBe('created');
     expect(run.workitem('reject').state).toBe('created');
-    expect(run.state.workitems.get(workitem(1))?.state).toBe('completed');
+    expect(run.withEnded.workitems.get(workitem(1))?.state).toBe('completed');
   });
 });

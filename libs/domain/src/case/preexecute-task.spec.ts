@@ -95,14 +95,14 @@ describe('PreexecuteTask on a task that cannot lock', () => {
 
   it('refuses a completed task with task_not_enabled', () => {
     const run = startCase(approvalNet());
-    expect(run.state.tasks.get(task(1))?.state).toBe('completed');
+    expect(run.withEnded.tasks.get(task(1))?.state).toBe('completed');
     expectRefused(run, preexecuteTask(task(1)), { code: 'task_not_enabled' });
   });
 
   it('refuses an abandoned task with task_not_enabled', () => {
     const run = startCase(approvalNet());
     run.send(abandonWorkitem(workitem(2)));
-    expect(run.state.tasks.get(task(2))?.state).toBe('abandoned');
+    expect(run.withEnded.tasks.get(task(2))?.state).toBe('abandoned');
     expectRefused(run, preexecuteTask(task(2)), { code: 'task_not_enabled' });
   });
 

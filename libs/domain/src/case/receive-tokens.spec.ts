@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { approvalNet, trafficLightNet } from '../net/fixtures.js';
+import { approvalNet, parallelNet, trafficLightNet } from '../net/fixtures.js';
 import {
   abandonWorkitem,
   competingJoinNet,
@@ -69,12 +69,15 @@ describe('ReceiveTokens of tokens already offered', () => {
 
 describe('ReceiveTokens of a token the task cannot take', () => {
   it('refuses a token outside the task’s input places with ValidationError validation_failed', () => {
-    const run = startCase(approvalNet());
-    expectRefused(run, receiveTokens(task(2), [token(1)]), {
+    const run = startCase(parallelNet(), { runExecutors: false });
+    run.send(completeWorkitem(workitem(1)));
+    expect(run.state.tokens.get(token(3))).toMatchObject({ placeId: 'right', state: 'free' });
+    expect(run.task('work-left').id).toBe(task(2));
+    expectRefused(run, receiveTokens(task(2), [token(3)]), {
       code: 'validation_failed',
       name: 'ValidationError',
     });
-    expect(() => run.send(receiveTokens(task(2), [token(1)]))).toThrow(
+    expect(() => run.send(receiveTokens(task(2), [token(3)]))).toThrow(
       expect.objectContaining({ details: [expect.objectContaining({ path: 'tokenIds' })] }),
     );
   });
@@ -88,7 +91,7 @@ describe('ReceiveTokens of a token the task cannot take', () => {
     complete('y2r');
     complete('r2g');
     complete('g2y');
-    expect(run.state.tokens.get(token(2))).toMatchObject({ placeId: 'yellow', state: 'consumed' });
+    expect(run.withEnded.tokens.get(token(2))).toMatchObject({ placeId: 'yellow', state: 'consumed' });
     expectRefused(run, receiveTokens(run.task('y2r').id, [token(2)]), { code: 'tokens_not_available' });
   });
 

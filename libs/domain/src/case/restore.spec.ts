@@ -135,6 +135,11 @@ describe('caseToSnapshot and caseFromSnapshot', () => {
     });
   });
 
+  it('restore: a snapshot of the older shape, which kept what had ended and had no counts, is refused', () => {
+    const { counts: _, ...older } = caseToSnapshot(startCase(approvalNet()).state) as { counts: unknown };
+    expect(() => caseFromSnapshot(JSON.parse(JSON.stringify(older)))).toThrow('older case state');
+  });
+
   it('restore: a case restored from a snapshot decides as the original', () => {
     const run = startCase(approvalNet());
     const command = completeWorkitem(workitem(2), 'approved');

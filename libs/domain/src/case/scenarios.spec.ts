@@ -73,7 +73,7 @@ describe('P1 — a sequential case runs to the end', () => {
       { type: 'CaseFinished' },
     ]);
 
-    const { state } = run;
+    const state = run.withEnded;
     expect(state.status).toBe('finished');
     expect([...state.tasks.values()].map((t) => [t.transitionId, t.state])).toEqual([
       ['a', 'completed'],
@@ -91,16 +91,16 @@ describe('P1 — a sequential case runs to the end', () => {
   it('finishes the same way when the dispatcher completes auto workitems without a preexecute', () => {
     const run = startCase(sequentialNet());
     expect(run.state.status).toBe('finished');
-    expect(run.state.tasks.get(task(1))?.tokenPayload).toEqual({ [workitem(1)]: 'a done' });
-    expect(run.state.tasks.get(task(2))?.tokenPayload).toEqual({ [workitem(2)]: 'b done' });
-    expect(run.state.tokens.size).toBe(3);
+    expect(run.withEnded.tasks.get(task(1))?.tokenPayload).toEqual({ [workitem(1)]: 'a done' });
+    expect(run.withEnded.tasks.get(task(2))?.tokenPayload).toEqual({ [workitem(2)]: 'b done' });
+    expect(run.withEnded.tokens.size).toBe(3);
   });
 });
 
 describe('P2 — parallel branches join', () => {
   const run = startCase(parallelNet());
   const types = run.history.map((e) => e.type);
-  const joinTask = [...run.state.tasks.values()].find((t) => t.transitionId === 'join');
+  const joinTask = [...run.withEnded.tasks.values()].find((t) => t.transitionId === 'join');
 
   it('splits one token into left and one into right', () => {
     const split = run.history.find(
@@ -120,12 +120,14 @@ describe('P2 — parallel branches join', () => {
     );
     expect(received).toHaveLength(2);
     expect(allocated).toBeGreaterThan(Math.max(...received));
-    const placesOffered = joinTask?.offered.map((id) => run.state.tokens.get(id)?.placeId);
+    const placesOffered = joinTask?.offered.map((id) => run.withEnded.tokens.get(id)?.placeId);
     expect(placesOffered).toEqual(['left-done', 'right-done']);
   });
 
   it('locks and consumes both tokens in the join, then finishes', () => {
-    const consumedByJoin = [...run.state.tokens.values()].filter((t) => t.consumedByTaskId === joinTask?.id);
+    const consumedByJoin = [...run.withEnded.tokens.values()].filter(
+      (t) => t.consumedByTaskId === joinTask?.id,
+    );
     expect(consumedByJoin.map((t) => t.placeId)).toEqual(['left-done', 'right-done']);
     expect(joinTask?.state).toBe('completed');
     expect(run.state.status).toBe('finished');
@@ -179,7 +181,7 @@ describe('P4 — deferred choice', () => {
       { type: 'TokensConsumed', data: { taskId: TERMINATION, tokenIds: [token(3)] } },
       { type: 'CaseFinished' },
     ]);
-    expect(run.state.tokens.get(token(2))?.consumedByTaskId).toBe(task(2));
+    expect(run.withEnded.tokens.get(token(2))?.consumedByTaskId).toBe(task(2));
   });
 });
 
@@ -222,7 +224,7 @@ describe('P7 — terminate', () => {
       { type: 'CaseTerminated' },
     ]);
     expect(run.state.status).toBe('terminated');
-    expect([...run.state.workitems.values()].map((w) => w.state)).toEqual([
+    expect([...run.withEnded.workitems.values()].map((w) => w.state)).toEqual([
       'completed',
       'abandoned',
       'abandoned',
@@ -252,20 +254,20 @@ describe('P8 — the traffic light', () => {
     complete('g2y');
     const secondY2r = run.task('y2r');
     expect(secondY2r.id).not.toBe(firstY2r.id);
-    expect(run.state.tasks.get(firstY2r.id)?.state).toBe('completed');
+    expect(run.withEnded.tasks.get(firstY2r.id)?.state).toBe('completed');
     expect(run.state.tokens.get(secondY2r.offered[0]!)?.placeId).toBe('yellow');
 
     complete('y2r');
     const lastR2g = run.task('r2g');
     complete('will-end');
-    expect(run.state.tasks.get(lastR2g.id)).toMatchObject({
+    expect(run.withEnded.tasks.get(lastR2g.id)).toMatchObject({
       state: 'abandoned',
       abandonReason: 'tokens_withdrawn',
     });
     expect(run.state.status).toBe('finished');
 
     const lapsOf = (transitionId: string) =>
-      [...run.state.tasks.values()].filter((t) => t.transitionId === transitionId).map((t) => t.state);
+      [...run.withEnded.tasks.values()].filter((t) => t.transitionId === transitionId).map((t) => t.state);
     expect(lapsOf('y2r')).toEqual(['completed', 'completed']);
     expect(lapsOf('r2g')).toEqual(['completed', 'abandoned']);
     expect(lapsOf('will-end')).toEqual(['abandoned', 'completed']);

@@ -51,7 +51,10 @@ describe('completion without a prior preexecute', () => {
       'WorkitemUpdated',
       'TokensConsumed',
     ]);
-    expect(run.state.workitems.get(workitem(2))).toMatchObject({ state: 'completed', output: 'approved' });
+    expect(run.withEnded.workitems.get(workitem(2))).toMatchObject({
+      state: 'completed',
+      output: 'approved',
+    });
     expect(run.state.status).toBe('finished');
   });
 });
@@ -68,8 +71,8 @@ describe('a crash and a retry', () => {
     expectRefused(run, completeWorkitem(workitem(1)), { code: 'workitem_not_available' });
     run.send(updateWorkitem(workitem(2), 'started'));
     expectStep(run, updateWorkitem(workitem(2), 'started'), []);
-    expect(run.state.workitems.size).toBe(3);
-    expect([...run.state.tasks.values()].map((t) => t.workitemIds.length)).toEqual([1, 1, 1]);
+    expect(run.withEnded.workitems.size).toBe(3);
+    expect([...run.withEnded.tasks.values()].map((t) => t.workitemIds.length)).toEqual([1, 1, 1]);
   });
 
   it('cannot lose updates: a command and everything it sets off are decided as one batch', () => {
@@ -106,7 +109,7 @@ describe('withdrawal', () => {
   it('reaches every competing task, running or not', () => {
     const run = startCase(competingJoinNet());
     run.send(completeWorkitem(workitem(2), 'taken'));
-    expect(run.state.tasks.get(task(3))).toMatchObject({
+    expect(run.withEnded.tasks.get(task(3))).toMatchObject({
       transitionId: 'both',
       state: 'abandoned',
       abandonReason: 'tokens_withdrawn',
@@ -114,7 +117,7 @@ describe('withdrawal', () => {
 
     const approval = startCase(approvalNet());
     approval.send(completeWorkitem(workitem(2), 'approved'));
-    expect(approval.state.tasks.get(task(3))).toMatchObject({
+    expect(approval.withEnded.tasks.get(task(3))).toMatchObject({
       state: 'abandoned',
       abandonReason: 'tokens_withdrawn',
     });

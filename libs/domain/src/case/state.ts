@@ -37,6 +37,13 @@ export interface Workitem {
 
 export type CaseStatus = 'created' | 'active' | 'finished' | 'terminated';
 
+/** How many tokens, tasks and workitems a case has made: their ids are numbered 1 to these. */
+export interface CaseCounts {
+  readonly tokens: number;
+  readonly tasks: number;
+  readonly workitems: number;
+}
+
 export interface CaseData {
   readonly status: CaseStatus;
   readonly caseId: string;
@@ -44,9 +51,15 @@ export interface CaseData {
   /** The definition pinned when the case was created; later workflow changes never reach it. */
   readonly definition: WorkflowDefinition;
   readonly data: JsonValue;
+  /**
+   * What can still change: the unconsumed tokens, the live tasks and the workitems of live tasks. What
+   * has ended is only in the history, so a state, its snapshot and every command on it stay as small as
+   * the work in progress however long the case runs (see `foldCaseWithEnded` for the rest).
+   */
   readonly tokens: ReadonlyMap<string, Token>;
   readonly tasks: ReadonlyMap<string, Task>;
   readonly workitems: ReadonlyMap<string, Workitem>;
+  readonly counts: CaseCounts;
   /** The one live task (started, allocated or executing) of each transition that has one. */
   readonly liveTaskOf: ReadonlyMap<string, string>;
   readonly createdAt: string;

@@ -43,7 +43,7 @@ describe('TerminateCase on an active case', () => {
     const events = run.send(terminateCase());
     expect(events.map((e) => e.type)).not.toContain('TokensUnlocked');
     expect(run.state.tokens.get(token(2))).toMatchObject({ state: 'locked', lockedByTaskId: task(2) });
-    expect(run.state.tasks.get(task(2))).toMatchObject({ state: 'abandoned', locked: [token(2)] });
+    expect(run.withEnded.tasks.get(task(2))).toMatchObject({ state: 'abandoned', locked: [token(2)] });
   });
 
   it('rule 11 terminate: abandons a started task that has no workitem yet', () => {
@@ -66,7 +66,7 @@ describe('TerminateCase on an active case', () => {
   it('rule 11 terminate: a completed workitem keeps its state', () => {
     const run = startCase(approvalNet());
     run.send(terminateCase());
-    expect(run.state.workitems.get(workitem(1))?.state).toBe('completed');
+    expect(run.withEnded.workitems.get(workitem(1))?.state).toBe('completed');
   });
 });
 

@@ -172,7 +172,7 @@ describe('a task that ends while tokens of its input places are still free', () 
       state: 'allocated',
       offered: [token(5)],
     });
-    expect(run.state.tasks.get(task(4))?.state).toBe('completed');
+    expect(run.withEnded.tasks.get(task(4))?.state).toBe('completed');
   });
 
   it('rule 9 re-offer: after a forced abandon, the freed token goes to a new task (a retry)', () => {
@@ -193,7 +193,7 @@ describe('a task that ends while tokens of its input places are still free', () 
     run.send(completeWorkitem(workitem(4), 'm1'));
     expect(run.state.tasks.get(task(5))?.offered).toEqual([token(5)]);
     run.send(completeWorkitem(workitem(5), 'm2'));
-    expect(run.state.tasks.get(task(6))).toMatchObject({
+    expect(run.withEnded.tasks.get(task(6))).toMatchObject({
       state: 'abandoned',
       abandonReason: 'tokens_withdrawn',
     });
@@ -209,7 +209,7 @@ describe('a case whose tokens reach end', () => {
       { type: 'TokensConsumed', data: { taskId: TERMINATION, tokenIds: [token(2)] } },
       { type: 'CaseFinished', data: { caseId: 'c1', at: AT } },
     ]);
-    expect(run.state.tokens.get(token(2))).toMatchObject({
+    expect(run.withEnded.tokens.get(token(2))).toMatchObject({
       state: 'consumed',
       consumedByTaskId: TERMINATION,
     });
@@ -268,7 +268,7 @@ describe('several tokens in one place', () => {
     expect(run.state.tasks.get(task(4))?.offered).toEqual([token(4), token(5)]);
 
     run.send(completeWorkitem(workitem(4), 'm1'));
-    expect(run.state.tokens.get(token(4))?.consumedByTaskId).toBe(task(4));
+    expect(run.withEnded.tokens.get(token(4))?.consumedByTaskId).toBe(task(4));
     expect(run.state.tokens.get(token(5))?.state).toBe('free');
     expect(run.task('m1')).toMatchObject({ id: task(6), offered: [token(5)] });
     expect(run.task('m2')).toMatchObject({ id: task(5), offered: [token(5)] });
@@ -277,7 +277,7 @@ describe('several tokens in one place', () => {
     run.runExecutors();
     expect(run.state.status).toBe('finished');
 
-    const consumers = [...run.state.tokens.values()].map((t) => [t.placeId, t.consumedByTaskId]);
+    const consumers = [...run.withEnded.tokens.values()].map((t) => [t.placeId, t.consumedByTaskId]);
     expect(consumers).toEqual([
       ['start', task(1)],
       ['p', task(2)],
@@ -288,7 +288,7 @@ describe('several tokens in one place', () => {
       ['v', task(7)],
       ['end', TERMINATION],
     ]);
-    const firings = [...run.state.tasks.values()].map((t) => [t.transitionId, t.state]);
+    const firings = [...run.withEnded.tasks.values()].map((t) => [t.transitionId, t.state]);
     expect(firings).toEqual([
       ['fork', 'completed'],
       ['x', 'completed'],

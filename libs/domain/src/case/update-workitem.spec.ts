@@ -132,15 +132,15 @@ describe('a started workitem whose task holds its locks', () => {
       ...retry,
     ]);
     expect(run.state.tokens.get(token(1))).toMatchObject({ state: 'free', lockedByTaskId: null });
-    expect(run.state.tasks.get(task(1))?.locked).toEqual([]);
+    expect(run.withEnded.tasks.get(task(1))?.locked).toEqual([]);
   });
 });
 
 describe('completing the task', () => {
   it('rule 6 complete: the token payload is { [workitemId]: output } over its completed workitems', () => {
     const run = startCase(sequentialNet());
-    expect(run.state.tasks.get(task(1))?.tokenPayload).toEqual({ [workitem(1)]: 'a done' });
-    expect(run.state.tokens.get(token(2))).toMatchObject({
+    expect(run.withEnded.tasks.get(task(1))?.tokenPayload).toEqual({ [workitem(1)]: 'a done' });
+    expect(run.withEnded.tokens.get(token(2))).toMatchObject({
       placeId: 'middle',
       payload: { [workitem(1)]: 'a done' },
       producedByTaskId: task(1),
@@ -156,14 +156,14 @@ describe('completing the task', () => {
         }),
       },
     });
-    expect(run.state.tokens.get(token(2))?.payload).toEqual({ from: 'a', outputs: ['a done'] });
-    expect(run.state.tasks.get(task(2))?.tokenPayload).toEqual({ from: 'b', outputs: ['b done'] });
+    expect(run.withEnded.tokens.get(token(2))?.payload).toEqual({ from: 'a', outputs: ['a done'] });
+    expect(run.withEnded.tasks.get(task(2))?.tokenPayload).toEqual({ from: 'b', outputs: ['b done'] });
   });
 
   it('rule 6 complete: an and split issues one token into each output place, a none split one token', () => {
     const run = startCase(parallelNet());
     const producedBy = (taskId: string) =>
-      [...run.state.tokens.values()].filter((t) => t.producedByTaskId === taskId).map((t) => t.placeId);
+      [...run.withEnded.tokens.values()].filter((t) => t.producedByTaskId === taskId).map((t) => t.placeId);
     expect(producedBy(task(1))).toEqual(['left', 'right']);
     expect(producedBy(task(2))).toEqual(['left-done']);
   });

@@ -9,7 +9,7 @@ import type { CaseCommand } from '../case/commands.js';
 import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
 import { entityId } from '../case/ids.js';
-import { foldCase, initialCaseState } from '../case/evolve.js';
+import { foldCase, foldCaseWithEnded, initialCaseState } from '../case/evolve.js';
 import type { CaseData, CaseState, Task, Token, Workitem } from '../case/state.js';
 import { isLive } from '../task/task.js';
 import { isOpen } from '../workitem/workitem.js';
@@ -223,7 +223,7 @@ export function stepTime(step: number): string {
 const choose = <T>(list: readonly T[], index: number): T | undefined =>
   list[index % Math.max(list.length, 1)];
 
-/** The command a pick stands for in the given state. */
+/** The command a pick stands for in the given state: the fold that keeps what has ended, so picks reach it too. */
 export function resolvePick(state: CaseData, pick: CommandPick, at: string): CaseCommand {
   const { caseId } = state;
   const tasks = [...state.tasks.values()];
@@ -380,11 +380,13 @@ export function runPicks(
     ),
   ];
   let state = foldCase(initialCaseState(), events);
+  let full = foldCaseWithEnded(initialCaseState(), events);
   picks.forEach((pick, i) => {
-    if (state.status !== 'active') return;
+    if (state.status !== 'active' || full.status === 'none') return;
     try {
-      const decided = decideCase(resolvePick(state, pick, stepTime(i + 1)), state);
+      const decided = decideCase(resolvePick(full, pick, stepTime(i + 1)), state);
       state = foldCase(state, decided);
+      full = foldCaseWithEnded(full, decided);
       events.push(...decided);
     } catch (error) {
       if (!isDomainRefusal(error)) throw error;

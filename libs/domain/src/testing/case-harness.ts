@@ -5,7 +5,7 @@ import type { CaseCommand } from '../case/commands.js';
 import type { CaseDeciderOptions } from '../case/decide.js';
 import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
-import { foldCase, initialCaseState } from '../case/evolve.js';
+import { foldCase, foldCaseWithEnded, initialCaseState } from '../case/evolve.js';
 import type { CaseData, CaseState, Task, Workitem } from '../case/state.js';
 import { isLive } from '../task/task.js';
 import { isOpen } from '../workitem/workitem.js';
@@ -55,6 +55,8 @@ export interface CaseRun {
   readonly caseId: string;
   readonly history: readonly CaseEvent[];
   readonly state: CaseData;
+  /** The whole history folded keeping what has ended: the tasks, workitems and tokens `state` has let go. */
+  readonly withEnded: CaseData;
   /** Decides and records a command's events; a refusal throws and records nothing. */
   send(command: CaseCommand): readonly CaseEvent[];
   /** The live task of a transition. */
@@ -97,6 +99,9 @@ export function startCase(
     history,
     get state() {
       return data_();
+    },
+    get withEnded() {
+      return foldCaseWithEnded(initialCaseState(), history) as CaseData;
     },
     send,
     task,
