@@ -81,6 +81,7 @@ describe.each(STORE_KINDS)('GET /metrics and GET /health on the %s store', (stor
     expect(sample(text, 'wfnet_workitems{state="created"}')).toBe(0);
     expect(sample(text, 'wfnet_projection_position')).toBeGreaterThan(0);
     expect(sample(text, 'wfnet_dispatcher_backlog')).toBe(0);
+    expect(sample(text, 'wfnet_cases_waiting')).toBe(0);
   });
 
   it('counts webhook attempts and failures, and the waiting workitem in the backlog', async () => {

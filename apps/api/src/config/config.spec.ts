@@ -10,6 +10,14 @@ describe('the configuration', () => {
     expect(config.readyMaxLag).toBe(10_000);
   });
 
+  it('holds new cases back at a lag of 10000 events unless WFNET_ADMISSION_MAX_LAG says otherwise (0: never)', () => {
+    expect(loadConfig(base).admissionMaxLag).toBe(10_000);
+    expect(loadConfig({ ...base, WFNET_ADMISSION_MAX_LAG: '0' }).admissionMaxLag).toBe(0);
+    expect(() => loadConfig({ ...base, WFNET_ADMISSION_MAX_LAG: 'many' })).toThrow(
+      /WFNET_ADMISSION_MAX_LAG must be an integer/,
+    );
+  });
+
   it('has no rate limit unless WFNET_RATE_LIMIT is set, and reads it', () => {
     expect(loadConfig(base).rateLimit).toBeUndefined();
     expect(loadConfig({ ...base, WFNET_RATE_LIMIT: '600/60' }).rateLimit).toEqual({

@@ -15,6 +15,8 @@ export interface Config {
   readonly apiKeys: ReadonlyMap<string, Role>;
   /** `GET /health` answers 503 when the read models are more than this many events behind the store. */
   readonly readyMaxLag: number;
+  /** New cases wait while the read models or the dispatcher are more than this many events behind; 0: never. */
+  readonly admissionMaxLag: number;
   /** Origins allowed by CORS (`*` for any); empty means no CORS headers at all. */
   readonly corsOrigins: readonly string[];
   /** Largest net accepted: places plus transitions, and arcs (413 beyond). */
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
     apiKeys: apiKeysOf(env['WFNET_API_KEYS']),
     readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
+    admissionMaxLag: integer(env, 'WFNET_ADMISSION_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
     corsOrigins: corsOriginsOf(env['WFNET_CORS_ORIGINS']),
     maxNetNodes: integer(env, 'WFNET_MAX_NET_NODES', 2_000, 2, 1_000_000),
     maxNetArcs: integer(env, 'WFNET_MAX_NET_ARCS', 10_000, 2, 1_000_000),

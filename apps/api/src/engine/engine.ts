@@ -20,6 +20,8 @@ import {
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import type { ExecutorRegistry } from '../executors/executor-registry.js';
+import { Admission } from './admission.js';
+import type { AdmissionOptions } from './admission.js';
 import { EdgeStore } from './edge-store.js';
 import type { CaseOutcome, WorkflowOutcome } from './messages.js';
 
@@ -27,6 +29,8 @@ export interface EngineOptions {
   readonly snapshotEvery: number;
   /** Told of every command's end: `error` is what it threw, absent when it succeeded (for metrics). */
   readonly onCommand?: (type: string, error?: unknown) => void;
+  /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
+  readonly admission?: AdmissionOptions;
 }
 
 /**
@@ -39,6 +43,9 @@ export class Engine {
   private readonly cases: AggregateRepository<CaseCommand, CaseEvent, CaseState>;
   private readonly workflows: AggregateRepository<WorkflowCommand, WorkflowEvent, WorkflowState>;
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly admission: Admission | undefined;
+  /** The position of the last event this engine appended. */
+  private head = 0n;
   /** The store for the edge's own reads; its live subscriptions end with `endLiveReads`. */
   readonly store: EdgeStore;
 
@@ -78,6 +85,12 @@ export class Engine {
       },
       { snapshotEvery: options.snapshotEvery },
     );
+    this.admission = options.admission && new Admission(() => this.head, options.admission);
+  }
+
+  /** New cases waiting for the followers to catch up. */
+  get casesWaiting(): number {
+    return this.admission?.waiting ?? 0;
   }
 
   async executeCase(command: CaseCommand): Promise<CaseOutcome> {
@@ -100,8 +113,19 @@ export class Engine {
   }
 
   private async runCase(command: CaseCommand): Promise<CaseOutcome> {
+    if (command.type !== 'CreateCase' || !this.admission) return this.decideCase(command);
+    await this.admission.enter();
+    try {
+      return await this.decideCase(command);
+    } finally {
+      this.admission.leave();
+    }
+  }
+
+  private async decideCase(command: CaseCommand): Promise<CaseOutcome> {
     const streamId = caseStreamId(command.data.caseId);
     const result = await this.serially(streamId, () => this.cases.handle(command));
+    this.advanceHead(result.position);
     if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
     return {
       state: result.state,
@@ -117,6 +141,7 @@ export class Engine {
       command.type === 'CreateWorkflow' ? command.data.definition.id : command.data.workflowId,
     );
     const result = await this.serially(streamId, () => this.workflows.handle(command));
+    this.advanceHead(result.position);
     if (result.state.status === 'none')
       throw new NotFoundError('workflow', streamId.slice('workflow-'.length));
     return {
@@ -152,6 +177,10 @@ export class Engine {
   /** Waits for every command under way. */
   async drain(): Promise<void> {
     while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private advanceHead(position: bigint | undefined): void {
+    if (position !== undefined && position > this.head) this.head = position;
   }
 
   private async lastPosition(streamId: string, revision: bigint): Promise<bigint> {

@@ -60,12 +60,22 @@ export function createRuntime(
   if (readFile) mkdirSync(dirname(readFile), { recursive: true });
   const readStore: ReadStore = openReadStore(config.readStore);
   const checkpoints = readFile ? new SqliteCheckpointStore(readFile) : new MemoryCheckpointStore();
-  const engine = new Engine(metrics.timedAppends(stores.eventStore), stores.snapshotStore, executors, {
-    snapshotEvery: config.snapshotEvery,
-    onCommand: (type, error) => metrics.command(type, error),
-  });
+  const engine: Engine = new Engine(
+    metrics.timedAppends(stores.eventStore),
+    stores.snapshotStore,
+    executors,
+    {
+      snapshotEvery: config.snapshotEvery,
+      onCommand: (type, error) => metrics.command(type, error),
+      admission: {
+        maxLag: config.admissionMaxLag,
+        // Called only once commands flow, after both are made below.
+        followers: (): readonly bigint[] => [runner.position, dispatcher.position],
+      },
+    },
+  );
   const runner = new ProjectionRunner(stores.eventStore, readStore, { log: (line) => log.log(line) });
-  const dispatcher = new Dispatcher({
+  const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
     checkpoints,
@@ -80,6 +90,7 @@ export function createRuntime(
     headPosition: () => stores.eventStore.headPosition(),
     projectionPosition: () => runner.position,
     dispatcherBacklog: () => dispatcher.backlog,
+    casesWaiting: () => engine.casesWaiting,
     workitemsIn: (state) => readStore.list('workitems', { filter: { state } }).length,
   });
   return {

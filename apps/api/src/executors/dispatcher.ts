@@ -85,6 +85,11 @@ export class Dispatcher {
     return this.status.get(workitemId);
   }
 
+  /** The position of the last event taken in hand (a workitem's execution may still be under way). */
+  get position(): bigint {
+    return this.lastSeen;
+  }
+
   /** Workitems whose executor has not answered yet. */
   get backlog(): number {
     return this.unsettled.size;

@@ -18,6 +18,8 @@ export interface MetricSources {
   headPosition(): Promise<bigint>;
   projectionPosition(): bigint;
   dispatcherBacklog(): number;
+  /** New cases held back while the followers catch up. */
+  casesWaiting(): number;
   /** How many workitems are in `state` (only the open states are asked for). */
   workitemsIn(state: 'created' | 'started'): number;
 }
@@ -87,6 +89,15 @@ export class Metrics {
       collect() {
         const from = sources();
         if (from) this.set(from.dispatcherBacklog());
+      },
+    });
+    new Gauge({
+      name: 'wfnet_cases_waiting',
+      help: 'New cases held back until the read models and the dispatcher catch up (WFNET_ADMISSION_MAX_LAG)',
+      registers: [this.registry],
+      collect() {
+        const from = sources();
+        if (from) this.set(from.casesWaiting());
       },
     });
     new Gauge({
