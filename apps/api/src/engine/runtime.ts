@@ -69,8 +69,9 @@ export function createRuntime(
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
-        // Called only once commands flow, after both are made below.
-        followers: (): readonly bigint[] => [runner.position, dispatcher.position],
+        // Called only once commands flow, after both are made below. A rebuild holds no case back.
+        followers: (): readonly bigint[] =>
+          runner.following ? [runner.position, dispatcher.position] : [dispatcher.position],
       },
     },
   );
