@@ -1,0 +1,51 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CaseCommand } from '@wfnet/domain';
+import { normalizeWorkflow } from '@wfnet/domain';
+import { loadConfig } from '../config/config.js';
+import { createRuntime } from './runtime.js';
+
+const AT = '2026-01-01T00:00:00.000Z';
+const review = normalizeWorkflow({
+  id: 'review',
+  name: 'One manual step',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [{ id: 'review', executor: 'manual' }],
+  arcs: [
+    { from: 'start', to: 'review' },
+    { from: 'review', to: 'end' },
+  ],
+});
+const create = (caseId: string): CaseCommand => ({
+  type: 'CreateCase',
+  data: { caseId, workflow: { definition: review, state: 'active' }, data: {}, at: AT },
+});
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('the runtime’s backpressure on new cases', () => {
+  it('waits for the read models only while they follow the store: stopped or rebuilt, they hold nothing back', async () => {
+    const runtime = createRuntime(
+      loadConfig({ WFNET_EVENT_STORE: 'memory', WFNET_ADMISSION_MAX_LAG: '1' }),
+      {},
+      quiet,
+    );
+    await runtime.start();
+    try {
+      await runtime.engine.executeCase(create('c1'));
+      await runtime.runner.stop();
+      const positionWhenStopped = runtime.runner.position;
+
+      // Each creation leaves the followers behind; the next is let in once the dispatcher has caught up,
+      // not after the 2 s a stalled follower takes to be ignored.
+      const started = performance.now();
+      for (const caseId of ['c2', 'c3', 'c4']) await runtime.engine.executeCase(create(caseId));
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(runtime.runner.position).toBe(positionWhenStopped);
+      expect(await runtime.engine.caseExists('c4')).toBe(true);
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
