@@ -10,9 +10,10 @@ describe('the configuration', () => {
     expect(config.readyMaxLag).toBe(10_000);
   });
 
-  it('holds new cases back at a lag of 10000 events unless WFNET_ADMISSION_MAX_LAG says otherwise (0: never)', () => {
+  it('holds new cases back at a lag of 10000 events unless WFNET_ADMISSION_MAX_LAG says otherwise (0: never, the default on EventStoreDB)', () => {
     expect(loadConfig(base).admissionMaxLag).toBe(10_000);
     expect(loadConfig({ ...base, WFNET_ADMISSION_MAX_LAG: '0' }).admissionMaxLag).toBe(0);
+    expect(loadConfig({ WFNET_EVENT_STORE: 'esdb://localhost:2113?tls=false' }).admissionMaxLag).toBe(0);
     expect(() => loadConfig({ ...base, WFNET_ADMISSION_MAX_LAG: 'many' })).toThrow(
       /WFNET_ADMISSION_MAX_LAG must be an integer/,
     );

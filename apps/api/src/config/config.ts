@@ -156,7 +156,14 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
     apiKeys: apiKeysOf(env['WFNET_API_KEYS']),
     readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
-    admissionMaxLag: integer(env, 'WFNET_ADMISSION_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
+    // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
+    admissionMaxLag: integer(
+      env,
+      'WFNET_ADMISSION_MAX_LAG',
+      eventStore.kind === 'esdb' ? 0 : 10_000,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     corsOrigins: corsOriginsOf(env['WFNET_CORS_ORIGINS']),
     maxNetNodes: integer(env, 'WFNET_MAX_NET_NODES', 2_000, 2, 1_000_000),
     maxNetArcs: integer(env, 'WFNET_MAX_NET_ARCS', 10_000, 2, 1_000_000),
