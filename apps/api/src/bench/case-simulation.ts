@@ -8,14 +8,7 @@ import type {
   EventStore,
   WorkflowDefinition,
 } from '@wfnet/domain';
-import {
-  decideCase,
-  exampleNets,
-  foldCase,
-  initialCaseState,
-  isLive,
-  normalizeWorkflow,
-} from '@wfnet/domain';
+import { decideCase, exampleNets, foldCase, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 // Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
@@ -152,8 +145,8 @@ function choices(state: CaseData, at: string, rnd: () => number): Choice[] {
       list.push({ weight: 0.4, command: { type: 'AbandonWorkitem', data: { caseId, workitemId, at } } });
     }
   }
+  // The state holds only live tasks.
   for (const task of state.tasks.values()) {
-    if (!isLive(task)) continue;
     const taskId = task.id;
     if (task.state === 'allocated') {
       list.push({ weight: 1, command: { type: 'PreexecuteTask', data: { caseId, taskId, at } } });

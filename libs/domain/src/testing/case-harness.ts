@@ -7,7 +7,6 @@ import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
 import { foldCase, foldCaseWithEnded, initialCaseState } from '../case/evolve.js';
 import type { CaseData, CaseState, Task, Workitem } from '../case/state.js';
-import { isLive } from '../task/task.js';
 import { isOpen } from '../workitem/workitem.js';
 
 export const AT = '2026-01-01T00:00:00.000Z';
@@ -90,7 +89,8 @@ export function startCase(
     return state;
   };
   const task = (transitionId: string): Task => {
-    const found = [...data_().tasks.values()].find((t) => t.transitionId === transitionId && isLive(t));
+    const taskId = data_().liveTaskOf.get(transitionId);
+    const found = taskId === undefined ? undefined : data_().tasks.get(taskId);
     if (!found) throw new Error(`no live task of ${transitionId}`);
     return found;
   };
