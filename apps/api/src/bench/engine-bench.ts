@@ -518,7 +518,8 @@ async function memoryRun(store: StoreKind, cases: number, durationS: number): Pr
   }
   await readModelsCaughtUp(opened);
   const seconds = (performance.now() - started) / 1000;
-  const afterCasesMb = process.memoryUsage.rss() / 2 ** 20;
+  const afterCases = process.memoryUsage();
+  const afterCasesMb = afterCases.rss / 2 ** 20;
   const rate = 200;
   const samples: number[] = [];
   const steadyStart = performance.now();
@@ -548,6 +549,9 @@ async function memoryRun(store: StoreKind, cases: number, durationS: number): Pr
     peakRssMb,
     extra: {
       rssAfterCasesMb: afterCasesMb,
+      heapUsedAfterCasesMb: afterCases.heapUsed / 2 ** 20,
+      heapTotalAfterCasesMb: afterCases.heapTotal / 2 ** 20,
+      externalAfterCasesMb: afterCases.external / 2 ** 20,
       steadySeconds: durationS,
       steadyCases: made,
       steadyFirstTenthMb: firstMb,
