@@ -63,7 +63,13 @@ class ReplayThread {
   #failure: Error | undefined;
 
   constructor(data: ReplayWorkerData) {
-    this.#worker = new Worker(workerScript(), { workerData: data });
+    // A range's documents outlive a small young generation; promoted, they die in the old one and bring on
+    // full collections, the more so under `npm start`'s --heap-growing-percent=100. 192 MB is a 64 MB
+    // semi-space, as `npm run rebuild` gives its own thread.
+    this.#worker = new Worker(workerScript(), {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: 192 },
+    });
     this.#worker.on('message', (reply: ReplayReply) => {
       if (this.#waiting) {
         this.#waiting.resolve(reply);
