@@ -1,27 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CaseCommand } from '@wfnet/domain';
-import { normalizeWorkflow } from '@wfnet/domain';
+import { createCase, oneStepNet } from '@wfnet/domain/testing';
 import { loadConfig } from '../config/config.js';
 import { createRuntime } from './runtime.js';
 
-const AT = '2026-01-01T00:00:00.000Z';
-const review = normalizeWorkflow({
-  id: 'review',
-  name: 'One manual step',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [{ id: 'review', executor: 'manual' }],
-  arcs: [
-    { from: 'start', to: 'review' },
-    { from: 'review', to: 'end' },
-  ],
-});
-const create = (caseId: string): CaseCommand => ({
-  type: 'CreateCase',
-  data: { caseId, workflow: { definition: review, state: 'active' }, data: {}, at: AT },
-});
+const net = oneStepNet('manual');
+const create = (caseId: string) => createCase(net, { caseId });
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('the runtime’s backpressure on new cases', () => {
