@@ -30,7 +30,7 @@ export default {
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,test}/**/*.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,apps,test}/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/{libs,apps,test}/**/*.e2e-spec.ts'] },
-    // The browser tour and the pictures: the app in process, driven by Debian's Chromium through playwright-core.
+    // The browser tour and the pictures: the app in process, driven by a headless Chromium through playwright-core.
     { ...shared, displayName: 'ui', testMatch: ['<rootDir>/test/ui/**/*.ui-spec.ts'] },
   ],
   collectCoverageFrom: [

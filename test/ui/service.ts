@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import packagedChromium from '@sparticuz/chromium';
 import { loadConfig } from '../../apps/api/src/config/config.js';
 import { createApp } from '../../apps/api/src/main.js';
 
@@ -99,15 +100,21 @@ export async function until<T>(
 
 export { approval as approvalNet, parallel as parallelNet } from '../http/nets.js';
 
-/** Debian's Chromium unless `WFNET_CHROMIUM` names another; Playwright's own download cannot work here. */
-export const CHROMIUM = process.env['WFNET_CHROMIUM'] ?? '/usr/bin/chromium';
+/**
+ * The Chromium that `WFNET_CHROMIUM` names (a system's own, such as Debian's `/usr/bin/chromium`), else the
+ * one `@sparticuz/chromium` ships inside its npm package, unpacked into the temporary folder on first use.
+ */
+async function chromiumPath(): Promise<string> {
+  const named = process.env['WFNET_CHROMIUM'];
+  if (named === undefined || named === '') return packagedChromium.executablePath();
+  if (!existsSync(named)) throw new Error(`WFNET_CHROMIUM names ${named}, which does not exist`);
+  return named;
+}
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set WFNET_CHROMIUM)`);
-  }
+  const executablePath = await chromiumPath();
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox',
