@@ -1,5 +1,7 @@
-// The nets of `shared/examples/*.json` as `POST /workflows` bodies, exactly as a client sends them (defaults
-// left out). Each call builds a fresh object, so a test may alter its copy.
+import { readFileSync } from 'node:fs';
+
+// The nets of the repository's `examples/*.json`, read as `POST /workflows` bodies exactly as a client
+// sends them (defaults left out), and a few more. Each call builds a fresh object, so a test may alter its copy.
 
 export interface NetBody {
   id?: string;
@@ -16,55 +18,17 @@ export interface NetBody {
   metadata?: Record<string, unknown>;
 }
 
+/** `examples/<name>.json`, as a client would post it. */
+export function example(name: string): NetBody {
+  return JSON.parse(readFileSync(`examples/${name}.json`, 'utf8')) as NetBody;
+}
+
 export function sequential(): NetBody {
-  return {
-    id: 'sequential',
-    name: 'Two steps in a row',
-    places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
-    transitions: [
-      { id: 'a', executor: 'auto', executorParams: { output: 'a done' } },
-      { id: 'b', executor: 'auto', executorParams: { output: 'b done' } },
-    ],
-    arcs: [
-      { from: 'start', to: 'a' },
-      { from: 'a', to: 'middle' },
-      { from: 'middle', to: 'b' },
-      { from: 'b', to: 'end' },
-    ],
-  };
+  return example('sequential');
 }
 
 export function parallel(): NetBody {
-  return {
-    id: 'parallel',
-    name: 'Split into two branches and join them',
-    places: [
-      { id: 'start', type: 'start' },
-      { id: 'left' },
-      { id: 'right' },
-      { id: 'left-done' },
-      { id: 'right-done' },
-      { id: 'end', type: 'end' },
-    ],
-    transitions: [
-      { id: 'split', executor: 'auto', splitType: 'and' },
-      { id: 'work-left', executor: 'auto', executorParams: { output: 'L' } },
-      { id: 'work-right', executor: 'auto', executorParams: { output: 'R' } },
-      { id: 'join', executor: 'auto', joinType: 'and' },
-    ],
-    arcs: [
-      { from: 'start', to: 'split' },
-      { from: 'split', to: 'left' },
-      { from: 'split', to: 'right' },
-      { from: 'left', to: 'work-left' },
-      { from: 'work-left', to: 'left-done' },
-      { from: 'right', to: 'work-right' },
-      { from: 'work-right', to: 'right-done' },
-      { from: 'left-done', to: 'join' },
-      { from: 'right-done', to: 'join' },
-      { from: 'join', to: 'end' },
-    ],
-  };
+  return example('parallel');
 }
 
 /** `parallel` with a manual left branch: `join` is started with the right token only until someone acts. */
@@ -76,57 +40,11 @@ export function parallelWithManualLeft(): NetBody {
 }
 
 export function approval(): NetBody {
-  return {
-    id: 'approval',
-    name: 'Deferred choice: whichever reviewer acts first decides',
-    places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
-    transitions: [
-      { id: 'submit', executor: 'auto' },
-      { id: 'approve', executor: 'manual' },
-      { id: 'reject', executor: 'manual' },
-    ],
-    arcs: [
-      { from: 'start', to: 'submit' },
-      { from: 'submit', to: 'submitted' },
-      { from: 'submitted', to: 'approve' },
-      { from: 'submitted', to: 'reject' },
-      { from: 'approve', to: 'end' },
-      { from: 'reject', to: 'end' },
-    ],
-  };
+  return example('approval');
 }
 
 export function trafficLight(): NetBody {
-  return {
-    id: 'traffic-light',
-    name: 'Traffic light: cycles until switched off',
-    places: [
-      { id: 'start', type: 'start' },
-      { id: 'yellow' },
-      { id: 'red' },
-      { id: 'green' },
-      { id: 'end', type: 'end' },
-    ],
-    transitions: [
-      { id: 'init', executor: 'auto', executorParams: { output: 'on' } },
-      { id: 'y2r', executor: 'manual' },
-      { id: 'r2g', executor: 'manual' },
-      { id: 'g2y', executor: 'manual' },
-      { id: 'will-end', executor: 'manual' },
-    ],
-    arcs: [
-      { from: 'start', to: 'init' },
-      { from: 'init', to: 'yellow' },
-      { from: 'yellow', to: 'y2r' },
-      { from: 'y2r', to: 'red' },
-      { from: 'red', to: 'r2g' },
-      { from: 'r2g', to: 'green' },
-      { from: 'green', to: 'g2y' },
-      { from: 'g2y', to: 'yellow' },
-      { from: 'red', to: 'will-end' },
-      { from: 'will-end', to: 'end' },
-    ],
-  };
+  return example('traffic-light');
 }
 
 /** One manual step: `start → review → end`. */

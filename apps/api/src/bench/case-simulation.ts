@@ -30,7 +30,7 @@ export interface SimulationOptions {
   readonly leaveOpen?: number;
 }
 
-/** A loop left by a deferred choice: the traffic light of shared/examples. */
+/** A loop left by a deferred choice: the traffic light of examples/. */
 export const trafficLightNet: WorkflowDefinition = exampleNets.trafficLightNet();
 
 export function simulationNets(): WorkflowDefinition[] {

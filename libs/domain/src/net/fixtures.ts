@@ -1,8 +1,9 @@
 import type { WorkflowDefinition } from './definition.js';
 import { normalizeWorkflow } from './normalize.js';
 
-// The nets of `shared/examples/*.json`, normalized. Each call builds a fresh object, so a test that
-// alters one cannot leak into another (and `netOf` caches per object).
+// The nets of the repository's `examples/*.json`, normalized (test/examples.int-spec.ts keeps them equal).
+// Each call builds a fresh object, so a test that alters one cannot leak into another (and `netOf` caches
+// per object).
 
 /** `start → a → middle → b → end`. */
 export function sequentialNet(): WorkflowDefinition {
