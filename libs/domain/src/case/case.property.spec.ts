@@ -215,8 +215,11 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
     case 'TerminateCase':
       return caseRefusal;
     case 'PreexecuteTask': {
-      // Locking acts on the case's tokens: an ended case refuses it before the task can.
-      const task = state.tasks.get(command.data.taskId);
+      // Addressed to a workitem, it is its task's; locking acts on the case's tokens, so an ended case
+      // refuses it before the task can.
+      const { data } = command;
+      const taskId = 'taskId' in data ? data.taskId : state.workitems.get(data.workitemId)?.taskId;
+      const task = taskId === undefined ? undefined : state.tasks.get(taskId);
       return task ? (caseRefusal ?? lockRefusal(task)) : ['NotFoundError'];
     }
     case 'ForceAbandonTask': {

@@ -493,6 +493,24 @@ function preexecuteTask(
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
   const existing = requireCase(state, data.caseId);
+  if ('workitemId' in data) {
+    requireMade(existing, 'workitem', data.workitemId);
+    const workitem = existing.workitems.get(data.workitemId);
+    if (workitem) {
+      const { caseId, at } = data;
+      return preexecuteTask(
+        { type: 'PreexecuteTask', data: { caseId, taskId: workitem.taskId, at } },
+        existing,
+        options,
+      );
+    }
+    // A workitem leaves the state only with its task, once that has ended: it answers as that task would.
+    requireActive(existing);
+    throw new IllegalStateError(
+      'task_not_enabled',
+      `workitem ${data.workitemId} has ended, and its task with it`,
+    );
+  }
   requireMade(existing, 'task', data.taskId);
   const decision = begin(requireActive(existing), data.at, options);
   lockTokens(decision, requireTask(decision.draft, data.taskId, 'task_not_enabled'));
