@@ -253,16 +253,94 @@ describe.each(STORE_KINDS)('errors over HTTP on the %s store', (store: StoreKind
     });
   });
 
-  describe('case_not_available', () => {
-    it('refuses every command on a terminated case', async () => {
+  describe('commands on a case that has ended since', () => {
+    /** An approval case terminated while approve held its token locked; submit had completed before. */
+    async function terminatedCase(): Promise<{ caseId: string; ended: readonly Workitem[] }> {
+      const created = await createCase(service.api, 'approval');
+      const submit = await workitemOf(service.api, created.id, 'submit', 'completed');
+      const approve = await workitemOf(service.api, created.id, 'approve');
+      expect((await service.api.post(`/workitems/${approve.id}/preexecute`)).status).toBe(200);
+      expect((await service.api.post(`/cases/${created.id}/terminate`)).status).toBe(200);
+      return { caseId: created.id, ended: [submit, approve] };
+    }
+
+    /** An approval case finished by approve; reject's workitem was withdrawn with it. */
+    async function finishedCase(): Promise<{ caseId: string; ended: readonly Workitem[] }> {
       const created = await createCase(service.api, 'approval');
       const approve = await workitemOf(service.api, created.id, 'approve');
+      const reject = await workitemOf(service.api, created.id, 'reject');
+      expect((await service.api.post(`/workitems/${approve.id}/complete`, { output: 'ok' })).status).toBe(
+        200,
+      );
+      return { caseId: created.id, ended: [approve, reject] };
+    }
+
+    describe.each([
+      ['terminated', terminatedCase],
+      ['finished', finishedCase],
+    ])('once the case has %s', (_, endedCase) => {
+      it('answers workitem_not_available to completing or abandoning its workitems again, and appends nothing', async () => {
+        const { caseId, ended } = await endedCase();
+        const before = await historyOf(service.api, caseId);
+        for (const workitem of ended) {
+          expectError(
+            await service.api.post(`/workitems/${workitem.id}/complete`, { output: 'retry' }),
+            409,
+            'workitem_not_available',
+          );
+          expectError(
+            await service.api.post(`/workitems/${workitem.id}/abandon`),
+            409,
+            'workitem_not_available',
+          );
+          // Preexecute locks the case's tokens: it is refused for the case.
+          expectError(
+            await service.api.post(`/workitems/${workitem.id}/preexecute`),
+            409,
+            'case_not_available',
+          );
+        }
+        expect(await historyOf(service.api, caseId)).toEqual(before);
+      });
+
+      it('answers task_not_available to force-abandoning its tasks, case_not_available to preexecuting them', async () => {
+        const { caseId, ended } = await endedCase();
+        const before = await historyOf(service.api, caseId);
+        for (const { taskId } of ended) {
+          expectError(await service.api.post(`/tasks/${taskId}/abandon`), 409, 'task_not_available');
+          expectError(await service.api.post(`/tasks/${taskId}/preexecute`), 409, 'case_not_available');
+        }
+        expect(await historyOf(service.api, caseId)).toEqual(before);
+      });
+
+      it('answers 404 on every task and workitem endpoint for an id the case never made', async () => {
+        const { caseId } = await endedCase();
+        const task = `${caseId}:task-99`;
+        const workitem = `${caseId}:workitem-99`;
+        for (const path of [`/tasks/${task}`, `/workitems/${workitem}`]) {
+          expectError(await service.api.get(path), 404, 'not_found');
+        }
+        for (const [path, body] of [
+          [`/tasks/${task}/preexecute`, undefined],
+          [`/tasks/${task}/abandon`, undefined],
+          [`/workitems/${workitem}/preexecute`, undefined],
+          [`/workitems/${workitem}/complete`, { output: 1 }],
+          [`/workitems/${workitem}/abandon`, undefined],
+        ] as const) {
+          const reply = await service.api.post(path, body);
+          expect({ path, status: reply.status }).toEqual({ path, status: 404 });
+          expectError(reply, 404, 'not_found');
+        }
+      });
+    });
+  });
+
+  describe('case_not_available', () => {
+    it('refuses to terminate a terminated case', async () => {
+      const created = await createCase(service.api, 'approval');
+      await workitemOf(service.api, created.id, 'approve');
       expect((await service.api.post(`/cases/${created.id}/terminate`)).status).toBe(200);
       expectError(await service.api.post(`/cases/${created.id}/terminate`), 409, 'case_not_available');
-      expectError(await service.api.post(`/workitems/${approve.id}/complete`, {}), 409, 'case_not_available');
-      expectError(await service.api.post(`/workitems/${approve.id}/abandon`), 409, 'case_not_available');
-      expectError(await service.api.post(`/workitems/${approve.id}/preexecute`), 409, 'case_not_available');
-      expectError(await service.api.post(`/tasks/${approve.taskId}/abandon`), 409, 'case_not_available');
     });
 
     it('refuses to terminate a finished case', async () => {

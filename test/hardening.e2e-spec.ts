@@ -98,6 +98,8 @@ describe('CORS with WFNET_CORS_ORIGINS', () => {
     const read = await service.api.get('/workflows', { headers: { origin: 'https://ui.example:8443' } });
     expect(read.headers.get('access-control-allow-origin')).toBe('https://ui.example:8443');
     expect(read.headers.get('access-control-expose-headers')).toMatch(/x-request-id/);
+    // A case history's next page is named in its Link header, which a page script must be able to read.
+    expect(read.headers.get('access-control-expose-headers')).toMatch(/\blink\b/);
   });
 
   it('does not allow an origin that is not listed', async () => {

@@ -54,15 +54,15 @@ describe.each(STORE_KINDS)('GET /metrics and GET /health on the %s store', (stor
     const created = await createCase(api, 'approval');
     const approve: Workitem = await workitemOf(api, created.id, 'approve');
     expect((await api.post(`/workitems/${approve.id}/complete`, { output: 1 })).status).toBe(200);
-    // The case finished with the first completion, so the second is refused for the case.
+    // The workitem ended with the first completion (and the case with it): the second is refused for it.
     expect((await api.post(`/workitems/${approve.id}/complete`, { output: 2 })).status).toBe(409);
 
     const text = await metricsOf(api);
     expect(sample(text, 'wfnet_commands_total{type="CreateCase",outcome="ok"}')).toBe(1);
     expect(sample(text, 'wfnet_commands_total{type="CompleteWorkitem",outcome="ok"}')).toBe(1);
-    expect(sample(text, 'wfnet_commands_total{type="CompleteWorkitem",outcome="case_not_available"}')).toBe(
-      1,
-    );
+    expect(
+      sample(text, 'wfnet_commands_total{type="CompleteWorkitem",outcome="workitem_not_available"}'),
+    ).toBe(1);
     expect(sample(text, 'wfnet_events_appended_total')).toBeGreaterThan(3);
     expect(sample(text, 'wfnet_append_duration_seconds_count')).toBeGreaterThanOrEqual(3);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { ErrorBody } from './http/client.js';
+import type { ErrorBody, Reply } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import { approval, sequential, singleManual } from './http/nets.js';
@@ -14,11 +14,17 @@ import {
   workitemOf,
   workitemsWhen,
 } from './http/resources.js';
+import { until } from './http/poll.js';
 import { openEventStream } from './http/sse.js';
 
 jest.setTimeout(20_000);
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** The target of a history page's `Link: <…>; rel="next"`, or undefined on the last page. */
+function nextPageOf(reply: Reply<unknown>): string | undefined {
+  return /<([^>]*)>;\s*rel="next"/.exec(reply.headers.get('link') ?? '')?.[1];
+}
 
 describe.each(STORE_KINDS)('reads over HTTP on the %s store', (store: StoreKind) => {
   let service: Service;
@@ -370,6 +376,77 @@ describe.each(STORE_KINDS)('reads over HTTP on the %s store', (store: StoreKind)
         `/cases/${created.id}/events?fromRevision=${history.length}`,
       );
       expect(past.body).toEqual([]);
+    });
+
+    it('links the next page of a history longer than a page, until the last page', async () => {
+      const { api } = service;
+      const created = await createCase(api, 'single-manual');
+      // Each abandon starts a new task and workitem for the token: six events, and the dispatcher's start.
+      const abandons = 180;
+      for (let n = 1; n <= abandons; n++) {
+        expect((await api.post(`/workitems/${created.id}:workitem-${n}/abandon`)).status).toBe(200);
+      }
+      await until(
+        () => api.get<Workitem>(`/workitems/${created.id}:workitem-${abandons + 1}`),
+        (reply) => reply.status === 200 && reply.body.state === 'started',
+      );
+
+      const pages: (readonly HistoryEvent[])[] = [];
+      for (let path: string | undefined = `/cases/${created.id}/events`; path !== undefined;) {
+        const reply = await api.get<HistoryEvent[]>(path);
+        expect(reply.status).toBe(200);
+        pages.push(reply.body);
+        path = nextPageOf(reply);
+      }
+      expect(pages.length).toBeGreaterThan(1);
+      for (const page of pages.slice(0, -1)) expect(page).toHaveLength(1000);
+      const events = pages.flat();
+      expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => String(i)));
+      const after = await api.get<HistoryEvent[]>(
+        `/cases/${created.id}/events?fromRevision=${events.length}`,
+      );
+      expect(after.body).toEqual([]);
+    });
+
+    it('gives a next cursor only while events follow, which ?after= and ?fromRevision= continue alike', async () => {
+      const { api } = service;
+      const created = await createCase(api, 'sequential');
+      await caseWhen(api, created.id, (c) => c.state === 'finished');
+      const history = await historyOf(api, created.id);
+      const events = `/cases/${created.id}/events`;
+
+      const whole = await api.get<HistoryEvent[]>(`${events}?limit=${history.length}`);
+      expect(whole.body).toEqual(history);
+      expect(nextPageOf(whole)).toBeUndefined();
+
+      const short = await api.get<HistoryEvent[]>(`${events}?limit=${history.length - 1}`);
+      expect(short.body).toEqual(history.slice(0, -1));
+      const last = history[history.length - 2]!.revision;
+      expect(nextPageOf(short)).toBe(`${events}?after=${last}&limit=${history.length - 1}`);
+      const rest = await api.get<HistoryEvent[]>(nextPageOf(short)!);
+      expect(rest.body).toEqual(history.slice(-1));
+      expect(nextPageOf(rest)).toBeUndefined();
+
+      const byCursor = await api.get<HistoryEvent[]>(`${events}?after=2&limit=3`);
+      const byRevision = await api.get<HistoryEvent[]>(`${events}?fromRevision=3&limit=3`);
+      expect(byCursor.body).toEqual(history.slice(3, 6));
+      expect(byRevision.body).toEqual(byCursor.body);
+      expect(nextPageOf(byCursor)).toBe(`${events}?after=5&limit=3`);
+      expect(nextPageOf(byRevision)).toBe(nextPageOf(byCursor));
+    });
+
+    it('refuses an after that is not a revision, or given with fromRevision', async () => {
+      const { api } = service;
+      const created = await createCase(api, 'sequential');
+      for (const query of ['after=garbage', 'after=2&fromRevision=3']) {
+        const reply = await api.get<ErrorBody>(`/cases/${created.id}/events?${query}`);
+        expect({ query, status: reply.status, code: reply.body.code }).toEqual({
+          query,
+          status: 400,
+          code: 'validation_failed',
+        });
+        expect(reply.body.details).toContainEqual(expect.objectContaining({ path: 'after' }));
+      }
     });
 
     it('streams a finished case’s history as Server-Sent Events and ends', async () => {

@@ -69,7 +69,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
       methods: ['GET', 'HEAD', 'POST'],
       allowedHeaders: ['authorization', 'content-type', 'accept', REQUEST_ID_HEADER],
-      exposedHeaders: [REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER, 'link'],
       maxAge: 600,
     });
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { CaseCommandMessage, CaseHistoryQuery, ReadModelQuery } from '../engine/messages.js';
@@ -9,6 +9,7 @@ import { Engine } from '../engine/engine.js';
 import { CONFIG } from '../engine/tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
+import { HttpError } from '../http/error.filter.js';
 import { assertId, now, positionOf } from '../http/ids.js';
 import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
 import { caseAtRevision } from './case-at-revision.js';
@@ -124,11 +125,38 @@ export class CasesController {
   }
 
   @Get(':id/events')
-  async events(@Param('id') id: string, @Query() query: HistoryDto) {
-    const events = await this.queries.execute(
-      new CaseHistoryQuery(id, BigInt(query.fromRevision ?? '0'), query.limit ?? 1000),
-    );
-    return events.map(historyItem);
+  @ApiOkResponse({
+    description: 'The history, oldest first, a page of at most `limit` events',
+    headers: {
+      Link: {
+        description:
+          'While events follow the page: `</cases/{id}/events?after=<revision>&limit=<limit>>; rel="next"`',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  async events(
+    @Param('id') id: string,
+    @Query() query: HistoryDto,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    if (query.after !== undefined && query.fromRevision !== undefined) {
+      throw new HttpError(400, 'validation_failed', 'give after or fromRevision, not both', [
+        { path: 'after', message: 'cannot be given with fromRevision' },
+      ]);
+    }
+    const from = query.after === undefined ? BigInt(query.fromRevision ?? '0') : BigInt(query.after) + 1n;
+    const limit = query.limit ?? 1000;
+    // One more than asked tells whether another page follows.
+    const events = await this.queries.execute(new CaseHistoryQuery(id, from, limit + 1));
+    const page = events.slice(0, limit);
+    const last = page[page.length - 1];
+    if (events.length > limit && last) {
+      // The body stays the contract's plain list: the cursor travels in the header.
+      const next = `/cases/${encodeURIComponent(id)}/events?after=${last.revision}&limit=${limit}`;
+      response.setHeader('link', `<${next}>; rel="next"`);
+    }
+    return page.map(historyItem);
   }
 
   @Get(':id/events/stream')

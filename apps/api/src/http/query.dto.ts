@@ -81,6 +81,15 @@ export class HistoryDto {
   @Matches(/^[0-9]{1,20}$/, { message: 'fromRevision must be a revision (a decimal string)' })
   fromRevision?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'The cursor of the `Link: <…>; rel="next"` header of the previous page: the revision of its last event, to answer from the one after it',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @Matches(/^[0-9]{1,20}$/, { message: 'after must be a revision (a decimal string)' })
+  after?: string;
+
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
   @EmptyAsAbsent()
   @IsOptional()

@@ -2,10 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { IllegalStateError, NotFoundError, hasMade, lockedTokensOf } from '@wfnet/domain';
+import { NotFoundError, lockedTokensOf } from '@wfnet/domain';
 import type { CaseOutcome } from '../engine/messages.js';
 import { CaseCommandMessage, ReadModelQuery, stateWithEnded } from '../engine/messages.js';
-import { Engine } from '../engine/engine.js';
 import { CONFIG } from '../engine/tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
@@ -20,7 +19,6 @@ export class WorkitemsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
-    private readonly engine: Engine,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -51,26 +49,14 @@ export class WorkitemsController {
   @HttpCode(200)
   async preexecute(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'workitem');
-    const state = await this.engine.loadCase(caseId);
-    if (state.status === 'none') throw new NotFoundError('workitem', id);
-    const workitem = state.workitems.get(id);
-    if (!workitem) {
-      if (!hasMade(state, 'workitem', id)) throw new NotFoundError('workitem', id);
-      // It has ended, and its task with it: answered as preexecute on that task is.
-      if (state.status !== 'active')
-        throw new IllegalStateError('case_not_available', `case ${caseId} is ${state.status}`);
-      throw new IllegalStateError('task_not_enabled', `workitem ${id} has ended, and its task with it`);
-    }
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({
-        type: 'PreexecuteTask',
-        data: { caseId, taskId: workitem.taskId, at: now() },
-      }),
+      new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, workitemId: id, at: now() } }),
     );
+    const state = stateWithEnded(outcome);
+    const workitem = state.workitems.get(id);
+    if (!workitem) throw new NotFoundError('workitem', id);
     return {
-      tokens: lockedTokensOf(stateWithEnded(outcome), workitem.taskId).map((token) =>
-        tokenRepresentation(caseId, token),
-      ),
+      tokens: lockedTokensOf(state, workitem.taskId).map((token) => tokenRepresentation(caseId, token)),
       position: outcome.position.toString(),
     };
   }

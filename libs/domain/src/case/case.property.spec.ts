@@ -182,7 +182,8 @@ function checkPruned(state: CaseData, full: CaseData): void {
  */
 function expectedRefusal(state: CaseData, command: CaseCommand): readonly string[] | undefined {
   if (command.type === 'CreateCase') return ['already_exists'];
-  if (state.status !== 'active') return ['case_not_available'];
+  // An id that names nothing is not found, then an ended task or workitem says so, then the case refuses.
+  const caseRefusal = state.status === 'active' ? undefined : ['case_not_available'];
   const net = netOf(state.definition);
   const lockRefusal = (task: Task): readonly string[] | undefined => {
     if (task.state === 'executing') return undefined;
@@ -198,22 +199,28 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
   const liveTask = (taskId: string): Task | readonly string[] => {
     const task = state.tasks.get(taskId);
     if (!task) return ['NotFoundError'];
-    return isLive(task) ? task : ['task_not_available'];
+    if (!isLive(task)) return ['task_not_available'];
+    return caseRefusal ?? task;
   };
   const openWorkitem = (workitemId: string): Workitem | readonly string[] => {
     const workitem = state.workitems.get(workitemId);
     if (!workitem) return ['NotFoundError'];
-    return isOpen(workitem) ? workitem : ['workitem_not_available'];
+    if (!isOpen(workitem)) return ['workitem_not_available'];
+    return caseRefusal ?? workitem;
   };
   const isTask = (x: Task | readonly string[]): x is Task => !Array.isArray(x);
   const isWorkitem = (x: Workitem | readonly string[]): x is Workitem => !Array.isArray(x);
 
   switch (command.type) {
     case 'TerminateCase':
-      return undefined;
+      return caseRefusal;
     case 'PreexecuteTask': {
-      const task = state.tasks.get(command.data.taskId);
-      return task ? lockRefusal(task) : ['NotFoundError'];
+      // Addressed to a workitem, it is its task's; locking acts on the case's tokens, so an ended case
+      // refuses it before the task can.
+      const { data } = command;
+      const taskId = 'taskId' in data ? data.taskId : state.workitems.get(data.workitemId)?.taskId;
+      const task = taskId === undefined ? undefined : state.tasks.get(taskId);
+      return task ? (caseRefusal ?? lockRefusal(task)) : ['NotFoundError'];
     }
     case 'ForceAbandonTask': {
       const task = liveTask(command.data.taskId);
@@ -303,7 +310,6 @@ function playAndCheck(
         `${JSON.stringify(command)} refused with ${refusalOf(error)}, expected ${refusal ? refusal.join(' or ') : 'acceptance'}`,
       );
       check(json(state) === before, `refused ${command.type} changed the state`);
-      if (state.status !== 'active') break;
       continue;
     }
     check(

@@ -26,7 +26,11 @@ export type DiscardTokens = Command<
   'DiscardTokens',
   CaseIntent & { readonly taskId: string; readonly tokenIds: readonly string[] }
 >;
-export type PreexecuteTask = Command<'PreexecuteTask', CaseIntent & { readonly taskId: string }>;
+/** Addressed to a task, or to a workitem for its task (`POST /workitems/:id/preexecute`). */
+export type PreexecuteTask = Command<
+  'PreexecuteTask',
+  CaseIntent & ({ readonly taskId: string } | { readonly workitemId: string })
+>;
 export type ForceAbandonTask = Command<'ForceAbandonTask', CaseIntent & { readonly taskId: string }>;
 export type UpdateWorkitem = Command<
   'UpdateWorkitem',

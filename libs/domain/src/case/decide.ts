@@ -21,6 +21,7 @@ import type { AbandonReason, CaseEvent } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
 import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
+import type { CaseEntity } from './ids.js';
 import { entityId, hasMade } from './ids.js';
 import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
 
@@ -64,12 +65,27 @@ function begin(state: CaseData, at: string, options: CaseDeciderOptions): Decisi
   return { draft, net: netOf(draft.definition), at, events: [], options, immediateAnswers: 0 };
 }
 
-function requireActive(state: CaseState, caseId: string): CaseData {
+/**
+ * The case a command addresses. The order of the refusals that follow: an id the case never made names
+ * nothing (not found) whatever the case's state; then a task or workitem that has ended says so, so that a
+ * client retrying a command learns it is done rather than that the case has ended since; only then does
+ * the case's own state refuse. Commands that act on the case's tokens (terminate, preexecute) meet the
+ * case's state before the task's.
+ */
+function requireCase(state: CaseState, caseId: string): CaseData {
   if (state.status === 'none') throw new NotFoundError('case', caseId);
+  return state;
+}
+
+function requireActive(state: CaseData): CaseData {
   if (state.status !== 'active') {
-    throw new IllegalStateError('case_not_available', `case ${caseId} is ${state.status}`);
+    throw new IllegalStateError('case_not_available', `case ${state.caseId} is ${state.status}`);
   }
   return state;
+}
+
+function requireMade(state: CaseData, entity: CaseEntity, id: string): void {
+  if (!hasMade(state, entity, id)) throw new NotFoundError(entity, id);
 }
 
 const tokenOf =
@@ -84,20 +100,23 @@ const tokenOf =
 
 /** A task of the state; one that has ended answers `ifEnded` (the code its command gives then). */
 function requireTask(
-  draft: CaseDraft,
+  state: Pick<CaseData, 'caseId' | 'counts' | 'tasks'>,
   taskId: string,
   ifEnded: IllegalStateCode = 'task_not_available',
 ): Task {
-  const task = draft.tasks.get(taskId);
+  const task = state.tasks.get(taskId);
   if (task) return task;
-  if (hasMade(draft, 'task', taskId)) throw new IllegalStateError(ifEnded, `task ${taskId} has ended`);
+  if (hasMade(state, 'task', taskId)) throw new IllegalStateError(ifEnded, `task ${taskId} has ended`);
   throw new NotFoundError('task', taskId);
 }
 
-function requireOpenWorkitem(draft: CaseDraft, workitemId: string): Workitem {
-  const workitem = draft.workitems.get(workitemId);
+function requireOpenWorkitem(
+  state: Pick<CaseData, 'caseId' | 'counts' | 'workitems'>,
+  workitemId: string,
+): Workitem {
+  const workitem = state.workitems.get(workitemId);
   if (!workitem) {
-    if (hasMade(draft, 'workitem', workitemId))
+    if (hasMade(state, 'workitem', workitemId))
       throw new IllegalStateError('workitem_not_available', `workitem ${workitemId} has ended`);
     throw new NotFoundError('workitem', workitemId);
   }
@@ -391,7 +410,7 @@ function terminateCase(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const decision = begin(requireActive(requireCase(state, data.caseId)), data.at, options);
   // Termination abandons the work but leaves locked tokens as they are: nothing moves afterwards.
   for (const task of liveTasks(decision.draft)) abandonTask(decision, task, 'case_ended', false);
   record(decision, { type: 'CaseTerminated', data: { caseId: data.caseId, at: data.at } });
@@ -403,7 +422,9 @@ function receiveTokens(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const existing = requireCase(state, data.caseId);
+  requireTask(existing, data.taskId);
+  const decision = begin(requireActive(existing), data.at, options);
   const { draft, net } = decision;
   const task = requireTask(draft, data.taskId);
   const inputs = net.inputPlaces(task.transitionId);
@@ -438,7 +459,9 @@ function discardTokens(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const existing = requireCase(state, data.caseId);
+  requireTask(existing, data.taskId);
+  const decision = begin(requireActive(existing), data.at, options);
   const { draft } = decision;
   const task = requireTask(draft, data.taskId);
   const discarded = [...new Set(data.tokenIds)].filter((id) => task.offered.includes(id));
@@ -469,7 +492,27 @@ function preexecuteTask(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const existing = requireCase(state, data.caseId);
+  if ('workitemId' in data) {
+    requireMade(existing, 'workitem', data.workitemId);
+    const workitem = existing.workitems.get(data.workitemId);
+    if (workitem) {
+      const { caseId, at } = data;
+      return preexecuteTask(
+        { type: 'PreexecuteTask', data: { caseId, taskId: workitem.taskId, at } },
+        existing,
+        options,
+      );
+    }
+    // A workitem leaves the state only with its task, once that has ended: it answers as that task would.
+    requireActive(existing);
+    throw new IllegalStateError(
+      'task_not_enabled',
+      `workitem ${data.workitemId} has ended, and its task with it`,
+    );
+  }
+  requireMade(existing, 'task', data.taskId);
+  const decision = begin(requireActive(existing), data.at, options);
   lockTokens(decision, requireTask(decision.draft, data.taskId, 'task_not_enabled'));
   return cascade(decision);
 }
@@ -479,7 +522,9 @@ function forceAbandonTask(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, data.caseId), data.at, options);
+  const existing = requireCase(state, data.caseId);
+  requireTask(existing, data.taskId);
+  const decision = begin(requireActive(existing), data.at, options);
   abandonTask(decision, requireTask(decision.draft, data.taskId), 'forced');
   return cascade(decision);
 }
@@ -493,8 +538,9 @@ function updateWorkitem(
   state: CaseState,
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
-  const decision = begin(requireActive(state, caseId), at, options);
-  const workitem = requireOpenWorkitem(decision.draft, workitemId);
+  const existing = requireCase(state, caseId);
+  const workitem = requireOpenWorkitem(existing, workitemId);
+  const decision = begin(requireActive(existing), at, options);
   // A second `started` report (an executor run twice) changes nothing.
   if (to === 'started' && workitem.state === 'started') return [];
   if (!canMoveTo(workitem.state, to)) {

@@ -10,7 +10,9 @@ import {
   given,
   ids,
   preexecuteTask,
+  preexecuteWorkitem,
   startCase,
+  terminateCase,
   twoTokensNet,
 } from '../testing/index.js';
 import { lockedTokensOf } from './decider.js';
@@ -120,5 +122,35 @@ describe('PreexecuteTask on a case that is not active', () => {
     given([])
       .when(preexecuteTask(task(1)))
       .thenFailsWith('NotFoundError');
+  });
+});
+
+describe('PreexecuteTask addressed by a workitem', () => {
+  it('rule 4 preexecute: locks the tokens of the workitem’s task', () => {
+    const run = startCase(approvalNet());
+    expectStep(run, preexecuteWorkitem(workitem(2)), [
+      { type: 'TokensLocked', data: { caseId: 'c1', taskId: task(2), tokenIds: [token(2)] } },
+    ]);
+    expect(run.state.tasks.get(task(2))).toMatchObject({ state: 'executing', locked: [token(2)] });
+  });
+
+  it('refuses a workitem that has ended, and its task with it, with task_not_enabled', () => {
+    const run = startCase(approvalNet());
+    expect(run.withEnded.workitems.get(workitem(1))?.state).toBe('completed');
+    expectRefused(run, preexecuteWorkitem(workitem(1)), { code: 'task_not_enabled' });
+  });
+
+  it('refuses an ended workitem of a terminated case with case_not_available: it acts on the case’s tokens', () => {
+    const run = startCase(approvalNet());
+    run.send(terminateCase());
+    expectRefused(run, preexecuteWorkitem(workitem(2)), { code: 'case_not_available' });
+  });
+
+  it('refuses a workitem the case never made with NotFoundError, whatever the state of the case', () => {
+    const run = startCase(approvalNet());
+    const notFound = { name: 'NotFoundError', entity: 'workitem' };
+    expectRefused(run, preexecuteWorkitem(workitem(99)), notFound);
+    run.send(terminateCase());
+    expectRefused(run, preexecuteWorkitem(workitem(99)), notFound);
   });
 });

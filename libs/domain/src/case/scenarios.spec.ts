@@ -230,7 +230,8 @@ describe('P7 — terminate', () => {
       'abandoned',
     ]);
     expectRefused(run, terminateCase(), { code: 'case_not_available' });
-    expectRefused(run, completeWorkitem(workitem(2), 'late'), { code: 'case_not_available' });
+    // The workitem was abandoned with the case: a late completion learns that, not that the case ended.
+    expectRefused(run, completeWorkitem(workitem(2), 'late'), { code: 'workitem_not_available' });
   });
 });
 

@@ -77,16 +77,24 @@ describe('a terminated case', () => {
 
   it.each([
     ['TerminateCase', terminateCase()],
-    ['CompleteWorkitem', completeWorkitem(workitem(2), 'late')],
-    ['AbandonWorkitem', abandonWorkitem(workitem(3))],
-    ['UpdateWorkitem', updateWorkitem(workitem(3), 'started')],
     ['PreexecuteTask', preexecuteTask(task(3))],
-    ['ForceAbandonTask', forceAbandonTask(task(2))],
-    ['ReceiveTokens', receiveTokens(task(3), [token(2)])],
-    ['DiscardTokens', discardTokens(task(3), [token(2)])],
   ])('rule 11 terminate: nothing moves after — refuses %s with case_not_available', (_, command) => {
     expectRefused(run, command, { code: 'case_not_available' });
   });
+
+  it.each([
+    ['CompleteWorkitem', 'workitem_not_available', completeWorkitem(workitem(2), 'late')],
+    ['AbandonWorkitem', 'workitem_not_available', abandonWorkitem(workitem(3))],
+    ['UpdateWorkitem', 'workitem_not_available', updateWorkitem(workitem(3), 'started')],
+    ['ForceAbandonTask', 'task_not_available', forceAbandonTask(task(2))],
+    ['ReceiveTokens', 'task_not_available', receiveTokens(task(3), [token(2)])],
+    ['DiscardTokens', 'task_not_available', discardTokens(task(3), [token(2)])],
+  ])(
+    'rule 11 terminate: nothing moves after — refuses %s of work the termination abandoned with %s',
+    (_, code, command) => {
+      expectRefused(run, command, { code });
+    },
+  );
 
   it('refuses CreateCase with already_exists', () => {
     expectRefused(run, createCase(approvalNet()), { code: 'already_exists' });

@@ -196,10 +196,14 @@ describe('a workitem that does not exist', () => {
 });
 
 describe('a workitem of a case that is not active', () => {
-  it('refuses on a finished case with case_not_available', () => {
+  it('refuses a workitem of a finished case with workitem_not_available, as it has ended with its task', () => {
     expectRefused(startCase(sequentialNet()), completeWorkitem(workitem(2), 'x'), {
-      code: 'case_not_available',
+      code: 'workitem_not_available',
     });
+  });
+
+  it('refuses a workitem a finished case never made with NotFoundError', () => {
+    expectRefused(startCase(sequentialNet()), completeWorkitem(workitem(99), 'x'), { name: 'NotFoundError' });
   });
 
   it('refuses on a missing case with NotFoundError', () => {

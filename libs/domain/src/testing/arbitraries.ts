@@ -299,7 +299,10 @@ export function resolvePick(state: CaseData, pick: CommandPick, at: string): Cas
         data: { ...base, workitemId: pickWorkitem(isOpen), state: 'started' },
       };
     case 'preexecute':
-      return { type: 'PreexecuteTask', data: { ...base, taskId: pickTask()?.id ?? unknownTask } };
+      // As `POST /workitems/:id/preexecute` does, now and then through one of the task's workitems.
+      return pick.extra % 3 === 0
+        ? { type: 'PreexecuteTask', data: { ...base, workitemId: pickWorkitem(isOpen) } }
+        : { type: 'PreexecuteTask', data: { ...base, taskId: pickTask()?.id ?? unknownTask } };
     case 'forceAbandon':
       return { type: 'ForceAbandonTask', data: { ...base, taskId: pickTask()?.id ?? unknownTask } };
     case 'receive': {

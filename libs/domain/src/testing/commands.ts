@@ -68,6 +68,12 @@ export const preexecuteTask = (taskId: string, caseId = CASE_ID): PreexecuteTask
   data: { caseId, taskId, at: AT },
 });
 
+/** Preexecute of the task of a workitem (`POST /workitems/:id/preexecute`). */
+export const preexecuteWorkitem = (workitemId: string, caseId = CASE_ID): PreexecuteTask => ({
+  type: 'PreexecuteTask',
+  data: { caseId, workitemId, at: AT },
+});
+
 export const forceAbandonTask = (taskId: string, caseId = CASE_ID): ForceAbandonTask => ({
   type: 'ForceAbandonTask',
   data: { caseId, taskId, at: AT },
@@ -104,7 +110,7 @@ export const abandonWorkitem = (workitemId: string, caseId = CASE_ID): AbandonWo
 export function expectRefused(
   run: CaseRun,
   command: CaseCommand,
-  error: { readonly code: string } | { readonly name: string },
+  error: { readonly code: string } | { readonly name: string; readonly entity?: string },
 ): void {
   const length = run.history.length;
   const state = run.state;
