@@ -9,9 +9,10 @@ import type { ValidationError as ClassValidationError } from 'class-validator';
 import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfig } from './config/config.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { createLogging } from './logging/json-logger.js';
+import { StartupError } from './startup-error.js';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
@@ -127,16 +128,7 @@ export function closeOnSignals(app: INestApplication, logger: Logger): void {
 
 async function main(): Promise<void> {
   const logger = new Logger('wfnet');
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`wfnet: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfig();
   const app = await createApp({ config });
   // After createApp: from there on, Nest's logger writes the JSON lines.
   if (config.apiKeys.size === 0)
@@ -150,6 +142,10 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((error: unknown) => {
+    if (error instanceof StartupError) {
+      console.error(`wfnet: ${error.message}`);
+      process.exit(2);
+    }
     console.error(`wfnet: could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
