@@ -9,6 +9,7 @@ import type { ValidationError as ClassValidationError } from 'class-validator';
 import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
+import type { Config } from './config/config.js';
 import { loadConfig } from './config/config.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { createLogging } from './logging/json-logger.js';
@@ -134,6 +135,21 @@ export function closeOnSignals(app: INestApplication, logger: Logger): void {
   process.on('SIGINT', () => close('SIGINT'));
 }
 
+/** A refusal of `listen` the settings can fix, as a `StartupError`; anything else as it came. */
+function listenError(error: unknown, { port, host }: Config): unknown {
+  switch ((error as { code?: unknown }).code) {
+    case 'EADDRINUSE':
+      return new StartupError(`port ${port} on ${host} is in use by another process`, { cause: error });
+    case 'EACCES':
+      return new StartupError(`port ${port} on ${host} is not open to this user`, { cause: error });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`HOST=${host} is not an address of this machine`, { cause: error });
+    default:
+      return error;
+  }
+}
+
 async function main(): Promise<void> {
   const logger = new Logger('wfnet');
   const config = loadConfig();
@@ -142,7 +158,13 @@ async function main(): Promise<void> {
   if (config.apiKeys.size === 0)
     logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
   closeOnSignals(app, logger);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // Closes the stores, releasing the store's lock; the failure to listen is what gets reported.
+    await app.close().catch(() => undefined);
+    throw listenError(error, config);
+  }
   app.flushLogs();
   logger.log(
     `serving on http://${config.host}:${config.port} with the ${config.eventStoreLocation} event store`,
