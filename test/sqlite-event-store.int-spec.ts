@@ -88,7 +88,7 @@ describe('SqliteEventStore on its file', () => {
     await store.close();
     const admitted = await runWriter(file, 'open');
 
-    expect(refused).toMatch(/^refused .*already open for writing by another process/);
+    expect(refused).toMatch(/^refused .*in use by another process, which has it open for writing/);
     expect(admitted).toBe('opened');
   });
 

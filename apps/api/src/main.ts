@@ -9,9 +9,11 @@ import type { ValidationError as ClassValidationError } from 'class-validator';
 import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import type { Config } from './config/config.js';
+import { loadConfig } from './config/config.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { createLogging } from './logging/json-logger.js';
+import { StartupError } from './startup-error.js';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
@@ -40,6 +42,11 @@ function detailsOf(
 export interface AppOptions extends WfnetOptions {
   /** Where the JSON log lines go (tests capture them here); stdout by default. */
   readonly logDestination?: DestinationStream;
+  /**
+   * Keep Nest's start-up lines, "successfully started" among them, until `app.flushLogs()` instead of
+   * writing them at `init`, which comes before the port is bound: the service writes them once it is.
+   */
+  readonly holdStartLogs?: boolean;
 }
 
 /**
@@ -47,15 +54,18 @@ export interface AppOptions extends WfnetOptions {
  * (Nest's logger, so every `new Logger(context)`, and one line per request; level `config.logLevel`).
  */
 export async function createApp(options: AppOptions = {}): Promise<NestExpressApplication> {
-  const { logDestination, ...wfnet } = options;
+  const { logDestination, holdStartLogs = false, ...wfnet } = options;
   const config = wfnet.config ?? loadConfig();
   const logging = createLogging(config.logLevel, logDestination);
   // Nest's start-up lines wait in its buffer until `listen` (or a first `app.useLogger`, such as the tests'
-  // `app.useLogger(['error'])`), so they come out at the level finally chosen.
+  // `app.useLogger(['error'])`), so they come out at the level finally chosen. A module that fails to
+  // build rejects the promise rather than ending the process, so that the caller decides.
   const app = await NestFactory.create<NestExpressApplication>(WfnetModule.forRoot({ ...wfnet, config }), {
     bodyParser: false,
     logger: logging.logger,
     bufferLogs: true,
+    autoFlushLogs: !holdStartLogs,
+    abortOnError: false,
   });
   // Before the body parsers, so that their refusals (413, bad JSON) carry an id and the headers too, and
   // get their request line.
@@ -125,24 +135,37 @@ export function closeOnSignals(app: INestApplication, logger: Logger): void {
   process.on('SIGINT', () => close('SIGINT'));
 }
 
+/** A refusal of `listen` the settings can fix, as a `StartupError`; anything else as it came. */
+function listenError(error: unknown, { port, host }: Config): unknown {
+  switch ((error as { code?: unknown }).code) {
+    case 'EADDRINUSE':
+      return new StartupError(`port ${port} on ${host} is in use by another process`, { cause: error });
+    case 'EACCES':
+      return new StartupError(`port ${port} on ${host} is not open to this user`, { cause: error });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`HOST=${host} is not an address of this machine`, { cause: error });
+    default:
+      return error;
+  }
+}
+
 async function main(): Promise<void> {
   const logger = new Logger('wfnet');
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`wfnet: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const app = await createApp({ config });
+  const config = loadConfig();
+  const app = await createApp({ config, holdStartLogs: true });
   // After createApp: from there on, Nest's logger writes the JSON lines.
   if (config.apiKeys.size === 0)
     logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
   closeOnSignals(app, logger);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // Closes the stores, releasing the store's lock; the failure to listen is what gets reported.
+    await app.close().catch(() => undefined);
+    throw listenError(error, config);
+  }
+  app.flushLogs();
   logger.log(
     `serving on http://${config.host}:${config.port} with the ${config.eventStoreLocation} event store`,
   );
@@ -150,6 +173,13 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((error: unknown) => {
+    // The held start-up lines stay unwritten: the one line says it all.
+    if (error instanceof StartupError) {
+      console.error(`wfnet: ${error.message}`);
+      process.exit(2);
+    }
+    // A bug: the held lines come out, with the JSON line and stack Nest logged for a module that failed.
+    Logger.flush();
     console.error(`wfnet: could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

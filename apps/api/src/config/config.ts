@@ -1,5 +1,6 @@
 import type { EventStoreConfig } from '../event-store/open-event-store.js';
 import { DEFAULT_EVENT_STORE, parseEventStoreConfig } from '../event-store/open-event-store.js';
+import { StartupError } from '../startup-error.js';
 
 /** The service's settings, read once from the environment at start. */
 export interface Config {
@@ -38,7 +39,7 @@ export type Role = 'admin' | 'worker' | 'reader';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   override readonly name = 'ConfigError';
 }
 

@@ -23,6 +23,7 @@ import {
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
 import { RecentEvents } from './recent-events.js';
+import { StartupError } from '../startup-error.js';
 import type { CommittedEvent } from './recent-events.js';
 
 export interface SqliteEventStoreOptions {
@@ -367,9 +368,9 @@ function acquireWriterLock(file: string): Database.Database {
   } catch (error) {
     lock?.close();
     if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
-      throw new StoreUnavailableError(
-        `the SQLite event store ${file} is already open for writing by another process: ` +
-          'one process writes a database file; stop the other one or give this one its own file',
+      throw new StartupError(
+        `the SQLite event store ${file} is in use by another process, which has it open for writing: ` +
+          'stop that one or give this one its own file',
         { cause: error },
       );
     }
