@@ -9,15 +9,20 @@ export interface ArcCount {
   readonly message: (transitionId: string, count: number) => string;
 }
 
+/** A strip on one side of a transition box: group class `<className>-join` or `<className>-split`. */
+export interface Marker {
+  /** Drawn in the strip, in text class `className`. */
+  readonly symbol: string;
+  readonly className: string;
+  readonly width: number;
+}
+
 /** How the diagram shows a kind on its side of a transition box. */
 export interface Drawing {
   /** The kind in the transition's accessible title, e.g. `and-split`. */
   readonly label: string;
-  /**
-   * A strip on that side of the box (group class `<className>-join` or `<className>-split`) showing
-   * `symbol` (text class `className`); kinds without one draw a plain box side.
-   */
-  readonly marker?: { readonly symbol: string; readonly className: string; readonly width: number };
+  /** Kinds without one draw a plain box side. */
+  readonly marker?: Marker;
 }
 
 export interface JoinBehaviour {
