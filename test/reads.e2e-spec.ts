@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { joinTypes, splitTypes } from '@wfnet/domain';
 import type { ErrorBody, Reply } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
@@ -536,6 +537,16 @@ describe.each(STORE_KINDS)('reads over HTTP on the %s store', (store: StoreKind)
           'GET /health',
         ]),
       );
+    });
+
+    it('lists every join and split kind, and the default, in the transition schema', async () => {
+      type Property = { enum: string[]; default: string };
+      const reply = await service.api.get<{
+        components: { schemas: { TransitionDto: { properties: Record<string, Property> } } };
+      }>('/docs-json');
+      const { joinType, splitType } = reply.body.components.schemas.TransitionDto.properties;
+      expect(joinType).toMatchObject({ enum: [...joinTypes], default: 'none' });
+      expect(splitType).toMatchObject({ enum: [...splitTypes], default: 'none' });
     });
 
     it('serves the OpenAPI UI as HTML at /docs', async () => {

@@ -5,7 +5,13 @@
  * state space alone.
  */
 import type { Arc, PlaceInput, SoundnessReport, TransitionInput, WorkflowDefinition } from '@wfnet/domain';
-import { normalizeWorkflow, validateNet, verifySoundness } from '@wfnet/domain';
+import {
+  normalizeWorkflow,
+  placeTransitionJoin,
+  placeTransitionSplit,
+  validateNet,
+  verifySoundness,
+} from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -62,8 +68,8 @@ function build(block: Block, seed: number): WorkflowDefinition {
     transitions.push({
       id,
       executor: 'manual',
-      joinType: inputs.length > 1 ? 'and' : 'none',
-      splitType: outputs.length > 1 ? 'and' : 'none',
+      joinType: placeTransitionJoin(inputs.length),
+      splitType: placeTransitionSplit(outputs.length),
     });
     arcs.push(...inputs.map((from) => ({ from, to: id })), ...outputs.map((to) => ({ from: id, to })));
   };

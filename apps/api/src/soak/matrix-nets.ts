@@ -1,3 +1,5 @@
+import type { JoinType, SplitType } from '@wfnet/domain';
+
 /** The body of `POST /workflows`, as far as the crash matrix writes and reads it. */
 export interface NetBody {
   readonly id: string;
@@ -6,8 +8,8 @@ export interface NetBody {
     readonly id: string;
     readonly executor: string;
     readonly executorParams?: object;
-    readonly joinType?: 'none' | 'and';
-    readonly splitType?: 'none' | 'and';
+    readonly joinType?: JoinType;
+    readonly splitType?: SplitType;
   }[];
   readonly arcs: readonly { readonly from: string; readonly to: string }[];
 }

@@ -1,15 +1,19 @@
+import { DEFAULT_SPLIT_TYPE, splitKinds } from '@wfnet/domain';
 import type { RecordedEvent } from '@wfnet/domain';
 import type { NetBody } from './matrix-nets.js';
 
 // An audit of the event store that shares no code with the engine: it folds each case's stream by the
 // domain's rules as written in the spec and checks them event by event, and checks the whole state of
-// every case against the net's state equation.
+// every case against the net's state equation. Only what each split kind marks comes from the domain,
+// from its table of kinds: the spec as data.
 
 /** A transition as the audit needs it: its executor, input places (pre) and output places (post). */
 export interface TransitionShape {
   readonly executor: string;
   readonly pre: readonly string[];
   readonly post: readonly string[];
+  /** The output places one firing may mark, one list per way its split can go (`none`, `and`: one way). */
+  readonly marks: readonly (readonly string[])[];
 }
 
 export interface NetShape {
@@ -24,14 +28,16 @@ export interface NetShape {
 export function netShape(net: NetBody): NetShape {
   const places = net.places.map((p) => p.id);
   const transitions = new Map(
-    net.transitions.map((t) => [
-      t.id,
-      {
+    net.transitions.map((t) => {
+      const post = net.arcs.filter((a) => a.from === t.id).map((a) => a.to);
+      const shape: TransitionShape = {
         executor: t.executor,
         pre: net.arcs.filter((a) => a.to === t.id).map((a) => a.from),
-        post: net.arcs.filter((a) => a.from === t.id).map((a) => a.to),
-      },
-    ]),
+        post,
+        marks: splitKinds[t.splitType ?? DEFAULT_SPLIT_TYPE].firings(post),
+      };
+      return [t.id, shape];
+    }),
   );
   const consumers = new Map(
     places.map((p) => [p, net.arcs.filter((a) => a.from === p && transitions.has(a.to)).map((a) => a.to)]),
@@ -436,24 +442,26 @@ function checkCase(c: AuditedCase): string[] {
   const broken: string[] = [];
   const tokens = [...c.tokens.entries()];
   const unconsumed = countByPlace(tokens.filter(([, t]) => t.state !== 'consumed').map(([, t]) => t.placeId));
-  // The state equation: M = M0 + Σ over completed tasks of (post(t) − pre(t)) − what the termination took.
+  // The state equation: M = M0 + Σ over completed tasks of (marked(t) − pre(t)) − what the termination took,
+  // where marked(t) is the way of its split the task took (the first when it took none).
   const expected = new Map<string, number>([[START, 1]]);
   const add = (place: string, n: number) => expected.set(place, (expected.get(place) ?? 0) + n);
   for (const [taskId, task] of c.tasks) {
     if (task.state !== 'completed') continue;
     const shape = c.shape.transitions.get(task.transitionId)!;
-    for (const place of shape.post) add(place, 1);
-    for (const place of shape.pre) add(place, -1);
     const consumed = tokens.filter(([, t]) => t.consumedBy === taskId).map(([, t]) => t.placeId);
     if (sorted(consumed) !== sorted(shape.pre))
       broken.push(
         `task ${taskId} (${task.transitionId}) consumed tokens in [${sorted(consumed)}], its pre set is [${sorted(shape.pre)}]`,
       );
     const produced = tokens.filter(([, t]) => t.producedBy === taskId).map(([, t]) => t.placeId);
-    if (sorted(produced) !== sorted(shape.post))
+    const marked = shape.marks.find((places) => sorted(places) === sorted(produced));
+    if (!marked)
       broken.push(
-        `task ${taskId} (${task.transitionId}) produced tokens in [${sorted(produced)}], its post set is [${sorted(shape.post)}]`,
+        `task ${taskId} (${task.transitionId}) produced tokens in [${sorted(produced)}], its split marks ${shape.marks.map((places) => `[${sorted(places)}]`).join(' or ')}`,
       );
+    for (const place of marked ?? shape.marks[0] ?? []) add(place, 1);
+    for (const place of shape.pre) add(place, -1);
   }
   for (const [, t] of tokens) if (t.consumedBy === TERMINATION) add(t.placeId, -1);
   for (const place of new Set([...expected.keys(), ...unconsumed.keys()])) {

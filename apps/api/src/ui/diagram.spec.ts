@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CaseData, Task, Token, WorkflowDefinition } from '@wfnet/domain';
+import { joinTypes, splitTypes } from '@wfnet/domain';
+import type { CaseData, JoinType, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 
 const approval = (name = 'Approval'): WorkflowDefinition => ({
@@ -109,6 +110,60 @@ describe('the layout of a net', () => {
     expect(layoutNet(approval(), 'down')).not.toBe(first);
     await first;
   });
+});
+
+describe('the join and split kinds of a transition', () => {
+  /** `start → t → end`, `t` of the given kinds. */
+  const oneStep = (joinType: JoinType, splitType: SplitType): WorkflowDefinition => ({
+    id: `one-step-${joinType}-${splitType}`,
+    name: 'One step',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [{ id: 't', executor: 'auto', executorParams: {}, joinType, splitType }],
+    arcs: [
+      { from: 'start', to: 't' },
+      { from: 't', to: 'end' },
+    ],
+    metadata: {},
+  });
+
+  const rows: [JoinType, SplitType, string, string[], number][] = [
+    ['none', 'none', 'single input, single output', [], 0],
+    ['and', 'none', 'and-join, single output', ['<g class="and-join"><rect class="marker"'], 14],
+    ['none', 'and', 'single input, and-split', ['<g class="and-split"><rect class="marker"'], 14],
+    [
+      'and',
+      'and',
+      'and-join, and-split',
+      ['<g class="and-join"><rect class="marker"', '<g class="and-split"><rect class="marker"'],
+      28,
+    ],
+  ];
+
+  it('each have rows below', () => {
+    expect(new Set(rows.map(([join]) => join))).toEqual(new Set(joinTypes));
+    expect(new Set(rows.map(([, split]) => split))).toEqual(new Set(splitTypes));
+  });
+
+  it.each(rows)(
+    'draws a %s join and a %s split as "%s", with markers %j, %i wider',
+    async (joinType, splitType, title, markers, extraWidth) => {
+      const definition = oneStep(joinType, splitType);
+      const layout = await layoutNet(definition);
+      const plain = await layoutNet(oneStep('none', 'none'));
+      expect(layout.transitions.get('t')!.width - plain.transitions.get('t')!.width).toBe(extraWidth);
+      const svg = netSvg(definition, layout);
+      expect(svg).toContain(`data-join="${joinType}" data-split="${splitType}"`);
+      expect(svg).toContain(`<title>transition t (auto; ${title})</title>`);
+      expect(svg.match(/<g class="[a-z]+-(join|split)"><rect class="marker"[^>]*>/g) ?? []).toHaveLength(
+        markers.length,
+      );
+      for (const marker of markers) expect(svg).toContain(marker);
+      if (markers.length > 0) expect(svg).toContain('text-anchor="middle">∧</text></g>');
+    },
+  );
 });
 
 describe('the tokens and tasks of a case', () => {

@@ -1,4 +1,5 @@
-import type { CaseData, JoinType, SplitType, TaskState, WorkflowDefinition } from '@wfnet/domain';
+import { joinKinds, splitKinds } from '@wfnet/domain';
+import type { CaseData, Marker, TaskState, WorkflowDefinition } from '@wfnet/domain';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk.bundled.js';
 import { createHash } from 'node:crypto';
 import { layoutOffThread } from './layout-worker.js';
@@ -57,7 +58,6 @@ export interface TransitionTasks {
 
 const PLACE_RADIUS = 18;
 const TRANSITION_HEIGHT = 46;
-const MARKER_WIDTH = 14;
 const FONT_SIZE = 12;
 const HEADER = 30;
 
@@ -72,12 +72,17 @@ const escapeXml = (text: string): string =>
 
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-const transitionLabel = (transition: WorkflowDefinition['transitions'][number]): string =>
-  transition.name ?? transition.id;
+type Transition = WorkflowDefinition['transitions'][number];
 
-function transitionWidth(transition: WorkflowDefinition['transitions'][number]): number {
-  const markers =
-    (transition.joinType === 'and' ? MARKER_WIDTH : 0) + (transition.splitType === 'and' ? MARKER_WIDTH : 0);
+const transitionLabel = (transition: Transition): string => transition.name ?? transition.id;
+
+const joinMarker = (transition: Transition): Marker | undefined =>
+  joinKinds[transition.joinType].drawing.marker;
+const splitMarker = (transition: Transition): Marker | undefined =>
+  splitKinds[transition.splitType].drawing.marker;
+
+function transitionWidth(transition: Transition): number {
+  const markers = (joinMarker(transition)?.width ?? 0) + (splitMarker(transition)?.width ?? 0);
   const text = Math.max(
     textWidth(transitionLabel(transition)),
     textWidth(`${transition.executor} · abandoned`, 10),
@@ -271,11 +276,17 @@ export function caseOverlay(state: CaseData, revision: bigint): CaseOverlay {
   return { caseId: state.caseId, status: state.status, revision, tokens, tasks };
 }
 
+/** The text classes of every kind's marker symbol. */
+function markerClasses(): Set<string> {
+  const kinds = [...Object.values(joinKinds), ...Object.values(splitKinds)];
+  return new Set(kinds.flatMap(({ drawing }) => (drawing.marker ? [drawing.marker.className] : [])));
+}
+
 const STYLE = `
 .net text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#212529}
 .net .label{font-size:${FONT_SIZE}px}
 .net .small{font-size:10px;fill:#495057}
-.net .and{font-size:14px;font-weight:700}
+${[...markerClasses()].map((name) => `.net .${name}`).join(',')}{font-size:14px;font-weight:700}
 .net .arc{fill:none;stroke:#495057;stroke-width:1.5}
 .net .place circle.ring{fill:#fff;stroke:#343a40;stroke-width:2}
 .net .place-start circle.ring{stroke:#2b8a3e;stroke-width:3}
@@ -336,8 +347,8 @@ function tokenMarks(center: Point, counts: PlaceTokens): string {
     .join('');
 }
 
-function joinSplitTitle(join: JoinType, split: SplitType): string {
-  return `${join === 'and' ? 'and-join' : 'single input'}, ${split === 'and' ? 'and-split' : 'single output'}`;
+function joinSplitTitle(transition: Transition): string {
+  return `${joinKinds[transition.joinType].drawing.label}, ${splitKinds[transition.splitType].drawing.label}`;
 }
 
 const LEGEND_ITEMS: readonly (readonly [string, string])[] = [
@@ -376,10 +387,10 @@ function legend(width: number): { svg: string; height: number } {
 }
 
 /**
- * The net as SVG: places as circles, transitions as boxes (and-joins and and-splits marked with a
- * ∧ strip on their side), arcs as arrows. With a case overlay, tokens sit in their places and each
- * transition is coloured by its task's state. Every node carries `data-*` attributes naming what it
- * shows, for scripts and tests.
+ * The net as SVG: places as circles, transitions as boxes (a join or split whose kind has a marker, such
+ * as an and-split's ∧, drawn as a strip on its side), arcs as arrows. With a case overlay, tokens sit in
+ * their places and each transition is coloured by its task's state. Every node carries `data-*`
+ * attributes naming what it shows, for scripts and tests.
  */
 export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overlay?: CaseOverlay): string {
   const top = overlay ? HEADER : 0;
@@ -450,8 +461,10 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
     const taskData = overlay
       ? ` data-task-state="${task?.state ?? 'none'}" data-live="${task?.live ?? false}" data-completed="${task?.completed ?? 0}"`
       : '';
-    const join = transition.joinType === 'and' ? MARKER_WIDTH : 0;
-    const split = transition.splitType === 'and' ? MARKER_WIDTH : 0;
+    const joinMark = joinMarker(transition);
+    const splitMark = splitMarker(transition);
+    const join = joinMark?.width ?? 0;
+    const split = splitMark?.width ?? 0;
     const middle = box.x + join + (box.width - join - split) / 2;
     const label = transitionLabel(transition);
     const status = task ? `${transition.executor} · ${task.state}` : transition.executor;
@@ -460,11 +473,11 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
       : '';
     out.push(
       `<g class="${classes}" data-transition="${escapeXml(transition.id)}" data-join="${transition.joinType}" data-split="${transition.splitType}" data-executor="${escapeXml(transition.executor)}"${taskData}>`,
-      `<title>${escapeXml(`transition ${label} (${transition.executor}; ${joinSplitTitle(transition.joinType, transition.splitType)})${taskTitle}`)}</title>`,
+      `<title>${escapeXml(`transition ${label} (${transition.executor}; ${joinSplitTitle(transition)})${taskTitle}`)}</title>`,
       `<rect class="box" x="${round(box.x)}" y="${round(box.y)}" width="${round(box.width)}" height="${round(box.height)}" rx="4"/>`,
     );
-    if (join > 0) out.push(andMarker(box.x, box.y, box.height, 'join'));
-    if (split > 0) out.push(andMarker(box.x + box.width - MARKER_WIDTH, box.y, box.height, 'split'));
+    if (joinMark) out.push(sideMarker(joinMark, box.x, box.y, box.height, 'join'));
+    if (splitMark) out.push(sideMarker(splitMark, box.x + box.width - split, box.y, box.height, 'split'));
     out.push(
       `<text class="label" x="${round(middle)}" y="${round(box.y + 20)}" text-anchor="middle">${escapeXml(label)}</text>`,
       `<text class="small" x="${round(middle)}" y="${round(box.y + 35)}" text-anchor="middle">${escapeXml(status)}</text>`,
@@ -480,9 +493,10 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
   return out.join('');
 }
 
-function andMarker(x: number, y: number, height: number, side: 'join' | 'split'): string {
+function sideMarker(marker: Marker, x: number, y: number, height: number, side: 'join' | 'split'): string {
+  const { className, width, symbol } = marker;
   return (
-    `<g class="and-${side}"><rect class="marker" x="${round(x)}" y="${round(y)}" width="${MARKER_WIDTH}" height="${round(height)}" rx="3"/>` +
-    `<text class="and" x="${round(x + MARKER_WIDTH / 2)}" y="${round(y + height / 2 + 5)}" text-anchor="middle">∧</text></g>`
+    `<g class="${className}-${side}"><rect class="marker" x="${round(x)}" y="${round(y)}" width="${width}" height="${round(height)}" rx="3"/>` +
+    `<text class="${className}" x="${round(x + width / 2)}" y="${round(y + height / 2 + 5)}" text-anchor="middle">${escapeXml(symbol)}</text></g>`
   );
 }

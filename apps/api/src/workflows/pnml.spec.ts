@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowDefinition } from '@wfnet/domain';
-import { normalizeWorkflow, validateNet } from '@wfnet/domain';
+import { joinTypes, normalizeWorkflow, splitTypes, validateNet } from '@wfnet/domain';
 import {
   approvalNet,
   arbitraryWorkflowNet,
@@ -66,6 +66,20 @@ describe('a PNML round trip', () => {
     expect(validateNet(definition)).toEqual([]);
     expect(roundTrip(definition)).toEqual(definition);
   });
+
+  it.each(joinTypes.flatMap((join) => splitTypes.map((split) => [join, split] as const)))(
+    'carries a %s join and a %s split by name in the tool-specific data',
+    (joinType, splitType) => {
+      const definition: WorkflowDefinition = {
+        ...sequentialNet(),
+        transitions: sequentialNet().transitions.map((t) => ({ ...t, joinType, splitType })),
+      };
+      const xml = toPnml(definition);
+      expect(xml).toContain(`<joinType>${joinType}</joinType>`);
+      expect(xml).toContain(`<splitType>${splitType}</splitType>`);
+      expect(roundTrip(definition)).toEqual(definition);
+    },
+  );
 
   it('keeps any random workflow net equal', () => {
     fc.assert(

@@ -1,3 +1,11 @@
+import {
+  isJoinType,
+  isSplitType,
+  joinTypes,
+  placeTransitionJoin,
+  placeTransitionSplit,
+  splitTypes,
+} from '@wfnet/domain';
 import type {
   JsonValue,
   PlaceInput,
@@ -8,12 +16,13 @@ import type {
 import type { EntityDecoderOptions } from 'fast-xml-parser';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
-// PNML (ISO/IEC 15909-2) for place/transition nets. A P/T net fires as the engine does for a valid
-// workflow net (a transition takes a token from every input place and puts one in every output place),
-// so places, transitions and arcs map one to one. What PNML has no construct for (which place is the
-// end, executors, and an `and` join or split with a single arc) travels in `<toolspecific tool="wfnet">`;
+// PNML (ISO/IEC 15909-2) for place/transition nets. Places, transitions and arcs map one to one, and a
+// transition whose join and split kinds fire as a P/T transition does (a token from every input place, one
+// to every output place) means the same to any tool. What PNML has no construct for (which place is the
+// end, executors, the join and split kinds by their JSON names) travels in `<toolspecific tool="wfnet">`;
 // a PNML file from another tool without it is read with the P/T meaning: start is the marked place, end
-// the place without outgoing arcs, several arcs make an `and` join or split, and steps are `manual`.
+// the place without outgoing arcs, joins and splits are the kinds that fire as P/T transitions with that
+// many arcs (several arcs make an `and`), and steps are `manual`.
 
 export const PNML_NAMESPACE = 'http://www.pnml.org/version-2009/grammar/pnml';
 export const PTNET_TYPE = 'http://www.pnml.org/version-2009/grammar/ptnet';
@@ -263,8 +272,8 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
   const tool = toolOf(transition);
   const executor = textOf(child(tool, 'executor'))?.trim() || 'manual';
   const executorParams = jsonObject(tool, 'executorParams', `${path}.executorParams`);
-  const joinType = gateType(tool, 'joinType', `${path}.joinType`);
-  const splitType = gateType(tool, 'splitType', `${path}.splitType`);
+  const joinType = kindOf(tool, 'joinType', `${path}.joinType`, isJoinType, joinTypes);
+  const splitType = kindOf(tool, 'splitType', `${path}.splitType`, isSplitType, splitTypes);
   return {
     id,
     ...(name !== undefined && { name }),
@@ -322,7 +331,7 @@ function inferPlaceTypes(places: ReadPlace[], arcs: readonly { from: string; to:
   });
 }
 
-/** Without wfnet's join and split types, the P/T meaning: several arcs are an `and`. */
+/** Without wfnet's join and split types, the P/T meaning of the arcs. */
 function inferJoinAndSplit(
   transition: TransitionInput,
   arcs: readonly { from: string; to: string }[],
@@ -331,8 +340,8 @@ function inferJoinAndSplit(
   const outputs = arcs.filter((a) => a.from === transition.id).length;
   return {
     ...transition,
-    joinType: transition.joinType ?? (inputs > 1 ? 'and' : 'none'),
-    splitType: transition.splitType ?? (outputs > 1 ? 'and' : 'none'),
+    joinType: transition.joinType ?? placeTransitionJoin(inputs),
+    splitType: transition.splitType ?? placeTransitionSplit(outputs),
   };
 }
 
@@ -385,11 +394,22 @@ function count(text: string, path: string): number {
   return Number(trimmed);
 }
 
-function gateType(tool: XmlNode | undefined, tag: string, path: string): 'none' | 'and' | undefined {
+function kindOf<T extends string>(
+  tool: XmlNode | undefined,
+  tag: string,
+  path: string,
+  isKind: (value: string) => value is T,
+  kinds: readonly T[],
+): T | undefined {
   const value = textOf(child(tool, tag))?.trim();
   if (value === undefined) return undefined;
-  if (value !== 'none' && value !== 'and') throw new PnmlError(`${path} is ${value}: none or and`, path);
+  if (!isKind(value)) throw new PnmlError(`${path} is ${value}: ${oneOf(kinds)}`, path);
   return value;
+}
+
+/** `a or b`, `a, b or c`. */
+function oneOf(values: readonly string[]): string {
+  return values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join('');
 }
 
 function jsonObject(

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
-import type { JsonValue } from '@wfnet/domain';
+import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
+import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
 import { IsJsonObject } from '../http/json.js';
 
 export class PlaceDto {
@@ -42,15 +43,15 @@ export class TransitionDto {
   @IsJsonObject()
   executorParams?: { [key: string]: JsonValue };
 
-  @ApiPropertyOptional({ enum: ['none', 'and'], default: 'none' })
+  @ApiPropertyOptional({ enum: joinTypes, default: DEFAULT_JOIN_TYPE })
   @IsOptional()
-  @IsIn(['none', 'and'])
-  joinType?: 'none' | 'and';
+  @IsIn(joinTypes)
+  joinType?: JoinType;
 
-  @ApiPropertyOptional({ enum: ['none', 'and'], default: 'none' })
+  @ApiPropertyOptional({ enum: splitTypes, default: DEFAULT_SPLIT_TYPE })
   @IsOptional()
-  @IsIn(['none', 'and'])
-  splitType?: 'none' | 'and';
+  @IsIn(splitTypes)
+  splitType?: SplitType;
 }
 
 export class ArcDto {

@@ -1,8 +1,7 @@
 import type { JsonValue } from '../core/message.js';
+import type { JoinType, SplitType } from './kinds.js';
 
 export type PlaceType = 'start' | 'normal' | 'end';
-export type JoinType = 'none' | 'and';
-export type SplitType = 'none' | 'and';
 
 export interface Place {
   readonly id: string;

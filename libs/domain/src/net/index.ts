@@ -1,4 +1,5 @@
 export * from './definition.js';
+export * from './kinds.js';
 export * from './net.js';
 export * from './normalize.js';
 export * from './validate.js';

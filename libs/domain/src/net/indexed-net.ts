@@ -1,10 +1,12 @@
 import type { WorkflowDefinition } from './definition.js';
-import { netOf, splitOutputs } from './net.js';
+import { joinKinds, splitKinds } from './kinds.js';
+import { netOf } from './net.js';
 
 /**
- * A place/transition net over array indices, with the split rule already applied to the outputs: the form
- * the analyses (reduction, state space) work on. Arcs have weight one; the start place holds the one
- * initial token.
+ * A place/transition net over array indices, with the join and split rules already applied: the form the
+ * analyses (reduction, state space) work on. Each way a transition can fire (its split's `firings`) is one
+ * transition here, so a transition that can fire in several ways appears once per way in `transitionIds`.
+ * Arcs have weight one; the start place holds the one initial token.
  */
 export interface IndexedNet {
   readonly placeIds: readonly string[];
@@ -27,13 +29,26 @@ export function indexNet(definition: WorkflowDefinition): IndexedNet {
     if (index === undefined) throw new Error(`workflow ${definition.id} has no place ${placeId}`);
     return index;
   };
-  const transitionIds = definition.transitions.map((t) => t.id);
   const sorted = (ids: readonly string[]): number[] => ids.map(indexOf).sort((a, b) => a - b);
+  const transitionIds: string[] = [];
+  const inputs: number[][] = [];
+  const outputs: number[][] = [];
+  for (const { id, joinType, splitType } of definition.transitions) {
+    if (!joinKinds[joinType].placeTransition) {
+      throw new Error(`transition ${id}: a ${joinType} join has no place/transition form to verify`);
+    }
+    const required = sorted(net.joinPlaces(id));
+    for (const marked of splitKinds[splitType].firings(net.outputPlaces(id))) {
+      transitionIds.push(id);
+      inputs.push(required);
+      outputs.push(sorted(marked));
+    }
+  }
   return {
     placeIds,
     transitionIds,
-    inputs: transitionIds.map((id) => sorted(net.inputPlaces(id))),
-    outputs: transitionIds.map((id) => sorted(splitOutputs(net, id))),
+    inputs,
+    outputs,
     start: indexOf(net.startPlaceId),
     end: indexOf(net.endPlaceId),
   };

@@ -17,7 +17,7 @@ export function enabledTransitions(definition: WorkflowDefinition, marking: Mark
 }
 
 /**
- * One firing by the engine's rules: a token from each input place, a token to each place of the split.
+ * One firing by the engine's rules: a token from each place of the join, a token to each place of the split.
  * Throws when the transition is not enabled, so a replayed firing sequence cannot silently go wrong.
  */
 export function fireTransition(
@@ -31,7 +31,7 @@ export function fireTransition(
     throw new Error(`transition ${transitionId} is not enabled at ${JSON.stringify(marking)}`);
   }
   const next: Record<string, number> = { ...marking };
-  for (const placeId of net.inputPlaces(transitionId)) next[placeId] = (next[placeId] ?? 0) - 1;
+  for (const placeId of net.joinPlaces(transitionId)) next[placeId] = (next[placeId] ?? 0) - 1;
   for (const placeId of splitOutputs(net, transitionId)) next[placeId] = (next[placeId] ?? 0) + 1;
   return normalizeMarking(definition, next);
 }

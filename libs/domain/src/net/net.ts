@@ -1,4 +1,5 @@
 import type { Transition, WorkflowDefinition } from './definition.js';
+import { joinKinds, splitKinds } from './kinds.js';
 
 /** Index of a (valid) workflow definition: the structure queries the engine asks while a case runs. */
 export interface Net {
@@ -12,6 +13,10 @@ export interface Net {
   outputPlaces(transitionId: string): readonly string[];
   /** Transitions that have the place as input, in arc order. */
   consumers(placeId: string): readonly string[];
+  /** Input places the transition's join needs a token from, in arc order; a firing takes one from each. */
+  joinPlaces(transitionId: string): readonly string[];
+  /** Output places the transition's split marks, in arc order; `undefined` for a split that chooses. */
+  fixedOutputs(transitionId: string): readonly string[] | undefined;
 }
 
 const nets = new WeakMap<WorkflowDefinition, Net>();
@@ -44,6 +49,14 @@ function buildNet(definition: WorkflowDefinition): Net {
       push(outputs, from, to);
     }
   }
+  // Precomputed: the engine asks these on every offer and every completion.
+  const joinPlaces = new Map<string, readonly string[]>();
+  const fixedOutputs = new Map<string, readonly string[]>();
+  for (const { id, joinType, splitType } of definition.transitions) {
+    joinPlaces.set(id, joinKinds[joinType].required(inputs.get(id) ?? []));
+    const split = splitKinds[splitType];
+    if (!split.chooses) fixedOutputs.set(id, split.outputs(outputs.get(id) ?? []));
+  }
   const placeOfType = (type: 'start' | 'end'): string => {
     const place = definition.places.find((p) => p.type === type);
     if (!place) throw new Error(`workflow ${definition.id} has no ${type} place`);
@@ -61,27 +74,31 @@ function buildNet(definition: WorkflowDefinition): Net {
     inputPlaces: (transitionId) => inputs.get(transitionId) ?? [],
     outputPlaces: (transitionId) => outputs.get(transitionId) ?? [],
     consumers: (placeId) => consumers.get(placeId) ?? [],
+    joinPlaces: (transitionId) => joinPlaces.get(transitionId) ?? [],
+    fixedOutputs: (transitionId) => fixedOutputs.get(transitionId),
   };
 }
 
-/**
- * The join rule: a `none` join needs its one input place offered, an `and` join every input place.
- * (Validation guarantees a `none` join has exactly one input place, so both read "every input place".)
- */
+/** The join rule: every place the transition's join needs offers a token. */
 export function isEnabled(net: Net, transitionId: string, isOffered: (placeId: string) => boolean): boolean {
-  const inputs = net.inputPlaces(transitionId);
-  return inputs.length > 0 && inputs.every(isOffered);
-}
-
-/** The split rule: the places that receive a token when the transition fires. */
-export function splitOutputs(net: Net, transitionId: string): readonly string[] {
-  const outputs = net.outputPlaces(transitionId);
-  return net.transition(transitionId).splitType === 'none' ? outputs.slice(0, 1) : outputs;
+  const places = net.joinPlaces(transitionId);
+  return places.length > 0 && places.every(isOffered);
 }
 
 /**
- * Token selection for a firing: one candidate from each input place (the first in the given order),
- * or `undefined` when some input place has no candidate.
+ * The split rule: the places that receive a token when a task of the transition completes. `route` is the
+ * output places a condition evaluator chose, read only by a split that chooses.
+ */
+export function splitOutputs(net: Net, transitionId: string, route?: readonly string[]): readonly string[] {
+  return (
+    net.fixedOutputs(transitionId) ??
+    splitKinds[net.transition(transitionId).splitType].outputs(net.outputPlaces(transitionId), route)
+  );
+}
+
+/**
+ * Token selection for a firing: one candidate from each place the join needs (the first in the given
+ * order), or `undefined` when some such place has no candidate.
  */
 export function selectTokens<T extends { readonly placeId: string }>(
   net: Net,
@@ -89,7 +106,7 @@ export function selectTokens<T extends { readonly placeId: string }>(
   candidates: readonly T[],
 ): readonly T[] | undefined {
   const selected: T[] = [];
-  for (const placeId of net.inputPlaces(transitionId)) {
+  for (const placeId of net.joinPlaces(transitionId)) {
     const token = candidates.find((c) => c.placeId === placeId);
     if (!token) return undefined;
     selected.push(token);

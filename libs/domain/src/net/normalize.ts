@@ -1,13 +1,7 @@
 import type { JsonValue } from '../core/message.js';
-import type {
-  Arc,
-  JoinType,
-  Place,
-  PlaceType,
-  SplitType,
-  Transition,
-  WorkflowDefinition,
-} from './definition.js';
+import type { Arc, Place, PlaceType, Transition, WorkflowDefinition } from './definition.js';
+import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE } from './kinds.js';
+import type { JoinType, SplitType } from './kinds.js';
 
 export interface PlaceInput {
   readonly id: string;
@@ -66,7 +60,7 @@ function normalizeTransition(input: TransitionInput): Transition {
     ...(name !== undefined && { name }),
     executor,
     executorParams: executorParams ?? {},
-    joinType: joinType ?? 'none',
-    splitType: splitType ?? 'none',
+    joinType: joinType ?? DEFAULT_JOIN_TYPE,
+    splitType: splitType ?? DEFAULT_SPLIT_TYPE,
   };
 }

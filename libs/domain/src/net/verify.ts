@@ -169,7 +169,8 @@ function counterexamples(
         pumpedMarking: markingOf(pumped),
       };
     }),
-    deadTransitions: space.deadTransitions.map((t) => net.transitionIds[t]!),
+    // The ways one transition fires share its inputs, so they are dead together: name it once.
+    deadTransitions: [...new Set(space.deadTransitions.map((t) => net.transitionIds[t]!))],
     livelocks: space.livelocks.map(counterexample),
   };
 }

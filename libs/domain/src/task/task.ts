@@ -19,9 +19,9 @@ export type LockSelection =
   | { readonly ok: false; readonly code: IllegalStateCode; readonly message: string };
 
 /**
- * Preexecute's all-or-nothing choice: one offered token still free from each input place. A place with
- * no offered token makes the task not enabled; a place whose offered tokens are all taken by others
- * makes the tokens not available.
+ * Preexecute's all-or-nothing choice: one offered token still free from each place the join needs. A
+ * place with no offered token makes the task not enabled; a place whose offered tokens are all taken by
+ * others makes the tokens not available.
  */
 export function selectTokensToLock(net: Net, task: Task, tokenOf: (id: string) => Token): LockSelection {
   if (task.state !== 'allocated') {
@@ -33,7 +33,7 @@ export function selectTokensToLock(net: Net, task: Task, tokenOf: (id: string) =
   }
   const offered = task.offered.map(tokenOf);
   const tokenIds: string[] = [];
-  for (const placeId of net.inputPlaces(task.transitionId)) {
+  for (const placeId of net.joinPlaces(task.transitionId)) {
     const inPlace = offered.filter((token) => token.placeId === placeId);
     if (inPlace.length === 0) {
       return {

@@ -4,6 +4,7 @@ import type { JsonValue } from '../core/message.js';
 import type { Arc, WorkflowDefinition } from '../net/definition.js';
 import type { PlaceInput, TransitionInput } from '../net/normalize.js';
 import { normalizeWorkflow } from '../net/normalize.js';
+import { placeTransitionJoin, placeTransitionSplit } from '../net/kinds.js';
 import { netOf } from '../net/net.js';
 import type { CaseCommand } from '../case/commands.js';
 import { decideCase } from '../case/decide.js';
@@ -60,8 +61,8 @@ export function netFromBlock(
       id: transitionId,
       executor,
       executorParams: executor === 'auto' ? { output: transitionId } : {},
-      joinType: inputs.length > 1 ? 'and' : 'none',
-      splitType: outputs.length > 1 ? 'and' : 'none',
+      joinType: placeTransitionJoin(inputs.length),
+      splitType: placeTransitionSplit(outputs.length),
     });
     for (const from of inputs) arcs.push({ from, to: transitionId });
     for (const to of outputs) arcs.push({ from: transitionId, to });

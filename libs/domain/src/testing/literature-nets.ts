@@ -1,5 +1,6 @@
 import type { WorkflowDefinition } from '../net/definition.js';
 import type { Arc } from '../net/definition.js';
+import { placeTransitionJoin, placeTransitionSplit } from '../net/kinds.js';
 import type { TransitionInput } from '../net/normalize.js';
 import { normalizeWorkflow } from '../net/normalize.js';
 
@@ -28,8 +29,8 @@ function net(
     transitions: transitionIds.map((transitionId): TransitionInput => ({
       id: transitionId,
       executor: 'manual',
-      joinType: count(([, to]) => to === transitionId) > 1 ? 'and' : 'none',
-      splitType: count(([from]) => from === transitionId) > 1 ? 'and' : 'none',
+      joinType: placeTransitionJoin(count(([, to]) => to === transitionId)),
+      splitType: placeTransitionSplit(count(([from]) => from === transitionId)),
     })),
     arcs: arcs.map(([from, to]): Arc => ({ from, to })),
   });
