@@ -65,5 +65,6 @@ describe('the crash matrix: the service killed with SIGKILL under a mixed load, 
     expect(totals.workitemAcknowledgements.completed).toBeGreaterThan(0);
     expect(totals.workitemAcknowledgements.abandoned).toBeGreaterThan(0);
     expect(totals.contended).toBeGreaterThan(0);
-  }, 150_000);
+    // A bound on a hang, not on speed: 30 restarts under a shared machine's load take minutes.
+  }, 600_000);
 });
