@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreUnavailableError } from '@wfnet/domain';
 import { v7 } from 'uuid';
-import { openEventStore } from '../apps/api/src/event-store/open-event-store.js';
+import { openEventStore } from '../apps/api/src/stores/store-kinds.js';
 import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { runWriter } from './sqlite-tool.js';
