@@ -67,7 +67,10 @@ export function createRuntime(
       },
     },
   );
-  const runner = new ProjectionRunner(stores.eventStore, readStore, { log: (line) => log.log(line) });
+  const runner = new ProjectionRunner(stores.eventStore, readStore, {
+    log: (line) => log.log(line),
+    warn: (line) => log.warn(line),
+  });
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
