@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { linkSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, linkSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { StoreUnavailableError } from '@wfnet/domain';
@@ -171,6 +171,28 @@ describe('SqliteEventStore that cannot write', () => {
     holder.close();
     expect(await store.headPosition()).toBe(1n);
     await store.close();
+  });
+});
+
+describe('SqliteEventStore on a file it may not write', () => {
+  it('refuses to start with a plain message rather than serve reads', async () => {
+    // Root writes whatever the mode bits say: the child then runs as nobody.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    const folder = mkdtempSync(join(tmpdir(), 'wfnet-read-only-'));
+    const file = join(folder, 'wfnet.db');
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(1), 'no_stream');
+    await store.close();
+    chmodSync(file, 0o444);
+    // The folder stays open to all, as a shared data folder may be: only the file is read-only.
+    chmodSync(folder, 0o777);
+
+    const refused = await runWriter(file, 'open', as);
+    rmSync(folder, { recursive: true, force: true });
+
+    expect(refused).toBe(
+      `refused the SQLite event store ${file} is read-only to this process: give it write access to the file and its folder`,
+    );
   });
 });
 

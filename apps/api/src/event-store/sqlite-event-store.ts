@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type {
@@ -171,6 +171,12 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       this.#lock?.close();
       if (error instanceof StartupError) throw error;
+      if (!writable(this.#realFile)) {
+        throw new StartupError(
+          `the SQLite event store ${file} is read-only to this process: give it write access to the file and its folder`,
+          { cause: error },
+        );
+      }
       throw unavailable(`cannot open the SQLite event store ${file}`, error);
     }
     const db = this.#db;
@@ -458,6 +464,17 @@ function realFile(file: string): string {
     } catch {
       return resolve(file);
     }
+  }
+}
+
+/** Whether this process may write `file` (when it exists) and create files beside it (when its folder exists). */
+function writable(file: string): boolean {
+  try {
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+    if (existsSync(dirname(file))) accessSync(dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
