@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { EventStore } from '@wfnet/domain';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LOG_LEVELS, loadConfig } from '../apps/api/src/config/config.js';
 import { EVENT_STORE } from '../apps/api/src/engine/tokens.js';
 import { createApp } from '../apps/api/src/main.js';
@@ -25,6 +28,7 @@ interface LogLine {
   readonly status?: number;
   readonly responseTime?: number;
   readonly code?: string;
+  readonly err?: { readonly type: string; readonly message: string; readonly code?: string };
 }
 
 interface Running {
@@ -181,13 +185,58 @@ describe('the JSON log lines at the default level (info)', () => {
     });
     expect(service.lines()).toContainEqual(
       expect.objectContaining({
-        level: 'warn',
+        level: 'error',
         context: 'http',
         requestId: id,
         code: 'store_unavailable',
-        msg: 'the event store is unavailable',
+        msg: 'the event store is unavailable: the memory event store is closed',
       }),
     );
+  });
+
+  it('say why a SQLite store whose file was deleted refuses writes, at error level, and why the read models stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wfnet-logs-'));
+    try {
+      const service = await start({ WFNET_EVENT_STORE: `sqlite:${join(dir, 'wfnet.db')}` });
+      expect((await service.admin.post('/workflows', sequential())).status).toBe(201);
+
+      rmSync(join(dir, 'wfnet.db'));
+      const failed = await service.admin.post<ErrorBody & { requestId: string }>('/cases', {
+        workflowId: 'sequential',
+      });
+      const health = await service.anonymous.get<ErrorBody & { store: string }>('/health');
+
+      expect(failed.status).toBe(503);
+      expect(failed.body).toMatchObject({
+        code: 'store_unavailable',
+        message: 'the event store is unavailable',
+      });
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({
+        code: 'store_unavailable',
+        store: 'sqlite:wfnet.db (synchronous=full)',
+      });
+      const refusal = service.lines().find((line) => line.requestId === failed.body.requestId && line.code);
+      expect(refusal).toMatchObject({ level: 'error', context: 'http', code: 'store_unavailable' });
+      expect(refusal?.msg).toMatch(
+        /^the event store is unavailable: .*wfnet\.db was deleted or replaced while open/,
+      );
+      expect(service.output()).not.toContain(dir);
+      for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+        if (service.lines().some((line) => line.msg.startsWith('read models: following the store failed')))
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(service.lines()).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          context: 'engine',
+          msg: expect.stringMatching(/^read models: following the store failed .*was deleted or replaced/),
+        }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leave probes (/health, /metrics) out: they are debug', async () => {

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, linkSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { StoreUnavailableError } from '@wfnet/domain';
 import { v7 } from 'uuid';
-import { openEventStore } from '../apps/api/src/event-store/open-event-store.js';
+import { openEventStore } from '../apps/api/src/stores/store-kinds.js';
 import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
+import { StartupError } from '../apps/api/src/startup-error.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { runWriter } from './sqlite-tool.js';
 
@@ -113,6 +114,154 @@ describe('SqliteEventStore on its file', () => {
   });
 });
 
+describe('SqliteEventStore whose file goes away while it is open', () => {
+  it.each([
+    ['deleted', (file: string) => rmSync(file)],
+    [
+      'replaced by another file',
+      (file: string) => {
+        const other = new Database(`${file}.other`);
+        other.exec('CREATE TABLE t (x)');
+        other.close();
+        renameSync(`${file}.other`, file);
+      },
+    ],
+  ])('acknowledges no write once its file was %s, and says why', async (_situation, remove) => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(1), 'no_stream');
+
+    remove(file);
+    const write = store.append('case-1', events(1), 0n);
+    const later = store.append('case-2', events(1), 'no_stream');
+
+    await expect(write).rejects.toThrow(StoreUnavailableError);
+    await expect(write).rejects.toThrow(/was deleted or replaced/);
+    await expect(later).rejects.toThrow(/was deleted or replaced/);
+    await expect(store.headPosition()).rejects.toThrow(/was deleted or replaced/);
+    await store.close();
+  });
+
+  it('answers its health check (the head position) with the loss before any write', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(1), 'no_stream');
+
+    rmSync(file);
+
+    await expect(store.headPosition()).rejects.toThrow(/was deleted or replaced/);
+    await expect(store.append('case-1', events(1), 0n)).rejects.toThrow(StoreUnavailableError);
+    await store.close();
+  });
+});
+
+describe('SqliteEventStore that cannot write', () => {
+  it('answers its health check (the head position) with the failure while another connection holds the writes', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(1), 'no_stream');
+    const holder = new Database(file);
+    holder.exec('BEGIN IMMEDIATE');
+
+    await expect(store.headPosition()).rejects.toThrow(
+      /cannot write to the SQLite event store .*database is locked/,
+    );
+
+    holder.exec('ROLLBACK');
+    holder.close();
+    expect(await store.headPosition()).toBe(1n);
+    await store.close();
+  });
+});
+
+describe('SqliteEventStore on a file it may not write', () => {
+  it('refuses to start with a plain message rather than serve reads', async () => {
+    // Root writes whatever the mode bits say: the child then runs as nobody.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    const folder = mkdtempSync(join(tmpdir(), 'wfnet-read-only-'));
+    const file = join(folder, 'wfnet.db');
+    const store = SqliteEventStore.open(file);
+    await store.append('case-1', events(1), 'no_stream');
+    await store.close();
+    chmodSync(file, 0o444);
+    // The folder stays open to all, as a shared data folder may be: only the file is read-only.
+    chmodSync(folder, 0o777);
+
+    const refused = await runWriter(file, 'open', as);
+    rmSync(folder, { recursive: true, force: true });
+
+    expect(refused).toBe(
+      `refused the SQLite event store ${file} is read-only to this process: give it write access to the file and its folder`,
+    );
+  });
+});
+
+describe('SqliteEventStore on a file other names lead to', () => {
+  it.each([
+    ['a symbolic link', (file: string, other: string) => symlinkSync(file, other)],
+    ['a hard link', (file: string, other: string) => linkSync(file, other)],
+  ])('refuses a second process that opens it through %s', async (_name, link) => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    link(file, `${file}.other.db`);
+
+    const refused = await runWriter(`${file}.other.db`, 'open');
+    await store.close();
+
+    expect(refused).toMatch(/^refused .*in use by another process/);
+  });
+
+  it('refuses a second process once its lock file was deleted', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    rmSync(`${file}.lock`, { force: true });
+
+    const refused = await runWriter(file, 'open');
+    await store.close();
+
+    expect(refused).toMatch(/^refused .*in use by another process/);
+  });
+
+  it.each([
+    ['a symbolic link', (file: string, other: string) => symlinkSync(file, other)],
+    ['a hard link', (file: string, other: string) => linkSync(file, other)],
+  ])('refuses a second store of its own process opened through %s', async (_name, link) => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    link(file, `${file}.other.db`);
+
+    expect(() => SqliteEventStore.open(`${file}.other.db`)).toThrow(StartupError);
+    expect(() => SqliteEventStore.open(`${file}.other.db`)).toThrow(/in use by another process/);
+    await store.close();
+  });
+});
+
+describe('SqliteEventStore in what it tells', () => {
+  it('names its file without the folders above it, in its description and its errors', async () => {
+    const file = newFile();
+    const store = SqliteEventStore.open(file);
+    await store.close();
+
+    const refused = await store.append('case-1', events(1), 'no_stream').then(
+      () => 'appended',
+      (error: Error) => error.message,
+    );
+
+    expect(store.description).toBe(`sqlite:${basename(file)} (synchronous=full)`);
+    expect(refused).toContain(basename(file));
+    expect(refused).not.toContain(dir);
+  });
+
+  it('names a file below the working directory by its path from there', async () => {
+    const file = join('data', 'test-names', `${v7()}.db`);
+    const opened = openEventStore(`sqlite:${file}`);
+    await opened.close();
+    rmSync(join('data', 'test-names'), { recursive: true, force: true });
+
+    expect(opened.eventStore.description).toBe(`sqlite:${file} (synchronous=full)`);
+  });
+});
+
 describe('openEventStore with sqlite:<file>', () => {
   it('creates the parent folder and opens the store with snapshots in the same file', async () => {
     const file = join(dir, 'nested', 'deeper', 'wfnet.db');
@@ -121,7 +270,7 @@ describe('openEventStore with sqlite:<file>', () => {
     await opened.eventStore.append('case-1', events(1), 'no_stream');
     await opened.snapshotStore.save('case-1', 0n, { n: 1 });
 
-    expect(opened.eventStore.description).toBe(`sqlite:${file} (synchronous=full)`);
+    expect(opened.eventStore.description).toBe('sqlite:wfnet.db (synchronous=full)');
     expect(await opened.snapshotStore.load('case-1')).toEqual({ revision: 0n, state: { n: 1 } });
     await opened.close();
   });

@@ -13,12 +13,13 @@ export function checkBuilt(): void {
   if (!existsSync(sqliteWriter)) throw new Error(`${sqliteWriter} is missing: run \`npx tsc -b\` first`);
 }
 
-/** Runs the child to completion and answers its stdout. */
-export function runWriter(file: string, mode: 'open'): Promise<string> {
+/** Runs the child to completion, as another user when `as` says, and answers its stdout. */
+export function runWriter(file: string, mode: 'open', as?: { uid: number; gid: number }): Promise<string> {
   checkBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [sqliteWriter, file, mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      ...as,
     });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

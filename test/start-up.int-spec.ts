@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -49,6 +49,32 @@ describe('a second process on the same SQLite file', () => {
     expect(two.output).toBe(`${two.stderrLines[0]}\n`);
     expect((await call(one.base, 'GET', '/health')).status).toBe(200);
   });
+});
+
+describe('a second process on the same SQLite file by another name', () => {
+  it.each([
+    ['a symbolic link', symlinkSync],
+    ['a hard link', linkSync],
+  ])(
+    'through %s: stops with the same plain line, exit code 2, and the first keeps serving',
+    async (_name, link) => {
+      const file = join(dir, `linked-${link.name}.db`);
+      const one = await startService(file);
+      const other = join(dir, `other-name-${link.name}.db`);
+      link(file, other);
+
+      const two = await second({
+        WFNET_EVENT_STORE: `sqlite:${other}`,
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+      });
+
+      expect(two.exit).toEqual({ code: 2, signal: null });
+      expect(two.stderrLines).toEqual([expect.stringMatching(/^wfnet: .*in use by another process/)]);
+      expect(two.output).toBe(`${two.stderrLines[0]}\n`);
+      expect((await call(one.base, 'GET', '/health')).status).toBe(200);
+    },
+  );
 });
 
 describe('a second process on a port already in use', () => {

@@ -1,5 +1,10 @@
-import type { EventStoreConfig } from '../event-store/open-event-store.js';
-import { DEFAULT_EVENT_STORE, parseEventStoreConfig } from '../event-store/open-event-store.js';
+import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js';
+import {
+  DEFAULT_EVENT_STORE,
+  defaultAdmissionMaxLag,
+  parseEventStoreConfig,
+  parseReadStoreConfig,
+} from '../stores/store-kinds.js';
 import { StartupError } from '../startup-error.js';
 
 /** The service's settings, read once from the environment at start. */
@@ -9,8 +14,8 @@ export interface Config {
   /** `WFNET_EVENT_STORE` as given (for logs), and parsed. */
   readonly eventStoreLocation: string;
   readonly eventStore: EventStoreConfig;
-  /** Where read models live: `memory` or `sqlite:<file>`; by default beside the event store. */
-  readonly readStore: string;
+  /** Where read models live (`WFNET_READ_STORE`); by default where the event store's kind keeps them. */
+  readonly readStore: ReadStoreConfig;
   readonly snapshotEvery: number;
   /** Bearer keys and their roles; empty means no authentication. */
   readonly apiKeys: ReadonlyMap<string, Role>;
@@ -55,20 +60,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function defaultReadStore(eventStore: EventStoreConfig): string {
-  switch (eventStore.kind) {
-    case 'memory':
-      return 'memory';
-    case 'sqlite':
-      return `sqlite:${eventStore.file}`;
-    case 'esdb':
-      return 'sqlite:data/wfnet-read.db';
-  }
-}
-
-function eventStoreOf(env: Env): EventStoreConfig {
+/** A setting the store registry refuses, as the start-up error it is. */
+function setting<T>(read: () => T): T {
   try {
-    return parseEventStoreConfig(env['WFNET_EVENT_STORE'], env['WFNET_SQLITE_SYNC']);
+    return read();
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
@@ -143,11 +138,8 @@ function logLevelOf(raw: string | undefined): LogLevel {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const eventStore = eventStoreOf(env);
-  const readStore = env['WFNET_READ_STORE'] || defaultReadStore(eventStore);
-  if (readStore !== 'memory' && !/^sqlite:.+/.test(readStore)) {
-    throw new ConfigError(`WFNET_READ_STORE must be "memory" or "sqlite:<file>", got "${readStore}"`);
-  }
+  const eventStore = setting(() => parseEventStoreConfig(env));
+  const readStore = setting(() => parseReadStoreConfig(env['WFNET_READ_STORE'], eventStore));
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
@@ -157,11 +149,10 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
     apiKeys: apiKeysOf(env['WFNET_API_KEYS']),
     readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
-    // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
     admissionMaxLag: integer(
       env,
       'WFNET_ADMISSION_MAX_LAG',
-      eventStore.kind === 'esdb' ? 0 : 10_000,
+      defaultAdmissionMaxLag(eventStore),
       0,
       Number.MAX_SAFE_INTEGER,
     ),

@@ -1,16 +1,12 @@
 import type { Executor } from '@wfnet/domain';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Config } from '../config/config.js';
-import { openEventStore } from '../event-store/open-event-store.js';
-import type { OpenedStores } from '../event-store/open-event-store.js';
+import { openEventStore, openReadSide } from '../stores/store-kinds.js';
+import type { OpenedStores } from '../stores/store-kinds.js';
 import { autoExecutor, manualExecutor, webhookExecutor } from '../executors/built-in.js';
-import { MemoryCheckpointStore, SqliteCheckpointStore } from '../executors/checkpoint-store.js';
 import { Dispatcher } from '../executors/dispatcher.js';
 import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
-import { ProjectionRunner, ReadModels, openReadStore } from '../projections/index.js';
-import type { ReadStore } from '../projections/index.js';
+import { ProjectionRunner, ReadModels } from '../projections/index.js';
 import { Metrics } from '../metrics/metrics.js';
 import { Engine } from './engine.js';
 import { ReadModelQueries } from './read-model-queries.js';
@@ -54,12 +50,8 @@ export function createRuntime(
     ...ownExecutors,
   });
   const stores = openEventStore(config.eventStore);
-  const readFile = config.readStore.startsWith('sqlite:')
-    ? config.readStore.slice('sqlite:'.length)
-    : undefined;
-  if (readFile) mkdirSync(dirname(readFile), { recursive: true });
-  const readStore: ReadStore = openReadStore(config.readStore);
-  const checkpoints = readFile ? new SqliteCheckpointStore(readFile) : new MemoryCheckpointStore();
+  const readSide = openReadSide(config.readStore);
+  const { readStore, checkpoints } = readSide;
   const engine: Engine = new Engine(
     metrics.timedAppends(stores.eventStore),
     stores.snapshotStore,
@@ -75,7 +67,10 @@ export function createRuntime(
       },
     },
   );
-  const runner = new ProjectionRunner(stores.eventStore, readStore, { log: (line) => log.log(line) });
+  const runner = new ProjectionRunner(stores.eventStore, readStore, {
+    log: (line) => log.log(line),
+    warn: (line) => log.warn(line),
+  });
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
@@ -110,8 +105,7 @@ export function createRuntime(
       await dispatcher.stop();
       await engine.drain();
       await runner.stop();
-      checkpoints.close();
-      readStore.close();
+      readSide.close();
       await stores.close();
     },
   };

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { StoreUnavailableError } from '@wfnet/domain';
 import { v7 } from 'uuid';
 import { settle } from './catch-up-subscription.js';
+import { shownPath } from './sqlite-event-store.js';
 import {
   appendOptions,
   appendResult,
@@ -116,11 +117,12 @@ export class SqliteSnapshotStore implements SnapshotStore {
 
   #run<T>(operation: () => T): Promise<T> {
     return settle(() => {
-      if (!this.#db.open) throw new StoreUnavailableError(`the snapshots of ${this.file} are closed`);
+      if (!this.#db.open)
+        throw new StoreUnavailableError(`the snapshots of ${shownPath(this.file)} are closed`);
       try {
         return operation();
       } catch (error) {
-        throw new StoreUnavailableError(`snapshots of ${this.file}: ${(error as Error).message}`, {
+        throw new StoreUnavailableError(`snapshots of ${shownPath(this.file)}: ${(error as Error).message}`, {
           cause: error,
         });
       }

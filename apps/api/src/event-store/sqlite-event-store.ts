@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type {
   AppendResult,
@@ -53,7 +55,17 @@ const SCHEMA = `
     stream_id TEXT PRIMARY KEY,
     revision INTEGER NOT NULL
   ) WITHOUT ROWID;
+  -- One row, rewritten when a health check must prove the file still takes a write.
+  CREATE TABLE IF NOT EXISTS write_checks (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at TEXT NOT NULL
+  );
 `;
+
+/** How long a health check's write waits for a lock: a moment, for it holds the event loop meanwhile. */
+const WRITE_CHECK_BUSY_MS = 200;
+/** What every write waits for a lock (better-sqlite3's default). */
+const BUSY_MS = 5000;
 
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, recorded_at';
 
@@ -86,6 +98,12 @@ interface PendingAppend {
 
 type Outcome = { readonly result: AppendResult } | { readonly error: Error };
 
+/** Which file a path leads to: the same device and inode are the same file, whatever its names. */
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 /**
  * The embedded event store: one SQLite file in WAL mode, written by one process. Appends that arrive
  * in the same turn of the event loop are written in one transaction (group commit, one fsync), each
@@ -93,8 +111,15 @@ type Outcome = { readonly result: AppendResult } | { readonly error: Error };
  */
 export class SqliteEventStore implements EventStore {
   readonly description: string;
+  /** The file as messages name it: never the folders above the working directory. */
+  readonly #shown: string;
+  /** The file itself, symbolic links resolved. */
+  readonly #realFile: string;
+  readonly #identity: FileIdentity | undefined;
   readonly #db: Database.Database;
   readonly #lock: Database.Database | undefined;
+  /** Set once the file at the path is no longer the one open: nothing is acknowledged after that. */
+  #lost: StoreUnavailableError | undefined;
   readonly #signal = new CommitSignal();
   readonly #recent = new RecentEvents();
   /** Events inserted by the batch transaction under way; they join `#recent` once it commits. */
@@ -112,6 +137,7 @@ export class SqliteEventStore implements EventStore {
   readonly #readStream: Statement<[string, bigint, number], EventRow>;
   readonly #readAll: Statement<[bigint, number], EventRow>;
   readonly #head: Statement<[], { position: bigint | null }>;
+  readonly #writeCheck: Statement<[string]>;
   readonly #writeBatch: (batch: readonly PendingAppend[]) => Outcome[];
   readonly #insertAll: (
     streamId: string,
@@ -128,17 +154,29 @@ export class SqliteEventStore implements EventStore {
     options: SqliteEventStoreOptions,
   ) {
     const synchronous = options.synchronous ?? 'full';
-    this.description = `sqlite:${file} (synchronous=${synchronous})`;
-    this.#lock = file === ':memory:' ? undefined : acquireWriterLock(file);
+    const inMemory = file === ':memory:';
+    this.#shown = shownPath(file);
+    this.description = `sqlite:${this.#shown} (synchronous=${synchronous})`;
+    this.#realFile = inMemory ? file : realFile(file);
+    this.#lock = inMemory ? undefined : acquireWriterLock(file, this.#realFile);
     try {
-      this.#db = new Database(file);
+      if (!inMemory) claimFile(file, this.#realFile);
+      this.#db = new Database(this.#realFile, { timeout: BUSY_MS });
       this.#db.pragma('journal_mode = WAL');
       // better-sqlite3 leaves WAL databases at NORMAL: say FULL explicitly unless relaxed on purpose.
       this.#db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#db.exec(SCHEMA);
       if (options.firstPosition !== undefined) this.#startPositionsAt(options.firstPosition);
+      this.#identity = inMemory ? undefined : identityOf(this.#realFile);
     } catch (error) {
       this.#lock?.close();
+      if (error instanceof StartupError) throw error;
+      if (!writable(this.#realFile)) {
+        throw new StartupError(
+          `the SQLite event store ${file} is read-only to this process: give it write access to the file and its folder`,
+          { cause: error },
+        );
+      }
       throw unavailable(`cannot open the SQLite event store ${file}`, error);
     }
     const db = this.#db;
@@ -157,6 +195,9 @@ export class SqliteEventStore implements EventStore {
     );
     this.#readAll = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
     this.#head = db.prepare('SELECT max(position) AS position FROM events');
+    this.#writeCheck = db.prepare(
+      'INSERT INTO write_checks (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+    );
     for (const statement of [
       this.#selectStream,
       this.#selectById,
@@ -175,6 +216,11 @@ export class SqliteEventStore implements EventStore {
     this.#writeBatch = db.transaction((batch: readonly PendingAppend[]) =>
       batch.map((pending) => this.#appendOne(pending)),
     );
+  }
+
+  /** The file threads of this process may read the events from (parallel replays); none in memory. */
+  get sqliteEventsFile(): string | undefined {
+    return this.file === ':memory:' ? undefined : this.file;
   }
 
   /** The synchronous mode SQLite reports for the connection (not merely the one asked for). */
@@ -196,6 +242,7 @@ export class SqliteEventStore implements EventStore {
     return new Promise((resolve, reject) => {
       // A throw here rejects the promise.
       if (this.#closed) throw this.#closedError();
+      if (this.#lost) throw this.#lost;
       checkBatch(streamId, events);
       const rows = events.map((event) => ({
         id: event.id,
@@ -225,8 +272,17 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  /**
+   * Also what `/health` asks: it fails when the file at the path is no longer the one open, or when the
+   * file takes no write (it writes one row to find out: a read-only file or folder, a full or failing
+   * disk let reads through).
+   */
   headPosition(): Promise<bigint> {
-    return this.#read(() => this.#head.get()?.position ?? 0n);
+    return this.#read(() => {
+      this.#checkFile();
+      this.#checkWritable();
+      return this.#head.get()?.position ?? 0n;
+    });
   }
 
   subscribe(options: SubscribeOptions = {}): EventSubscription {
@@ -251,12 +307,15 @@ export class SqliteEventStore implements EventStore {
     this.#queue = [];
     let outcomes: Outcome[];
     try {
+      if (this.#lost) throw this.#lost;
       outcomes = this.#writeBatch(batch);
+      // Committed to a file no longer at its path is lost: it must not be acknowledged.
+      this.#checkFile();
       this.#transactions += 1;
       this.#appends += batch.length;
       this.#recent.add(this.#inserted);
     } catch (error) {
-      const failure = unavailable(`cannot write to the SQLite event store ${this.file}`, error);
+      const failure = unavailable(`cannot write to the SQLite event store ${this.#shown}`, error);
       for (const pending of batch) pending.reject(failure);
       return;
     }
@@ -339,42 +398,139 @@ export class SqliteEventStore implements EventStore {
 
   #read<T>(read: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#lost) return Promise.reject(this.#lost);
     return settle(() => {
       try {
         return read();
       } catch (error) {
-        throw unavailable(`cannot read the SQLite event store ${this.file}`, error);
+        throw unavailable(`cannot read the SQLite event store ${this.#shown}`, error);
       }
     });
   }
 
+  /** Throws, for good, once the path leads to another file than the one open, or to none. */
+  #checkFile(): void {
+    if (this.#identity === undefined || this.#lost) return;
+    let now: FileIdentity | undefined;
+    try {
+      now = statSync(this.#realFile, { throwIfNoEntry: false });
+    } catch (error) {
+      throw unavailable(`cannot find the SQLite event store ${this.#shown}`, error);
+    }
+    if (now?.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
+    this.#lost = new StoreUnavailableError(
+      `the SQLite event store ${this.#shown} was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'}): ` +
+        'no write is acknowledged any more; put the file back or restart on a restored copy',
+    );
+    // Followers waiting for the next commit read again, and fail with the reason.
+    this.#signal.notify();
+    throw this.#lost;
+  }
+
+  #checkWritable(): void {
+    if (this.#identity === undefined) return;
+    this.#db.pragma(`busy_timeout = ${WRITE_CHECK_BUSY_MS}`);
+    try {
+      this.#writeCheck.run(new Date().toISOString());
+    } catch (error) {
+      throw unavailable(`cannot write to the SQLite event store ${this.#shown}`, error);
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_MS}`);
+    }
+  }
+
   #closedError(): StoreUnavailableError {
-    return new StoreUnavailableError(`the SQLite event store ${this.file} is closed`);
+    return new StoreUnavailableError(`the SQLite event store ${this.#shown} is closed`);
   }
 }
 
 /**
- * Holds an exclusive lock on `<file>.lock` for as long as the store is open. SQLite's locks are POSIX
- * file locks, which the kernel drops when the process dies however it dies, so a crash leaves no stale
- * lock; the lock sits on a file of its own so other connections of this process (the projection runner)
- * can still read and write the database.
+ * `file` as messages show it (`/health`, errors that reach a workitem's `lastError`): its path from the
+ * working directory when below it, else its name alone; never the folders above.
  */
-function acquireWriterLock(file: string): Database.Database {
+export function shownPath(file: string): string {
+  if (file === ':memory:') return file;
+  const fromHere = relative(process.cwd(), resolve(file));
+  return fromHere === '' || fromHere.startsWith('..') || isAbsolute(fromHere) ? basename(file) : fromHere;
+}
+
+/** The file a path names, symbolic links resolved; a file yet to be made, in its folder's real path. */
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    try {
+      return join(realpathSync(dirname(file)), basename(file));
+    } catch {
+      return resolve(file);
+    }
+  }
+}
+
+/** Whether this process may write `file` (when it exists) and create files beside it (when its folder exists). */
+function writable(file: string): boolean {
+  try {
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+    if (existsSync(dirname(file))) accessSync(dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function identityOf(file: string): FileIdentity {
+  const { dev, ino } = statSync(file);
+  return { dev, ino };
+}
+
+function inUse(file: string, by: string, cause: unknown): StartupError {
+  return new StartupError(
+    `the SQLite event store ${file} is in use by another process, which has it open${by}: ` +
+      'stop that one or give this one its own file',
+    { cause },
+  );
+}
+
+/**
+ * Holds an exclusive lock on `<real file>.lock` for as long as the store is open, so that two processes
+ * starting at once on one file cannot both pass `claimFile`. SQLite's locks are POSIX file locks, which
+ * the kernel drops when the process dies however it dies, so a crash leaves no stale lock.
+ */
+function acquireWriterLock(file: string, real: string): Database.Database {
   let lock: Database.Database | undefined;
   try {
-    lock = new Database(`${file}.lock`, { timeout: 0 });
+    lock = new Database(`${real}.lock`, { timeout: 0 });
     lock.exec('BEGIN EXCLUSIVE');
     return lock;
   } catch (error) {
     lock?.close();
-    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
-      throw new StartupError(
-        `the SQLite event store ${file} is in use by another process, which has it open for writing: ` +
-          'stop that one or give this one its own file',
-        { cause: error },
-      );
-    }
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(file, ' for writing', error);
     throw unavailable(`cannot lock the SQLite event store ${file}`, error);
+  }
+}
+
+/**
+ * Refuses the file while any other process has it open, by whatever name: a symbolic link, a hard link,
+ * or after its lock file was deleted. The lock file alone cannot see those: it is found by name, the
+ * database by its inode. Every SQLite connection in WAL mode holds a shared lock on the database file
+ * itself from its first read until it closes, so a connection in exclusive locking mode that gets its
+ * exclusive lock proves no other connection is open (of another process, or of this one: SQLite counts
+ * its own). Once the store's connection is open, its shared lock refuses the next claimant in turn, while
+ * readers of other processes and the other connections of this one (read models, snapshots) are let in.
+ * The probe is closed before the store's connection opens, since its exclusive lock would refuse that
+ * one too; two processes that claim the same inode by different names within that instant are the one
+ * case left to the lock file, which sees them only by the same name.
+ */
+function claimFile(file: string, real: string): void {
+  const probe = new Database(real, { timeout: 0 });
+  try {
+    probe.pragma('locking_mode = EXCLUSIVE');
+    probe.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(file, '', error);
+    throw error;
+  } finally {
+    probe.close();
   }
 }
 
@@ -426,55 +582,4 @@ function toRecorded(row: EventRow): RecordedEvent {
     metadata: row.metadata === null ? undefined : (JSON.parse(row.metadata) as unknown),
     recordedAt: row.recorded_at,
   };
-}
-
-/**
- * Which of `shares` shares a stream belongs to: a pure function of its id (its last two characters and
- * its length, never null), so all of a stream's events fall in one share.
- */
-const SHARE_OF_STREAM =
-  '(coalesce(unicode(substr(stream_id, -1)), 0) + 7 * coalesce(unicode(substr(stream_id, -2, 1)), 0) + length(stream_id))';
-
-type ProjectableRow = [bigint, bigint, string, string];
-
-/**
- * Reads a store's events over a connection of its own that never writes, for threads that replay a
- * share of the streams beside the process that owns the store. It sees what the owner has committed.
- */
-export class SqliteEventReader {
-  readonly #db: Database.Database;
-  readonly #readShare: Statement<[bigint, bigint, bigint, bigint], ProjectableRow>;
-
-  constructor(file: string) {
-    this.#db = new Database(file, { readonly: true, fileMustExist: true });
-    this.#readShare = this.#db
-      .prepare<[bigint, bigint, bigint, bigint], ProjectableRow>(
-        `SELECT position, revision, type, data FROM events
-         WHERE position > ? AND position <= ? AND ${SHARE_OF_STREAM} % ? = ? ORDER BY position`,
-      )
-      .raw(true)
-      .safeIntegers(true);
-  }
-
-  /**
-   * The events past `after` up to `upTo` of the streams in share `share` of `shares`, in position order;
-   * only what a view reads of them.
-   */
-  readShare(
-    after: bigint,
-    upTo: bigint,
-    share: number,
-    shares: number,
-  ): Pick<RecordedEvent, 'type' | 'data' | 'revision' | 'position'>[] {
-    return this.#readShare.all(after, upTo, BigInt(shares), BigInt(share)).map((row) => ({
-      position: row[0],
-      revision: row[1],
-      type: row[2],
-      data: JSON.parse(row[3]) as unknown,
-    }));
-  }
-
-  close(): void {
-    this.#db.close();
-  }
 }

@@ -108,9 +108,18 @@ export class ErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const requestId = requestIdOf(http.getRequest<Request>());
     const body = { ...errorBody(error), ...(requestId !== undefined && { requestId }) };
-    // Expected refusals (503 lagging, store unavailable) are answers, not faults: a warning; only the
-    // unforeseen is an error, with its stack. Fields, not a string: the JSON line carries `requestId` as such.
-    if (body.code === 'internal_error') {
+    // An expected refusal (503 lagging) is an answer, not a fault: a warning. A store that cannot be used
+    // is an error whose reason only the log tells (the answer does not), and the unforeseen is an error
+    // with its stack. Fields, not a string: the JSON line carries `requestId` as such.
+    if (error instanceof StoreUnavailableError) {
+      const cause = (error.cause as { code?: unknown } | undefined)?.code;
+      this.logger.error({
+        requestId,
+        code: body.code,
+        msg: `${body.message}: ${error.message}`,
+        err: { type: error.name, message: error.message, ...(typeof cause === 'string' && { code: cause }) },
+      });
+    } else if (body.code === 'internal_error') {
       this.logger.error({
         requestId,
         code: body.code,

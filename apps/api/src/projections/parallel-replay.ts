@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EventStore } from '@wfnet/domain';
-import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import type { ReadStore, TableSpec } from './read-store.js';
+import { sqliteEventsFileOf } from './sqlite-event-reader.js';
 import type { PreparedWrites } from './sqlite-read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
 
@@ -121,9 +121,10 @@ export class ParallelReplay {
     readStore: ReadStore,
     options: ParallelReplayOptions = {},
   ): ParallelReplay | undefined {
-    if (!(store instanceof SqliteEventStore) || !(readStore instanceof SqliteReadStore)) return undefined;
-    if (store.file === ':memory:' || readStore.file === ':memory:') return undefined;
-    return new ParallelReplay(store.file, readStore, options);
+    const eventsFile = sqliteEventsFileOf(store);
+    if (eventsFile === undefined || !(readStore instanceof SqliteReadStore)) return undefined;
+    if (readStore.file === ':memory:') return undefined;
+    return new ParallelReplay(eventsFile, readStore, options);
   }
 
   private constructor(

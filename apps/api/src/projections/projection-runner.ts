@@ -55,6 +55,8 @@ export interface ProjectionRunnerOptions {
   /** Pause before following again after a failure. */
   readonly retryDelayMs?: number;
   readonly log?: (line: string) => void;
+  /** Where failures go; to `log` when not given. */
+  readonly warn?: (line: string) => void;
   /**
    * How to catch up on worker threads when far behind, or `false` never to. Only SQLite files for both
    * the events and the read models, and the standard views, allow it; the defaults suit a whole replay.
@@ -92,6 +94,7 @@ export class ProjectionRunner {
   readonly #retryDelayMs: number;
   readonly #gatherMs: number;
   readonly #log: (line: string) => void;
+  readonly #warn: (line: string) => void;
   readonly #waiters = new Set<Waiter>();
   #position: bigint;
   #follower: Follower | undefined;
@@ -120,6 +123,7 @@ export class ProjectionRunner {
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
     this.#gatherMs = options.gatherMs ?? 0;
     this.#log = options.log ?? (() => undefined);
+    this.#warn = options.warn ?? this.#log;
     this.#position = readStore.checkpoint();
   }
 
@@ -270,7 +274,7 @@ export class ProjectionRunner {
           applied(count);
         });
       } catch (error) {
-        this.#log(
+        this.#warn(
           `read models: the replay on worker threads stopped at position ${this.#position} (${asError(error).message}); going on in this thread`,
         );
       }
@@ -306,7 +310,7 @@ export class ProjectionRunner {
         );
         if (stopped) return;
         this.#lastError = failure;
-        this.#log(
+        this.#warn(
           `read models: following the store failed at position ${this.#position}: ${failure.message}`,
         );
         await new Promise<void>((resolve) => {

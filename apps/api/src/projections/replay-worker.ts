@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readModelViews } from '@wfnet/projections';
-import { SqliteEventReader } from '../event-store/sqlite-event-store.js';
+import { SqliteEventReader } from './sqlite-event-reader.js';
 import type { ReplayReply, ReplayRequest, ReplayWorkerData } from './parallel-replay.js';
 import { Projector } from './projector.js';
 import type { ProjectedWrite } from './projector.js';

@@ -5,18 +5,18 @@
  * embedded store refuses a second process anyway); a running service rebuilds through its admin endpoint.
  */
 import { loadConfig } from '../config/config.js';
-import { openEventStore } from '../event-store/open-event-store.js';
 import { describeProgress, ProjectionRunner } from '../projections/projection-runner.js';
-import { openReadStore } from '../projections/read-store-location.js';
+import { durable, openEventStore, openReadSide } from '../stores/store-kinds.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  if (config.eventStore.kind === 'memory' || config.readStore === 'memory') {
+  if (!durable(config.eventStore, config.readStore)) {
     console.error('rebuild: a memory store keeps nothing between processes; there is nothing to rebuild');
     return 2;
   }
   const stores = openEventStore(config.eventStore);
-  const readStore = openReadStore(config.readStore);
+  const readSide = openReadSide(config.readStore);
+  const { readStore } = readSide;
   try {
     const runner = new ProjectionRunner(stores.eventStore, readStore);
     console.error(`rebuild: ${stores.eventStore.description} → ${readStore.description}`);
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     console.log(describeProgress('rebuilt', report));
     return 0;
   } finally {
-    readStore.close();
+    readSide.close();
     await stores.close();
   }
 }

@@ -1,9 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeEsdbClient } from '../../../../test/fake-esdb-client.js';
-import { EsdbEventStore } from './esdb-event-store.js';
-import { MemoryEventStore } from './memory-event-store.js';
-import { openEventStore, parseEventStoreConfig } from './open-event-store.js';
-import { EsdbSnapshotStore, MemorySnapshotStore } from './snapshot-store.js';
+import { EsdbEventStore } from '../event-store/esdb-event-store.js';
+import { MemoryEventStore } from '../event-store/memory-event-store.js';
+import { EsdbSnapshotStore, MemorySnapshotStore } from '../event-store/snapshot-store.js';
+import { openEventStore, parseEventStoreConfig, parseReadStoreConfig } from './store-kinds.js';
+
+const env = (value: string | undefined, sync: string | undefined) => ({
+  WFNET_EVENT_STORE: value,
+  WFNET_SQLITE_SYNC: sync,
+});
 
 describe('parseEventStoreConfig', () => {
   it.each([
@@ -25,7 +30,7 @@ describe('parseEventStoreConfig', () => {
       { kind: 'esdb', url: 'kurrentdb://localhost:2113?tls=false' },
     ],
   ])('reads %p (sync %p)', (value, sync, expected) => {
-    expect(parseEventStoreConfig(value, sync)).toEqual(expected);
+    expect(parseEventStoreConfig(env(value, sync))).toEqual(expected);
   });
 
   it.each([
@@ -34,7 +39,25 @@ describe('parseEventStoreConfig', () => {
     ['esdb://', undefined, /is not an event store/],
     ['sqlite:x.db', 'off', /WFNET_SQLITE_SYNC=off is not a mode/],
   ])('refuses %p (sync %p) with a message that says what to write', (value, sync, message) => {
-    expect(() => parseEventStoreConfig(value, sync)).toThrow(message);
+    expect(() => parseEventStoreConfig(env(value, sync))).toThrow(message);
+  });
+});
+
+describe('parseReadStoreConfig', () => {
+  it.each([
+    ['memory', { kind: 'memory' }, { kind: 'memory' }],
+    ['sqlite:x.db', { kind: 'memory' }, { kind: 'sqlite', file: 'x.db' }],
+    [undefined, { kind: 'memory' }, { kind: 'memory' }],
+    [undefined, { kind: 'sqlite', file: 'e.db', synchronous: 'full' }, { kind: 'sqlite', file: 'e.db' }],
+    ['', { kind: 'esdb', url: 'esdb://h:2113' }, { kind: 'sqlite', file: 'data/wfnet-read.db' }],
+  ] as const)('reads %p beside the event store %p', (value, eventStore, expected) => {
+    expect(parseReadStoreConfig(value, eventStore)).toEqual(expected);
+  });
+
+  it.each(['sqlite:', 'postgres://localhost/db'])('refuses %p with the forms it takes', (value) => {
+    expect(() => parseReadStoreConfig(value, { kind: 'memory' })).toThrow(
+      `WFNET_READ_STORE must be "memory" or "sqlite:<file>", got "${value}"`,
+    );
   });
 });
 
