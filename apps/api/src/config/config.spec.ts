@@ -34,6 +34,16 @@ describe('the configuration', () => {
     ).toEqual(['hooks.example.com', '*.internal']);
   });
 
+  it('bounds a diagram layout at 5 s and a 512 MB heap unless told otherwise', () => {
+    expect(loadConfig(base)).toMatchObject({ layoutTimeoutMs: 5_000, layoutMaxHeapMb: 512 });
+    expect(
+      loadConfig({ ...base, WFNET_LAYOUT_TIMEOUT_MS: '250', WFNET_LAYOUT_MAX_HEAP_MB: '64' }),
+    ).toMatchObject({ layoutTimeoutMs: 250, layoutMaxHeapMb: 64 });
+    expect(() => loadConfig({ ...base, WFNET_LAYOUT_TIMEOUT_MS: '0' })).toThrow(
+      'WFNET_LAYOUT_TIMEOUT_MS must be an integer from 1 to 600000, got "0"',
+    );
+  });
+
   it('logs at info unless WFNET_LOG_LEVEL says otherwise, in any case', () => {
     expect(loadConfig(base).logLevel).toBe('info');
     expect(loadConfig({ ...base, WFNET_LOG_LEVEL: 'silent' }).logLevel).toBe('silent');

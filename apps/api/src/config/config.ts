@@ -29,6 +29,9 @@ export interface Config {
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
   /** Hosts the webhook executor may call (`host` or `*.domain`); undefined: any. */
   readonly webhookAllow: readonly string[] | undefined;
+  /** How long ELK may lay out one diagram, and the heap of its thread, before the plain layout is drawn instead. */
+  readonly layoutTimeoutMs: number;
+  readonly layoutMaxHeapMb: number;
   /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
   readonly logLevel: LogLevel;
 }
@@ -172,6 +175,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxDataBytes: integer(env, 'WFNET_MAX_DATA_BYTES', 1024 * 1024, 2, 1024 * 1024),
     rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
+    layoutTimeoutMs: integer(env, 'WFNET_LAYOUT_TIMEOUT_MS', 5_000, 1, 600_000),
+    layoutMaxHeapMb: integer(env, 'WFNET_LAYOUT_MAX_HEAP_MB', 512, 16, 65_536),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
   };
 }
