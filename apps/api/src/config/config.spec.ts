@@ -34,6 +34,13 @@ describe('the configuration', () => {
     ).toEqual(['hooks.example.com', '*.internal']);
   });
 
+  it('bounds a soundness verification at 20 s and a 1024 MB heap unless told otherwise', () => {
+    expect(loadConfig(base)).toMatchObject({ verifyTimeoutMs: 20_000, verifyMaxHeapMb: 1_024 });
+    expect(
+      loadConfig({ ...base, WFNET_VERIFY_TIMEOUT_MS: '300', WFNET_VERIFY_MAX_HEAP_MB: '256' }),
+    ).toMatchObject({ verifyTimeoutMs: 300, verifyMaxHeapMb: 256 });
+  });
+
   it('bounds a diagram layout at 5 s and a 512 MB heap unless told otherwise', () => {
     expect(loadConfig(base)).toMatchObject({ layoutTimeoutMs: 5_000, layoutMaxHeapMb: 512 });
     expect(

@@ -32,6 +32,9 @@ export interface Config {
   /** How long ELK may lay out one diagram, and the heap of its thread, before the plain layout is drawn instead. */
   readonly layoutTimeoutMs: number;
   readonly layoutMaxHeapMb: number;
+  /** How long a soundness verification may explore before answering `undecided`, and the heap of its thread. */
+  readonly verifyTimeoutMs: number;
+  readonly verifyMaxHeapMb: number;
   /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
   readonly logLevel: LogLevel;
 }
@@ -177,6 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
     layoutTimeoutMs: integer(env, 'WFNET_LAYOUT_TIMEOUT_MS', 5_000, 1, 600_000),
     layoutMaxHeapMb: integer(env, 'WFNET_LAYOUT_MAX_HEAP_MB', 512, 16, 65_536),
+    verifyTimeoutMs: integer(env, 'WFNET_VERIFY_TIMEOUT_MS', 20_000, 1, 600_000),
+    verifyMaxHeapMb: integer(env, 'WFNET_VERIFY_MAX_HEAP_MB', 1_024, 16, 65_536),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
   };
 }
