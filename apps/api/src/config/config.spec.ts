@@ -51,6 +51,16 @@ describe('the configuration', () => {
     );
   });
 
+  it('lets webhooks reach no refused network unless WFNET_WEBHOOK_ALLOW_NETWORKS names it', () => {
+    expect(loadConfig(base).webhookAllowNetworks).toEqual([]);
+    expect(
+      loadConfig({ ...base, WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8, ::1/128' }).webhookAllowNetworks,
+    ).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ...base, WFNET_WEBHOOK_ALLOW_NETWORKS: 'localhost' })).toThrow(
+      'WFNET_WEBHOOK_ALLOW_NETWORKS must be comma-separated networks such as 10.0.0.0/8 or fd00::/8, got "localhost"',
+    );
+  });
+
   it('logs at info unless WFNET_LOG_LEVEL says otherwise, in any case', () => {
     expect(loadConfig(base).logLevel).toBe('info');
     expect(loadConfig({ ...base, WFNET_LOG_LEVEL: 'silent' }).logLevel).toBe('silent');
