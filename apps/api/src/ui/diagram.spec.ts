@@ -123,8 +123,10 @@ describe('the layout of a net', () => {
 function denseNet(): WorkflowDefinition {
   const size = 107;
   const arcs: { from: string; to: string }[] = [];
-  for (let t = 0; t < size && arcs.length < 9_942; t++) {
-    for (let p = 0; p < size && arcs.length < 9_942; p++) {
+  // By distance between indices, so every transition gets inputs and outputs before the count is reached.
+  for (let distance = 0; distance < size && arcs.length < 9_942; distance++) {
+    for (let t = 0; t < size && arcs.length < 9_942; t++) {
+      const p = (t + distance) % size;
       const into = (t + p) % 2 === 0;
       if (into && p !== size - 1) arcs.push({ from: `p${p}`, to: `t${t}` });
       if (!into && p !== 0) arcs.push({ from: `t${t}`, to: `p${p}` });
