@@ -1,5 +1,6 @@
 import type { SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
 import { assertValidNet } from '@wfnet/domain';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HttpError } from '../http/error.filter.js';
 
@@ -10,7 +11,7 @@ export interface VerificationLimits {
   readonly maxHeapMb: number;
 }
 
-export interface VerifyWorkerData {
+export interface VerifyRequest {
   readonly definition: WorkflowDefinition;
   readonly timeoutMs: number;
 }
@@ -25,8 +26,8 @@ export interface Verification {
   readonly timedOut: boolean;
 }
 
-/** Past its time limit the thread is asked to stop; past this much more it is terminated. */
-const GRACE_MS = 2_000;
+/** Past its time limit the exploration stops itself; past this much more its thread is terminated. */
+const GRACE_MS = 5_000;
 
 /** Compiled JavaScript only runs in a thread: from the TypeScript sources (under jest), take the build. */
 function workerScript(): URL {
@@ -36,46 +37,86 @@ function workerScript(): URL {
     : new URL('./verify-worker.js', here);
 }
 
+interface Thread {
+  readonly worker: Worker;
+  readonly maxHeapMb: number;
+}
+
+/**
+ * Threads are kept between verifications (starting one and loading the domain into it costs more than
+ * verifying most nets), at most this many at once; more verifications wait for one.
+ */
+const MAX_THREADS = Math.max(2, availableParallelism());
+const idle: Thread[] = [];
+const waiting: (() => void)[] = [];
+let busy = 0;
+
+async function borrow(maxHeapMb: number): Promise<Thread> {
+  while (busy >= MAX_THREADS) await new Promise<void>((resolve) => waiting.push(resolve));
+  busy++;
+  const index = idle.findIndex((thread) => thread.maxHeapMb === maxHeapMb);
+  const [kept] = index === -1 ? [] : idle.splice(index, 1);
+  if (kept) {
+    kept.worker.ref();
+    return kept;
+  }
+  const worker = new Worker(workerScript(), { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+  const thread = { worker, maxHeapMb };
+  worker.on('exit', () => {
+    const at = idle.indexOf(thread);
+    if (at !== -1) idle.splice(at, 1);
+  });
+  return thread;
+}
+
+function giveBack(thread: Thread, reusable: boolean): void {
+  busy--;
+  if (reusable) {
+    // Idle, a thread must not keep the process alive.
+    thread.worker.unref();
+    idle.push(thread);
+  } else void thread.worker.terminate();
+  waiting.shift()?.();
+}
+
 /**
  * Soundness verification explores up to 100,000 markings: seconds for a net of a couple of thousand
- * nodes, which on the request's thread would stall every other request. So each verification runs on a
- * thread of its own, bounded in time and heap. A net that is not a workflow net is refused first, here
+ * nodes, which on the request's thread would stall every other request. So verifications run on worker
+ * threads, bounded in time and heap. A net that is not a workflow net is refused first, here
  * (`invalid_net`): that check is linear in the net.
  */
-export function verifyOffThread(
+export async function verifyOffThread(
   definition: WorkflowDefinition,
   limits: VerificationLimits,
 ): Promise<Verification> {
   assertValidNet(definition);
+  const thread = await borrow(limits.maxHeapMb);
+  const { worker } = thread;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerScript(), {
-      workerData: { definition, timeoutMs: limits.timeoutMs } satisfies VerifyWorkerData,
-      resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
-    });
-    let settled = false;
-    const settle = (outcome: Verification | Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(backstop);
-      void worker.terminate();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
     const unavailable = (why: string): HttpError =>
       new HttpError(503, 'verification_unavailable', `the verification of workflow ${definition.id} ${why}`);
-    // The exploration checks its time now and then; the analysis after it and the reduction do not.
-    const backstop = setTimeout(
-      () => settle(unavailable(`did not end within ${limits.timeoutMs + GRACE_MS} ms`)),
-      limits.timeoutMs + GRACE_MS,
-    );
-    worker.on('message', (reply: VerifyReply) =>
+    const onMessage = (reply: VerifyReply): void =>
       settle(
         reply.type === 'report'
           ? { report: reply.report, timedOut: reply.timedOut }
           : unavailable(`failed: ${reply.message}`),
-      ),
+        true,
+      );
+    const onError = (error: Error): void => settle(unavailable(`failed: ${error.message}`), false);
+    const onExit = (code: number): void => settle(unavailable(`stopped (exit code ${code})`), false);
+    // The exploration checks its time now and then; the reduction and the analysis after it do not.
+    const backstop = setTimeout(
+      () => settle(unavailable(`did not end within ${limits.timeoutMs + GRACE_MS} ms`), false),
+      limits.timeoutMs + GRACE_MS,
     );
-    worker.on('error', (error) => settle(unavailable(`failed: ${error.message}`)));
-    worker.on('exit', (code) => settle(unavailable(`stopped (exit code ${code})`)));
+    function settle(outcome: Verification | Error, reusable: boolean): void {
+      clearTimeout(backstop);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      giveBack(thread, reusable);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    }
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage({ definition, timeoutMs: limits.timeoutMs } satisfies VerifyRequest);
   });
 }
