@@ -122,7 +122,9 @@ async function startService(
   return { app, base: `http://127.0.0.1:${port}` };
 }
 
-const memoryConfig = () => loadConfig({ WFNET_EVENT_STORE: 'memory' });
+/** The webhooks under test listen on loopback, which a webhook may only reach when allowed. */
+const memoryConfig = () =>
+  loadConfig({ WFNET_EVENT_STORE: 'memory', WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32' });
 
 /** `start → call → middle → after → end`: the step under test, then a manual step that holds the token it issues. */
 function stepThenWait(id: string, executor: string, executorParams: Record<string, JsonValue> = {}) {

@@ -43,7 +43,8 @@ describe.each(STORE_KINDS)('GET /metrics and GET /health on the %s store', (stor
   let service: Service;
 
   beforeAll(async () => {
-    service = await startService(store);
+    // The webhook below is on loopback, which a webhook may only reach when allowed.
+    service = await startService(store, { env: { WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32' } });
   });
 
   afterAll(() => service.stop());

@@ -8,6 +8,8 @@ import {
   producerLoopNet,
   trafficLightNet,
 } from '@wfnet/domain/testing';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fromPnml, toPnml } from '../apps/api/src/workflows/pnml.js';
 import type { Client, ErrorBody } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
@@ -186,4 +188,105 @@ describe.each(STORE_KINDS)('verification and PNML over HTTP on the %s store', (s
       expect(reply.status).toBe(201);
     });
   });
+});
+
+/**
+ * Twelve parallel branches of 74 steps, one of which may also go straight to end: 1,793 nodes, unsound.
+ * Reduction shows a problem at once, and the counterexamples then come from exploring the net's own
+ * 100,000 markings: seconds of work. Without the shortcut the net is sound, proven by reduction at once.
+ */
+function wideNetWithShortcut(id: string, shortcut = true): WorkflowDefinition {
+  const branches = 12;
+  const steps = 74;
+  const places: { id: string; type?: 'start' | 'end' }[] = [
+    { id: 'start', type: 'start' },
+    { id: 'end', type: 'end' },
+  ];
+  const transitions: { id: string; executor: string; joinType?: 'and'; splitType?: 'and' }[] = [
+    { id: 'split', executor: 'manual', splitType: 'and' },
+    { id: 'join', executor: 'manual', joinType: 'and' },
+  ];
+  const arcs = [
+    { from: 'start', to: 'split' },
+    { from: 'join', to: 'end' },
+  ];
+  if (shortcut) {
+    transitions.push({ id: 'shortcut', executor: 'manual' });
+    arcs.push({ from: `b0p${steps}`, to: 'shortcut' }, { from: 'shortcut', to: 'end' });
+  }
+  for (let b = 0; b < branches; b++) {
+    for (let s = 0; s <= steps; s++) places.push({ id: `b${b}p${s}` });
+    arcs.push({ from: 'split', to: `b${b}p0` }, { from: `b${b}p${steps}`, to: 'join' });
+    for (let s = 0; s < steps; s++) {
+      transitions.push({ id: `b${b}t${s}`, executor: 'manual' });
+      arcs.push({ from: `b${b}p${s}`, to: `b${b}t${s}` }, { from: `b${b}t${s}`, to: `b${b}p${s + 1}` });
+    }
+  }
+  return normalizeWorkflow({ id, places, transitions, arcs });
+}
+
+describe('verifying a net that takes seconds', () => {
+  let service: Service;
+
+  afterAll(() => service.stop());
+
+  it('leaves the event loop free: GET /health answers at once all along', async () => {
+    service = await startService('memory', { env: { WFNET_VERIFY_TIMEOUT_MS: '60000' } });
+    const net = wideNetWithShortcut('wide-verified');
+    expect(net.places.length + net.transitions.length).toBe(1_793);
+    // Reading and checking a body this size takes its own time on the loop (class-validator, at first
+    // most): done once before, it leaves the verification to measure.
+    const warmUp = await service.api.post<SoundnessReport>(
+      '/workflows/verify',
+      wideNetWithShortcut('wide', false),
+    );
+    expect(warmUp.body.sound).toBe(true);
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    let verified = false;
+    const verifying = service.api.post<SoundnessReport>('/workflows/verify', net).finally(() => {
+      verified = true;
+    });
+    const healthMs: number[] = [];
+    while (!verified) {
+      const asked = performance.now();
+      expect((await service.api.get('/health')).status).toBe(200);
+      healthMs.push(performance.now() - asked);
+      await sleep(50);
+    }
+    const reply = await verifying;
+    loopDelay.disable();
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ sound: false, complete: false, method: 'state-space' });
+    expect(reply.body.statesExplored).toBeGreaterThan(100_000);
+    // Asked again and again while the verification ran (seconds), each answered within a fraction of one.
+    expect(healthMs.length).toBeGreaterThan(10);
+    expect(Math.max(...healthMs)).toBeLessThan(750);
+    // The one long stall left is reading and checking the request's body, before the verification starts.
+    expect(loopDelay.percentile(99) / 1e6).toBeLessThan(250);
+  }, 60_000);
+
+  it('stops at WFNET_VERIFY_TIMEOUT_MS, saying so, and POST /workflows refuses what it could not decide', async () => {
+    await service.stop();
+    service = await startService('memory', { env: { WFNET_VERIFY_TIMEOUT_MS: '300' } });
+    const asked = performance.now();
+    const reply = await service.api.post<SoundnessReport & { timedOut?: boolean }>(
+      '/workflows/verify',
+      wideNetWithShortcut('wide-timed-out'),
+    );
+    expect(performance.now() - asked).toBeLessThan(2_500);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ complete: false, timedOut: true });
+    expect(reply.body.statesExplored).toBeLessThan(100_000);
+
+    const refused = await service.api.post<ErrorBody>('/workflows', wideNetWithShortcut('wide-refused'));
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('unsound_net');
+    const stored = await service.api.post<{ soundness: SoundnessReport }>('/workflows', {
+      ...wideNetWithShortcut('wide-stored'),
+      allowUnsound: true,
+    });
+    expect(stored.status).toBe(201);
+    expect(stored.body.soundness.complete).toBe(false);
+  }, 30_000);
 });

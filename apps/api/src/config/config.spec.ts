@@ -34,6 +34,33 @@ describe('the configuration', () => {
     ).toEqual(['hooks.example.com', '*.internal']);
   });
 
+  it('bounds a soundness verification at 20 s and a 1024 MB heap unless told otherwise', () => {
+    expect(loadConfig(base)).toMatchObject({ verifyTimeoutMs: 20_000, verifyMaxHeapMb: 1_024 });
+    expect(
+      loadConfig({ ...base, WFNET_VERIFY_TIMEOUT_MS: '300', WFNET_VERIFY_MAX_HEAP_MB: '256' }),
+    ).toMatchObject({ verifyTimeoutMs: 300, verifyMaxHeapMb: 256 });
+  });
+
+  it('bounds a diagram layout at 5 s and a 512 MB heap unless told otherwise', () => {
+    expect(loadConfig(base)).toMatchObject({ layoutTimeoutMs: 5_000, layoutMaxHeapMb: 512 });
+    expect(
+      loadConfig({ ...base, WFNET_LAYOUT_TIMEOUT_MS: '250', WFNET_LAYOUT_MAX_HEAP_MB: '64' }),
+    ).toMatchObject({ layoutTimeoutMs: 250, layoutMaxHeapMb: 64 });
+    expect(() => loadConfig({ ...base, WFNET_LAYOUT_TIMEOUT_MS: '0' })).toThrow(
+      'WFNET_LAYOUT_TIMEOUT_MS must be an integer from 1 to 600000, got "0"',
+    );
+  });
+
+  it('lets webhooks reach no refused network unless WFNET_WEBHOOK_ALLOW_NETWORKS names it', () => {
+    expect(loadConfig(base).webhookAllowNetworks).toEqual([]);
+    expect(
+      loadConfig({ ...base, WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.0/8, ::1/128' }).webhookAllowNetworks,
+    ).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ...base, WFNET_WEBHOOK_ALLOW_NETWORKS: 'localhost' })).toThrow(
+      'WFNET_WEBHOOK_ALLOW_NETWORKS must be comma-separated networks such as 10.0.0.0/8 or fd00::/8, got "localhost"',
+    );
+  });
+
   it('logs at info unless WFNET_LOG_LEVEL says otherwise, in any case', () => {
     expect(loadConfig(base).logLevel).toBe('info');
     expect(loadConfig({ ...base, WFNET_LOG_LEVEL: 'silent' }).logLevel).toBe('silent');

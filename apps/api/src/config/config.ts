@@ -5,6 +5,7 @@ import {
   parseEventStoreConfig,
   parseReadStoreConfig,
 } from '../stores/store-kinds.js';
+import { parseNetwork } from '../executors/address-guard.js';
 import { StartupError } from '../startup-error.js';
 
 /** The service's settings, read once from the environment at start. */
@@ -34,6 +35,17 @@ export interface Config {
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
   /** Hosts the webhook executor may call (`host` or `*.domain`); undefined: any. */
   readonly webhookAllow: readonly string[] | undefined;
+  /**
+   * Networks (`address/prefix`) the webhook executor may connect to although they are loopback, private,
+   * link-local, unique-local, unspecified or multicast (refused otherwise, whatever the host's name).
+   */
+  readonly webhookAllowNetworks: readonly string[];
+  /** How long ELK may lay out one diagram, and the heap of its thread, before the plain layout is drawn instead. */
+  readonly layoutTimeoutMs: number;
+  readonly layoutMaxHeapMb: number;
+  /** How long a soundness verification may explore before answering `undecided`, and the heap of its thread. */
+  readonly verifyTimeoutMs: number;
+  readonly verifyMaxHeapMb: number;
   /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
   readonly logLevel: LogLevel;
 }
@@ -127,6 +139,19 @@ function webhookAllowOf(raw: string | undefined): readonly string[] | undefined 
   return hosts;
 }
 
+function webhookAllowNetworksOf(raw: string | undefined): readonly string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const networks = raw.split(',').map((network) => network.trim());
+  for (const network of networks) {
+    if (!parseNetwork(network)) {
+      throw new ConfigError(
+        `WFNET_WEBHOOK_ALLOW_NETWORKS must be comma-separated networks such as 10.0.0.0/8 or fd00::/8, got "${network}"`,
+      );
+    }
+  }
+  return networks;
+}
+
 function logLevelOf(raw: string | undefined): LogLevel {
   if (raw === undefined || raw.trim() === '') return 'info';
   const wanted = raw.trim().toLowerCase();
@@ -163,6 +188,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxDataBytes: integer(env, 'WFNET_MAX_DATA_BYTES', 1024 * 1024, 2, 1024 * 1024),
     rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
+    webhookAllowNetworks: webhookAllowNetworksOf(env['WFNET_WEBHOOK_ALLOW_NETWORKS']),
+    layoutTimeoutMs: integer(env, 'WFNET_LAYOUT_TIMEOUT_MS', 5_000, 1, 600_000),
+    layoutMaxHeapMb: integer(env, 'WFNET_LAYOUT_MAX_HEAP_MB', 512, 16, 65_536),
+    verifyTimeoutMs: integer(env, 'WFNET_VERIFY_TIMEOUT_MS', 20_000, 1, 600_000),
+    verifyMaxHeapMb: integer(env, 'WFNET_VERIFY_MAX_HEAP_MB', 1_024, 16, 65_536),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
   };
 }

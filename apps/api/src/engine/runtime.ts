@@ -45,6 +45,7 @@ export function createRuntime(
         defaultTimeoutMs: 5000,
         maxResponseBytes: 1024 * 1024,
         ...(config.webhookAllow && { allowHosts: config.webhookAllow }),
+        allowNetworks: config.webhookAllowNetworks,
       }),
     ),
     ...ownExecutors,

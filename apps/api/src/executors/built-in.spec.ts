@@ -38,7 +38,7 @@ function webhookAnswering(
     maxResponseBytes,
     ...(allowHosts && { allowHosts }),
     fetch: async (url, init) => {
-      calls.push({ url: url as string, init: init ?? {} });
+      calls.push({ url: url, init: init ?? {} });
       return answer();
     },
   });

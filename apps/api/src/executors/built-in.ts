@@ -1,4 +1,7 @@
 import type { ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
+import { AddressGuard } from './address-guard.js';
+import { AddressRefusedError, guardedFetch } from './webhook-transport.js';
+import type { WebhookFetch } from './webhook-transport.js';
 
 const completeWithOutput = ({ params }: ExecutionRequest): ExecutionResult => ({
   status: 'completed',
@@ -28,9 +31,15 @@ export interface WebhookOptions {
   readonly defaultTimeoutMs: number;
   /** Largest response body read, in bytes. */
   readonly maxResponseBytes: number;
-  readonly fetch?: typeof fetch;
+  /** The HTTP client; by default one that connects only to addresses outside the refused ranges. */
+  readonly fetch?: WebhookFetch;
   /** Host names a webhook may call: `host` exactly or `*.domain` for its subdomains; absent: any host. */
   readonly allowHosts?: readonly string[];
+  /**
+   * Networks (`address/prefix`) a webhook may reach although they are loopback, private, link-local,
+   * unique-local, unspecified or multicast; by default none.
+   */
+  readonly allowNetworks?: readonly string[];
 }
 
 /** Whether `hostname` is one `allowHosts` names (`*.example.com` covers subdomains, not example.com). */
@@ -60,9 +69,11 @@ function resultOf(body: unknown): ExecutionResult {
 export function webhookExecutor({
   defaultTimeoutMs,
   maxResponseBytes,
-  fetch: fetchFn = fetch,
+  fetch: givenFetch,
   allowHosts,
+  allowNetworks = [],
 }: WebhookOptions): Executor {
+  const fetchFn = givenFetch ?? guardedFetch(new AddressGuard(allowNetworks));
   return {
     async execute({ caseId, workitem, tokens, params }: ExecutionRequest): Promise<ExecutionResult> {
       const url = params['url'];
@@ -122,6 +133,7 @@ function hostnameOf(url: string): string {
  */
 function callFailure(error: unknown, timeoutMs: number): WebhookError {
   if (error instanceof WebhookError) return error;
+  if (error instanceof AddressRefusedError) return new WebhookError(error.message);
   const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
   if (name === 'TimeoutError') return new WebhookError(`the webhook did not answer within ${timeoutMs} ms`);
   const reason = (cause as { message?: unknown } | undefined)?.message ?? message ?? error;

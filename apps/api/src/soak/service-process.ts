@@ -76,6 +76,8 @@ export async function startService(file: string, timeoutMs = 20_000): Promise<Se
     WFNET_EVENT_STORE: `sqlite:${file}`,
     PORT: String(port),
     HOST: '127.0.0.1',
+    // The matrix's webhook listens on loopback, which a webhook may only reach when allowed.
+    WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32',
   });
   const service = { ...started, base: `http://127.0.0.1:${port}` };
   let gone = false;

@@ -1,7 +1,11 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { joinTypes, splitTypes } from '@wfnet/domain';
 import type { CaseData, JoinType, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
+import type { NetLayout } from './diagram.js';
+import { stopLayoutThread } from './layout-worker.js';
+
+afterAll(() => stopLayoutThread());
 
 const approval = (name = 'Approval'): WorkflowDefinition => ({
   id: 'approval',
@@ -109,6 +113,91 @@ describe('the layout of a net', () => {
     expect(layoutNet(longer)).not.toBe(first);
     expect(layoutNet(approval(), 'down')).not.toBe(first);
     await first;
+  });
+});
+
+/**
+ * 107 places and 107 transitions with 9,942 arcs between them, alternating in and out: the shape of a
+ * net ELK ran on for fourteen minutes.
+ */
+function denseNet(): WorkflowDefinition {
+  const size = 107;
+  const arcs: { from: string; to: string }[] = [];
+  // By distance between indices, so every transition gets inputs and outputs before the count is reached.
+  for (let distance = 0; distance < size && arcs.length < 9_942; distance++) {
+    for (let t = 0; t < size && arcs.length < 9_942; t++) {
+      const p = (t + distance) % size;
+      const into = (t + p) % 2 === 0;
+      if (into && p !== size - 1) arcs.push({ from: `p${p}`, to: `t${t}` });
+      if (!into && p !== 0) arcs.push({ from: `t${t}`, to: `p${p}` });
+    }
+  }
+  return {
+    id: 'dense',
+    name: 'Dense',
+    places: Array.from({ length: size }, (_, p) => ({
+      id: `p${p}`,
+      type: p === 0 ? ('start' as const) : p === size - 1 ? ('end' as const) : ('normal' as const),
+    })),
+    transitions: Array.from({ length: size }, (_, t) => ({
+      id: `t${t}`,
+      executor: 'manual',
+      executorParams: {},
+      joinType: 'and' as const,
+      splitType: 'and' as const,
+    })),
+    arcs,
+    metadata: {},
+  };
+}
+
+/** Every node has a box inside the picture, and every arc a line of at least two points. */
+function expectComplete(definition: WorkflowDefinition, layout: NetLayout): void {
+  expect(new Set(layout.places.keys())).toEqual(new Set(definition.places.map((place) => place.id)));
+  expect(new Set(layout.transitions.keys())).toEqual(new Set(definition.transitions.map((t) => t.id)));
+  for (const box of [...layout.places.values(), ...layout.transitions.values()]) {
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(layout.width);
+    expect(box.y + box.height).toBeLessThanOrEqual(layout.height);
+  }
+  expect(layout.arcs).toHaveLength(definition.arcs.length);
+  for (const arc of layout.arcs) expect(arc.points.length).toBeGreaterThanOrEqual(2);
+}
+
+describe('a net ELK cannot lay out within its limits', () => {
+  it('is laid out by depth from start once the time runs out, and the next net is laid out by ELK at once', async () => {
+    const net = denseNet();
+    expect(net.arcs).toHaveLength(9_942);
+    const asked = Date.now();
+    const layout = await layoutNet(net, 'right', { timeoutMs: 300, maxHeapMb: 512 });
+    expect(Date.now() - asked).toBeLessThan(3_000);
+    expect(layout.method).toBe('by-depth');
+    expectComplete(net, layout);
+    expect(layout.places.get('p0')!.x).toBeLessThan(layout.transitions.get('t0')!.x);
+    expect(netSvg(net, layout)).toContain('data-layout="by-depth"');
+
+    const next = Date.now();
+    const small = await layoutNet(approval('After the dense net'), 'right', {
+      timeoutMs: 5_000,
+      maxHeapMb: 512,
+    });
+    expect(small.method).toBe('elk');
+    expect(Date.now() - next).toBeLessThan(3_000);
+  }, 10_000);
+
+  it('is laid out by depth when ELK runs out of memory, top to bottom when asked', async () => {
+    const net = { ...denseNet(), id: 'dense-down' };
+    const layout = await layoutNet(net, 'down', { timeoutMs: 60_000, maxHeapMb: 16 });
+    expect(layout.method).toBe('by-depth');
+    expectComplete(net, layout);
+    expect(layout.places.get('p0')!.y).toBeLessThan(layout.transitions.get('t0')!.y);
+  }, 20_000);
+
+  it('still draws a small net with ELK', async () => {
+    const layout = await layoutNet(approval('Small'));
+    expect(layout.method).toBe('elk');
+    expect(netSvg(approval('Small'), layout)).not.toContain('data-layout');
   });
 });
 

@@ -2,7 +2,8 @@ import { joinKinds, splitKinds } from '@wfnet/domain';
 import type { CaseData, Marker, TaskState, WorkflowDefinition } from '@wfnet/domain';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk.bundled.js';
 import { createHash } from 'node:crypto';
-import { layoutOffThread } from './layout-worker.js';
+import { DEFAULT_LAYOUT_LIMITS, layoutOffThread } from './layout-worker.js';
+import type { LayoutLimits } from './layout-worker.js';
 
 interface Point {
   readonly x: number;
@@ -24,8 +25,12 @@ interface PlaceBox extends Box {
   readonly label: Point & { readonly anchor: 'start' | 'middle' };
 }
 
-/** Where ELK put each node and arc of a net; the same for every case of one definition. */
+/**
+ * Where each node and arc of a net goes; the same for every case of one definition. `elk`: ELK's
+ * layered layout; `by-depth`: the plain one used when ELK ran out of time or memory.
+ */
 export interface NetLayout {
+  readonly method: 'elk' | 'by-depth';
   readonly width: number;
   readonly height: number;
   readonly places: ReadonlyMap<string, PlaceBox>;
@@ -158,12 +163,14 @@ function layoutKey(definition: WorkflowDefinition, direction: Direction): string
 }
 
 /**
- * Lays the net out with ELK's layered algorithm, left to right. Layouts are cached by the net's
- * structure, so every case of one workflow reuses its workflow's layout.
+ * Lays the net out with ELK's layered algorithm, left to right, or by depth when ELK goes past `limits`.
+ * Layouts are cached by the net's structure, so every case of one workflow reuses its workflow's layout
+ * (and a net too big for ELK costs its time once).
  */
 export function layoutNet(
   definition: WorkflowDefinition,
   direction: Direction = 'right',
+  limits: LayoutLimits = DEFAULT_LAYOUT_LIMITS,
 ): Promise<NetLayout> {
   const key = layoutKey(definition, direction);
   const cached = layouts.get(key);
@@ -172,15 +179,21 @@ export function layoutNet(
     layouts.set(key, cached);
     return cached;
   }
-  const layout = computeLayout(definition, direction);
+  const layout = computeLayout(definition, direction, limits).catch(() =>
+    layoutByDepth(definition, direction),
+  );
   layouts.set(key, layout);
   layout.catch(() => layouts.delete(key));
   if (layouts.size > CACHED_LAYOUTS) layouts.delete(layouts.keys().next().value!);
   return layout;
 }
 
-async function computeLayout(definition: WorkflowDefinition, direction: Direction): Promise<NetLayout> {
-  const graph = await layoutOffThread(graphOf(definition, direction));
+async function computeLayout(
+  definition: WorkflowDefinition,
+  direction: Direction,
+  limits: LayoutLimits,
+): Promise<NetLayout> {
+  const graph = await layoutOffThread(graphOf(definition, direction), limits);
   const places = new Map<string, PlaceBox>();
   const transitions = new Map<string, Box>();
   for (const child of graph.children ?? []) {
@@ -206,7 +219,172 @@ async function computeLayout(definition: WorkflowDefinition, direction: Directio
       : [];
     return { from: arc.from, to: arc.to, points: clipToCircles(points, places, arc) };
   });
-  return { width: graph.width ?? 0, height: graph.height ?? 0, places, transitions, arcs };
+  return { method: 'elk', width: graph.width ?? 0, height: graph.height ?? 0, places, transitions, arcs };
+}
+
+const PADDING = 16;
+const NODE_SPACING = 28;
+const LAYER_SPACING = 44;
+const LABEL_HEIGHT = FONT_SIZE + 2;
+
+/**
+ * Nodes in layers by their distance from start along the arcs (those start cannot reach in one last
+ * layer), in the net's order within a layer, and arcs as straight lines: linear in the size of the net,
+ * for nets ELK cannot lay out in time.
+ */
+export function layoutByDepth(definition: WorkflowDefinition, direction: Direction): NetLayout {
+  const across = direction === 'right';
+  const nodes = [
+    ...definition.places.map((place) => {
+      const label = place.name ?? place.id;
+      const size = PLACE_RADIUS * 2;
+      // The label goes below the circle when arcs run across, beside it when they run down.
+      const room = across
+        ? { along: Math.max(size, textWidth(label)), beside: size + 4 + LABEL_HEIGHT }
+        : { along: size, beside: size + 4 + textWidth(label) };
+      return { id: place.id, isPlace: true, width: size, height: size, ...room };
+    }),
+    ...definition.transitions.map((transition) => {
+      const width = transitionWidth(transition);
+      return across
+        ? {
+            id: transition.id,
+            isPlace: false,
+            width,
+            height: TRANSITION_HEIGHT,
+            along: width,
+            beside: TRANSITION_HEIGHT,
+          }
+        : {
+            id: transition.id,
+            isPlace: false,
+            width,
+            height: TRANSITION_HEIGHT,
+            along: TRANSITION_HEIGHT,
+            beside: width,
+          };
+    }),
+  ];
+  const depth = depthsFromStart(definition);
+  const last = Math.max(0, ...depth.values()) + 1;
+  const layers: (typeof nodes)[] = [];
+  for (const node of nodes) (layers[depth.get(node.id) ?? last] ??= []).push(node);
+
+  const places = new Map<string, PlaceBox>();
+  const transitions = new Map<string, Box>();
+  let layerStart = PADDING;
+  let extent = 0;
+  for (const layer of layers) {
+    if (!layer) continue;
+    const thickness = Math.max(...layer.map((node) => node.along));
+    let offset = PADDING;
+    for (const node of layer) {
+      // Across: layers are columns and `along` their width; down: layers are rows.
+      const along = layerStart + (thickness - (across ? node.width : node.height)) / 2;
+      const box = across
+        ? { x: along, y: offset, width: node.width, height: node.height }
+        : { x: offset, y: along, width: node.width, height: node.height };
+      if (!node.isPlace) transitions.set(node.id, box);
+      else {
+        places.set(
+          node.id,
+          across
+            ? {
+                ...box,
+                label: {
+                  x: box.x + box.width / 2,
+                  y: box.y + box.height + 4 + FONT_SIZE - 1,
+                  anchor: 'middle',
+                },
+              }
+            : {
+                ...box,
+                label: {
+                  x: box.x + box.width + 4,
+                  y: box.y + box.height / 2 + FONT_SIZE / 2 - 1,
+                  anchor: 'start',
+                },
+              },
+        );
+      }
+      offset += node.beside + NODE_SPACING;
+    }
+    extent = Math.max(extent, offset - NODE_SPACING);
+    layerStart += thickness + LAYER_SPACING;
+  }
+  const length = layerStart - LAYER_SPACING + PADDING;
+  const breadth = extent + PADDING;
+
+  const arcs = definition.arcs.map((arc) => {
+    const from = places.get(arc.from) ?? transitions.get(arc.from);
+    const to = places.get(arc.to) ?? transitions.get(arc.to);
+    if (!from || !to) return { from: arc.from, to: arc.to, points: [] };
+    const start = centerOf(from);
+    const end = centerOf(to);
+    const rim = (box: Box, isPlace: boolean, towards: Point): Point =>
+      isPlace ? onCircle(centerOf(box), towards) : onBox(box, towards);
+    return {
+      from: arc.from,
+      to: arc.to,
+      points: [rim(from, places.has(arc.from), end), rim(to, places.has(arc.to), start)],
+    };
+  });
+  return {
+    method: 'by-depth',
+    width: across ? length : breadth,
+    height: across ? breadth : length,
+    places,
+    transitions,
+    arcs,
+  };
+}
+
+/** Each node's number of arcs from start on a shortest path; nodes start cannot reach are missing. */
+function depthsFromStart(definition: WorkflowDefinition): Map<string, number> {
+  const next = new Map<string, string[]>();
+  for (const arc of definition.arcs) {
+    const targets = next.get(arc.from);
+    if (targets) targets.push(arc.to);
+    else next.set(arc.from, [arc.to]);
+  }
+  const start = definition.places.find((place) => place.type === 'start');
+  const depth = new Map<string, number>();
+  if (!start) return depth;
+  depth.set(start.id, 0);
+  const frontier = [start.id];
+  for (let i = 0; i < frontier.length; i++) {
+    const id = frontier[i]!;
+    for (const target of next.get(id) ?? []) {
+      if (depth.has(target)) continue;
+      depth.set(target, depth.get(id)! + 1);
+      frontier.push(target);
+    }
+  }
+  return depth;
+}
+
+const centerOf = (box: Box): Point => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+
+/** Where the line from a place's center towards `towards` leaves its circle. */
+function onCircle(center: Point, towards: Point): Point {
+  const dx = towards.x - center.x;
+  const dy = towards.y - center.y;
+  const length = Math.hypot(dx, dy);
+  if (length === 0) return center;
+  return { x: center.x + (dx / length) * PLACE_RADIUS, y: center.y + (dy / length) * PLACE_RADIUS };
+}
+
+/** Where the line from a box's center towards `towards` leaves the box. */
+function onBox(box: Box, towards: Point): Point {
+  const center = centerOf(box);
+  const dx = towards.x - center.x;
+  const dy = towards.y - center.y;
+  const scale = Math.min(
+    dx === 0 ? Infinity : box.width / 2 / Math.abs(dx),
+    dy === 0 ? Infinity : box.height / 2 / Math.abs(dy),
+  );
+  if (!Number.isFinite(scale)) return center;
+  return { x: center.x + dx * scale, y: center.y + dy * scale };
 }
 
 /** Where the segment from `outside` towards `inside` first meets the circle, if it does. */
@@ -232,7 +410,6 @@ function clipToCircles(
 ): Point[] {
   if (points.length < 2) return [...points];
   const clipped = [...points];
-  const centerOf = (box: Box): Point => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
   const from = places.get(arc.from);
   if (from) {
     // Extend the first segment into the box so the meeting point is found from outside.
@@ -403,6 +580,7 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
     : `Workflow net ${definition.name || definition.id}`;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="net" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" data-workflow="${escapeXml(definition.id)}"` +
+      (layout.method === 'elk' ? '' : ` data-layout="${layout.method}"`) +
       (overlay
         ? ` data-case="${escapeXml(overlay.caseId)}" data-case-state="${overlay.status}" data-revision="${overlay.revision}"`
         : '') +

@@ -1,12 +1,15 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { caseAtRevision } from '../cases/case-at-revision.js';
+import type { Config } from '../config/config.js';
+import { CONFIG } from '../engine/tokens.js';
 import { Engine } from '../engine/engine.js';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import { CaseDiagramDto, DiagramDto } from './diagram.dto.js';
 import { stopLayoutThread } from './layout-worker.js';
+import type { LayoutLimits } from './layout-worker.js';
 
 const sendSvg = (response: Response, svg: string): void => {
   response.status(200).type('image/svg+xml; charset=utf-8').setHeader('cache-control', 'no-cache');
@@ -17,7 +20,14 @@ const sendSvg = (response: Response, svg: string): void => {
 @ApiTags('pictures')
 @Controller()
 export class DiagramsController implements OnApplicationShutdown {
-  constructor(private readonly engine: Engine) {}
+  private readonly limits: LayoutLimits;
+
+  constructor(
+    private readonly engine: Engine,
+    @Inject(CONFIG) config: Config,
+  ) {
+    this.limits = { timeoutMs: config.layoutTimeoutMs, maxHeapMb: config.layoutMaxHeapMb };
+  }
 
   onApplicationShutdown(): Promise<void> {
     return stopLayoutThread();
@@ -34,7 +44,7 @@ export class DiagramsController implements OnApplicationShutdown {
     @Res() response: Response,
   ): Promise<void> {
     const { definition } = await this.engine.requireWorkflow(id);
-    sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction)));
+    sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction, this.limits)));
   }
 
   @Get('cases/:id/diagram.svg')
@@ -53,7 +63,7 @@ export class DiagramsController implements OnApplicationShutdown {
       query.atRevision === undefined ? undefined : BigInt(query.atRevision),
     );
     const { definition } = at.state;
-    const layout = await layoutNet(definition, query.direction);
+    const layout = await layoutNet(definition, query.direction, this.limits);
     sendSvg(response, netSvg(definition, layout, caseOverlay(at.state, at.revision)));
   }
 }

@@ -14,7 +14,7 @@ import {
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
-import { NotFoundError, ValidationError, normalizeWorkflow, verifySoundness } from '@wfnet/domain';
+import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
@@ -28,6 +28,8 @@ import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
+import { verifyOffThread } from './verification.js';
+import type { Verification, VerificationLimits } from './verification.js';
 import { CreateWorkflowDto } from './workflow.dto.js';
 
 export const workflowRepresentation = (
@@ -47,9 +49,10 @@ const XML_TYPES = ['application/xml', 'text/xml', 'application/pnml+xml'];
 /** The report to store with a workflow that is not proven sound; `400 unsound_net` unless that is allowed. */
 function soundnessToStore(
   definition: WorkflowDefinition,
+  { report, timedOut }: Verification,
+  limits: VerificationLimits,
   allowUnsound: boolean,
 ): SoundnessReport | undefined {
-  const report = verifySoundness(definition);
   if (report.sound === true) return undefined;
   if (allowUnsound) return report;
   const counts: [number, string][] = [
@@ -65,7 +68,9 @@ function soundnessToStore(
   const why =
     report.sound === false
       ? `is not sound (${problems.join(', ') || 'see details'})`
-      : `could not be proven sound within ${report.statesExplored} markings`;
+      : timedOut
+        ? `could not be proven sound within ${limits.timeoutMs} ms (WFNET_VERIFY_TIMEOUT_MS)`
+        : `could not be proven sound within ${report.statesExplored} markings`;
   throw new HttpError(
     400,
     'unsound_net',
@@ -84,6 +89,10 @@ export class WorkflowsController {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  private get verificationLimits(): VerificationLimits {
+    return { timeoutMs: this.config.verifyTimeoutMs, maxHeapMb: this.config.verifyMaxHeapMb };
+  }
+
   private assertSize(body: CreateWorkflowDto): void {
     assertNetWithin(body, { maxNodes: this.config.maxNetNodes, maxArcs: this.config.maxNetArcs });
   }
@@ -95,7 +104,9 @@ export class WorkflowsController {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
-    const soundness = soundnessToStore(definition, body.allowUnsound === true);
+    const limits = this.verificationLimits;
+    const verification = await verifyOffThread(definition, limits);
+    const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
     const outcome = await this.commands.execute(
       new WorkflowCommandMessage({
         type: 'CreateWorkflow',
@@ -112,9 +123,11 @@ export class WorkflowsController {
   @UseInterceptors(PnmlBodyInterceptor)
   @ApiConsumes('application/json', ...XML_TYPES)
   @ApiOkResponse({ description: 'The soundness report' })
-  verify(@Body() body: CreateWorkflowDto): SoundnessReport {
+  async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
-    return verifySoundness(normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' }));
+    const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
+    return timedOut ? { ...report, timedOut } : report;
   }
 
   @Get()

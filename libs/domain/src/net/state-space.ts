@@ -21,7 +21,12 @@ export interface ExploreOptions {
    * a problem, and the checks start there (an unbounded net always gets there, so exploration still ends).
    */
   readonly coverageOnlyWhenUnsafe: boolean;
+  /** Asked now and then while exploring: true gives up as the state budget does (a caller's time limit). */
+  readonly shouldStop?: () => boolean;
 }
+
+/** New markings between two calls of `shouldStop`. */
+const STOP_CHECK_EVERY = 512;
 
 /** From the marking of `ancestor`, the path down to `node` then `transition` leads to `pumped`, which has more in `place` and no less anywhere. */
 export interface Pump {
@@ -217,7 +222,10 @@ export function exploreStateSpace(net: IndexedNet, options: ExploreOptions): Sta
         }
       }
       if (target === undefined) {
-        if (markings.length >= options.maxStates) {
+        if (
+          markings.length >= options.maxStates ||
+          (markings.length % STOP_CHECK_EVERY === 0 && options.shouldStop?.() === true)
+        ) {
           complete = false;
           break explore;
         }

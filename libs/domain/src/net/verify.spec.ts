@@ -221,6 +221,17 @@ describe('the state budget', () => {
     expect(report.statesExplored).toBe(1000);
   });
 
+  it('answers undecided when the caller says stop, having asked only now and then', () => {
+    let asked = 0;
+    const report = verifySoundness(wideParallelNet(12, 3), {
+      reduce: false,
+      shouldStop: () => ++asked >= 3,
+    });
+    expect(report).toMatchObject({ sound: 'undecided', complete: false, deadTransitions: [] });
+    expect(asked).toBe(3);
+    expect(report.statesExplored).toBe(3 * 512);
+  });
+
   it('still answers unsound when a problem shows before the budget runs out', () => {
     const wide = wideParallelNet(12, 3);
     const withTrap: WorkflowDefinition = normalizeWorkflow({

@@ -63,6 +63,11 @@ export interface VerifyOptions {
   readonly maxCounterexamples?: number;
   /** False to skip the reduction rules and always explore the net's own states. */
   readonly reduce?: boolean;
+  /**
+   * Asked now and then while exploring: true ends the exploration as the state budget does (`undecided`
+   * unless a problem was found already). The domain reads no clock: a time limit comes in here.
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 export const DEFAULT_MAX_STATES = 100_000;
@@ -97,6 +102,7 @@ export function verifySoundness(
         maxStates,
         maxCounterexamples: 0,
         coverageOnlyWhenUnsafe: isFreeChoice(reduced),
+        ...(options.shouldStop && { shouldStop: options.shouldStop }),
       });
       statesExplored += space.states;
       if (space.complete && !hasProblems(space)) {
@@ -110,6 +116,7 @@ export function verifySoundness(
     maxStates,
     maxCounterexamples,
     coverageOnlyWhenUnsafe: freeChoice,
+    ...(options.shouldStop && { shouldStop: options.shouldStop }),
   });
   statesExplored += space.states;
   const unsound = reducedUnsound || hasProblems(space);
