@@ -1,5 +1,6 @@
 import type {
   CaseCommand,
+  CaseData,
   CaseEvent,
   CaseState,
   EventStore,
@@ -14,6 +15,8 @@ import {
   caseFromSnapshot,
   caseStreamId,
   caseToSnapshot,
+  foldCaseWithEnded,
+  lockedTokensOf,
   workflowDecider,
   workflowStreamId,
 } from '@wfnet/domain';
@@ -23,7 +26,7 @@ import type { ExecutorRegistry } from '../executors/executor-registry.js';
 import { Admission } from './admission.js';
 import type { AdmissionOptions } from './admission.js';
 import { EdgeStore } from './edge-store.js';
-import type { CaseOutcome, WorkflowOutcome } from './messages.js';
+import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './messages.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;
@@ -31,6 +34,38 @@ export interface EngineOptions {
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
   readonly admission?: AdmissionOptions;
+}
+
+/**
+ * What the caller of `command` answers with (see `CaseAnswer`), read from the state after it with what it
+ * ended still in it; only the commands that need it pay for that fold.
+ */
+function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<CaseCommand> {
+  switch (command.type) {
+    case 'PreexecuteTask': {
+      const state = withEnded();
+      const taskId =
+        'taskId' in command.data ? command.data.taskId : state.workitems.get(command.data.workitemId)?.taskId;
+      return { lockedTokens: taskId === undefined ? [] : lockedTokensOf(state, taskId) };
+    }
+    case 'ForceAbandonTask': {
+      const task = withEnded().tasks.get(command.data.taskId);
+      if (!task) throw new NotFoundError('task', command.data.taskId);
+      return { task };
+    }
+    case 'CompleteWorkitem':
+    case 'AbandonWorkitem': {
+      const workitem = withEnded().workitems.get(command.data.workitemId);
+      if (!workitem) throw new NotFoundError('workitem', command.data.workitemId);
+      return { workitem };
+    }
+    case 'CreateCase':
+    case 'TerminateCase':
+    case 'ReceiveTokens':
+    case 'DiscardTokens':
+    case 'UpdateWorkitem':
+      return {};
+  }
 }
 
 /**
@@ -93,8 +128,9 @@ export class Engine {
     return this.admission?.waiting ?? 0;
   }
 
-  async executeCase(command: CaseCommand): Promise<CaseOutcome> {
-    return this.observed(command.type, () => this.runCase(command));
+  /** Runs a case command; the outcome carries what its caller answers with (see `CaseAnswer`). */
+  async executeCase<C extends CaseCommand>(command: C): Promise<CaseOutcome<C>> {
+    return this.observed(command.type, () => this.runCase(command) as Promise<CaseOutcome<C>>);
   }
 
   async executeWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
@@ -129,10 +165,9 @@ export class Engine {
     if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
     return {
       state: result.state,
-      before: result.before,
-      events: result.events,
       position: result.position ?? (await this.lastPosition(streamId, result.nextRevision)),
       appended: result.events.length,
+      ...answerOf(command, () => foldCaseWithEnded(result.before, result.events) as CaseData),
     };
   }
 

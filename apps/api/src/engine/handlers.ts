@@ -1,6 +1,6 @@
 import { CommandHandler, QueryHandler } from '@nestjs/cqrs';
 import type { ICommandHandler, IQueryHandler } from '@nestjs/cqrs';
-import type { RecordedEvent } from '@wfnet/domain';
+import type { CaseCommand, RecordedEvent } from '@wfnet/domain';
 import { NotFoundError } from '@wfnet/domain';
 import { Engine } from './engine.js';
 import type { CaseOutcome, WorkflowOutcome } from './messages.js';
@@ -11,7 +11,7 @@ import { ReadModelQueries } from './read-model-queries.js';
 export class CaseCommandHandler implements ICommandHandler<CaseCommandMessage, CaseOutcome> {
   constructor(private readonly engine: Engine) {}
 
-  execute({ command }: CaseCommandMessage): Promise<CaseOutcome> {
+  execute<C extends CaseCommand>({ command }: CaseCommandMessage<C>): Promise<CaseOutcome<C>> {
     return this.engine.executeCase(command);
   }
 }

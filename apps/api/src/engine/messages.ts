@@ -1,30 +1,37 @@
 import { Command, Query } from '@nestjs/cqrs';
-import { foldCaseWithEnded } from '@wfnet/domain';
 import type {
+  AbandonWorkitem,
   CaseCommand,
   CaseData,
-  CaseEvent,
-  CaseState,
+  CompleteWorkitem,
+  ForceAbandonTask,
+  PreexecuteTask,
   RecordedEvent,
+  Task,
+  Token,
   WorkflowCommand,
   WorkflowState,
+  Workitem,
 } from '@wfnet/domain';
 
-export interface CaseOutcome {
+/**
+ * What a command's caller answers with besides the case: the task or workitem the command named, as the
+ * command left it (also when it ended it, so no longer in the case's state), or the tokens it locked.
+ */
+export type CaseAnswer<C extends CaseCommand> = C extends PreexecuteTask
+  ? { readonly lockedTokens: readonly Token[] }
+  : C extends ForceAbandonTask
+    ? { readonly task: Task }
+    : C extends CompleteWorkitem | AbandonWorkitem
+      ? { readonly workitem: Workitem }
+      : object;
+
+export type CaseOutcome<C extends CaseCommand = CaseCommand> = {
   readonly state: CaseData;
-  /** The state the command was decided on, and its events: with them, `foldCaseWithEnded` gives what it ended. */
-  readonly before: CaseState;
-  readonly events: readonly CaseEvent[];
   /** The global position of the last event the command appended (or of the stream's last event). */
   readonly position: bigint;
   readonly appended: number;
-}
-
-/** The state after the command with what it ended still in it, for answers about what it ended. */
-export const stateWithEnded = (outcome: CaseOutcome): CaseData =>
-  outcome.events.length === 0
-    ? outcome.state
-    : (foldCaseWithEnded(outcome.before, outcome.events) as CaseData);
+} & CaseAnswer<C>;
 
 export interface WorkflowOutcome {
   readonly state: Exclude<WorkflowState, { status: 'none' }>;
@@ -33,8 +40,8 @@ export interface WorkflowOutcome {
 }
 
 /** Every case command of the domain travels the command bus in this envelope. */
-export class CaseCommandMessage extends Command<CaseOutcome> {
-  constructor(readonly command: CaseCommand) {
+export class CaseCommandMessage<C extends CaseCommand = CaseCommand> extends Command<CaseOutcome<C>> {
+  constructor(readonly command: C) {
     super();
   }
 }
