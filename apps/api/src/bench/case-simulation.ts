@@ -8,7 +8,14 @@ import type {
   EventStore,
   WorkflowDefinition,
 } from '@wfnet/domain';
-import { decideCase, exampleNets, foldCase, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
+import {
+  caseStreamId,
+  decideCase,
+  exampleNets,
+  foldCase,
+  initialCaseState,
+  normalizeWorkflow,
+} from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 // Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
@@ -232,7 +239,7 @@ export function* simulateHistories(options: SimulationOptions): Generator<Simula
       };
       const events = decide(command, initialCaseState()) as readonly CaseEvent[];
       running.push(foldCase(initialCaseState(), events) as CaseData);
-      yield { streamId: `case-${caseId}`, events };
+      yield { streamId: caseStreamId(caseId), events };
       continue;
     }
     const index = Math.floor(rnd() * running.length);
@@ -249,7 +256,7 @@ export function* simulateHistories(options: SimulationOptions): Generator<Simula
     const events = choice && decide(choice.command, state);
     if (!events || events.length === 0) continue;
     const next = foldCase(state, events) as CaseData;
-    yield { streamId: `case-${state.caseId}`, events };
+    yield { streamId: caseStreamId(state.caseId), events };
     if (next.status === 'active') running[index] = next;
     else last();
   }
