@@ -4,7 +4,6 @@ import type {
   CaseEvent,
   CaseState,
   EventStore,
-  RecordedEvent,
   WorkflowCommand,
   WorkflowEvent,
   WorkflowState,
@@ -25,7 +24,6 @@ import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import type { ExecutorRegistry } from '../executors/executor-registry.js';
 import { Admission } from './admission.js';
 import type { AdmissionOptions } from './admission.js';
-import { EdgeStore } from './edge-store.js';
 import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './messages.js';
 
 export interface EngineOptions {
@@ -81,16 +79,13 @@ export class Engine {
   private readonly admission: Admission | undefined;
   /** The position of the last event this engine appended. */
   private head = 0n;
-  /** The store for the edge's own reads; its live subscriptions end with `endLiveReads`. */
-  readonly store: EdgeStore;
 
   constructor(
-    store: EventStore,
+    private readonly store: EventStore,
     snapshots: SnapshotStore,
     executors: ExecutorRegistry,
     private readonly options: EngineOptions,
   ) {
-    this.store = new EdgeStore(store);
     this.cases = new AggregateRepository(
       store,
       snapshots,
@@ -194,19 +189,6 @@ export class Engine {
     const { state } = await this.workflows.load(workflowStreamId(workflowId));
     if (state.status === 'none') throw new NotFoundError('workflow', workflowId);
     return state;
-  }
-
-  caseHistory(caseId: string, fromRevision: bigint, limit: number): Promise<readonly RecordedEvent[]> {
-    return this.store.readStream(caseStreamId(caseId), { fromRevision, maxCount: limit });
-  }
-
-  async caseExists(caseId: string): Promise<boolean> {
-    return (await this.store.readStream(caseStreamId(caseId), { maxCount: 1 })).length > 0;
-  }
-
-  /** Ends the live event streams the edge follows (and any opened later), so an HTTP server can close. */
-  endLiveReads(): Promise<void> {
-    return this.store.endSubscriptions();
   }
 
   /** Waits for every command under way. */

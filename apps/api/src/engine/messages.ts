@@ -2,6 +2,8 @@ import { Command, Query } from '@nestjs/cqrs';
 import type {
   AbandonWorkitem,
   CaseCommand,
+  CreateCase,
+  JsonValue,
   CaseData,
   CompleteWorkitem,
   ForceAbandonTask,
@@ -13,6 +15,7 @@ import type {
   WorkflowState,
   Workitem,
 } from '@wfnet/domain';
+import type { CaseAtRevision, CaseFollow } from '../cases/case-history.js';
 
 /**
  * What a command's caller answers with besides the case: the task or workitem the command named, as the
@@ -42,6 +45,18 @@ export interface WorkflowOutcome {
 /** Every case command of the domain travels the command bus in this envelope. */
 export class CaseCommandMessage<C extends CaseCommand = CaseCommand> extends Command<CaseOutcome<C>> {
   constructor(readonly command: C) {
+    super();
+  }
+}
+
+/** Starts a case on the workflow as it is now: `CreateCase` with the workflow its handler loads. */
+export class StartCaseMessage extends Command<CaseOutcome<CreateCase>> {
+  constructor(
+    readonly caseId: string,
+    readonly workflowId: string,
+    readonly data: JsonValue,
+    readonly at: string,
+  ) {
     super();
   }
 }
@@ -83,6 +98,38 @@ export class ReadModelQuery extends Query<unknown> {
   ) {
     super();
   }
+}
+
+/** The workflow as its own stream has it (not the read model), for drawing it. */
+export class WorkflowQuery extends Query<Exclude<WorkflowState, { status: 'none' }>> {
+  constructor(readonly workflowId: string) {
+    super();
+  }
+}
+
+/** The case as it was at a revision of its stream, or as it is now without one (see `CaseHistory`). */
+export class CaseAtRevisionQuery extends Query<CaseAtRevision> {
+  constructor(
+    readonly caseId: string,
+    readonly revision?: bigint,
+  ) {
+    super();
+  }
+}
+
+/** A case's history, then its events as they are recorded until it ends (server-sent events). */
+export class FollowCaseQuery extends Query<CaseFollow> {
+  constructor(readonly caseId: string) {
+    super();
+  }
+}
+
+/** Whether the service is ready: its store answers and the read models keep up with it. */
+export class HealthQuery extends Query<Health> {}
+
+export interface Health {
+  readonly ready: boolean;
+  readonly body: object;
 }
 
 /** A case's history, read straight from its stream. */

@@ -2,8 +2,8 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { caseAtRevision } from '../cases/case-at-revision.js';
-import { Engine } from '../engine/engine.js';
+import { QueryBus } from '@nestjs/cqrs';
+import { CaseAtRevisionQuery, WorkflowQuery } from '../engine/messages.js';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import { CaseDiagramDto, DiagramDto } from './diagram.dto.js';
 import { stopLayoutThread } from './layout-worker.js';
@@ -17,7 +17,7 @@ const sendSvg = (response: Response, svg: string): void => {
 @ApiTags('pictures')
 @Controller()
 export class DiagramsController implements OnApplicationShutdown {
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly queries: QueryBus) {}
 
   onApplicationShutdown(): Promise<void> {
     return stopLayoutThread();
@@ -33,7 +33,7 @@ export class DiagramsController implements OnApplicationShutdown {
     @Query() query: DiagramDto,
     @Res() response: Response,
   ): Promise<void> {
-    const { definition } = await this.engine.requireWorkflow(id);
+    const { definition } = await this.queries.execute(new WorkflowQuery(id));
     sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction)));
   }
 
@@ -47,10 +47,8 @@ export class DiagramsController implements OnApplicationShutdown {
     @Query() query: CaseDiagramDto,
     @Res() response: Response,
   ): Promise<void> {
-    const at = await caseAtRevision(
-      this.engine,
-      id,
-      query.atRevision === undefined ? undefined : BigInt(query.atRevision),
+    const at = await this.queries.execute(
+      new CaseAtRevisionQuery(id, query.atRevision === undefined ? undefined : BigInt(query.atRevision)),
     );
     const { definition } = at.state;
     const layout = await layoutNet(definition, query.direction);
