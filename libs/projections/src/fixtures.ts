@@ -1,7 +1,6 @@
-import type { CaseEvent, Event, JsonValue, WorkflowDefinition } from '@wfnet/domain';
+import type { CaseEvent, Event, JsonValue, WorkflowDefinition, WorkflowEvent } from '@wfnet/domain';
 import { exampleNets } from '@wfnet/domain';
 import type { ProjectedEvent } from './core/view.js';
-import type { WorkflowEvent } from './workflows/workflows-view.js';
 
 // Hand-written histories for the views' tests: every case event type appears, in the order the case
 // decider records them. Times are fixed strings, one minute per command.
