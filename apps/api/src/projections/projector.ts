@@ -107,10 +107,11 @@ export class Projector {
       }
       const changed = view.changes(entry.doc, event, id);
       if (changed === undefined) return;
-      const doc = (entry.owned && entry.doc ? entry.doc : { ...entry.doc }) as {
+      // For a document not created yet, the changes are a whole new document that nobody else holds.
+      const doc = (entry.doc === null ? changed : entry.owned ? entry.doc : { ...entry.doc }) as {
         -readonly [K in keyof Document]: Document[K];
       };
-      Object.assign(doc, changed);
+      if (doc !== changed) Object.assign(doc, changed);
       doc.lastRevision = stamp.lastRevision;
       doc.position = stamp.position;
       entry.doc = doc;

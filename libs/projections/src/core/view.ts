@@ -42,6 +42,7 @@ export interface View<D extends Document = Document, E extends Event = Event> {
   /**
    * What `evolve` would write into document `id` besides `lastRevision` and `position`, or `undefined`
    * when it changes nothing: for a caller that keeps its own copy of the document to update in place.
+   * For a `null` document they are a whole new document of the caller's own.
    */
   changes(doc: D | null, event: ProjectedEvent<E>, id: string): Partial<D> | undefined;
 }
