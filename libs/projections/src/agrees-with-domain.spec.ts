@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { CaseData, CaseEvent } from '@wfnet/domain';
-import { foldCaseWithEnded, initialCaseState } from '@wfnet/domain';
+import { caseStreamId, foldCaseWithEnded, initialCaseState } from '@wfnet/domain';
 import { arbitraryCaseHistory } from '@wfnet/domain/testing';
 import { casesView } from './cases/cases-view.js';
 import { projectEvents } from './core/view.js';
@@ -15,7 +15,7 @@ const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
 /** What the read models say about a case, next to what the case decider's own fold (keeping what ended) says. */
 function compare(events: readonly CaseEvent[]) {
   const state = foldCaseWithEnded(initialCaseState(), events) as CaseData;
-  const recorded = recordStream(`case-${state.caseId}`, events);
+  const recorded = recordStream(caseStreamId(state.caseId), events);
   return {
     state,
     cases: projectEvents(casesView, recorded),

@@ -1,6 +1,6 @@
-import type { CaseEvent, Event, JsonValue, WorkflowDefinition } from '@wfnet/domain';
+import type { CaseEvent, Event, JsonValue, WorkflowDefinition, WorkflowEvent } from '@wfnet/domain';
+import { exampleNets } from '@wfnet/domain';
 import type { ProjectedEvent } from './core/view.js';
-import type { WorkflowEvent } from './workflows/workflows-view.js';
 
 // Hand-written histories for the views' tests: every case event type appears, in the order the case
 // decider records them. Times are fixed strings, one minute per command.
@@ -24,26 +24,8 @@ export function recordStream<E extends Event>(
 }
 
 export const approvalDefinition: WorkflowDefinition = {
-  id: 'approval',
+  ...exampleNets.approvalNet(),
   name: 'Deferred choice',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'submitted', type: 'normal' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [
-    { id: 'submit', executor: 'auto', executorParams: {}, joinType: 'none', splitType: 'none' },
-    { id: 'approve', executor: 'manual', executorParams: {}, joinType: 'none', splitType: 'none' },
-    { id: 'reject', executor: 'manual', executorParams: {}, joinType: 'none', splitType: 'none' },
-  ],
-  arcs: [
-    { from: 'start', to: 'submit' },
-    { from: 'submit', to: 'submitted' },
-    { from: 'submitted', to: 'approve' },
-    { from: 'submitted', to: 'reject' },
-    { from: 'approve', to: 'end' },
-    { from: 'reject', to: 'end' },
-  ],
   metadata: { team: 'finance' },
 };
 

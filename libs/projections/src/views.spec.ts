@@ -17,9 +17,8 @@ const label = ({ view, index, event }: (typeof handledEvents)[number]) =>
 function applyTo(view: View, docs: Map<string, Document>, event: ProjectedEvent): Map<string, Document> {
   const next = new Map(docs);
   for (const id of documentIds(view, event)) {
-    const before = next.get(id) ?? view.initial(id);
-    const after = view.evolve(before, event);
-    if (after !== before) next.set(id, after);
+    const after = view.evolve(next.get(id) ?? null, event, id);
+    if (after !== null) next.set(id, after);
   }
   return next;
 }

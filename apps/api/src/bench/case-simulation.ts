@@ -6,9 +6,17 @@ import type {
   CaseState,
   Event,
   EventStore,
+  Transition,
   WorkflowDefinition,
 } from '@wfnet/domain';
-import { decideCase, exampleNets, foldCase, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
+import {
+  caseStreamId,
+  decideCase,
+  exampleNets,
+  foldCase,
+  initialCaseState,
+  normalizeWorkflow,
+} from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 // Plausible event histories for the read side's tests and benchmark: many cases of a few nets, run by
@@ -33,79 +41,27 @@ export interface SimulationOptions {
 /** A loop left by a deferred choice: the traffic light of examples/. */
 export const trafficLightNet: WorkflowDefinition = exampleNets.trafficLightNet();
 
+/** `net` with some of its transitions run by other executors. */
+function runBy(
+  net: WorkflowDefinition,
+  executors: Readonly<
+    Record<string, Pick<Transition, 'executor'> & Partial<Pick<Transition, 'executorParams'>>>
+  >,
+): WorkflowDefinition {
+  return {
+    ...net,
+    transitions: net.transitions.map((transition) => ({ ...transition, ...executors[transition.id] })),
+  };
+}
+
+/** The example nets, with a person, a webhook and automatic steps side by side. */
 export function simulationNets(): WorkflowDefinition[] {
   return [
-    normalizeWorkflow({
-      id: 'review',
-      name: 'Submit, review, archive',
-      places: [
-        { id: 'start', type: 'start' },
-        { id: 'submitted' },
-        { id: 'reviewed' },
-        { id: 'end', type: 'end' },
-      ],
-      transitions: [
-        { id: 'submit', executor: 'auto', executorParams: { output: 'submitted' } },
-        { id: 'review', executor: 'manual' },
-        { id: 'archive', executor: 'auto', executorParams: { output: { archived: true } } },
-      ],
-      arcs: [
-        { from: 'start', to: 'submit' },
-        { from: 'submit', to: 'submitted' },
-        { from: 'submitted', to: 'review' },
-        { from: 'review', to: 'reviewed' },
-        { from: 'reviewed', to: 'archive' },
-        { from: 'archive', to: 'end' },
-      ],
+    runBy(exampleNets.sequentialNet(), { b: { executor: 'manual' } }),
+    runBy(exampleNets.approvalNet(), {
+      reject: { executor: 'webhook', executorParams: { url: 'http://127.0.0.1:9/reject' } },
     }),
-    normalizeWorkflow({
-      id: 'approval',
-      name: 'Deferred choice between approve and reject',
-      places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
-      transitions: [
-        { id: 'submit', executor: 'auto' },
-        { id: 'approve', executor: 'manual' },
-        { id: 'reject', executor: 'webhook', executorParams: { url: 'http://127.0.0.1:9/reject' } },
-      ],
-      arcs: [
-        { from: 'start', to: 'submit' },
-        { from: 'submit', to: 'submitted' },
-        { from: 'submitted', to: 'approve' },
-        { from: 'submitted', to: 'reject' },
-        { from: 'approve', to: 'end' },
-        { from: 'reject', to: 'end' },
-      ],
-    }),
-    normalizeWorkflow({
-      id: 'parallel',
-      name: 'Two branches joined',
-      places: [
-        { id: 'start', type: 'start' },
-        { id: 'left' },
-        { id: 'right' },
-        { id: 'left-done' },
-        { id: 'right-done' },
-        { id: 'end', type: 'end' },
-      ],
-      transitions: [
-        { id: 'split', executor: 'auto', splitType: 'and' },
-        { id: 'work-left', executor: 'manual' },
-        { id: 'work-right', executor: 'auto', executorParams: { output: 'R' } },
-        { id: 'join', executor: 'auto', joinType: 'and' },
-      ],
-      arcs: [
-        { from: 'start', to: 'split' },
-        { from: 'split', to: 'left' },
-        { from: 'split', to: 'right' },
-        { from: 'left', to: 'work-left' },
-        { from: 'work-left', to: 'left-done' },
-        { from: 'right', to: 'work-right' },
-        { from: 'work-right', to: 'right-done' },
-        { from: 'left-done', to: 'join' },
-        { from: 'right-done', to: 'join' },
-        { from: 'join', to: 'end' },
-      ],
-    }),
+    runBy(exampleNets.parallelNet(), { 'work-left': { executor: 'manual' } }),
     trafficLightNet,
   ];
 }
@@ -232,7 +188,7 @@ export function* simulateHistories(options: SimulationOptions): Generator<Simula
       };
       const events = decide(command, initialCaseState()) as readonly CaseEvent[];
       running.push(foldCase(initialCaseState(), events) as CaseData);
-      yield { streamId: `case-${caseId}`, events };
+      yield { streamId: caseStreamId(caseId), events };
       continue;
     }
     const index = Math.floor(rnd() * running.length);
@@ -249,7 +205,7 @@ export function* simulateHistories(options: SimulationOptions): Generator<Simula
     const events = choice && decide(choice.command, state);
     if (!events || events.length === 0) continue;
     const next = foldCase(state, events) as CaseData;
-    yield { streamId: `case-${state.caseId}`, events };
+    yield { streamId: caseStreamId(state.caseId), events };
     if (next.status === 'active') running[index] = next;
     else last();
   }

@@ -8,10 +8,16 @@
  * fresh store (SQLite files in a temporary folder, FULL sync unless said otherwise).
  */
 import 'reflect-metadata';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { CaseData, WorkflowDefinition, WorkflowInput, WorkflowSnapshot } from '@wfnet/domain';
-import { normalizeWorkflow } from '@wfnet/domain';
+import type {
+  CaseData,
+  EventStore,
+  WorkflowDefinition,
+  WorkflowInput,
+  WorkflowSnapshot,
+} from '@wfnet/domain';
+import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,9 +26,9 @@ import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/config.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { Engine } from '../engine/engine.js';
-import { CaseCommandMessage, WorkflowCommandMessage } from '../engine/messages.js';
+import { CaseCommandMessage, CaseHistoryQuery, WorkflowCommandMessage } from '../engine/messages.js';
+import { EVENT_STORE } from '../engine/tokens.js';
 import type { CaseOutcome } from '../engine/messages.js';
-import { ReadModelQueries } from '../engine/read-model-queries.js';
 import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
@@ -165,7 +171,8 @@ interface Opened {
   readonly app: NestExpressApplication;
   readonly bus: CommandBus;
   readonly engine: Engine;
-  readonly queries: ReadModelQueries;
+  readonly store: EventStore;
+  readonly runner: ProjectionRunner;
   readonly file: string | undefined;
 }
 
@@ -181,7 +188,14 @@ async function openApp(
   const app = await createApp({ config });
   app.useLogger(['error', 'warn']);
   await app.init();
-  return { app, bus: app.get(CommandBus), engine: app.get(Engine), queries: app.get(ReadModelQueries), file };
+  return {
+    app,
+    bus: app.get(CommandBus),
+    engine: app.get(Engine),
+    store: app.get<symbol, EventStore>(EVENT_STORE),
+    runner: app.get(ProjectionRunner),
+    file,
+  };
 }
 
 async function closeApp(opened: Opened, keepFile = false): Promise<void> {
@@ -211,8 +225,8 @@ class Finishes {
   readonly #subscription;
   readonly #loop: Promise<void>;
 
-  constructor(engine: Engine, after: bigint) {
-    this.#subscription = engine.store.subscribe({ after, streamPrefixes: ['case-'] });
+  constructor(store: EventStore, after: bigint) {
+    this.#subscription = store.subscribe({ after, streamPrefixes: [CASE_STREAM_PREFIX] });
     this.#loop = this.#follow();
   }
 
@@ -240,8 +254,8 @@ class Finishes {
 
 /** Until the read models reflect every event in the store. Polls: the runner's waitFor has a timeout. */
 async function readModelsCaughtUp(opened: Opened): Promise<void> {
-  const head = await opened.engine.store.headPosition();
-  while (opened.queries.position < head) await sleep(1);
+  const head = await opened.store.headPosition();
+  while (opened.runner.position < head) await sleep(1);
 }
 
 /** Samples the resident set every 50 ms: a scenario's peak, not the process's lifetime peak. */
@@ -309,7 +323,7 @@ async function autoRun(
 ): Promise<RunFigures> {
   const opened = await openApp(store);
   const workflow = await createWorkflow(opened, net);
-  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  const finishes = new Finishes(opened.store, await opened.store.headPosition());
   const rss = rssSampler();
   const created = new Map<string, number>();
   const started = performance.now();
@@ -327,7 +341,7 @@ async function autoRun(
 async function httpRun(cases: number): Promise<RunFigures> {
   const opened = await openApp('sqlite');
   await createWorkflow(opened, manual2Net);
-  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  const finishes = new Finishes(opened.store, await opened.store.headPosition());
   await opened.app.listen(0, '127.0.0.1');
   const { port } = opened.app.getHttpServer().address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
@@ -460,7 +474,9 @@ async function bigCaseFixture(events: number): Promise<BigCase> {
     );
   }
   await dispatcherSettled(opened, caseId);
-  const history = await opened.engine.caseHistory(caseId, 0n, Number.MAX_SAFE_INTEGER);
+  const history = await opened.app
+    .get(QueryBus)
+    .execute(new CaseHistoryQuery(caseId, 0n, Number.MAX_SAFE_INTEGER));
   await readModelsCaughtUp(opened);
   await closeApp(opened, true);
   bigCase = {
@@ -508,7 +524,7 @@ async function bigCaseRun(events: number): Promise<RunFigures> {
 async function memoryRun(store: StoreKind, cases: number, durationS: number): Promise<RunFigures> {
   const opened = await openApp(store);
   const workflow = await createWorkflow(opened, seq3Net);
-  const finishes = new Finishes(opened.engine, await opened.engine.store.headPosition());
+  const finishes = new Finishes(opened.store, await opened.store.headPosition());
   const rss = rssSampler();
   const started = performance.now();
   for (let from = 0; from < cases; from += 10_000) {

@@ -4,14 +4,8 @@
  * loops; medians of several runs, with the reduction rules (the default) and, for comparison, with the
  * state space alone.
  */
-import type { Arc, PlaceInput, SoundnessReport, TransitionInput, WorkflowDefinition } from '@wfnet/domain';
-import {
-  normalizeWorkflow,
-  placeTransitionJoin,
-  placeTransitionSplit,
-  validateNet,
-  verifySoundness,
-} from '@wfnet/domain';
+import type { NetBlock, SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
+import { netFromBlock, validateNet, verifySoundness } from '@wfnet/domain';
 import { seededRandom } from '../soak/seeded-random.js';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -50,65 +44,23 @@ function generate(nodes: number, seed: number): WorkflowDefinition {
   return definition;
 }
 
-/** The net of a block between `p1` and `end`, after `start → t1 → p1` (no arc may enter start). */
+/** The block as the domain's net builder reads it: every transition `manual`. */
 function build(block: Block, seed: number): WorkflowDefinition {
-  const places: PlaceInput[] = [
-    { id: 'start', type: 'start' },
-    { id: 'end', type: 'end' },
-  ];
-  const transitions: TransitionInput[] = [];
-  const arcs: Arc[] = [];
-  const place = (): string => {
-    const id = `p${places.length - 1}`;
-    places.push({ id });
-    return id;
-  };
-  const transition = (inputs: string[], outputs: string[]): void => {
-    const id = `t${transitions.length + 1}`;
-    transitions.push({
-      id,
-      executor: 'manual',
-      joinType: placeTransitionJoin(inputs.length),
-      splitType: placeTransitionSplit(outputs.length),
-    });
-    arcs.push(...inputs.map((from) => ({ from, to: id })), ...outputs.map((to) => ({ from: id, to })));
-  };
-  const visit = (b: Block, from: string, to: string): void => {
-    switch (b.kind) {
-      case 'step':
-        transition([from], [to]);
-        return;
-      case 'sequence': {
-        const middle = place();
-        visit(b.first, from, middle);
-        visit(b.second, middle, to);
-        return;
-      }
-      case 'parallel': {
-        const [left, right, leftDone, rightDone] = [place(), place(), place(), place()];
-        transition([from], [left, right]);
-        visit(b.first, left, leftDone);
-        visit(b.second, right, rightDone);
-        transition([leftDone, rightDone], [to]);
-        return;
-      }
-      case 'choice':
-        visit(b.first, from, to);
-        visit(b.second, from, to);
-        return;
-      case 'loop': {
-        const decide = place();
-        visit(b.first, from, decide);
-        visit(b.second, decide, from);
-        transition([decide], [to]);
-        return;
-      }
-    }
-  };
-  const first = place();
-  transition(['start'], [first]);
-  visit(block, first, 'end');
-  return normalizeWorkflow({ id: `generated-${seed}`, places, transitions, arcs });
+  return netFromBlock(toNetBlock(block), ['manual'], `generated-${seed}`);
+}
+
+function toNetBlock(block: Block): NetBlock {
+  switch (block.kind) {
+    case 'step':
+      return block;
+    case 'sequence':
+      return { kind: 'sequence', first: toNetBlock(block.first), second: toNetBlock(block.second) };
+    case 'loop':
+      return { kind: 'loop', body: toNetBlock(block.first), back: toNetBlock(block.second) };
+    case 'parallel':
+    case 'choice':
+      return { kind: block.kind, left: toNetBlock(block.first), right: toNetBlock(block.second) };
+  }
 }
 
 const median = (values: number[]): number => {

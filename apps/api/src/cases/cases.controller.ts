@@ -4,15 +4,20 @@ import { Roles } from '../http/auth.guard.js';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { CaseCommandMessage, CaseHistoryQuery, ReadModelQuery } from '../engine/messages.js';
-import { Engine } from '../engine/engine.js';
+import {
+  CaseAtRevisionQuery,
+  CaseCommandMessage,
+  CaseHistoryQuery,
+  FollowCaseQuery,
+  ReadModelQuery,
+  StartCaseMessage,
+} from '../engine/messages.js';
 import { CONFIG } from '../engine/tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertId, now, positionOf } from '../http/ids.js';
 import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { caseAtRevision } from './case-at-revision.js';
 import { CreateCaseDto } from './case.dto.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
@@ -37,7 +42,6 @@ export class CasesController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
-    private readonly engine: Engine,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -46,17 +50,13 @@ export class CasesController {
   async create(@Body() body: CreateCaseDto) {
     if (body.id !== undefined) assertId(body.id, 'id');
     assertDataWithin(body.data, 'data', this.config.maxDataBytes);
-    const workflow = await this.engine.requireWorkflow(body.workflowId);
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({
-        type: 'CreateCase',
-        data: {
-          caseId: body.id ?? randomUUID(),
-          workflow: { definition: workflow.definition, state: workflow.status },
-          data: body.data === undefined ? {} : body.data,
-          at: now(),
-        },
-      }),
+      new StartCaseMessage(
+        body.id ?? randomUUID(),
+        body.workflowId,
+        body.data === undefined ? {} : body.data,
+        now(),
+      ),
     );
     return caseRepresentation(outcome.state, outcome.position);
   }
@@ -80,7 +80,7 @@ export class CasesController {
   async get(@Param('id') id: string, @Query() query: GetCaseDto) {
     if (query.atRevision !== undefined) {
       // The past comes from the case's own stream, not from a read model: waitFor does not apply.
-      const past = await caseAtRevision(this.engine, id, BigInt(query.atRevision));
+      const past = await this.queries.execute(new CaseAtRevisionQuery(id, BigInt(query.atRevision)));
       return { ...caseRepresentation(past.state, past.position), revision: past.revision.toString() };
     }
     return this.queries.execute(new ReadModelQuery({ kind: 'case', id }, positionOf(query.waitFor)));
@@ -161,6 +161,7 @@ export class CasesController {
 
   @Get(':id/events/stream')
   async stream(@Param('id') id: string, @Req() request: Request, @Res() response: Response) {
-    await streamCaseEvents(this.engine, id, request, response, historyItem);
+    const follow = await this.queries.execute(new FollowCaseQuery(id));
+    await streamCaseEvents(follow, request, response, historyItem);
   }
 }

@@ -1,4 +1,4 @@
-import type { CaseData, Token, Workitem } from '@wfnet/domain';
+import type { CaseData, Task, Token, Workitem } from '@wfnet/domain';
 
 export function marking(state: CaseData): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -39,12 +39,10 @@ export const workitemRepresentation = (caseId: string, workitem: Workitem) => ({
   output: workitem.output,
 });
 
-export function taskRepresentation(state: CaseData, taskId: string) {
-  const task = state.tasks.get(taskId);
-  if (!task) return undefined;
+export function taskRepresentation(caseId: string, task: Task) {
   return {
     id: task.id,
-    caseId: state.caseId,
+    caseId,
     transitionId: task.transitionId,
     state: task.state,
     tokenPayload: task.tokenPayload,

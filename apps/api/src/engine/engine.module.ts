@@ -14,13 +14,20 @@ import { AuthGuard } from '../http/auth.guard.js';
 import { Metrics } from '../metrics/metrics.js';
 import { ProjectionRunner } from '../projections/index.js';
 import { Engine } from './engine.js';
+import { CaseHistory } from '../cases/case-history.js';
+import { Dispatcher } from '../executors/dispatcher.js';
+import { ReadModels } from '../projections/index.js';
 import {
+  CaseAtRevisionQueryHandler,
   CaseCommandHandler,
   CaseHistoryQueryHandler,
+  FollowCaseQueryHandler,
+  HealthQueryHandler,
   ReadModelQueryHandler,
+  StartCaseHandler,
   WorkflowCommandHandler,
+  WorkflowQueryHandler,
 } from './handlers.js';
-import { ReadModelQueries } from './read-model-queries.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';
@@ -41,7 +48,7 @@ class RuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   beforeApplicationShutdown(): Promise<void> {
-    return this.runtime.engine.endLiveReads();
+    return this.runtime.history.endLiveReads();
   }
 
   onApplicationShutdown(): Promise<void> {
@@ -67,7 +74,9 @@ export class EngineModule {
         },
         { provide: Engine, useFactory: (runtime: Runtime) => runtime.engine, inject: [RUNTIME] },
         { provide: ExecutorRegistry, useFactory: (runtime: Runtime) => runtime.executors, inject: [RUNTIME] },
-        { provide: ReadModelQueries, useFactory: (runtime: Runtime) => runtime.queries, inject: [RUNTIME] },
+        { provide: ReadModels, useFactory: (runtime: Runtime) => runtime.readModels, inject: [RUNTIME] },
+        { provide: Dispatcher, useFactory: (runtime: Runtime) => runtime.dispatcher, inject: [RUNTIME] },
+        { provide: CaseHistory, useFactory: (runtime: Runtime) => runtime.history, inject: [RUNTIME] },
         { provide: Metrics, useFactory: (runtime: Runtime) => runtime.metrics, inject: [RUNTIME] },
         { provide: ProjectionRunner, useFactory: (runtime: Runtime) => runtime.runner, inject: [RUNTIME] },
         {
@@ -78,11 +87,16 @@ export class EngineModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         RuntimeLifecycle,
         CaseCommandHandler,
+        StartCaseHandler,
         WorkflowCommandHandler,
         ReadModelQueryHandler,
+        WorkflowQueryHandler,
         CaseHistoryQueryHandler,
+        CaseAtRevisionQueryHandler,
+        FollowCaseQueryHandler,
+        HealthQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, ReadModelQueries, Metrics, ProjectionRunner, EVENT_STORE],
+      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, EVENT_STORE],
     };
   }
 }

@@ -1,9 +1,9 @@
 import type {
   CaseCommand,
+  CaseData,
   CaseEvent,
   CaseState,
   EventStore,
-  RecordedEvent,
   WorkflowCommand,
   WorkflowEvent,
   WorkflowState,
@@ -14,6 +14,8 @@ import {
   caseFromSnapshot,
   caseStreamId,
   caseToSnapshot,
+  foldCaseWithEnded,
+  lockedTokensOf,
   workflowDecider,
   workflowStreamId,
 } from '@wfnet/domain';
@@ -22,8 +24,7 @@ import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import type { ExecutorRegistry } from '../executors/executor-registry.js';
 import { Admission } from './admission.js';
 import type { AdmissionOptions } from './admission.js';
-import { EdgeStore } from './edge-store.js';
-import type { CaseOutcome, WorkflowOutcome } from './messages.js';
+import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './messages.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;
@@ -31,6 +32,38 @@ export interface EngineOptions {
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
   readonly admission?: AdmissionOptions;
+}
+
+/**
+ * What the caller of `command` answers with (see `CaseAnswer`), read from the state after it with what it
+ * ended still in it; only the commands that need it pay for that fold.
+ */
+function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<CaseCommand> {
+  switch (command.type) {
+    case 'PreexecuteTask': {
+      const state = withEnded();
+      const taskId =
+        'taskId' in command.data ? command.data.taskId : state.workitems.get(command.data.workitemId)?.taskId;
+      return { lockedTokens: taskId === undefined ? [] : lockedTokensOf(state, taskId) };
+    }
+    case 'ForceAbandonTask': {
+      const task = withEnded().tasks.get(command.data.taskId);
+      if (!task) throw new NotFoundError('task', command.data.taskId);
+      return { task };
+    }
+    case 'CompleteWorkitem':
+    case 'AbandonWorkitem': {
+      const workitem = withEnded().workitems.get(command.data.workitemId);
+      if (!workitem) throw new NotFoundError('workitem', command.data.workitemId);
+      return { workitem };
+    }
+    case 'CreateCase':
+    case 'TerminateCase':
+    case 'ReceiveTokens':
+    case 'DiscardTokens':
+    case 'UpdateWorkitem':
+      return {};
+  }
 }
 
 /**
@@ -46,16 +79,13 @@ export class Engine {
   private readonly admission: Admission | undefined;
   /** The position of the last event this engine appended. */
   private head = 0n;
-  /** The store for the edge's own reads; its live subscriptions end with `endLiveReads`. */
-  readonly store: EdgeStore;
 
   constructor(
-    store: EventStore,
+    private readonly store: EventStore,
     snapshots: SnapshotStore,
     executors: ExecutorRegistry,
     private readonly options: EngineOptions,
   ) {
-    this.store = new EdgeStore(store);
     this.cases = new AggregateRepository(
       store,
       snapshots,
@@ -93,8 +123,9 @@ export class Engine {
     return this.admission?.waiting ?? 0;
   }
 
-  async executeCase(command: CaseCommand): Promise<CaseOutcome> {
-    return this.observed(command.type, () => this.runCase(command));
+  /** Runs a case command; the outcome carries what its caller answers with (see `CaseAnswer`). */
+  async executeCase<C extends CaseCommand>(command: C): Promise<CaseOutcome<C>> {
+    return this.observed(command.type, () => this.runCase(command) as Promise<CaseOutcome<C>>);
   }
 
   async executeWorkflow(command: WorkflowCommand): Promise<WorkflowOutcome> {
@@ -129,10 +160,9 @@ export class Engine {
     if (result.state.status === 'none') throw new NotFoundError('case', command.data.caseId);
     return {
       state: result.state,
-      before: result.before,
-      events: result.events,
       position: result.position ?? (await this.lastPosition(streamId, result.nextRevision)),
       appended: result.events.length,
+      ...answerOf(command, () => foldCaseWithEnded(result.before, result.events) as CaseData),
     };
   }
 
@@ -159,19 +189,6 @@ export class Engine {
     const { state } = await this.workflows.load(workflowStreamId(workflowId));
     if (state.status === 'none') throw new NotFoundError('workflow', workflowId);
     return state;
-  }
-
-  caseHistory(caseId: string, fromRevision: bigint, limit: number): Promise<readonly RecordedEvent[]> {
-    return this.store.readStream(caseStreamId(caseId), { fromRevision, maxCount: limit });
-  }
-
-  async caseExists(caseId: string): Promise<boolean> {
-    return (await this.store.readStream(caseStreamId(caseId), { maxCount: 1 })).length > 0;
-  }
-
-  /** Ends the live event streams the edge follows (and any opened later), so an HTTP server can close. */
-  endLiveReads(): Promise<void> {
-    return this.store.endSubscriptions();
   }
 
   /** Waits for every command under way. */

@@ -1,30 +1,40 @@
 import { Command, Query } from '@nestjs/cqrs';
-import { foldCaseWithEnded } from '@wfnet/domain';
 import type {
+  AbandonWorkitem,
   CaseCommand,
+  CreateCase,
+  JsonValue,
   CaseData,
-  CaseEvent,
-  CaseState,
+  CompleteWorkitem,
+  ForceAbandonTask,
+  PreexecuteTask,
   RecordedEvent,
+  Task,
+  Token,
   WorkflowCommand,
   WorkflowState,
+  Workitem,
 } from '@wfnet/domain';
+import type { CaseAtRevision, CaseFollow } from '../cases/case-history.js';
 
-export interface CaseOutcome {
+/**
+ * What a command's caller answers with besides the case: the task or workitem the command named, as the
+ * command left it (also when it ended it, so no longer in the case's state), or the tokens it locked.
+ */
+export type CaseAnswer<C extends CaseCommand> = C extends PreexecuteTask
+  ? { readonly lockedTokens: readonly Token[] }
+  : C extends ForceAbandonTask
+    ? { readonly task: Task }
+    : C extends CompleteWorkitem | AbandonWorkitem
+      ? { readonly workitem: Workitem }
+      : object;
+
+export type CaseOutcome<C extends CaseCommand = CaseCommand> = {
   readonly state: CaseData;
-  /** The state the command was decided on, and its events: with them, `foldCaseWithEnded` gives what it ended. */
-  readonly before: CaseState;
-  readonly events: readonly CaseEvent[];
   /** The global position of the last event the command appended (or of the stream's last event). */
   readonly position: bigint;
   readonly appended: number;
-}
-
-/** The state after the command with what it ended still in it, for answers about what it ended. */
-export const stateWithEnded = (outcome: CaseOutcome): CaseData =>
-  outcome.events.length === 0
-    ? outcome.state
-    : (foldCaseWithEnded(outcome.before, outcome.events) as CaseData);
+} & CaseAnswer<C>;
 
 export interface WorkflowOutcome {
   readonly state: Exclude<WorkflowState, { status: 'none' }>;
@@ -33,8 +43,20 @@ export interface WorkflowOutcome {
 }
 
 /** Every case command of the domain travels the command bus in this envelope. */
-export class CaseCommandMessage extends Command<CaseOutcome> {
-  constructor(readonly command: CaseCommand) {
+export class CaseCommandMessage<C extends CaseCommand = CaseCommand> extends Command<CaseOutcome<C>> {
+  constructor(readonly command: C) {
+    super();
+  }
+}
+
+/** Starts a case on the workflow as it is now: `CreateCase` with the workflow its handler loads. */
+export class StartCaseMessage extends Command<CaseOutcome<CreateCase>> {
+  constructor(
+    readonly caseId: string,
+    readonly workflowId: string,
+    readonly data: JsonValue,
+    readonly at: string,
+  ) {
     super();
   }
 }
@@ -76,6 +98,38 @@ export class ReadModelQuery extends Query<unknown> {
   ) {
     super();
   }
+}
+
+/** The workflow as its own stream has it (not the read model), for drawing it. */
+export class WorkflowQuery extends Query<Exclude<WorkflowState, { status: 'none' }>> {
+  constructor(readonly workflowId: string) {
+    super();
+  }
+}
+
+/** The case as it was at a revision of its stream, or as it is now without one (see `CaseHistory`). */
+export class CaseAtRevisionQuery extends Query<CaseAtRevision> {
+  constructor(
+    readonly caseId: string,
+    readonly revision?: bigint,
+  ) {
+    super();
+  }
+}
+
+/** A case's history, then its events as they are recorded until it ends (server-sent events). */
+export class FollowCaseQuery extends Query<CaseFollow> {
+  constructor(readonly caseId: string) {
+    super();
+  }
+}
+
+/** Whether the service is ready: its store answers and the read models keep up with it. */
+export class HealthQuery extends Query<Health> {}
+
+export interface Health {
+  readonly ready: boolean;
+  readonly body: object;
 }
 
 /** A case's history, read straight from its stream. */

@@ -26,7 +26,7 @@ describe('the runtime’s backpressure on new cases', () => {
       for (const caseId of ['c2', 'c3', 'c4']) await runtime.engine.executeCase(create(caseId));
       expect(performance.now() - started).toBeLessThan(1_000);
       expect(runtime.runner.position).toBe(positionWhenStopped);
-      expect(await runtime.engine.caseExists('c4')).toBe(true);
+      expect(await runtime.engine.loadCase('c4')).toMatchObject({ caseId: 'c4', status: 'active' });
     } finally {
       await runtime.stop();
     }

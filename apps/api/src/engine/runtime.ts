@@ -9,7 +9,7 @@ import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { ProjectionRunner, ReadModels } from '../projections/index.js';
 import { Metrics } from '../metrics/metrics.js';
 import { Engine } from './engine.js';
-import { ReadModelQueries } from './read-model-queries.js';
+import { CaseHistory } from '../cases/case-history.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -18,7 +18,8 @@ export interface Runtime {
   readonly executors: ExecutorRegistry;
   readonly runner: ProjectionRunner;
   readonly dispatcher: Dispatcher;
-  readonly queries: ReadModelQueries;
+  readonly readModels: ReadModels;
+  readonly history: CaseHistory;
   readonly metrics: Metrics;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -82,7 +83,8 @@ export function createRuntime(
     log,
     ...dispatcherOptions,
   });
-  const queries = new ReadModelQueries(new ReadModels(readStore), runner, dispatcher);
+  const readModels = new ReadModels(readStore);
+  const history = new CaseHistory(stores.eventStore);
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),
     projectionPosition: () => runner.position,
@@ -96,7 +98,8 @@ export function createRuntime(
     executors,
     runner,
     dispatcher,
-    queries,
+    readModels,
+    history,
     metrics,
     async start() {
       await runner.start();

@@ -7,6 +7,8 @@ import type {
   ExecutionResult,
   Executor,
   JsonValue,
+  ReadStreamOptions,
+  RecordedEvent,
   WorkflowDefinition,
   Workitem,
 } from '@wfnet/domain';
@@ -27,6 +29,16 @@ afterEach(async () => {
 });
 
 // ---- fixtures ----
+
+/** The memory store, noting each case stream a reader reads. */
+class StreamReadsRecorded extends MemoryEventStore {
+  readonly streamsRead: string[] = [];
+
+  override readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
+    this.streamsRead.push(streamId);
+    return super.readStream(streamId, options);
+  }
+}
 
 /** `start → step → end`. */
 function stepNet(executor: string): WorkflowDefinition {
@@ -102,8 +114,11 @@ async function until(
   }
 }
 
-function setup(executors: Readonly<Record<string, Executor>>, options: DispatcherOptions = {}) {
-  const store = new MemoryEventStore();
+function setup(
+  executors: Readonly<Record<string, Executor>>,
+  options: DispatcherOptions = {},
+  store = new MemoryEventStore(),
+) {
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, { snapshotEvery: 500 });
   const checkpoints = new MemoryCheckpointStore();
@@ -335,6 +350,54 @@ describe('the dispatcher with in-process executors', () => {
       await until('the hook ran', () => abandoned.length > 0);
       const { id } = await t.onlyWorkitem('c1', 'step');
       expect(abandoned).toEqual([expect.objectContaining({ id, state: 'abandoned', executor: 'hooked' })]);
+    });
+
+    it('runs from the abandonment alone, without reading the case back from its stream', async () => {
+      const { executor, abandoned } = hooked();
+      const store = new StreamReadsRecorded();
+      const t = setup({ hooked: executor }, {}, store);
+      await t.startDispatcher();
+      await t.createCase(stepNet('hooked'), 'c1');
+      await until(
+        'the workitem is started',
+        async () => (await t.onlyWorkitem('c1', 'step')).state === 'started',
+      );
+      store.streamsRead.length = 0;
+
+      await t.command({ type: 'TerminateCase', data: { caseId: 'c1', at: AT } });
+
+      await until('the hook ran', () => abandoned.length > 0);
+      expect(abandoned).toEqual([
+        expect.objectContaining({ state: 'abandoned', executor: 'hooked', transitionId: 'step' }),
+      ]);
+      expect(store.streamsRead).toEqual([]);
+    });
+
+    it('runs for an abandonment recorded before it named the executor, from the case folded up to it', async () => {
+      const { executor, abandoned } = hooked();
+      const recorded = setup({});
+      await recorded.createCase(stepNet('hooked'), 'c1');
+      const { id } = await recorded.onlyWorkitem('c1', 'step');
+      await recorded.command({ type: 'TerminateCase', data: { caseId: 'c1', at: AT } });
+      // As an older engine recorded it: the abandonment without the workitem's transition and executor.
+      const history = (await recorded.store.readStream(caseStreamId('c1'))).map(({ id, type, data }) => {
+        if (type !== 'WorkitemUpdated') return { id, type, data: data as object };
+        const {
+          executor: _e,
+          transitionId: _t,
+          ...older
+        } = data as { executor?: string; transitionId?: string };
+        return { id, type, data: older };
+      });
+      const t = setup({ hooked: executor });
+      await t.startDispatcher();
+
+      await t.store.append(caseStreamId('c1'), history, 'no_stream');
+
+      await until('the hook ran', () => abandoned.length > 0);
+      expect(abandoned).toEqual([
+        expect.objectContaining({ id, state: 'abandoned', executor: 'hooked', transitionId: 'step' }),
+      ]);
     });
 
     it('runs with the competing workitem when its task is withdrawn, and not for the winner', async () => {

@@ -8,10 +8,13 @@ import type {
   ExecutionResult,
   RecordedEvent,
   Workitem,
+  WorkitemUpdated,
 } from '@wfnet/domain';
 import {
+  CASE_STREAM_PREFIX,
   IllegalStateError,
   NotFoundError,
+  abandonedWorkitem,
   caseStreamId,
   foldCaseWithEnded,
   initialCaseState,
@@ -98,7 +101,7 @@ export class Dispatcher {
   async start(): Promise<void> {
     const after = (await this.deps.checkpoints.load(CHECKPOINT)) ?? 0n;
     this.lastSeen = this.savedCheckpoint = after;
-    this.subscription = this.deps.store.subscribe({ after, streamPrefixes: ['case-'] });
+    this.subscription = this.deps.store.subscribe({ after, streamPrefixes: [CASE_STREAM_PREFIX] });
     this.loop = this.follow(this.subscription);
   }
 
@@ -156,31 +159,40 @@ export class Dispatcher {
       data.state === 'abandoned' &&
       this.deps.registry.hasAbandonHooks
     ) {
-      await this.runAbandonHook(data.caseId, data.workitemId, event.revision);
+      await this.runAbandonHook(event as RecordedEvent & WorkitemUpdated);
     }
     return true;
   }
 
   /**
-   * The hook gets the workitem as its abandonment left it. Its task ended with it, so the case state has
-   * let it go: the case's history up to that event is folded again, which only a service with such hooks
-   * pays for.
+   * The hook gets the workitem as its abandonment left it, which the event names. An abandonment recorded
+   * before events named it is read from the case's history up to that event, folded again.
    */
-  private async runAbandonHook(caseId: string, workitemId: string, revision: bigint): Promise<void> {
+  private async runAbandonHook(event: RecordedEvent & WorkitemUpdated): Promise<void> {
+    const { caseId, workitemId } = event.data;
     try {
-      const history = await this.deps.store.readStream(caseStreamId(caseId), {
-        maxCount: Number(revision) + 1,
-      });
-      const state = foldCaseWithEnded(
-        initialCaseState(),
-        history.map((recorded) => ({ type: recorded.type, data: recorded.data }) as CaseEvent),
-      );
-      const workitem = state.status === 'none' ? undefined : state.workitems.get(workitemId);
+      const workitem =
+        abandonedWorkitem(event) ?? (await this.foldedWorkitem(caseId, workitemId, event.revision));
       const hook = workitem && this.deps.registry.get(workitem.executor)?.abandon;
       if (workitem && hook) await hook(workitem);
     } catch (error) {
       this.deps.log.warn(`abandon hook of workitem ${workitemId} failed: ${String(error)}`);
     }
+  }
+
+  private async foldedWorkitem(
+    caseId: string,
+    workitemId: string,
+    revision: bigint,
+  ): Promise<Workitem | undefined> {
+    const history = await this.deps.store.readStream(caseStreamId(caseId), {
+      maxCount: Number(revision) + 1,
+    });
+    const state = foldCaseWithEnded(
+      initialCaseState(),
+      history.map((recorded) => ({ type: recorded.type, data: recorded.data }) as CaseEvent),
+    );
+    return state.status === 'none' ? undefined : state.workitems.get(workitemId);
   }
 
   /**

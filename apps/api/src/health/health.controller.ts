@@ -1,51 +1,24 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import { NoRateLimit } from '../http/rate-limit.guard.js';
 import type { Response } from 'express';
-import type { Config } from '../config/config.js';
-import { Engine } from '../engine/engine.js';
-import { ReadModelQueries } from '../engine/read-model-queries.js';
-import { CONFIG } from '../engine/tokens.js';
+import { HealthQuery } from '../engine/messages.js';
 import { Public } from '../http/auth.guard.js';
-import { readiness } from './readiness.js';
 
 // Probes must not be turned away by the rate limit they have nothing to do with.
 @NoRateLimit()
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly engine: Engine,
-    private readonly readModels: ReadModelQueries,
-    @Inject(CONFIG) private readonly config: Config,
-  ) {}
+  constructor(private readonly queries: QueryBus) {}
 
   /** Readiness: 200 while the store answers and the read models keep up with it, else 503. */
   @Public()
   @Get()
   async health(@Res({ passthrough: true }) response: Response) {
-    const store = this.engine.store.description;
-    const position = this.readModels.position;
-    const head = await this.engine.store.headPosition().catch(() => undefined);
-    const state = readiness({
-      head,
-      projectionPosition: position,
-      following: this.readModels.following,
-      maxLag: this.config.readyMaxLag,
-    });
-    const facts = {
-      store,
-      projectionPosition: position.toString(),
-      ...(state.lag !== undefined && { projectionLag: state.lag.toString() }),
-    };
-    if (state.ready) return { status: 'ok', ...facts };
-    response.status(503);
-    return {
-      statusCode: 503,
-      code: state.code,
-      message: state.message,
-      status: 'unavailable',
-      ...facts,
-    };
+    const { ready, body } = await this.queries.execute(new HealthQuery());
+    if (!ready) response.status(503);
+    return body;
   }
 }

@@ -45,7 +45,9 @@ class DocumentCache {
   }
 }
 
-interface Entry extends ProjectedWrite {
+interface Entry extends Omit<ProjectedWrite, 'doc'> {
+  /** Null while no event has created the document. */
+  doc: Document | null;
   dirty: boolean;
   /** `doc` is this batch's own copy, which no cache or store holds yet: it may change in place. */
   owned: boolean;
@@ -93,16 +95,26 @@ export class Projector {
   project(events: readonly ProjectableEvent[], after: bigint, careful: boolean): ProjectedWrite[] {
     const entries = new Map<View, Map<string, Entry>>();
     const writes: Entry[] = [];
+    // A case's document sees every event of its stream in a replay: copying it each time (what the view's
+    // pure `evolve` does) would be most of the cost, so the batch's own copy is changed in place, and the
+    // event's revision and position are converted once however many documents it touches.
+    let stamp = { lastRevision: -1, position: '0' };
     const touch = (view: View, docs: Map<string, Entry>, id: string, event: ProjectedEvent): void => {
       let entry = docs.get(id);
       if (!entry) {
         entry = this.#load(view, id, event.type, careful);
         docs.set(id, entry);
       }
-      const revision = entry.doc.lastRevision;
-      const next = view.evolve(entry.doc, event, entry.owned);
-      if (next === entry.doc && next.lastRevision === revision) return;
-      entry.doc = next;
+      const changed = view.changes(entry.doc, event, id);
+      if (changed === undefined) return;
+      // For a document not created yet, the changes are a whole new document that nobody else holds.
+      const doc = (entry.doc === null ? changed : entry.owned ? entry.doc : { ...entry.doc }) as {
+        -readonly [K in keyof Document]: Document[K];
+      };
+      if (doc !== changed) Object.assign(doc, changed);
+      doc.lastRevision = stamp.lastRevision;
+      doc.position = stamp.position;
+      entry.doc = doc;
       entry.owned = true;
       if (!entry.dirty) {
         entry.dirty = true;
@@ -116,6 +128,7 @@ export class Projector {
       if (!views) continue;
       // The store gives data as `unknown`; the event's type tag is what says its shape.
       const event = recorded as unknown as ProjectedEvent;
+      stamp = { lastRevision: Number(event.revision), position: event.position.toString() };
       for (const view of views) {
         let docs = entries.get(view);
         if (!docs) {
@@ -127,7 +140,7 @@ export class Projector {
         else for (const id of ids) touch(view, docs, id, event);
       }
     }
-    return writes;
+    return writes as ProjectedWrite[];
   }
 
   /** The store now holds these writes: later batches may take the documents from memory. */
@@ -145,7 +158,7 @@ export class Projector {
   }
 
   /**
-   * The document as the store holds it, or its stub. Every event past the checkpoint is new to the
+   * The document as the store holds it, or null. Every event past the checkpoint is new to the
    * store, so a creation event names a document the store cannot hold yet: no need to ask it.
    */
   #load(view: View, id: string, type: string, careful: boolean): Entry {
@@ -156,12 +169,12 @@ export class Projector {
     const stored = careful || !this.#creates.get(view)?.has(type) ? this.stored(table, id) : undefined;
     return {
       table,
-      doc: stored ?? view.initial(id),
+      doc: stored ?? null,
       created: stored === undefined,
       previous: stored,
       dirty: false,
-      // A stub is made for this entry alone; a stored document may be shared (a memory store's own).
-      owned: stored === undefined,
+      // A stored document may be shared (a memory store's own): the first change copies it.
+      owned: false,
       at: 0n,
     };
   }

@@ -59,6 +59,39 @@ export interface ReadStore {
   close(): void;
 }
 
+/**
+ * A read store that hands every call to `inner`: tests and tools extend it to observe or disturb the
+ * commits (or anything else) of a real store, and leave the rest as it is.
+ */
+export class DelegatingReadStore implements ReadStore {
+  constructor(readonly inner: ReadStore) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+  checkpoint(): bigint {
+    return this.inner.checkpoint();
+  }
+  get<D extends Document>(table: string, id: string): D | undefined {
+    return this.inner.get<D>(table, id);
+  }
+  list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[] {
+    return this.inner.list<D>(table, query);
+  }
+  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
+    this.inner.commit(writes, checkpoint);
+  }
+  reset(options?: { readonly deferIndexes?: boolean }): void {
+    this.inner.reset(options);
+  }
+  buildIndexes(): void {
+    this.inner.buildIndexes();
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
 /** The index a list with these filter columns seeks on, or undefined for a scan in creation order. */
 export function chooseIndex(table: TableSpec, columns: readonly string[]): readonly string[] | undefined {
   const wanted = new Set(columns);

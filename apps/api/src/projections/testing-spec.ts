@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '@wfnet/domain';
-import type { DocumentWrite, ListedRow, ListQuery, ReadStore } from './read-store.js';
-import type { Document } from '@wfnet/projections';
+import type { DocumentWrite } from './read-store.js';
+import { DelegatingReadStore } from './read-store.js';
 
 // Helpers shared by the projection tests (not a test file itself: the `-spec` suffix keeps it out of the build).
 
@@ -15,26 +15,12 @@ export async function readEverything(store: EventStore): Promise<RecordedEvent[]
 }
 
 /** A read store that counts what it is asked to write and can be told to fail its next commits. */
-export class ObservedReadStore implements ReadStore {
+export class ObservedReadStore extends DelegatingReadStore {
   writes = 0;
   commits = 0;
   failNextCommits = 0;
 
-  constructor(readonly inner: ReadStore) {}
-
-  get description(): string {
-    return this.inner.description;
-  }
-  checkpoint(): bigint {
-    return this.inner.checkpoint();
-  }
-  get<D extends Document>(table: string, id: string): D | undefined {
-    return this.inner.get<D>(table, id);
-  }
-  list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[] {
-    return this.inner.list<D>(table, query);
-  }
-  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
+  override commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     if (this.failNextCommits > 0) {
       this.failNextCommits -= 1;
       throw new Error('disk I/O error (injected)');
@@ -42,15 +28,6 @@ export class ObservedReadStore implements ReadStore {
     this.inner.commit(writes, checkpoint);
     this.commits += 1;
     this.writes += writes.length;
-  }
-  reset(options?: { readonly deferIndexes?: boolean }): void {
-    this.inner.reset(options);
-  }
-  buildIndexes(): void {
-    this.inner.buildIndexes();
-  }
-  close(): void {
-    this.inner.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_SPLIT_TYPE, splitKinds } from '@wfnet/domain';
+import { CASE_STREAM_PREFIX, DEFAULT_SPLIT_TYPE, splitKinds } from '@wfnet/domain';
 import type { RecordedEvent } from '@wfnet/domain';
 import type { NetBody } from './matrix-nets.js';
 
@@ -146,7 +146,7 @@ export class StoreAudit {
       if (event.position <= this.position) continue;
       this.position = event.position;
       this.events++;
-      if (event.streamId.startsWith('case-')) this.#applyCase(event);
+      if (event.streamId.startsWith(CASE_STREAM_PREFIX)) this.#applyCase(event);
     }
   }
 

@@ -2,8 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { lockedTokensOf } from '@wfnet/domain';
-import { CaseCommandMessage, ReadModelQuery, stateWithEnded } from '../engine/messages.js';
+import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { WaitForDto } from '../http/query.dto.js';
 import { taskRepresentation, tokenRepresentation } from '../cases/representation.js';
@@ -30,7 +29,7 @@ export class TasksController {
       new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, taskId: id, at: now() } }),
     );
     return {
-      tokens: lockedTokensOf(stateWithEnded(outcome), id).map((token) => tokenRepresentation(caseId, token)),
+      tokens: outcome.lockedTokens.map((token) => tokenRepresentation(caseId, token)),
       position: outcome.position.toString(),
     };
   }
@@ -42,6 +41,6 @@ export class TasksController {
     const outcome = await this.commands.execute(
       new CaseCommandMessage({ type: 'ForceAbandonTask', data: { caseId, taskId: id, at: now() } }),
     );
-    return { ...taskRepresentation(stateWithEnded(outcome), id), position: outcome.position.toString() };
+    return { ...taskRepresentation(caseId, outcome.task), position: outcome.position.toString() };
   }
 }

@@ -7,10 +7,10 @@
  *   node projection-runner-child.js <file> --crash-at-commit C --crash-after-writes W [--batch-size N]
  *       SIGKILLs itself inside the C-th commit's transaction, after W of its document writes
  */
-import type { Document } from '@wfnet/projections';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import type { DocumentWrite, ListedRow, ListQuery, ReadStore } from '../projections/read-store.js';
+import type { DocumentWrite, ReadStore } from '../projections/read-store.js';
+import { DelegatingReadStore } from '../projections/read-store.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
 
 const [file, ...flags] = process.argv.slice(2);
@@ -26,28 +26,18 @@ if (file === undefined) {
 }
 
 /** Passes everything through, except that the chosen commit kills the process midway through its writes. */
-class CrashingReadStore implements ReadStore {
+class CrashingReadStore extends DelegatingReadStore {
   #commits = 0;
 
   constructor(
-    private readonly inner: ReadStore,
+    inner: ReadStore,
     private readonly crashAtCommit: number,
     private readonly crashAfterWrites: number,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  get description(): string {
-    return this.inner.description;
-  }
-  checkpoint(): bigint {
-    return this.inner.checkpoint();
-  }
-  get<D extends Document>(table: string, id: string): D | undefined {
-    return this.inner.get<D>(table, id);
-  }
-  list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[] {
-    return this.inner.list<D>(table, query);
-  }
-  commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
+  override commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     this.#commits += 1;
     if (this.#commits !== this.crashAtCommit) return this.inner.commit(writes, checkpoint);
     const crashAfter = this.crashAfterWrites;
@@ -61,15 +51,6 @@ class CrashingReadStore implements ReadStore {
       }
     } as unknown as () => ArrayIterator<DocumentWrite>;
     this.inner.commit(dying, checkpoint);
-  }
-  reset(options?: { readonly deferIndexes?: boolean }): void {
-    this.inner.reset(options);
-  }
-  buildIndexes(): void {
-    this.inner.buildIndexes();
-  }
-  close(): void {
-    this.inner.close();
   }
 }
 

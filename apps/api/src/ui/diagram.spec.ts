@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { joinTypes, splitTypes } from '@wfnet/domain';
+import { exampleNets, joinTypes, splitTypes } from '@wfnet/domain';
 import type { CaseData, JoinType, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import type { NetLayout } from './diagram.js';
@@ -7,31 +7,7 @@ import { stopLayoutThread } from './layout-worker.js';
 
 afterAll(() => stopLayoutThread());
 
-const approval = (name = 'Approval'): WorkflowDefinition => ({
-  id: 'approval',
-  name,
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'submitted', type: 'normal' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: ['submit', 'approve', 'reject'].map((id) => ({
-    id,
-    executor: id === 'submit' ? 'auto' : 'manual',
-    executorParams: {},
-    joinType: 'none' as const,
-    splitType: 'none' as const,
-  })),
-  arcs: [
-    { from: 'start', to: 'submit' },
-    { from: 'submit', to: 'submitted' },
-    { from: 'submitted', to: 'approve' },
-    { from: 'submitted', to: 'reject' },
-    { from: 'approve', to: 'end' },
-    { from: 'reject', to: 'end' },
-  ],
-  metadata: {},
-});
+const approval = (name = 'Approval'): WorkflowDefinition => ({ ...exampleNets.approvalNet(), name });
 
 const token = (
   id: string,

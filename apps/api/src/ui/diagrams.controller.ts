@@ -2,10 +2,10 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { caseAtRevision } from '../cases/case-at-revision.js';
+import { QueryBus } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
+import { CaseAtRevisionQuery, WorkflowQuery } from '../engine/messages.js';
 import { CONFIG } from '../engine/tokens.js';
-import { Engine } from '../engine/engine.js';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import { CaseDiagramDto, DiagramDto } from './diagram.dto.js';
 import { stopLayoutThread } from './layout-worker.js';
@@ -23,7 +23,7 @@ export class DiagramsController implements OnApplicationShutdown {
   private readonly limits: LayoutLimits;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly queries: QueryBus,
     @Inject(CONFIG) config: Config,
   ) {
     this.limits = { timeoutMs: config.layoutTimeoutMs, maxHeapMb: config.layoutMaxHeapMb };
@@ -43,7 +43,7 @@ export class DiagramsController implements OnApplicationShutdown {
     @Query() query: DiagramDto,
     @Res() response: Response,
   ): Promise<void> {
-    const { definition } = await this.engine.requireWorkflow(id);
+    const { definition } = await this.queries.execute(new WorkflowQuery(id));
     sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction, this.limits)));
   }
 
@@ -57,10 +57,8 @@ export class DiagramsController implements OnApplicationShutdown {
     @Query() query: CaseDiagramDto,
     @Res() response: Response,
   ): Promise<void> {
-    const at = await caseAtRevision(
-      this.engine,
-      id,
-      query.atRevision === undefined ? undefined : BigInt(query.atRevision),
+    const at = await this.queries.execute(
+      new CaseAtRevisionQuery(id, query.atRevision === undefined ? undefined : BigInt(query.atRevision)),
     );
     const { definition } = at.state;
     const layout = await layoutNet(definition, query.direction, this.limits);

@@ -2,9 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { NotFoundError, lockedTokensOf } from '@wfnet/domain';
-import type { CaseOutcome } from '../engine/messages.js';
-import { CaseCommandMessage, ReadModelQuery, stateWithEnded } from '../engine/messages.js';
+import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
 import { CONFIG } from '../engine/tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
@@ -52,11 +50,8 @@ export class WorkitemsController {
     const outcome = await this.commands.execute(
       new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, workitemId: id, at: now() } }),
     );
-    const state = stateWithEnded(outcome);
-    const workitem = state.workitems.get(id);
-    if (!workitem) throw new NotFoundError('workitem', id);
     return {
-      tokens: lockedTokensOf(state, workitem.taskId).map((token) => tokenRepresentation(caseId, token)),
+      tokens: outcome.lockedTokens.map((token) => tokenRepresentation(caseId, token)),
       position: outcome.position.toString(),
     };
   }
@@ -73,7 +68,7 @@ export class WorkitemsController {
         data: { caseId, workitemId: id, output: body.output === undefined ? null : body.output, at: now() },
       }),
     );
-    return this.represent(outcome, caseId, id);
+    return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
   }
 
   @Roles('worker')
@@ -84,12 +79,6 @@ export class WorkitemsController {
     const outcome = await this.commands.execute(
       new CaseCommandMessage({ type: 'AbandonWorkitem', data: { caseId, workitemId: id, at: now() } }),
     );
-    return this.represent(outcome, caseId, id);
-  }
-
-  private represent(outcome: CaseOutcome, caseId: string, workitemId: string) {
-    const workitem = stateWithEnded(outcome).workitems.get(workitemId);
-    if (!workitem) throw new NotFoundError('workitem', workitemId);
-    return { ...workitemRepresentation(caseId, workitem), position: outcome.position.toString() };
+    return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
   }
 }

@@ -17,7 +17,7 @@ import type {
   ReceiveTokens,
   TerminateCase,
 } from './commands.js';
-import type { AbandonReason, CaseEvent } from './events.js';
+import type { AbandonReason, CaseEvent, WorkitemUpdated } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
 import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
@@ -144,6 +144,10 @@ function lockTokens(decision: Decision, task: Task): void {
   });
 }
 
+/** What `WorkitemUpdated` says besides the new state when it abandons the workitem (see the event). */
+const abandonment = (workitem: Workitem, to: WorkitemUpdated['data']['state']) =>
+  to === 'abandoned' ? { transitionId: workitem.transitionId, executor: workitem.executor } : {};
+
 /** Abandons a live task: its open workitems first, then (unless the case is being terminated) its locks. */
 function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlock = true): void {
   const { caseId } = decision.draft;
@@ -152,7 +156,15 @@ function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlo
     if (workitem && isOpen(workitem)) {
       record(decision, {
         type: 'WorkitemUpdated',
-        data: { caseId, workitemId, taskId: task.id, state: 'abandoned', output: null, at: decision.at },
+        data: {
+          caseId,
+          workitemId,
+          taskId: task.id,
+          state: 'abandoned',
+          output: null,
+          ...abandonment(workitem, 'abandoned'),
+          at: decision.at,
+        },
       });
     }
   }
@@ -330,6 +342,7 @@ function answerImmediately(decision: Decision): boolean {
           taskId: task.id,
           state: answer.status,
           output: answer.status === 'completed' ? answer.output : null,
+          ...abandonment(workitem, answer.status),
           at,
         },
       });
@@ -559,6 +572,7 @@ function updateWorkitem(
       taskId: workitem.taskId,
       state: to,
       output: to === 'completed' ? output : null,
+      ...abandonment(workitem, to),
       at,
     },
   });

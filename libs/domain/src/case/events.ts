@@ -55,6 +55,12 @@ export type WorkitemUpdated = Event<
     readonly state: 'started' | 'completed' | 'abandoned';
     /** The executor's output when completed, otherwise null. */
     readonly output: JsonValue;
+    /**
+     * On an abandonment, the workitem's transition and executor, so that its abandon hook can run from the
+     * event alone; absent on other updates and on abandonments recorded before they were added.
+     */
+    readonly transitionId?: string;
+    readonly executor?: string;
   }
 >;
 /** `taskId` is `termination` when the case itself consumes the token in `end`. */
@@ -105,4 +111,6 @@ export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
   'CaseTerminated',
 ];
 
-export const caseStreamId = (caseId: string): string => `case-${caseId}`;
+/** Every case's stream name starts with this: followers of all cases subscribe to it. */
+export const CASE_STREAM_PREFIX = 'case-';
+export const caseStreamId = (caseId: string): string => `${CASE_STREAM_PREFIX}${caseId}`;

@@ -28,7 +28,14 @@ describe('ForceAbandonTask on an allocated task', () => {
     expectStep(run, forceAbandonTask(task(2)), [
       {
         type: 'WorkitemUpdated',
-        data: { workitemId: workitem(2), taskId: task(2), state: 'abandoned', output: null },
+        data: {
+          workitemId: workitem(2),
+          taskId: task(2),
+          state: 'abandoned',
+          output: null,
+          transitionId: 'approve',
+          executor: 'manual',
+        },
       },
       { type: 'TaskAbandoned', data: { taskId: task(2), reason: 'forced' } },
       ...approveRetried,

@@ -174,7 +174,16 @@ describe('P4 — deferred choice', () => {
       },
       { type: 'TokensConsumed', data: { taskId: task(2), tokenIds: [token(2)] } },
       { type: 'TokensDiscarded', data: { taskId: task(3), tokenIds: [token(2)] } },
-      { type: 'WorkitemUpdated', data: { workitemId: workitem(3), state: 'abandoned', output: null } },
+      {
+        type: 'WorkitemUpdated',
+        data: {
+          workitemId: workitem(3),
+          state: 'abandoned',
+          output: null,
+          transitionId: 'reject',
+          executor: 'manual',
+        },
+      },
       { type: 'TaskAbandoned', data: { taskId: task(3), reason: 'tokens_withdrawn' } },
       { type: 'TaskCompleted', data: { taskId: task(2), tokenPayload: { [workitem(2)]: { by: 'ann' } } } },
       { type: 'TokensIssued', data: { tokens: [{ id: token(3), placeId: 'end' }] } },

@@ -26,7 +26,14 @@ describe('TerminateCase on an active case', () => {
     expectStep(run, terminateCase(), [
       {
         type: 'WorkitemUpdated',
-        data: { workitemId: workitem(2), taskId: task(2), state: 'abandoned', output: null },
+        data: {
+          workitemId: workitem(2),
+          taskId: task(2),
+          state: 'abandoned',
+          output: null,
+          transitionId: 'approve',
+          executor: 'manual',
+        },
       },
       { type: 'TaskAbandoned', data: { taskId: task(2), reason: 'case_ended' } },
       { type: 'WorkitemUpdated', data: { workitemId: workitem(3), taskId: task(3), state: 'abandoned' } },

@@ -70,7 +70,16 @@ describe('a created workitem', () => {
 
   it('rule 8 abandon: abandoned, its task is abandoned (workitems_abandoned) and rule 9 re-offers the token to a new task', () => {
     expectStep(created(), abandonWorkitem(workitem(1)), [
-      { type: 'WorkitemUpdated', data: { workitemId: workitem(1), state: 'abandoned', output: null } },
+      {
+        type: 'WorkitemUpdated',
+        data: {
+          workitemId: workitem(1),
+          state: 'abandoned',
+          output: null,
+          transitionId: 'step',
+          executor: 'manual',
+        },
+      },
       { type: 'TaskAbandoned', data: { taskId: task(1), reason: 'workitems_abandoned' } },
       ...retry,
     ]);
@@ -98,7 +107,16 @@ describe('a started workitem whose task has not locked', () => {
 
   it('rule 8 abandon: UpdateWorkitem abandoned abandons the task and retries it (rule 9)', () => {
     expectStep(started(), updateWorkitem(workitem(1), 'abandoned', 'ignored'), [
-      { type: 'WorkitemUpdated', data: { workitemId: workitem(1), state: 'abandoned', output: null } },
+      {
+        type: 'WorkitemUpdated',
+        data: {
+          workitemId: workitem(1),
+          state: 'abandoned',
+          output: null,
+          transitionId: 'step',
+          executor: 'manual',
+        },
+      },
       { type: 'TaskAbandoned', data: { taskId: task(1), reason: 'workitems_abandoned' } },
       ...retry,
     ]);

@@ -30,19 +30,33 @@ const [started, bumped, bumpedAgain] = recordStream<CounterEvent>(
 
 describe('a view built by defineView', () => {
   it('applies a new event and stamps the revision and position', () => {
-    const doc = counters.evolve(counters.initial('a'), started!);
+    const doc = counters.evolve(null, started!, 'a');
     expect(doc).toEqual({ id: 'a', lastRevision: 0, position: '10', count: 1 });
   });
 
   it('returns the same document for an event at or below its last revision', () => {
-    const doc = counters.evolve(counters.evolve(counters.initial('a'), started!), bumped!);
-    expect(counters.evolve(doc, bumped!)).toBe(doc);
-    expect(counters.evolve(doc, started!)).toBe(doc);
+    const doc = counters.evolve(counters.evolve(null, started!, 'a'), bumped!, 'a');
+    expect(counters.evolve(doc, bumped!, 'a')).toBe(doc);
+    expect(counters.evolve(doc, started!, 'a')).toBe(doc);
   });
 
-  it('leaves a stub alone for an event that does not create documents', () => {
-    const stub = counters.initial('b');
-    expect(counters.evolve(stub, bumped!)).toBe(stub);
+  it('leaves a document no event has created absent for an event that does not create documents', () => {
+    expect(counters.evolve(null, bumped!, 'b')).toBeNull();
+  });
+
+  it('gives a new document and leaves the one it was given as it was', () => {
+    const before = counters.evolve(null, started!, 'a');
+    const after = counters.evolve(before, bumped!, 'a');
+    expect(after).not.toBe(before);
+    expect(before).toEqual({ id: 'a', lastRevision: 0, position: '10', count: 1 });
+    expect(after).toEqual({ id: 'a', lastRevision: 1, position: '11', count: 2 });
+  });
+
+  it('tells a caller that updates its own copy what the event writes, or nothing', () => {
+    const doc = counters.evolve(null, started!, 'a');
+    expect(counters.changes(doc, bumped!, 'a')).toMatchObject({ count: 2 });
+    expect(counters.changes(doc, started!, 'a')).toBeUndefined();
+    expect(counters.changes(null, bumped!, 'b')).toBeUndefined();
   });
 
   it('lists the ids of an event whether the view names one or several', () => {

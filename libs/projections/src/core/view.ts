@@ -22,8 +22,7 @@ export interface Document {
 
 /**
  * A read model: which events it handles, which documents an event touches, and how a document evolves.
- * Pure: no clock (times come from the events' `at`), no I/O. `evolve` returns the very same object when
- * nothing changes, so a store can skip the write.
+ * Pure: no clock (times come from the events' `at`), no I/O.
  */
 export interface View<D extends Document = Document, E extends Event = Event> {
   readonly name: string;
@@ -35,14 +34,17 @@ export interface View<D extends Document = Document, E extends Event = Event> {
   readonly creates: readonly E['type'][];
   /** The documents an event touches: one id, or several (a `TokensLocked` names many tokens). */
   documentId(event: ProjectedEvent<E>): string | readonly string[];
-  /** The stub an absent document starts from: a new object each time, which its caller owns. */
-  initial(id: string): D;
   /**
-   * The document after the event. With `owned`, the caller holds the only reference to `doc` (a copy it
-   * got from an earlier `evolve` and shared with no one yet), and `doc` may be updated in place and
-   * returned: a change then shows in `lastRevision`, not in a new object.
+   * Document `id` after the event: `null` while no event has created it. A change gives a new object;
+   * an event that changes nothing (one already applied, or one that does not concern it) gives `doc`.
    */
-  evolve(doc: D, event: ProjectedEvent<E>, owned?: boolean): D;
+  evolve(doc: D | null, event: ProjectedEvent<E>, id: string): D | null;
+  /**
+   * What `evolve` would write into document `id` besides `lastRevision` and `position`, or `undefined`
+   * when it changes nothing: for a caller that keeps its own copy of the document to update in place.
+   * For a `null` document they are a whole new document of the caller's own.
+   */
+  changes(doc: D | null, event: ProjectedEvent<E>, id: string): Partial<D> | undefined;
 }
 
 export interface ViewSpec<D extends Document, E extends Event> {
@@ -62,42 +64,37 @@ export interface ViewSpec<D extends Document, E extends Event> {
 /** The fields of a document an event overwrites. */
 export type Patch<D extends Document> = Partial<Omit<D, keyof Document>>;
 
-/** The revision and position of the last event seen, converted once however many documents it touches. */
-let stampedEvent: object | undefined;
-let stamp: Pick<Document, 'lastRevision' | 'position'> = { lastRevision: -1, position: '0' };
-function stampOf(event: ProjectedEvent<Event>): Pick<Document, 'lastRevision' | 'position'> {
-  if (event !== stampedEvent) {
-    stampedEvent = event;
-    stamp = { lastRevision: Number(event.revision), position: event.position.toString() };
-  }
-  return stamp;
-}
-
 /**
  * Builds a view whose `evolve` is idempotent: an event at or below the document's last revision changes
  * nothing, whichever view it is, so the guard lives here once instead of in every `apply`.
  */
 export function defineView<D extends Document, E extends Event>(spec: ViewSpec<D, E>): View<D, E> {
   const creates = new Set<string>(spec.creates);
+  const changes = (doc: D | null, event: ProjectedEvent<E>, id: string): Partial<D> | undefined => {
+    if (doc === null) {
+      if (!creates.has(event.type)) return undefined;
+      const stub = spec.initial(id);
+      const patch = spec.apply(stub, event);
+      return patch === undefined ? undefined : { ...stub, ...patch };
+    }
+    if (Number(event.revision) <= doc.lastRevision) return undefined;
+    return spec.apply(doc, event) as Partial<D> | undefined;
+  };
   return {
     name: spec.name,
     handles: spec.handles,
     creates: spec.creates,
     documentId: (event) => spec.documentId(event),
-    initial: (id) => spec.initial(id),
-    evolve(doc, event, owned = false) {
-      const stamped = stampOf(event);
-      if (stamped.lastRevision <= doc.lastRevision) return doc;
-      if (doc.lastRevision < 0 && !creates.has(event.type)) return doc;
-      const patch = spec.apply(doc, event);
-      if (patch === undefined) return doc;
-      // This runs for every document of every event of a replay, where a case's document sees every
-      // event of its stream: a copy each time would be most of the cost.
-      const next = (owned ? doc : { ...doc }) as { -readonly [K in keyof D]: D[K] };
-      Object.assign(next, patch);
-      next.lastRevision = stamped.lastRevision;
-      next.position = stamped.position;
-      return next;
+    changes,
+    evolve(doc, event, id) {
+      const changed = changes(doc, event, id);
+      if (changed === undefined) return doc;
+      return {
+        ...doc,
+        ...changed,
+        lastRevision: Number(event.revision),
+        position: event.position.toString(),
+      } as D;
     },
   };
 }
@@ -124,9 +121,8 @@ export function projectEvents<D extends Document, E extends Event>(
   for (const event of events) {
     if (!handled.has(event.type)) continue;
     for (const id of documentIds(view, event)) {
-      const before = docs.get(id) ?? view.initial(id);
-      const after = view.evolve(before, event);
-      if (after !== before) docs.set(id, after);
+      const after = view.evolve(docs.get(id) ?? null, event, id);
+      if (after !== null) docs.set(id, after);
     }
   }
   return docs;

@@ -1,4 +1,4 @@
-import type { Event, SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
+import type { SoundnessReport, WorkflowDefinition, WorkflowEvent } from '@wfnet/domain';
 import type { Document } from '../core/view.js';
 import { defineView } from '../core/view.js';
 
@@ -15,19 +15,6 @@ export interface WorkflowDocument extends Document {
   /** The soundness report of a net stored with `allowUnsound`; absent otherwise. */
   readonly soundness?: SoundnessReport;
 }
-
-// The shapes of libs/domain/src/workflow/events.ts, which the domain's index does not export yet.
-export type WorkflowEvent =
-  | Event<
-      'WorkflowCreated',
-      {
-        readonly workflowId: string;
-        readonly definition: WorkflowDefinition;
-        readonly at: string;
-        readonly soundness?: SoundnessReport;
-      }
-    >
-  | Event<'WorkflowDiscarded', { readonly workflowId: string; readonly at: string }>;
 
 export const workflowsView = defineView<WorkflowDocument, WorkflowEvent>({
   name: 'workflows',

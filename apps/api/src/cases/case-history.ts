@@ -1,0 +1,103 @@
+import type { CaseData, CaseEvent, EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain';
+import {
+  NotFoundError,
+  ValidationError,
+  caseStreamId,
+  foldCaseWithEnded,
+  initialCaseState,
+} from '@wfnet/domain';
+
+export interface CaseAtRevision {
+  readonly state: CaseData;
+  readonly revision: bigint;
+  /** The global position of the event at that revision. */
+  readonly position: bigint;
+}
+
+/** A case's history so far and, unless the case has ended, its events from there on as they are recorded. */
+export interface CaseFollow {
+  readonly history: readonly RecordedEvent[];
+  readonly live: EventSubscription | undefined;
+}
+
+const ENDS_CASE = new Set<string>(['CaseFinished', 'CaseTerminated']);
+
+export const endsCase = (event: RecordedEvent): boolean => ENDS_CASE.has(event.type);
+
+/**
+ * The reads of a case that go to its own stream rather than to a read model: its history, the case as it
+ * was at a revision, and its events as they happen. Live follows are tracked so that a shutdown can end
+ * them: the HTTP server only closes once every response has ended, so a client following a case would
+ * otherwise keep the process from stopping.
+ */
+export class CaseHistory {
+  readonly #live = new Set<EventSubscription>();
+  #ended = false;
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Up to `limit` events from `fromRevision` on; a case that does not exist is a `NotFoundError`. */
+  async page(caseId: string, fromRevision: bigint, limit: number): Promise<readonly RecordedEvent[]> {
+    const streamId = caseStreamId(caseId);
+    const events = await this.store.readStream(streamId, { fromRevision, maxCount: limit });
+    if (events.length === 0 && (await this.store.readStream(streamId, { maxCount: 1 })).length === 0)
+      throw new NotFoundError('case', caseId);
+    return events;
+  }
+
+  /**
+   * The case as it was right after the event at `revision` (0-based) of its stream, or as it is now
+   * when no revision is given: its events up to there, folded straight from the store, with what had
+   * ended by then (the diagram counts completed tasks and finished tokens). A revision
+   * past the stream's end is refused with 400 `validation_failed` (the message names the last
+   * revision), so a client never takes the present for the past it asked for.
+   */
+  async atRevision(caseId: string, revision?: bigint): Promise<CaseAtRevision> {
+    const maxCount =
+      revision !== undefined && revision < BigInt(Number.MAX_SAFE_INTEGER) ? Number(revision) + 1 : undefined;
+    const events = await this.store.readStream(caseStreamId(caseId), { maxCount });
+    const last = events[events.length - 1];
+    if (!last) throw new NotFoundError('case', caseId);
+    if (revision !== undefined && last.revision < revision) {
+      throw new ValidationError(
+        'validation_failed',
+        `case ${caseId} has no revision ${revision}: its last is ${last.revision}`,
+        [{ path: 'atRevision', message: `must be at most ${last.revision}` }],
+      );
+    }
+    const state = foldCaseWithEnded(
+      initialCaseState(),
+      events.map((event) => ({ type: event.type, data: event.data }) as CaseEvent),
+    );
+    if (state.status === 'none') throw new NotFoundError('case', caseId);
+    return { state, revision: last.revision, position: last.position };
+  }
+
+  /** After `endLiveReads`, a new follow gets its history with a live part that delivers nothing. */
+  async follow(caseId: string): Promise<CaseFollow> {
+    const streamId = caseStreamId(caseId);
+    const history = await this.store.readStream(streamId);
+    const last = history[history.length - 1];
+    if (!last) throw new NotFoundError('case', caseId);
+    if (endsCase(last)) return { history, live: undefined };
+    const subscription = this.store.subscribe({ after: last.position, streamPrefixes: [streamId] });
+    if (this.#ended) void subscription.close();
+    else this.#live.add(subscription);
+    const live: EventSubscription = {
+      [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+      close: () => {
+        this.#live.delete(subscription);
+        return subscription.close();
+      },
+    };
+    return { history, live };
+  }
+
+  /** Ends every live follow, and any opened later, so that an HTTP server can close. */
+  async endLiveReads(): Promise<void> {
+    this.#ended = true;
+    const live = [...this.#live];
+    this.#live.clear();
+    await Promise.all(live.map((subscription) => subscription.close()));
+  }
+}
