@@ -1,17 +1,16 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { ValidationError as ClassValidationError } from 'class-validator';
-import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import type { Config } from './config/config.js';
 import { loadConfig } from './config/config.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
+import { DtoValidationPipe } from './http/validation.pipe.js';
 import { createLogging } from './logging/json-logger.js';
 import { StartupError } from './startup-error.js';
 import helmet from 'helmet';
@@ -23,21 +22,6 @@ const BODY_LIMIT = 1024 * 1024;
 /** `application/xml`, `text/xml` and `+xml` types such as `application/pnml+xml`. */
 const isXmlBody = (request: IncomingMessage): boolean =>
   /^\s*(application|text)\/([\w.-]+\+)?xml\s*(;|$)/i.test(request.headers['content-type'] ?? '');
-
-function detailsOf(
-  errors: readonly ClassValidationError[],
-  prefix = '',
-): { path: string; message: string }[] {
-  return errors.flatMap((error) => {
-    const path = prefix
-      ? /^\d+$/.test(error.property)
-        ? `${prefix}[${error.property}]`
-        : `${prefix}.${error.property}`
-      : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ path, message }));
-    return [...own, ...detailsOf(error.children ?? [], path)];
-  });
-}
 
 export interface AppOptions extends WfnetOptions {
   /** Where the JSON log lines go (tests capture them here); stdout by default. */
@@ -87,14 +71,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: (request: IncomingMessage) => !isXmlBody(request) });
   app.set('x-powered-by', false);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      exceptionFactory: (errors) =>
-        new ValidationError('validation_failed', 'the request is not valid', detailsOf(errors)),
-    }),
-  );
+  app.useGlobalPipes(new DtoValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
