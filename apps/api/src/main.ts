@@ -9,7 +9,9 @@ import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import type { Config } from './config/config.js';
 import { loadConfig } from './config/config.js';
+import { isJsonBody, isXmlBody } from './http/content-type.guard.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
+import { requestOrigin } from './http/request-origin.js';
 import { DtoValidationPipe } from './http/validation.pipe.js';
 import { createLogging } from './logging/json-logger.js';
 import { StartupError } from './startup-error.js';
@@ -18,10 +20,6 @@ import type { DestinationStream } from 'pino';
 
 /** 1 MiB: larger bodies are refused with 413 `payload_too_large`. */
 const BODY_LIMIT = 1024 * 1024;
-
-/** `application/xml`, `text/xml` and `+xml` types such as `application/pnml+xml`. */
-const isXmlBody = (request: IncomingMessage): boolean =>
-  /^\s*(application|text)\/([\w.-]+\+)?xml\s*(;|$)/i.test(request.headers['content-type'] ?? '');
 
 export interface AppOptions extends WfnetOptions {
   /** Where the JSON log lines go (tests capture them here); stdout by default. */
@@ -67,9 +65,11 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
       maxAge: 600,
     });
   }
-  // XML bodies (PNML for POST /workflows) arrive as text; every other body is read as JSON.
+  app.use(requestOrigin(config));
+  // XML bodies (PNML for POST /workflows) arrive as text, JSON bodies parsed; any other body is left unread
+  // and refused by the content-type guard.
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: (request: IncomingMessage) => !isXmlBody(request) });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: isJsonBody });
   app.set('x-powered-by', false);
   app.useGlobalPipes(new DtoValidationPipe());
   const document = SwaggerModule.createDocument(

@@ -31,6 +31,11 @@ export interface Config {
   readonly webhookAllow: readonly string[] | undefined;
   /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
   readonly logLevel: LogLevel;
+  /**
+   * Host names (or addresses) a request's `Host` may name while no API keys are configured, so that a web
+   * page cannot reach the service through DNS rebinding; `*`: any.
+   */
+  readonly allowedHosts: readonly string[];
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -142,6 +147,36 @@ function logLevelOf(raw: string | undefined): LogLevel {
   return level;
 }
 
+/** Names every machine gives itself: a page elsewhere cannot make a browser send them as `Host`. */
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
+
+/** `[::1]` and `::1` alike, lower case, without a trailing dot. */
+export function hostName(host: string): string {
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
+}
+
+function allowedHostsOf(raw: string | undefined, host: string): readonly string[] {
+  if (raw === undefined || raw.trim() === '') {
+    const bound = hostName(host);
+    // A wildcard address is no name a client uses; any other address bound is one clients may name.
+    const named = bound === '0.0.0.0' || bound === '::' || LOOPBACK_HOSTS.includes(bound) ? [] : [bound];
+    return [...LOOPBACK_HOSTS, ...named];
+  }
+  const hosts = raw.split(',').map(hostName);
+  for (const name of hosts) {
+    if (name !== '*' && !/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$/.test(name)) {
+      throw new ConfigError(
+        `WFNET_ALLOWED_HOSTS must be * or comma-separated host names or addresses (no scheme or port), got "${name}"`,
+      );
+    }
+  }
+  return hosts;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = eventStoreOf(env);
   const readStore = env['WFNET_READ_STORE'] || defaultReadStore(eventStore);
@@ -173,5 +208,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
+    allowedHosts: allowedHostsOf(env['WFNET_ALLOWED_HOSTS'], env['HOST'] || '127.0.0.1'),
   };
 }

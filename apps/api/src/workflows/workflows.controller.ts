@@ -12,7 +12,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
 import { NotFoundError, ValidationError, normalizeWorkflow, verifySoundness } from '@wfnet/domain';
 import type { Request, Response } from 'express';
@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
+import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
 import { CONFIG } from '../engine/tokens.js';
@@ -41,8 +42,6 @@ export const workflowRepresentation = (
   ...(state.soundness && { soundness: state.soundness }),
   position: position.toString(),
 });
-
-const XML_TYPES = ['application/xml', 'text/xml', 'application/pnml+xml'];
 
 /** The report to store with a workflow that is not proven sound; `400 unsound_net` unless that is allowed. */
 function soundnessToStore(
@@ -90,7 +89,7 @@ export class WorkflowsController {
 
   @Post()
   @UseInterceptors(PnmlBodyInterceptor)
-  @ApiConsumes('application/json', ...XML_TYPES)
+  @AcceptsXml()
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
@@ -110,7 +109,7 @@ export class WorkflowsController {
   @Post('verify')
   @HttpCode(200)
   @UseInterceptors(PnmlBodyInterceptor)
-  @ApiConsumes('application/json', ...XML_TYPES)
+  @AcceptsXml()
   @ApiOkResponse({ description: 'The soundness report' })
   verify(@Body() body: CreateWorkflowDto): SoundnessReport {
     this.assertSize(body);
