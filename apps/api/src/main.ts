@@ -71,6 +71,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: isJsonBody });
   app.set('x-powered-by', false);
+  boundConnections(app.getHttpServer(), config);
   app.useGlobalPipes(new DtoValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
@@ -85,8 +86,30 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   return app;
 }
 
-/** On SIGTERM or SIGINT: stops intake, lets in-flight commands finish, closes the stores, and exits 0. */
-export function closeOnSignals(app: INestApplication, logger: Logger): void {
+/** A client sending its request's headers slower than this loses its connection. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** A client sending its whole request (a body of at most 1 MiB) slower than this loses its connection. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Bounds what clients may hold: at most `WFNET_MAX_CONNECTIONS` connections at once (further ones are
+ * closed as they come, before they cost more than a descriptor for an instant), and headers and requests
+ * that take too long to arrive. Node checks the timeouts every `connectionsCheckingInterval` (30 s by
+ * default), read when the server starts listening.
+ */
+function boundConnections(server: Server, config: Config): void {
+  server.maxConnections = config.maxConnections;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1_000;
+}
+
+/**
+ * On SIGTERM or SIGINT: stops intake, lets in-flight commands finish, closes the stores, and exits 0.
+ * Connections still open after `graceMs` (a client trickling its headers, an event stream) are destroyed
+ * then, so that a stop always ends and frees the store for the next process.
+ */
+export function closeOnSignals(app: INestApplication, logger: Logger, graceMs: number): void {
   let closing = false;
   // The HTTP server closes once every connection has; a keep-alive connection whose response ends after
   // the close began would otherwise idle until its timeout (seconds) before the process may exit.
@@ -100,6 +123,11 @@ export function closeOnSignals(app: INestApplication, logger: Logger): void {
     if (closing) return;
     closing = true;
     logger.log(`${signal}: draining and closing`);
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn(`connections still open ${graceMs} ms after ${signal}: closing them`);
+      server.closeAllConnections();
+    }, graceMs).unref();
     app
       .close()
       .then(() => process.exit(0))
@@ -134,7 +162,7 @@ async function main(): Promise<void> {
   // After createApp: from there on, Nest's logger writes the JSON lines.
   if (config.apiKeys.size === 0)
     logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, config.shutdownGraceMs);
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

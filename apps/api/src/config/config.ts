@@ -36,6 +36,10 @@ export interface Config {
    * page cannot reach the service through DNS rebinding; `*`: any.
    */
   readonly allowedHosts: readonly string[];
+  /** Open connections the HTTP server accepts at once; further ones are closed at once. */
+  readonly maxConnections: number;
+  /** How long a stop waits for requests under way before it closes every connection, in milliseconds. */
+  readonly shutdownGraceMs: number;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -209,5 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
     allowedHosts: allowedHostsOf(env['WFNET_ALLOWED_HOSTS'], env['HOST'] || '127.0.0.1'),
+    maxConnections: integer(env, 'WFNET_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    shutdownGraceMs: integer(env, 'WFNET_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
 }
