@@ -16,6 +16,7 @@ import { caseAtRevision } from './case-at-revision.js';
 import { CreateCaseDto } from './case.dto.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
+import { EventStreamLimit } from './event-stream-limit.js';
 
 const historyItem = (event: {
   revision: bigint;
@@ -38,6 +39,7 @@ export class CasesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly engine: Engine,
+    private readonly streams: EventStreamLimit,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -161,6 +163,11 @@ export class CasesController {
 
   @Get(':id/events/stream')
   async stream(@Param('id') id: string, @Req() request: Request, @Res() response: Response) {
-    await streamCaseEvents(this.engine, id, request, response, historyItem);
+    const release = this.streams.acquire(request);
+    try {
+      await streamCaseEvents(this.engine, id, request, response, historyItem);
+    } finally {
+      release();
+    }
   }
 }

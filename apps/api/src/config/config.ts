@@ -38,8 +38,12 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   /** Open connections the HTTP server accepts at once; further ones are closed at once. */
   readonly maxConnections: number;
+  /** Open event streams (`GET /cases/:id/events/stream`) per API key, or per client address without one. */
+  readonly maxStreamsPerCaller: number;
   /** How long a stop waits for requests under way before it closes every connection, in milliseconds. */
   readonly shutdownGraceMs: number;
+  /** A list page stops early, with its `next` cursor, once its items take this many bytes of JSON. */
+  readonly maxPageBytes: number;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -214,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
     allowedHosts: allowedHostsOf(env['WFNET_ALLOWED_HOSTS'], env['HOST'] || '127.0.0.1'),
     maxConnections: integer(env, 'WFNET_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    maxStreamsPerCaller: integer(env, 'WFNET_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
     shutdownGraceMs: integer(env, 'WFNET_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    maxPageBytes: integer(env, 'WFNET_MAX_PAGE_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }
