@@ -86,7 +86,7 @@ export function createRuntime(
     log,
     ...dispatcherOptions,
   });
-  const queries = new ReadModelQueries(new ReadModels(readStore), runner, dispatcher);
+  const queries = new ReadModelQueries(new ReadModels(readStore, config.maxPageBytes), runner, dispatcher);
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),
     projectionPosition: () => runner.position,
