@@ -94,6 +94,7 @@ export class WorkflowsController {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
+    this.assertExecutorParams(definition);
     const soundness = soundnessToStore(definition, body.allowUnsound === true);
     const outcome = await this.commands.execute(
       new WorkflowCommandMessage({
@@ -164,6 +165,22 @@ export class WorkflowsController {
       new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
     );
     return workflowRepresentation(outcome.state, outcome.position);
+  }
+
+  private assertExecutorParams(definition: WorkflowDefinition): void {
+    const details = definition.transitions.flatMap((transition, index) =>
+      this.executors.paramsProblems(transition).map(({ path, message }) => ({
+        path: `transitions[${index}].executorParams.${path}`,
+        message,
+      })),
+    );
+    if (details.length > 0) {
+      throw new ValidationError(
+        'validation_failed',
+        `workflow ${definition.id} has executor parameters its executors cannot use`,
+        details,
+      );
+    }
   }
 
   private assertExecutorsKnown(definition: WorkflowDefinition): void {
