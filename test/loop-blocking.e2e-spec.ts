@@ -19,22 +19,36 @@ function wideObject(): Record<string, number> {
 }
 
 /**
- * The longest the event loop stood still while `send` ran, in milliseconds. The service runs in this
- * process, so a request that blocks its loop blocks this measurement too.
+ * How long the loop may stand still for one such request: a few times what JSON.parse of a body of 90,000
+ * keys takes in this process right now, which every such request costs at least once. Measured rather than
+ * fixed, since the machine may be shared and busy: the requests take 2-5 parses since the fix, and took
+ * 30-100 while class-transformer walked the JSON (5.7 s on a quiet machine).
  */
-async function longestStall<T>(send: () => Promise<Reply<T>>): Promise<{ reply: Reply<T>; maxMs: number }> {
+function stallBudgetMs(): number {
+  const text = JSON.stringify({ data: wideObject() });
+  const times = [0, 1, 2].map(() => {
+    const started = performance.now();
+    JSON.parse(text);
+    return performance.now() - started;
+  });
+  const median = times.sort((a, b) => a - b)[1]!;
+  return Math.max(500, 12 * median);
+}
+
+/**
+ * The longest the event loop stood still while `send` ran, in milliseconds, and the budget for it. The
+ * service runs in this process, so a request that blocks its loop blocks this measurement too.
+ */
+async function longestStall<T>(
+  send: () => Promise<Reply<T>>,
+): Promise<{ reply: Reply<T>; maxMs: number; budgetMs: number }> {
+  const budgetMs = stallBudgetMs();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const reply = await send();
   delay.disable();
-  return { reply, maxMs: delay.max / 1e6 };
+  return { reply, maxMs: delay.max / 1e6, budgetMs };
 }
-
-/**
- * Above what these requests take on a busy machine (a few hundred ms, JSON.parse of the body the most of
- * it), far below what they took while class-transformer walked the JSON (over 5 s quiet, 7-11 s busy).
- */
-const MAX_STALL_MS = 2_000;
 
 /** The traffic light of `examples/` as PNML, under another id, with `metadata` in its tool-specific part. */
 function trafficLightPnml(id: string, metadata: object): string {
@@ -62,26 +76,26 @@ describe('a request of free-form JSON with many keys, within the limits', () => 
   afterAll(() => service.stop());
 
   it('reads case data of many keys without stalling the loop', async () => {
-    const { reply, maxMs } = await longestStall(() =>
+    const { reply, maxMs, budgetMs } = await longestStall(() =>
       service.api.post<ErrorBody>('/cases', { workflowId: 'no-such-workflow', data: wideObject() }),
     );
     expect(reply.status).toBe(404);
-    expect(maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(maxMs).toBeLessThan(budgetMs);
   });
 
   it('reads a workitem output of many keys without stalling the loop', async () => {
-    const { reply, maxMs } = await longestStall(() =>
+    const { reply, maxMs, budgetMs } = await longestStall(() =>
       service.api.post('/workitems/no-such-workitem/complete', { output: wideObject() }),
     );
     expect(reply.status).toBe(404);
-    expect(maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(maxMs).toBeLessThan(budgetMs);
   });
 
   it('reads workflow metadata, or executor parameters, of many keys without stalling the loop', async () => {
     const withMetadata = { ...singleManual(), metadata: wideObject() };
     const metadata = await longestStall(() => service.api.post('/workflows/verify', withMetadata));
     expect(metadata.reply.status).toBe(200);
-    expect(metadata.maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(metadata.maxMs).toBeLessThan(metadata.budgetMs);
 
     const withParams = {
       ...singleManual(),
@@ -89,26 +103,26 @@ describe('a request of free-form JSON with many keys, within the limits', () => 
     };
     const params = await longestStall(() => service.api.post('/workflows/verify', withParams));
     expect(params.reply.status).toBe(200);
-    expect(params.maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(params.maxMs).toBeLessThan(params.budgetMs);
   });
 
   it('reads PNML with tool-specific metadata of many keys without stalling the loop', async () => {
-    const { reply, maxMs } = await longestStall(() =>
+    const { reply, maxMs, budgetMs } = await longestStall(() =>
       service.api.post('/workflows/verify', undefined, {
         rawBody: trafficLightPnml('wide-pnml', wideObject()),
         headers: { 'content-type': 'application/xml' },
       }),
     );
     expect(reply.status).toBe(200);
-    expect(maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(maxMs).toBeLessThan(budgetMs);
   });
 
   it('ignores many unknown keys beside the known ones without stalling the loop', async () => {
-    const { reply, maxMs } = await longestStall(() =>
+    const { reply, maxMs, budgetMs } = await longestStall(() =>
       service.api.post('/cases', { ...wideObject(), workflowId: 'no-such-workflow' }),
     );
     expect(reply.status).toBe(404);
-    expect(maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(maxMs).toBeLessThan(budgetMs);
 
     const nested = await longestStall(() =>
       service.api.post('/workflows/verify', {
@@ -120,16 +134,16 @@ describe('a request of free-form JSON with many keys, within the limits', () => 
       }),
     );
     expect(nested.reply.status).toBe(200);
-    expect(nested.maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(nested.maxMs).toBeLessThan(nested.budgetMs);
   });
 
   it('refuses an object of many keys where a string belongs without stalling the loop', async () => {
-    const { reply, maxMs } = await longestStall(() =>
+    const { reply, maxMs, budgetMs } = await longestStall(() =>
       service.api.post<ErrorBody>('/cases', { workflowId: wideObject() }),
     );
     expect(reply.status).toBe(400);
     expect(reply.body.details).toContainEqual({ path: 'workflowId', message: 'workflowId must be a string' });
-    expect(maxMs).toBeLessThan(MAX_STALL_MS);
+    expect(maxMs).toBeLessThan(budgetMs);
   });
 });
 
