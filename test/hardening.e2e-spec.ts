@@ -102,9 +102,12 @@ describe('CORS with WFNET_CORS_ORIGINS', () => {
     expect(read.headers.get('access-control-expose-headers')).toMatch(/\blink\b/);
   });
 
-  it('does not allow an origin that is not listed', async () => {
-    const read = await service.api.get('/workflows', { headers: { origin: 'https://evil.example' } });
-    expect(read.status).toBe(200);
+  it('refuses an origin that is not listed', async () => {
+    const read = await service.api.get<{ code: string }>('/workflows', {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(read.status).toBe(403);
+    expect(read.body.code).toBe('origin_not_allowed');
     expect(read.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

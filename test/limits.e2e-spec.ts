@@ -105,3 +105,39 @@ describe.each(STORE_KINDS)('size and shape limits on the %s store', (store: Stor
     },
   );
 });
+
+describe('the bytes of a list page', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    service = await startService('memory', { env: { WFNET_MAX_PAGE_BYTES: '250000' } });
+    await defineWorkflow(service.api, singleManual());
+  });
+
+  afterAll(() => service.stop());
+
+  it('stops a page of large outputs early with its next cursor, and the next pages hold the rest', async () => {
+    const output = { text: 'x'.repeat(100_000) };
+    const completed: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const created = await createCase(service.api, 'single-manual');
+      const workitem = await workitemOf(service.api, created.id, 'review');
+      expect((await service.api.post(`/workitems/${workitem.id}/complete`, { output })).status).toBe(200);
+      completed.push(workitem.id);
+    }
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const query: string = after === null ? '' : `&after=${after}`;
+      const page = await service.api.get<{ items: Workitem[]; next: string | null }>(
+        `/workitems?state=completed&limit=500${query}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.text.length).toBeLessThan(300_000);
+      pages.push(page.body.items.map((w) => w.id));
+      after = page.body.next;
+    } while (after !== null);
+    expect(pages.flat()).toEqual(completed);
+    expect(pages.map((ids) => ids.length)).toEqual([2, 2, 1]);
+  });
+});

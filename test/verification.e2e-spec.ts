@@ -180,12 +180,14 @@ describe.each(STORE_KINDS)('verification and PNML over HTTP on the %s store', (s
       expect(reply.body.code).toBe('payload_too_large');
     });
 
-    it('still reads every other body as JSON', async () => {
+    it('refuses a body of any other type with 415, JSON sent as text/plain included', async () => {
       const reply = await api.post<ErrorBody>('/workflows', undefined, {
         rawBody: JSON.stringify(body(trafficLightNet(), 'json-as-text')),
         headers: { 'content-type': 'text/plain' },
       });
-      expect(reply.status).toBe(201);
+      expect(reply.status).toBe(415);
+      expect(reply.body.code).toBe('unsupported_media_type');
+      expect((await api.get('/workflows/json-as-text')).status).toBe(404);
     });
   });
 });

@@ -9,6 +9,8 @@ import type { Config } from './config/config.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { loadConfig } from './config/config.js';
 import { EngineModule } from './engine/engine.module.js';
+import { EventStreamLimit } from './cases/event-stream-limit.js';
+import { ContentTypeGuard } from './http/content-type.guard.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { JsonShapeInterceptor } from './http/limits.js';
 import { RATE_LIMIT_CLOCK, RateLimitGuard } from './http/rate-limit.guard.js';
@@ -53,7 +55,9 @@ export class WfnetModule {
         UiController,
       ],
       providers: [
+        EventStreamLimit,
         { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_GUARD, useClass: ContentTypeGuard },
         { provide: APP_INTERCEPTOR, useClass: JsonShapeInterceptor },
         ...(rateLimit
           ? [

@@ -1,17 +1,18 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { ValidationError as ClassValidationError } from 'class-validator';
-import { ValidationError } from '@wfnet/domain';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import type { Config } from './config/config.js';
 import { loadConfig } from './config/config.js';
+import { isJsonBody, isXmlBody } from './http/content-type.guard.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
+import { requestOrigin } from './http/request-origin.js';
+import { DtoValidationPipe } from './http/validation.pipe.js';
 import { createLogging } from './logging/json-logger.js';
 import { StartupError } from './startup-error.js';
 import helmet from 'helmet';
@@ -19,25 +20,6 @@ import type { DestinationStream } from 'pino';
 
 /** 1 MiB: larger bodies are refused with 413 `payload_too_large`. */
 const BODY_LIMIT = 1024 * 1024;
-
-/** `application/xml`, `text/xml` and `+xml` types such as `application/pnml+xml`. */
-const isXmlBody = (request: IncomingMessage): boolean =>
-  /^\s*(application|text)\/([\w.-]+\+)?xml\s*(;|$)/i.test(request.headers['content-type'] ?? '');
-
-function detailsOf(
-  errors: readonly ClassValidationError[],
-  prefix = '',
-): { path: string; message: string }[] {
-  return errors.flatMap((error) => {
-    const path = prefix
-      ? /^\d+$/.test(error.property)
-        ? `${prefix}[${error.property}]`
-        : `${prefix}.${error.property}`
-      : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ path, message }));
-    return [...own, ...detailsOf(error.children ?? [], path)];
-  });
-}
 
 export interface AppOptions extends WfnetOptions {
   /** Where the JSON log lines go (tests capture them here); stdout by default. */
@@ -83,18 +65,14 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
       maxAge: 600,
     });
   }
-  // XML bodies (PNML for POST /workflows) arrive as text; every other body is read as JSON.
+  app.use(requestOrigin(config));
+  // XML bodies (PNML for POST /workflows) arrive as text, JSON bodies parsed; any other body is left unread
+  // and refused by the content-type guard.
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: (request: IncomingMessage) => !isXmlBody(request) });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: isJsonBody });
   app.set('x-powered-by', false);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      exceptionFactory: (errors) =>
-        new ValidationError('validation_failed', 'the request is not valid', detailsOf(errors)),
-    }),
-  );
+  boundConnections(app.getHttpServer(), config);
+  app.useGlobalPipes(new DtoValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -108,8 +86,30 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   return app;
 }
 
-/** On SIGTERM or SIGINT: stops intake, lets in-flight commands finish, closes the stores, and exits 0. */
-export function closeOnSignals(app: INestApplication, logger: Logger): void {
+/** A client sending its request's headers slower than this loses its connection. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** A client sending its whole request (a body of at most 1 MiB) slower than this loses its connection. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Bounds what clients may hold: at most `WFNET_MAX_CONNECTIONS` connections at once (further ones are
+ * closed as they come, before they cost more than a descriptor for an instant), and headers and requests
+ * that take too long to arrive. Node checks the timeouts every `connectionsCheckingInterval` (30 s by
+ * default), read when the server starts listening.
+ */
+function boundConnections(server: Server, config: Config): void {
+  server.maxConnections = config.maxConnections;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1_000;
+}
+
+/**
+ * On SIGTERM or SIGINT: stops intake, lets in-flight commands finish, closes the stores, and exits 0.
+ * Connections still open after `graceMs` (a client trickling its headers, an event stream) are destroyed
+ * then, so that a stop always ends and frees the store for the next process.
+ */
+export function closeOnSignals(app: INestApplication, logger: Logger, graceMs: number): void {
   let closing = false;
   // The HTTP server closes once every connection has; a keep-alive connection whose response ends after
   // the close began would otherwise idle until its timeout (seconds) before the process may exit.
@@ -123,6 +123,11 @@ export function closeOnSignals(app: INestApplication, logger: Logger): void {
     if (closing) return;
     closing = true;
     logger.log(`${signal}: draining and closing`);
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn(`connections still open ${graceMs} ms after ${signal}: closing them`);
+      server.closeAllConnections();
+    }, graceMs).unref();
     app
       .close()
       .then(() => process.exit(0))
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
   // After createApp: from there on, Nest's logger writes the JSON lines.
   if (config.apiKeys.size === 0)
     logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, config.shutdownGraceMs);
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

@@ -21,6 +21,7 @@ import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } fr
 import { CreateCaseDto } from './case.dto.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
+import { EventStreamLimit } from './event-stream-limit.js';
 
 const historyItem = (event: {
   revision: bigint;
@@ -42,6 +43,7 @@ export class CasesController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly streams: EventStreamLimit,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -161,7 +163,12 @@ export class CasesController {
 
   @Get(':id/events/stream')
   async stream(@Param('id') id: string, @Req() request: Request, @Res() response: Response) {
-    const follow = await this.queries.execute(new FollowCaseQuery(id));
-    await streamCaseEvents(follow, request, response, historyItem);
+    const release = this.streams.acquire(request);
+    try {
+      const follow = await this.queries.execute(new FollowCaseQuery(id));
+      await streamCaseEvents(follow, request, response, historyItem);
+    } finally {
+      release();
+    }
   }
 }

@@ -77,7 +77,23 @@ describe('the configuration', () => {
     expect(config.readyMaxLag).toBe(0);
   });
 
+  it('allows loopback names as Host by default while bound to loopback, and any name when bound elsewhere', () => {
+    expect(loadConfig(base).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
+    expect(loadConfig({ ...base, HOST: '::1' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '::1']);
+    expect(loadConfig({ ...base, HOST: '0.0.0.0' }).allowedHosts).toEqual(['*']);
+    expect(loadConfig({ ...base, HOST: '10.0.0.5' }).allowedHosts).toEqual(['*']);
+    expect(loadConfig({ ...base, WFNET_ALLOWED_HOSTS: 'Wfnet.Example., [::1], *' }).allowedHosts).toEqual([
+      'wfnet.example',
+      '::1',
+      '*',
+    ]);
+  });
+
   it.each([
+    ['WFNET_ALLOWED_HOSTS', 'http://wfnet.example', /WFNET_ALLOWED_HOSTS must be/],
+    ['WFNET_ALLOWED_HOSTS', 'wfnet.example:3000', /WFNET_ALLOWED_HOSTS must be/],
+    ['WFNET_MAX_CONNECTIONS', '0', /WFNET_MAX_CONNECTIONS must be an integer/],
+    ['WFNET_MAX_PAGE_BYTES', '10', /WFNET_MAX_PAGE_BYTES must be an integer/],
     ['WFNET_CORS_ORIGINS', 'https://a.example/', /WFNET_CORS_ORIGINS must be \*/],
     ['WFNET_CORS_ORIGINS', 'a.example', /WFNET_CORS_ORIGINS/],
     ['WFNET_READY_MAX_LAG', '-1', /WFNET_READY_MAX_LAG must be an integer/],

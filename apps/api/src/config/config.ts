@@ -48,6 +48,19 @@ export interface Config {
   readonly verifyMaxHeapMb: number;
   /** `WFNET_LOG_LEVEL`: the least severe level of the JSON log lines on stdout (`info`); `silent` writes none. */
   readonly logLevel: LogLevel;
+  /**
+   * Host names (or addresses) a request's `Host` may name while no API keys are configured, so that a web
+   * page cannot reach the service through DNS rebinding; `*`: any.
+   */
+  readonly allowedHosts: readonly string[];
+  /** Open connections the HTTP server accepts at once; further ones are closed at once. */
+  readonly maxConnections: number;
+  /** Open event streams (`GET /cases/:id/events/stream`) per API key, or per client address without one. */
+  readonly maxStreamsPerCaller: number;
+  /** How long a stop waits for requests under way before it closes every connection, in milliseconds. */
+  readonly shutdownGraceMs: number;
+  /** A list page stops early, with its `next` cursor, once its items take this many bytes of JSON. */
+  readonly maxPageBytes: number;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -162,6 +175,35 @@ function logLevelOf(raw: string | undefined): LogLevel {
   return level;
 }
 
+/** Names every machine gives itself: a page elsewhere cannot make a browser send them as `Host`. */
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
+
+/** `[::1]` and `::1` alike, lower case, without a trailing dot. */
+export function hostName(host: string): string {
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
+}
+
+function allowedHostsOf(raw: string | undefined, host: string): readonly string[] {
+  if (raw === undefined || raw.trim() === '') {
+    // DNS rebinding is how a page reaches a service only this machine can reach. A service bound to
+    // other addresses is reachable by their clients directly, under names it cannot know.
+    return LOOPBACK_HOSTS.includes(hostName(host)) ? LOOPBACK_HOSTS : ['*'];
+  }
+  const hosts = raw.split(',').map(hostName);
+  for (const name of hosts) {
+    if (name !== '*' && !/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$/.test(name)) {
+      throw new ConfigError(
+        `WFNET_ALLOWED_HOSTS must be * or comma-separated host names or addresses (no scheme or port), got "${name}"`,
+      );
+    }
+  }
+  return hosts;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = setting(() => parseEventStoreConfig(env));
   const readStore = setting(() => parseReadStoreConfig(env['WFNET_READ_STORE'], eventStore));
@@ -194,5 +236,10 @@ export function loadConfig(env: Env = process.env): Config {
     verifyTimeoutMs: integer(env, 'WFNET_VERIFY_TIMEOUT_MS', 20_000, 1, 600_000),
     verifyMaxHeapMb: integer(env, 'WFNET_VERIFY_MAX_HEAP_MB', 1_024, 16, 65_536),
     logLevel: logLevelOf(env['WFNET_LOG_LEVEL']),
+    allowedHosts: allowedHostsOf(env['WFNET_ALLOWED_HOSTS'], env['HOST'] || '127.0.0.1'),
+    maxConnections: integer(env, 'WFNET_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    maxStreamsPerCaller: integer(env, 'WFNET_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
+    shutdownGraceMs: integer(env, 'WFNET_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    maxPageBytes: integer(env, 'WFNET_MAX_PAGE_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }

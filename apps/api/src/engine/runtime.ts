@@ -83,7 +83,7 @@ export function createRuntime(
     log,
     ...dispatcherOptions,
   });
-  const readModels = new ReadModels(readStore);
+  const readModels = new ReadModels(readStore, config.maxPageBytes);
   const history = new CaseHistory(stores.eventStore);
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),

@@ -27,7 +27,7 @@ const priceExecutor: Executor = {
 try {
   const config = loadConfig();
   const app = await createApp({ config, executors: { price: priceExecutor } });
-  closeOnSignals(app, new Logger('shop'));
+  closeOnSignals(app, new Logger('shop'), config.shutdownGraceMs);
   await app.listen(config.port, config.host);
   new Logger('shop').log(`serving on http://${config.host}:${config.port} with the price executor`);
 } catch (error) {

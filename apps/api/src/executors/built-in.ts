@@ -23,6 +23,9 @@ const leaveStarted = (): ExecutionResult => ({ status: 'started' });
 /** Leaves the workitem started (from the command that created it) until someone completes or abandons it through the API. */
 export const manualExecutor: Executor = { execute: leaveStarted, immediate: leaveStarted };
 
+/** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_WEBHOOK_TIMEOUT_MS = 2 ** 31 - 1;
+
 export class WebhookError extends Error {
   override readonly name = 'WebhookError';
 }
@@ -75,6 +78,24 @@ export function webhookExecutor({
 }: WebhookOptions): Executor {
   const fetchFn = givenFetch ?? guardedFetch(new AddressGuard(allowNetworks));
   return {
+    paramsProblems: (params) => {
+      const timeoutMs = params['timeoutMs'];
+      if (
+        timeoutMs === undefined ||
+        (typeof timeoutMs === 'number' &&
+          Number.isInteger(timeoutMs) &&
+          timeoutMs >= 1 &&
+          timeoutMs <= MAX_WEBHOOK_TIMEOUT_MS)
+      ) {
+        return [];
+      }
+      return [
+        {
+          path: 'timeoutMs',
+          message: `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_WEBHOOK_TIMEOUT_MS}, got ${JSON.stringify(timeoutMs).slice(0, 40)}`,
+        },
+      ];
+    },
     async execute({ caseId, workitem, tokens, params }: ExecutionRequest): Promise<ExecutionResult> {
       const url = params['url'];
       if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
@@ -84,9 +105,10 @@ export function webhookExecutor({
       if (allowHosts && !hostAllowed(hostnameOf(url), allowHosts)) {
         throw new WebhookError(`the webhook's host is not in WFNET_WEBHOOK_ALLOW`);
       }
+      // Nets stored before the bound was checked may carry a longer one.
       const timeoutMs =
         typeof params['timeoutMs'] === 'number' && params['timeoutMs'] > 0
-          ? params['timeoutMs']
+          ? Math.min(params['timeoutMs'], MAX_WEBHOOK_TIMEOUT_MS)
           : defaultTimeoutMs;
       let text: string;
       try {

@@ -31,6 +31,11 @@ export class ExecutorRegistry {
     return [...this.executors.keys()];
   }
 
+  /** What its executor finds wrong with a transition's `executorParams`; nothing for an unknown executor. */
+  paramsProblems(transition: Transition): readonly { readonly path: string; readonly message: string }[] {
+    return this.executors.get(transition.executor)?.paramsProblems?.(transition.executorParams) ?? [];
+  }
+
   /** The decider's payload hook: the transition's executor's `buildTokenPayload`, else the default. */
   readonly buildTokenPayload = (transition: Transition, workitems: readonly Workitem[]): JsonValue => {
     const build = this.executors.get(transition.executor)?.buildTokenPayload;

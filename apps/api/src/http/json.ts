@@ -1,9 +1,11 @@
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
 import { registerDecorator } from 'class-validator';
+import { markFreeJson } from './dto-shape.js';
 
-/** Any JSON value that arrived in a body (anything but `undefined`). */
+/** Any JSON value that arrived in a body (anything but `undefined`), handed on as it came. */
 export function IsJson(options?: ValidationOptions) {
   return (target: object, propertyName: string): void => {
+    markFreeJson(target, propertyName);
     registerDecorator({
       name: 'isJson',
       target: target.constructor,
@@ -14,9 +16,10 @@ export function IsJson(options?: ValidationOptions) {
   };
 }
 
-/** A JSON object (not an array, not null). */
+/** A JSON object (not an array, not null), handed on as it came. */
 export function IsJsonObject(options?: ValidationOptions) {
   return (target: object, propertyName: string): void => {
+    markFreeJson(target, propertyName);
     registerDecorator({
       name: 'isJsonObject',
       target: target.constructor,

@@ -10,32 +10,58 @@ export const MAX_JSON_DEPTH = 64;
 /** Keys that mean nothing in a workflow's data but mean a prototype to careless JavaScript. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A value still to look at, and how it was reached: its path is spelled out only for a problem. */
+interface Pending {
+  readonly value: unknown;
+  readonly parent: Pending | undefined;
+  readonly key: string | number;
+  readonly depth: number;
+}
+
+function pathOf(pending: Pending): string {
+  const steps: string[] = [];
+  for (let at: Pending | undefined = pending; at?.parent !== undefined; at = at.parent) {
+    steps.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  }
+  return steps.reverse().join('').replace(/^\./, '') || '(body)';
+}
+
+/** Numbers JSON.parse read as Infinity (1e400), and objects and arrays, are looked at; the rest is fine. */
+const needsLook = (value: unknown): boolean =>
+  (typeof value === 'object' && value !== null) || (typeof value === 'number' && !Number.isFinite(value));
+
 /**
  * Why a JSON body may not be taken, or undefined when it may: nesting over `MAX_JSON_DEPTH`, a key
- * that could pollute a prototype, or a number JSON.parse could only read as Infinity. Iterative, so a hostile depth cannot overflow the stack here.
+ * that could pollute a prototype, or a number JSON.parse could only read as Infinity. Iterative, so a
+ * hostile depth cannot overflow the stack here, and linear in the body.
  */
 export function jsonShapeProblem(body: unknown): { path: string; message: string } | undefined {
-  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
+  const pending: Pending[] = [{ value: body, parent: undefined, key: '', depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value, path, depth } = next;
+    const { value, depth } = next;
     // JSON.parse reads 1e400 as Infinity, which would be stored as null: refused instead.
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      return { path: path || '(body)', message: 'is a number beyond the range of a double' };
+      return { path: pathOf(next), message: 'is a number beyond the range of a double' };
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
-      return { path: path || '(body)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+      return { path: pathOf(next), message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
     }
     if (Array.isArray(value)) {
-      value.forEach((item, index) =>
-        pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }),
-      );
+      value.forEach((item: unknown, index) => {
+        if (needsLook(item)) pending.push({ value: item, parent: next, key: index, depth: depth + 1 });
+      });
       continue;
     }
     for (const key of Object.keys(value)) {
-      const at = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return { path: at, message: `the key "${key}" is not allowed` };
-      pending.push({ value: (value as Record<string, unknown>)[key], path: at, depth: depth + 1 });
+      if (FORBIDDEN_KEYS.has(key)) {
+        return {
+          path: pathOf({ value: undefined, parent: next, key, depth }),
+          message: `the key "${key}" is not allowed`,
+        };
+      }
+      const item = (value as Record<string, unknown>)[key];
+      if (needsLook(item)) pending.push({ value: item, parent: next, key, depth: depth + 1 });
     }
   }
   return undefined;

@@ -1,9 +1,23 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 
 /** `?state=` reads as no filter at all, as in the contract's `GET /cases?workflowId=&state=`. */
 const EmptyAsAbsent = () => Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
+
+/** Stream revisions are signed 64-bit integers in every store: the largest one there can be. */
+export const MAX_REVISION = 2n ** 63n - 1n;
+
+/** A revision as a decimal string, at most `max`. */
+const IsRevision = (name: string, max: bigint = MAX_REVISION) =>
+  ValidateBy({
+    name: 'isRevision',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && /^[0-9]{1,20}$/.test(value) && BigInt(value) <= max,
+      defaultMessage: () => `${name} must be a revision (a decimal string of at most ${max})`,
+    },
+  });
 
 export class WaitForDto {
   @ApiPropertyOptional({
@@ -78,7 +92,7 @@ export class HistoryDto {
   @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
   @EmptyAsAbsent()
   @IsOptional()
-  @Matches(/^[0-9]{1,20}$/, { message: 'fromRevision must be a revision (a decimal string)' })
+  @IsRevision('fromRevision')
   fromRevision?: string;
 
   @ApiPropertyOptional({
@@ -87,7 +101,8 @@ export class HistoryDto {
   })
   @EmptyAsAbsent()
   @IsOptional()
-  @Matches(/^[0-9]{1,20}$/, { message: 'after must be a revision (a decimal string)' })
+  // The page after it starts at the next revision, which must be one too.
+  @IsRevision('after', MAX_REVISION - 1n)
   after?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
@@ -108,6 +123,6 @@ export class GetCaseDto extends WaitForDto {
   @ApiPropertyOptional(AT_REVISION)
   @EmptyAsAbsent()
   @IsOptional()
-  @Matches(/^[0-9]{1,20}$/, { message: 'atRevision must be a revision (a decimal string)' })
+  @IsRevision('atRevision')
   atRevision?: string;
 }

@@ -2,9 +2,9 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../engine/tokens.js';
+import { Callers } from './caller.js';
 import { HttpError } from './error.filter.js';
 
 const EXEMPT = 'wfnet:no-rate-limit';
@@ -15,22 +15,19 @@ export const RATE_LIMIT_CLOCK = Symbol('wfnet:rate-limit-clock');
 /** Never counted against the rate limit (probes and scrapers). */
 export const NoRateLimit = () => SetMetadata(EXEMPT, true);
 
-const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
-
 interface Window {
   count: number;
   readonly endsAt: number;
 }
 
 /**
- * `WFNET_RATE_LIMIT`: at most `limit` requests per fixed window, per API key, or per client address for
- * requests without a valid key (so that inventing keys buys no fresh allowance). Keys are tracked by
- * digest, so the table never holds one. Our own guard rather than @nestjs/throttler: that package is
- * CommonJS requiring the ESM-only @nestjs/common, which jest cannot load on Node 20.
+ * `WFNET_RATE_LIMIT`: at most `limit` requests per fixed window per caller (see `Callers`). Our own guard
+ * rather than @nestjs/throttler: that package is CommonJS requiring the ESM-only @nestjs/common, which jest
+ * cannot load on Node 20.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly keyDigests: readonly Buffer[];
+  private readonly callers: Callers;
   private readonly windows = new Map<string, Window>();
   private readonly limit: number;
   private readonly windowMs: number;
@@ -40,7 +37,7 @@ export class RateLimitGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(RATE_LIMIT_CLOCK) private readonly now: () => number,
   ) {
-    this.keyDigests = [...config.apiKeys.keys()].map(digest);
+    this.callers = new Callers(config.apiKeys.keys());
     this.limit = config.rateLimit?.limit ?? Number.POSITIVE_INFINITY;
     this.windowMs = (config.rateLimit?.windowSeconds ?? 1) * 1000;
   }
@@ -52,7 +49,7 @@ export class RateLimitGuard implements CanActivate {
     }
     const http = context.switchToHttp();
     const now = this.now();
-    const tracker = this.trackerOf(http.getRequest<Request>());
+    const tracker = this.callers.of(http.getRequest<Request>());
     let window = this.windows.get(tracker);
     if (!window || window.endsAt <= now) {
       this.sweep(now);
@@ -68,18 +65,6 @@ export class RateLimitGuard implements CanActivate {
       'rate_limited',
       `more than ${this.limit} requests in ${this.windowMs / 1000} s; retry after ${retryAfter} s`,
     );
-  }
-
-  private trackerOf(request: Request): string {
-    const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-    if (match) {
-      const presented = digest(match[1]!.trim());
-      let known = false;
-      // Every key is compared, as in the auth guard, so timing does not tell which one matched.
-      for (const key of this.keyDigests) if (timingSafeEqual(key, presented)) known = true;
-      if (known) return `key:${presented.toString('hex')}`;
-    }
-    return `address:${request.ip ?? 'unknown'}`;
   }
 
   /** Drops ended windows once the table is large, so that many addresses cannot grow it without bound. */

@@ -31,15 +31,18 @@ export class MemoryReadStore implements ReadStore {
     return row && (JSON.parse(row.json) as D);
   }
 
-  list<D extends Document>(table: string, { filter, afterSeq, limit }: ListQuery): ListedRow<D>[] {
+  list<D extends Document>(table: string, { filter, afterSeq, limit, maxBytes }: ListQuery): ListedRow<D>[] {
     const rows: ListedRow<D>[] = [];
     const conditions = Object.entries(filter);
     if (limit === 0) return rows;
+    let total = 0;
     for (const row of this.#table(table).values()) {
       if (afterSeq !== undefined && row.seq <= afterSeq) continue;
       if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
-      rows.push({ seq: row.seq, doc: JSON.parse(row.json) as D });
-      if (rows.length === limit) break;
+      const bytes = Buffer.byteLength(row.json, 'utf8');
+      rows.push({ seq: row.seq, doc: JSON.parse(row.json) as D, bytes });
+      total += bytes;
+      if (rows.length === limit || (maxBytes !== undefined && total > maxBytes && rows.length > 1)) break;
     }
     return rows;
   }

@@ -39,6 +39,7 @@ function matching<D extends Document>(docs: readonly Document[], filter: Record<
 export function describeReadModels(storeName: string, open: () => ReadStore): void {
   describe(`the read models in ${storeName}`, () => {
     let readModels: ReadModels;
+    let store: ReadStore;
     let expected: ReadModelDump;
 
     beforeAll(async () => {
@@ -47,7 +48,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         events,
         simulateHistories({ cases: 80, seed: 42, concurrency: 20, leaveOpen: 0.5 }),
       );
-      const store = open();
+      store = open();
       const recorded = await readEverything(events);
       new ProjectionRunner(events, store, { batchSize: 250 }).apply(recorded);
       readModels = new ReadModels(store);
@@ -239,6 +240,32 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         expect(want.length).toBeGreaterThan(0);
         expect(allPages((page) => readModels.listCases({ ...filter, ...page }), 9).items).toEqual(want);
       });
+
+      it.each([
+        ['a few items', 2_000],
+        ['one item, however large', 1],
+      ])(
+        'stops a page once its items pass the byte bound (%s), the pages after holding the rest',
+        (_what, maxPageBytes) => {
+          const bounded = new ReadModels(store, maxPageBytes);
+          const want = matching<WorkitemDocument>(workitems(), {}).map(withoutRevision);
+          const items: unknown[] = [];
+          let pages = 0;
+          let after: string | undefined;
+          do {
+            const page = bounded.listWorkitems({ limit: 500, ...(after !== undefined && { after }) });
+            expect(page.items.length).toBeGreaterThan(0);
+            const bytes = page.items.reduce<number>((sum, item) => sum + JSON.stringify(item).length, 0);
+            if (page.items.length > 1) expect(bytes).toBeLessThanOrEqual(maxPageBytes);
+            items.push(...page.items);
+            pages += 1;
+            after = page.next ?? undefined;
+          } while (after !== undefined);
+          expect(items).toEqual(want);
+          expect(pages).toBeGreaterThan(want.length / 500);
+          if (maxPageBytes === 1) expect(pages).toBe(want.length);
+        },
+      );
 
       it('pages through the workflows, by state too', () => {
         expect(allPages((page) => readModels.listWorkflows(page), 2).items.map((w) => w.id)).toEqual([

@@ -8,7 +8,7 @@ import type {
   WorkflowDocument,
   WorkitemDocument,
 } from '@wfnet/projections';
-import type { ReadStore } from './read-store.js';
+import type { ListedRow, ReadStore } from './read-store.js';
 
 export type WorkflowResource = Omit<WorkflowDocument, 'lastRevision'>;
 export type CaseResource = Omit<CaseDocument, 'lastRevision' | 'unconsumed'>;
@@ -90,7 +90,11 @@ function definedOnly(filter: Readonly<Record<string, string | undefined>>): Reco
 
 /** The queries of the HTTP contract over the read models. Reads only: the runner alone writes. */
 export class ReadModels {
-  constructor(private readonly store: ReadStore) {}
+  /** `maxPageBytes`: a list page stops early once its items take this many bytes of JSON (at least one item). */
+  constructor(
+    private readonly store: ReadStore,
+    private readonly maxPageBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   getWorkflow(id: string): WorkflowResource {
     return withoutRevision(this.#require<WorkflowDocument>('workflows', 'workflow', id));
@@ -181,14 +185,21 @@ export class ReadModels {
     const rows = this.store.list<D>(table, {
       filter: definedOnly(filter),
       ...(after !== undefined && { afterSeq: decodeCursor(table, after) }),
-      // One more than asked tells whether another page follows.
+      // One more than asked, or the row past the byte bound, tells whether another page follows.
       limit: limit + 1,
+      ...(Number.isFinite(this.maxPageBytes) && { maxBytes: this.maxPageBytes }),
     });
-    const items = rows.slice(0, limit);
+    const items: ListedRow<D>[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (items.length === limit || (items.length > 0 && bytes + row.bytes > this.maxPageBytes)) break;
+      items.push(row);
+      bytes += row.bytes;
+    }
     const last = items[items.length - 1];
     return {
       items: items.map(({ doc }) => represent(doc)),
-      next: rows.length > limit && last ? encodeCursor(table, last.seq) : null,
+      next: rows.length > items.length && last ? encodeCursor(table, last.seq) : null,
     };
   }
 }

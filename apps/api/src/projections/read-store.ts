@@ -29,12 +29,20 @@ export interface ListQuery {
   readonly afterSeq?: number;
   /** At most this many rows; all when absent. */
   readonly limit?: number;
+  /**
+   * Stops once the rows' `bytes` pass this and there are at least two, so that a list of large documents is
+   * not read whole: a caller keeping the rows within the bound (at least one) learns from the row after
+   * them whether more follow. No bound when absent.
+   */
+  readonly maxBytes?: number;
 }
 
 export interface ListedRow<D extends Document = Document> {
   /** The document's place in creation order. */
   readonly seq: number;
   readonly doc: D;
+  /** The size of the document as stored JSON, in bytes of UTF-8. */
+  readonly bytes: number;
 }
 
 /**

@@ -137,7 +137,7 @@ export class SqliteReadStore implements ReadStore {
     return json === undefined ? undefined : (JSON.parse(json) as D);
   }
 
-  list<D extends Document>(table: string, { filter, afterSeq, limit }: ListQuery): ListedRow<D>[] {
+  list<D extends Document>(table: string, { filter, afterSeq, limit, maxBytes }: ListQuery): ListedRow<D>[] {
     const statements = this.#statements(table);
     const columns = Object.keys(filter).sort();
     const key = columns.join(',');
@@ -146,8 +146,20 @@ export class SqliteReadStore implements ReadStore {
       statement = this.#prepareList(statements.spec, columns);
       statements.lists.set(key, statement);
     }
-    const rows = statement.all(...columns.map((c) => filter[c]), afterSeq ?? 0, limit ?? -1);
-    return rows.map(({ seq, doc }) => ({ seq, doc: JSON.parse(doc) as D }));
+    const rows: ListedRow<D>[] = [];
+    let total = 0;
+    for (const { seq, doc } of statement.iterate(
+      ...columns.map((c) => filter[c]),
+      afterSeq ?? 0,
+      limit ?? -1,
+    )) {
+      const bytes = Buffer.byteLength(doc, 'utf8');
+      rows.push({ seq, doc: JSON.parse(doc) as D, bytes });
+      total += bytes;
+      // Leaving the loop early ends the statement: the rows after are never read.
+      if (maxBytes !== undefined && total > maxBytes && rows.length > 1) break;
+    }
+    return rows;
   }
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {

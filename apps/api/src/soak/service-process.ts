@@ -68,11 +68,19 @@ export function spawnService(settings: Record<string, string>): SpawnedService {
   return { child, exited, output: () => output };
 }
 
-/** Starts the built service on the SQLite `file`, on a free port, and waits until `/health` answers 200. */
-export async function startService(file: string, timeoutMs = 20_000): Promise<Service> {
+/**
+ * Starts the built service on the SQLite `file`, on a free port, with more `settings` if given, and waits
+ * until `/health` answers 200.
+ */
+export async function startService(
+  file: string,
+  timeoutMs = 20_000,
+  settings: Readonly<Record<string, string>> = {},
+): Promise<Service> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   const port = await freePort();
   const started = spawnService({
+    ...settings,
     WFNET_EVENT_STORE: `sqlite:${file}`,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -32,6 +32,13 @@ const TOOL_VERSION = '1';
 export const MAX_PNML_BYTES = 1024 * 1024;
 const MAX_DEPTH = 32;
 
+/** The most of a parser's own message an error repeats: it may quote a whole document's worth of tags. */
+const MAX_DETAIL_CHARS = 200;
+
+function brief(text: string): string {
+  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…` : text;
+}
+
 /** A PNML document that cannot be read as a workflow net; `path` says where. */
 export class PnmlError extends Error {
   override readonly name = 'PnmlError';
@@ -39,7 +46,8 @@ export class PnmlError extends Error {
     message: string,
     readonly path = 'pnml',
   ) {
-    super(message);
+    // Messages quote the document (a type, a count, a tag): a quote is cut short, the answer stays small.
+    super(message.length > 2 * MAX_DETAIL_CHARS ? `${message.slice(0, 2 * MAX_DETAIL_CHARS)}…` : message);
   }
 }
 
@@ -182,14 +190,16 @@ export function fromPnml(xml: string): WorkflowInput {
   const wellFormed = XMLValidator.validate(xml);
   if (wellFormed !== true) {
     const { msg, line, col } = wellFormed.err;
-    throw new PnmlError(`the PNML document is not well-formed XML: ${msg} (line ${line}, column ${col})`);
+    throw new PnmlError(
+      `the PNML document is not well-formed XML: ${brief(msg)} (line ${line}, column ${col})`,
+    );
   }
   let document: XmlNode;
   try {
     document = parser.parse(xml) as XmlNode;
   } catch (error) {
     throw new PnmlError(
-      `the PNML document cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      `the PNML document cannot be read: ${brief(error instanceof Error ? error.message : String(error))}`,
     );
   }
   const root = child(document, 'pnml');

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
+import { ListOf } from '../http/dto-shape.js';
 import { IsJsonObject } from '../http/json.js';
 
 export class PlaceDto {
@@ -76,21 +76,15 @@ export class CreateWorkflowDto {
   name?: string;
 
   @ApiProperty({ type: [PlaceDto] })
-  @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => PlaceDto)
+  @ListOf(() => PlaceDto)
   places!: PlaceDto[];
 
   @ApiProperty({ type: [TransitionDto] })
-  @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => TransitionDto)
+  @ListOf(() => TransitionDto)
   transitions!: TransitionDto[];
 
   @ApiProperty({ type: [ArcDto] })
-  @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => ArcDto)
+  @ListOf(() => ArcDto)
   arcs!: ArcDto[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })

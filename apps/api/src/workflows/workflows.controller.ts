@@ -12,7 +12,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
 import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
+import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
 import { CONFIG } from '../engine/tokens.js';
@@ -43,8 +44,6 @@ export const workflowRepresentation = (
   ...(state.soundness && { soundness: state.soundness }),
   position: position.toString(),
 });
-
-const XML_TYPES = ['application/xml', 'text/xml', 'application/pnml+xml'];
 
 /** The report to store with a workflow that is not proven sound; `400 unsound_net` unless that is allowed. */
 function soundnessToStore(
@@ -99,11 +98,12 @@ export class WorkflowsController {
 
   @Post()
   @UseInterceptors(PnmlBodyInterceptor)
-  @ApiConsumes('application/json', ...XML_TYPES)
+  @AcceptsXml()
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
+    this.assertExecutorParams(definition);
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -121,7 +121,7 @@ export class WorkflowsController {
   @Post('verify')
   @HttpCode(200)
   @UseInterceptors(PnmlBodyInterceptor)
-  @ApiConsumes('application/json', ...XML_TYPES)
+  @AcceptsXml()
   @ApiOkResponse({ description: 'The soundness report' })
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
@@ -178,6 +178,22 @@ export class WorkflowsController {
       new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
     );
     return workflowRepresentation(outcome.state, outcome.position);
+  }
+
+  private assertExecutorParams(definition: WorkflowDefinition): void {
+    const details = definition.transitions.flatMap((transition, index) =>
+      this.executors.paramsProblems(transition).map(({ path, message }) => ({
+        path: `transitions[${index}].executorParams.${path}`,
+        message,
+      })),
+    );
+    if (details.length > 0) {
+      throw new ValidationError(
+        'validation_failed',
+        `workflow ${definition.id} has executor parameters its executors cannot use`,
+        details,
+      );
+    }
   }
 
   private assertExecutorsKnown(definition: WorkflowDefinition): void {

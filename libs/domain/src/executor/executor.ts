@@ -32,6 +32,13 @@ export interface Executor {
   readonly abandon?: (workitem: Workitem) => Promise<void> | void;
   /** The payload of the tokens a completed task issues; `defaultTokenPayload` when absent. Must be pure. */
   readonly buildTokenPayload?: (workitems: readonly Workitem[]) => JsonValue;
+  /**
+   * What is wrong with a transition's `executorParams` (each `path` within them), checked when a net is
+   * defined so that parameters that could never work are refused then rather than failing every attempt.
+   */
+  readonly paramsProblems?: (params: {
+    readonly [key: string]: JsonValue;
+  }) => readonly { readonly path: string; readonly message: string }[];
 }
 
 /** `{ [workitemId]: output }` over the completed workitems. */
