@@ -25,7 +25,10 @@ export interface CheckpointStore {
 
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
-  /** Most executions running at once; the subscription waits while they are all busy. */
+  /**
+   * Most executor calls (and deliveries of their answers) under way at once. A workitem backing off
+   * between attempts holds none; the subscription waits while this many workitems are ready and waiting.
+   */
   readonly concurrency?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
@@ -63,11 +66,17 @@ export class Dispatcher {
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  /** Workitems whose execution has not settled, by the position of their `WorkitemCreated`. */
-  private readonly unsettled = new Map<string, bigint>();
+  /** Workitems whose execution has not settled: ready, under way or backing off. */
+  private readonly unsettled = new Map<string, Execution>();
+  private readonly ready = new WorkflowTurns();
+  /**
+   * Ready workitems not yet attempted: the subscription reads ahead only while they are fewer than the
+   * slots. Retries do not count, or a workflow failing fast would keep new work from being read at all.
+   */
+  private unattempted = 0;
   private running = 0;
-  private readonly slots: (() => void)[] = [];
-  private readonly timers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  /** The subscription, waiting for fewer ready workitems. */
+  private readonly roomWaiters: (() => void)[] = [];
   private readonly status = new Map<string, ExecutionStatus>();
   private lastSeen = 0n;
   private savedCheckpoint = 0n;
@@ -104,11 +113,11 @@ export class Dispatcher {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const { timer, wake } of this.timers) {
-      clearTimeout(timer);
-      wake();
-    }
-    for (const wake of this.slots.splice(0)) wake();
+    // What waits for a slot or a retry stays unsettled, so the checkpoint stays before it.
+    this.ready.clear();
+    this.unattempted = 0;
+    for (const execution of this.unsettled.values()) clearTimeout(execution.retry);
+    for (const wake of this.roomWaiters.splice(0)) wake();
     await this.subscription?.close();
     await this.loop;
     await this.whenIdle();
@@ -133,24 +142,25 @@ export class Dispatcher {
   private async handle(event: RecordedEvent): Promise<boolean> {
     const data = event.data as { caseId: string; workitemId: string; executor?: string; state?: string };
     if (event.type === 'WorkitemCreated') {
-      while (this.running >= this.concurrency) {
-        await new Promise<void>((resolve) => this.slots.push(resolve));
+      while (this.unattempted >= this.concurrency) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         if (this.stopping) return false;
       }
-      this.running++;
-      this.unsettled.set(data.workitemId, event.position);
-      void this.execute(data.caseId, data.workitemId)
-        .then((settled) => {
-          if (!settled) return;
-          this.unsettled.delete(data.workitemId);
-          // Kept only while it fails, so that the map stays as small as the backlog.
-          this.status.delete(data.workitemId);
-        })
-        .finally(() => {
-          this.running--;
-          this.slots.shift()?.();
-          this.saveCheckpointSoon();
-        });
+      if (this.unsettled.has(data.workitemId)) return true;
+      const execution: Execution = {
+        caseId: data.caseId,
+        workitemId: data.workitemId,
+        position: event.position,
+        workflowId: await this.workflowOf(data.caseId),
+        attempts: 0,
+        result: undefined,
+        retry: undefined,
+      };
+      if (this.stopping) return false;
+      this.unsettled.set(data.workitemId, execution);
+      this.unattempted++;
+      this.ready.push(execution);
+      this.dispatch();
     } else if (
       event.type === 'WorkitemUpdated' &&
       data.state === 'abandoned' &&
@@ -183,37 +193,77 @@ export class Dispatcher {
     }
   }
 
-  /**
-   * Runs the executor, then applies its answer, retrying either with backoff. Once the executor has
-   * answered, only the answer is sent again (e.g. while a competitor holds the tokens it must lock):
-   * the executor is not run a second time for an answer the engine could not take yet. Answers false
-   * when stopped before the workitem settled, so the checkpoint stays before it and a restart resumes it.
-   */
-  private async execute(caseId: string, workitemId: string): Promise<boolean> {
-    let result: ExecutionResult | undefined;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        const state = await this.deps.loadCase(caseId);
-        if (state.status !== 'active') return true;
-        const workitem = state.workitems.get(workitemId);
-        if (!workitem || workitem.state !== 'created') return true;
-        // An answer that arrives during a stop is still applied once: a stop waits for it.
-        result ??= await this.run(caseId, workitem, state);
-        await this.deliver(caseId, workitemId, result);
-        return true;
-      } catch (error) {
-        if (
-          error instanceof NotFoundError ||
-          (error instanceof IllegalStateError && FINAL_CODES.has(error.code))
-        ) {
-          return true;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        this.status.set(workitemId, { attempts: attempt, lastError: message });
-        await this.sleep(this.delay(attempt));
-      }
+  /** The workflow whose turn a workitem waits for; a case that cannot be read yet waits in a turn of its own. */
+  private async workflowOf(caseId: string): Promise<string> {
+    try {
+      const state = await this.deps.loadCase(caseId);
+      if (state.status !== 'none') return state.workflowId;
+    } catch {
+      // The attempt loads the case again and reports what fails.
     }
-    return false;
+    return `case ${caseId}`;
+  }
+
+  /** Starts ready workitems while slots are free, taking the workflows in turn. */
+  private dispatch(): void {
+    while (this.running < this.concurrency && !this.stopping) {
+      const execution = this.ready.shift();
+      if (!execution) break;
+      this.running++;
+      if (execution.attempts === 0) {
+        this.unattempted--;
+        for (const wake of this.roomWaiters.splice(0)) wake();
+      }
+      void this.attempt(execution).finally(() => {
+        this.running--;
+        this.dispatch();
+        this.saveCheckpointSoon();
+      });
+    }
+  }
+
+  /**
+   * Runs the executor, then applies its answer; a failure of either schedules another attempt after a
+   * backoff, during which the workitem holds no slot. Once the executor has answered, only the answer is
+   * sent again (e.g. while a competitor holds the tokens it must lock): the executor is not run a second
+   * time for an answer the engine could not take yet. A workitem left unsettled by a stop keeps the
+   * checkpoint before it, so a restart resumes it.
+   */
+  private async attempt(execution: Execution): Promise<void> {
+    const { caseId, workitemId } = execution;
+    execution.attempts++;
+    try {
+      const state = await this.deps.loadCase(caseId);
+      const workitem = state.status === 'active' ? state.workitems.get(workitemId) : undefined;
+      if (state.status === 'active' && workitem?.state === 'created') {
+        // An answer that arrives during a stop is still applied once: a stop waits for it.
+        execution.result ??= await this.run(caseId, workitem, state);
+        await this.deliver(caseId, workitemId, execution.result);
+      }
+      this.settle(execution);
+    } catch (error) {
+      if (
+        error instanceof NotFoundError ||
+        (error instanceof IllegalStateError && FINAL_CODES.has(error.code))
+      ) {
+        this.settle(execution);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.status.set(workitemId, { attempts: execution.attempts, lastError: message });
+      if (this.stopping) return;
+      execution.retry = setTimeout(() => {
+        execution.retry = undefined;
+        this.ready.push(execution);
+        this.dispatch();
+      }, this.delay(execution.attempts));
+    }
+  }
+
+  private settle(execution: Execution): void {
+    this.unsettled.delete(execution.workitemId);
+    // Kept only while it fails, so that the map stays as small as the backlog.
+    this.status.delete(execution.workitemId);
   }
 
   private async run(caseId: string, workitem: Workitem, state: CaseData): Promise<ExecutionResult> {
@@ -244,19 +294,6 @@ export class Dispatcher {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          this.timers.delete(entry);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.timers.add(entry);
-    });
-  }
-
   private async whenIdle(): Promise<void> {
     while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -275,10 +312,67 @@ export class Dispatcher {
   /** The checkpoint is just before the oldest execution still running, or the last event seen. */
   private async saveCheckpoint(): Promise<void> {
     let checkpoint = this.lastSeen;
-    for (const position of this.unsettled.values())
+    for (const { position } of this.unsettled.values())
       if (position - 1n < checkpoint) checkpoint = position - 1n;
     if (checkpoint <= this.savedCheckpoint) return;
     this.savedCheckpoint = checkpoint;
     await this.deps.checkpoints.save(CHECKPOINT, checkpoint);
+  }
+}
+
+/** A workitem's execution from the event that created it until it settles. */
+interface Execution {
+  readonly caseId: string;
+  readonly workitemId: string;
+  /** The position of its `WorkitemCreated`: the checkpoint stays before it until it settles. */
+  readonly position: bigint;
+  readonly workflowId: string;
+  attempts: number;
+  /** The executor's answer, kept while the engine cannot take it yet. */
+  result: ExecutionResult | undefined;
+  /** The wake-up of the next attempt, while backing off. */
+  retry: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Ready workitems, taken one workflow at a time in turn: a workflow with many ready workitems (say, the
+ * retries of a webhook that is down) cannot make another workflow's work wait behind all of them. Within
+ * a workflow, first attempts go before retries, so that new work is never stuck behind retries failing
+ * fast (the subscription reads on only as first attempts start).
+ */
+class WorkflowTurns {
+  /** In turn order: a workflow whose workitem was taken goes to the back. */
+  private readonly turns = new Map<string, { readonly first: Execution[]; readonly retries: Execution[] }>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(execution: Execution): void {
+    let turn = this.turns.get(execution.workflowId);
+    if (!turn) {
+      turn = { first: [], retries: [] };
+      this.turns.set(execution.workflowId, turn);
+    }
+    (execution.attempts === 0 ? turn.first : turn.retries).push(execution);
+    this.count++;
+  }
+
+  shift(): Execution | undefined {
+    for (const [workflowId, turn] of this.turns) {
+      const execution = turn.first.shift() ?? turn.retries.shift();
+      this.turns.delete(workflowId);
+      if (turn.first.length + turn.retries.length > 0) this.turns.set(workflowId, turn);
+      if (execution === undefined) continue;
+      this.count--;
+      return execution;
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.turns.clear();
+    this.count = 0;
   }
 }
