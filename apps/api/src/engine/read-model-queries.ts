@@ -14,10 +14,6 @@ export class ReadModelQueries {
     return this.runner.position;
   }
 
-  get following(): boolean {
-    return this.runner.following;
-  }
-
   async answer(request: ReadRequest, waitFor?: bigint): Promise<unknown> {
     if (waitFor !== undefined) await this.runner.waitFor(waitFor);
     const models = this.readModels;

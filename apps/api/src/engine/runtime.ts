@@ -1,14 +1,12 @@
 import type { Executor } from '@wfnet/domain';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Config } from '../config/config.js';
 import { openEventStore } from '../event-store/open-event-store.js';
 import type { OpenedStores } from '../event-store/open-event-store.js';
 import { autoExecutor, manualExecutor, webhookExecutor } from '../executors/built-in.js';
-import { MemoryCheckpointStore, SqliteCheckpointStore } from '../executors/checkpoint-store.js';
 import { Dispatcher } from '../executors/dispatcher.js';
 import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { Followers } from '../followers/followers.js';
 import { ProjectionRunner, ReadModels, openReadStore } from '../projections/index.js';
 import type { ReadStore } from '../projections/index.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -22,6 +20,7 @@ export interface Runtime {
   readonly executors: ExecutorRegistry;
   readonly runner: ProjectionRunner;
   readonly dispatcher: Dispatcher;
+  readonly followers: Followers;
   readonly queries: ReadModelQueries;
   readonly metrics: Metrics;
   start(): Promise<void>;
@@ -54,12 +53,8 @@ export function createRuntime(
     ...ownExecutors,
   });
   const stores = openEventStore(config.eventStore);
-  const readFile = config.readStore.startsWith('sqlite:')
-    ? config.readStore.slice('sqlite:'.length)
-    : undefined;
-  if (readFile) mkdirSync(dirname(readFile), { recursive: true });
   const readStore: ReadStore = openReadStore(config.readStore);
-  const checkpoints = readFile ? new SqliteCheckpointStore(readFile) : new MemoryCheckpointStore();
+  const followers = new Followers();
   const engine: Engine = new Engine(
     metrics.timedAppends(stores.eventStore),
     stores.snapshotStore,
@@ -69,9 +64,7 @@ export function createRuntime(
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
-        // Called only once commands flow, after both are made below. A rebuild holds no case back.
-        followers: (): readonly bigint[] =>
-          runner.following ? [runner.position, dispatcher.position] : [dispatcher.position],
+        followers: () => followers.positions(),
       },
     },
   );
@@ -79,13 +72,15 @@ export function createRuntime(
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
-    checkpoints,
+    checkpoints: readStore,
     loadCase: (caseId) => engine.loadCase(caseId),
     send: (command) => engine.executeCase(command),
     now: () => new Date().toISOString(),
     log,
     ...dispatcherOptions,
   });
+  followers.add(runner);
+  followers.add(dispatcher);
   const queries = new ReadModelQueries(new ReadModels(readStore), runner, dispatcher);
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),
@@ -100,17 +95,13 @@ export function createRuntime(
     executors,
     runner,
     dispatcher,
+    followers,
     queries,
     metrics,
-    async start() {
-      await runner.start();
-      await dispatcher.start();
-    },
+    start: () => followers.start(),
     async stop() {
-      await dispatcher.stop();
+      await followers.stop();
       await engine.drain();
-      await runner.stop();
-      checkpoints.close();
       readStore.close();
       await stores.close();
     },

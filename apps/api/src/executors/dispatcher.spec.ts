@@ -14,8 +14,8 @@ import { caseStreamId, foldCaseWithEnded, initialCaseState, normalizeWorkflow } 
 import { Engine } from '../engine/engine.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
+import { MemoryReadStore } from '../projections/memory-read-store.js';
 import { autoExecutor, manualExecutor } from './built-in.js';
-import { MemoryCheckpointStore } from './checkpoint-store.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatcherOptions } from './dispatcher.js';
 import { ExecutorRegistry } from './executor-registry.js';
@@ -106,7 +106,8 @@ function setup(executors: Readonly<Record<string, Executor>>, options: Dispatche
   const store = new MemoryEventStore();
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, { snapshotEvery: 500 });
-  const checkpoints = new MemoryCheckpointStore();
+  // The store of the followers' checkpoints.
+  const checkpoints = new MemoryReadStore();
   const problems: string[] = [];
 
   const startDispatcher = async (): Promise<Dispatcher> => {

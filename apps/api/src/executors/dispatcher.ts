@@ -4,7 +4,6 @@ import type {
   CaseEvent,
   CaseState,
   EventStore,
-  EventSubscription,
   ExecutionResult,
   RecordedEvent,
   Workitem,
@@ -16,12 +15,10 @@ import {
   foldCaseWithEnded,
   initialCaseState,
 } from '@wfnet/domain';
+import type { CheckpointStore } from '../followers/checkpoint-store.js';
+import type { StoreFollower } from '../followers/followers.js';
+import { StoreFeed } from '../followers/store-feed.js';
 import type { ExecutorRegistry } from './executor-registry.js';
-
-export interface CheckpointStore {
-  load(name: string): Promise<bigint | undefined>;
-  save(name: string, position: bigint): Promise<void>;
-}
 
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
@@ -48,7 +45,8 @@ export interface ExecutionStatus {
   readonly lastError: string | null;
 }
 
-const CHECKPOINT = 'dispatcher';
+/** Events handed over at once; each `WorkitemCreated` of a batch may still wait for room. */
+const BATCH = 500;
 /**
  * How long a passed checkpoint may wait to be saved: a write per event cost more than the dispatching
  * itself. Safe, since a checkpoint saved late only makes a restart look at settled workitems again.
@@ -62,9 +60,9 @@ const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'ta
  * and sends its answer back as a command. The checkpoint never passes an execution still running, so
  * after a crash an in-process executor may run twice, never zero times.
  */
-export class Dispatcher {
-  private subscription: EventSubscription | undefined;
-  private loop: Promise<void> | undefined;
+export class Dispatcher implements StoreFollower {
+  readonly id = 'dispatcher';
+  private readonly feed: StoreFeed;
   private stopping = false;
   /** Workitems whose execution has not settled: ready, under way or backing off. */
   private readonly unsettled = new Map<string, Execution>();
@@ -87,6 +85,18 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.concurrency = deps.concurrency ?? 64;
     this.backoff = deps.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.feed = new StoreFeed(
+      deps.store,
+      { position: () => this.lastSeen, handle: (batch) => this.handleBatch(batch) },
+      {
+        streamPrefixes: ['case-'],
+        maxBatch: BATCH,
+        onFailure: (error) =>
+          deps.log.error(
+            `dispatcher: following the store failed at position ${this.lastSeen}: ${error.message}`,
+          ),
+      },
+    );
   }
 
   /** Attempts and last error of a workitem whose execution is failing (since this process started). */
@@ -99,16 +109,23 @@ export class Dispatcher {
     return this.lastSeen;
   }
 
-  /** Workitems whose executor has not answered yet. */
+  get following(): boolean {
+    return this.feed.following;
+  }
+
+  get lastError(): Error | undefined {
+    return this.feed.lastError;
+  }
+
+  /** Workitems taken up whose executor has not answered yet: under way or backing off. */
   get backlog(): number {
-    return this.unsettled.size;
+    return this.unsettled.size - this.unattempted;
   }
 
   async start(): Promise<void> {
-    const after = (await this.deps.checkpoints.load(CHECKPOINT)) ?? 0n;
+    const after = (await this.deps.checkpoints.load(this.id)) ?? 0n;
     this.lastSeen = this.savedCheckpoint = after;
-    this.subscription = this.deps.store.subscribe({ after, streamPrefixes: ['case-'] });
-    this.loop = this.follow(this.subscription);
+    this.feed.start();
   }
 
   async stop(): Promise<void> {
@@ -118,23 +135,18 @@ export class Dispatcher {
     this.unattempted = 0;
     for (const execution of this.unsettled.values()) clearTimeout(execution.retry);
     for (const wake of this.roomWaiters.splice(0)) wake();
-    await this.subscription?.close();
-    await this.loop;
+    await this.feed.stop();
     await this.whenIdle();
     clearTimeout(this.checkpointTimer);
     await this.saveCheckpoint();
   }
 
-  private async follow(subscription: EventSubscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        // An event not handled because of a stop is not seen: the checkpoint must stay before it.
-        if (this.stopping || !(await this.handle(event))) break;
-        this.lastSeen = event.position;
-        this.saveCheckpointSoon();
-      }
-    } catch (error) {
-      if (!this.stopping) this.deps.log.error(`dispatcher stopped following the store: ${String(error)}`);
+  private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    for (const event of batch) {
+      // An event not handled because of a stop is not seen: the checkpoint must stay before it.
+      if (this.stopping || !(await this.handle(event))) return;
+      this.lastSeen = event.position;
+      this.saveCheckpointSoon();
     }
   }
 
@@ -316,7 +328,7 @@ export class Dispatcher {
       if (position - 1n < checkpoint) checkpoint = position - 1n;
     if (checkpoint <= this.savedCheckpoint) return;
     this.savedCheckpoint = checkpoint;
-    await this.deps.checkpoints.save(CHECKPOINT, checkpoint);
+    await this.deps.checkpoints.save(this.id, checkpoint);
   }
 }
 

@@ -28,6 +28,12 @@ export class ObservedReadStore implements ReadStore {
   checkpoint(): bigint {
     return this.inner.checkpoint();
   }
+  load(followerId: string): Promise<bigint | undefined> {
+    return this.inner.load(followerId);
+  }
+  save(followerId: string, position: bigint): Promise<void> {
+    return this.inner.save(followerId, position);
+  }
   get<D extends Document>(table: string, id: string): D | undefined {
     return this.inner.get<D>(table, id);
   }
