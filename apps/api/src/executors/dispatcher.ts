@@ -67,13 +67,15 @@ export class Dispatcher implements StoreFollower {
   /** Workitems whose execution has not settled: ready, under way or backing off. */
   private readonly unsettled = new Map<string, Execution>();
   private readonly ready = new WorkflowTurns();
+  /** Ready workitems not yet attempted. */
+  private unattempted = 0;
+  /** First attempts under way. */
+  private firstAttempts = 0;
+  private running = 0;
   /**
-   * Ready workitems not yet attempted: the subscription reads ahead only while they are fewer than the
+   * The subscription, waiting while new workitems (ready, or under way for the first time) fill the
    * slots. Retries do not count, or a workflow failing fast would keep new work from being read at all.
    */
-  private unattempted = 0;
-  private running = 0;
-  /** The subscription, waiting for fewer ready workitems. */
   private readonly roomWaiters: (() => void)[] = [];
   private readonly status = new Map<string, ExecutionStatus>();
   private lastSeen = 0n;
@@ -154,7 +156,7 @@ export class Dispatcher implements StoreFollower {
   private async handle(event: RecordedEvent): Promise<boolean> {
     const data = event.data as { caseId: string; workitemId: string; executor?: string; state?: string };
     if (event.type === 'WorkitemCreated') {
-      while (this.unattempted >= this.concurrency) {
+      while (this.unattempted + this.firstAttempts >= this.concurrency) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         if (this.stopping) return false;
       }
@@ -222,12 +224,17 @@ export class Dispatcher implements StoreFollower {
       const execution = this.ready.shift();
       if (!execution) break;
       this.running++;
-      if (execution.attempts === 0) {
+      const first = execution.attempts === 0;
+      if (first) {
         this.unattempted--;
-        for (const wake of this.roomWaiters.splice(0)) wake();
+        this.firstAttempts++;
       }
       void this.attempt(execution).finally(() => {
         this.running--;
+        if (first) {
+          this.firstAttempts--;
+          for (const wake of this.roomWaiters.splice(0)) wake();
+        }
         this.dispatch();
         this.saveCheckpointSoon();
       });
