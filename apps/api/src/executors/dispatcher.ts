@@ -24,7 +24,7 @@ import type { ExecutorRegistry } from './executor-registry.js';
 export interface DispatcherOptions {
   /**
    * Most executor calls (and deliveries of their answers) under way at once. A workitem backing off
-   * between attempts holds none; the subscription waits while this many workitems are ready and waiting.
+   * between attempts holds none; the subscription reads on while new workitems leave a slot free.
    */
   readonly concurrency?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
