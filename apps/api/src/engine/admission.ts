@@ -1,7 +1,7 @@
 export interface AdmissionOptions {
   /** Events the slowest follower may be behind the engine's last append before new cases wait; 0: never. */
   readonly maxLag: number;
-  /** Positions of the store's followers in this process: the projection runner and the dispatcher. */
+  /** Positions of the store's followers in this process that follow it now. */
   readonly followers: () => readonly bigint[];
   /** Creations decided at once, so that a burst shows in the lag before more of it is let in. */
   readonly maxCreating?: number;

@@ -10,6 +10,7 @@ import type { Executor } from '@wfnet/domain';
 import type { Config } from '../config/config.js';
 import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { Followers } from '../followers/followers.js';
 import { AuthGuard } from '../http/auth.guard.js';
 import { Metrics } from '../metrics/metrics.js';
 import { ProjectionRunner } from '../projections/index.js';
@@ -79,6 +80,7 @@ export class EngineModule {
         { provide: CaseHistory, useFactory: (runtime: Runtime) => runtime.history, inject: [RUNTIME] },
         { provide: Metrics, useFactory: (runtime: Runtime) => runtime.metrics, inject: [RUNTIME] },
         { provide: ProjectionRunner, useFactory: (runtime: Runtime) => runtime.runner, inject: [RUNTIME] },
+        { provide: Followers, useFactory: (runtime: Runtime) => runtime.followers, inject: [RUNTIME] },
         {
           provide: EVENT_STORE,
           useFactory: (runtime: Runtime) => runtime.stores.eventStore,
@@ -96,7 +98,7 @@ export class EngineModule {
         FollowCaseQueryHandler,
         HealthQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, EVENT_STORE],
+      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, Followers, EVENT_STORE],
     };
   }
 }

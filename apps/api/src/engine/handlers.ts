@@ -7,7 +7,8 @@ import { CaseHistory } from '../cases/case-history.js';
 import type { Config } from '../config/config.js';
 import { Dispatcher } from '../executors/dispatcher.js';
 import { readiness } from '../health/readiness.js';
-import { ProjectionRunner, ReadModels } from '../projections/index.js';
+import { Followers } from '../followers/followers.js';
+import { ProjectionRunner, READ_MODELS, ReadModels } from '../projections/index.js';
 import { Engine } from './engine.js';
 import type { CaseOutcome, Health, WorkflowOutcome } from './messages.js';
 import {
@@ -144,23 +145,31 @@ export class FollowCaseQueryHandler implements IQueryHandler<FollowCaseQuery, Ca
 export class HealthQueryHandler implements IQueryHandler<HealthQuery, Health> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly followers: Followers,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  /** Ready while the store answers and the read models keep up with it; every follower shows its position. */
   async execute(): Promise<Health> {
-    const position = this.runner.position;
+    const readModels = this.followers.get(READ_MODELS);
+    const position = readModels?.position ?? 0n;
     const head = await this.store.headPosition().catch(() => undefined);
     const state = readiness({
       head,
       projectionPosition: position,
-      following: this.runner.following,
+      following: readModels?.following ?? false,
       maxLag: this.config.readyMaxLag,
     });
     const facts = {
       store: this.store.description,
       projectionPosition: position.toString(),
       ...(state.lag !== undefined && { projectionLag: state.lag.toString() }),
+      followers: Object.fromEntries(
+        this.followers.all.map(({ id, position, following }) => [
+          id,
+          { position: position.toString(), following },
+        ]),
+      ),
     };
     if (state.ready) return { ready: true, body: { status: 'ok', ...facts } };
     return {

@@ -1,11 +1,12 @@
 import type { Executor } from '@wfnet/domain';
 import type { Config } from '../config/config.js';
-import { openEventStore, openReadSide } from '../stores/store-kinds.js';
+import { openEventStore, openReadStore } from '../stores/store-kinds.js';
 import type { OpenedStores } from '../stores/store-kinds.js';
 import { autoExecutor, manualExecutor, webhookExecutor } from '../executors/built-in.js';
 import { Dispatcher } from '../executors/dispatcher.js';
 import type { DispatcherOptions } from '../executors/dispatcher.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { Followers } from '../followers/followers.js';
 import { ProjectionRunner, ReadModels } from '../projections/index.js';
 import { Metrics } from '../metrics/metrics.js';
 import { Engine } from './engine.js';
@@ -20,6 +21,7 @@ export interface Runtime {
   readonly dispatcher: Dispatcher;
   readonly readModels: ReadModels;
   readonly history: CaseHistory;
+  readonly followers: Followers;
   readonly metrics: Metrics;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -52,8 +54,8 @@ export function createRuntime(
     ...ownExecutors,
   });
   const stores = openEventStore(config.eventStore);
-  const readSide = openReadSide(config.readStore);
-  const { readStore, checkpoints } = readSide;
+  const readStore = openReadStore(config.readStore);
+  const followers = new Followers();
   const engine: Engine = new Engine(
     metrics.timedAppends(stores.eventStore),
     stores.snapshotStore,
@@ -63,9 +65,7 @@ export function createRuntime(
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
-        // Called only once commands flow, after both are made below. A rebuild holds no case back.
-        followers: (): readonly bigint[] =>
-          runner.following ? [runner.position, dispatcher.position] : [dispatcher.position],
+        followers: () => followers.positions(),
       },
     },
   );
@@ -76,13 +76,15 @@ export function createRuntime(
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
-    checkpoints,
+    checkpoints: readStore,
     loadCase: (caseId) => engine.loadCase(caseId),
     send: (command) => engine.executeCase(command),
     now: () => new Date().toISOString(),
     log,
     ...dispatcherOptions,
   });
+  followers.add(runner);
+  followers.add(dispatcher);
   const readModels = new ReadModels(readStore, config.maxPageBytes);
   const history = new CaseHistory(stores.eventStore);
   metrics.observeFrom({
@@ -100,16 +102,13 @@ export function createRuntime(
     dispatcher,
     readModels,
     history,
+    followers,
     metrics,
-    async start() {
-      await runner.start();
-      await dispatcher.start();
-    },
+    start: () => followers.start(),
     async stop() {
-      await dispatcher.stop();
+      await followers.stop();
       await engine.drain();
-      await runner.stop();
-      readSide.close();
+      readStore.close();
       await stores.close();
     },
   };

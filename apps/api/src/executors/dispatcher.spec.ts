@@ -16,8 +16,8 @@ import { caseStreamId, foldCaseWithEnded, initialCaseState, normalizeWorkflow } 
 import { Engine } from '../engine/engine.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
+import { MemoryReadStore } from '../projections/memory-read-store.js';
 import { autoExecutor, manualExecutor } from './built-in.js';
-import { MemoryCheckpointStore } from './checkpoint-store.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatcherOptions } from './dispatcher.js';
 import { ExecutorRegistry } from './executor-registry.js';
@@ -121,7 +121,8 @@ function setup(
 ) {
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, { snapshotEvery: 500 });
-  const checkpoints = new MemoryCheckpointStore();
+  // The store of the followers' checkpoints.
+  const checkpoints = new MemoryReadStore();
   const problems: string[] = [];
 
   const startDispatcher = async (): Promise<Dispatcher> => {
@@ -485,6 +486,94 @@ describe('the dispatcher with in-process executors', () => {
 
       for (let i = 1; i <= 5; i++) await until(`case c${i} finishes`, () => t.isFinished(`c${i}`));
       expect(most).toBe(2);
+    });
+  });
+
+  describe('failing work beside healthy work', () => {
+    const broken: Executor = {
+      execute: () => {
+        throw new Error('connection refused');
+      },
+    };
+
+    /** As many always-failing workitems as there are slots, each in a case of its own. */
+    async function fillEverySlot(t: ReturnType<typeof setup>, dispatcher: Dispatcher, slots: number) {
+      const failing = normalizeWorkflow({ ...stepNet('broken'), id: 'failing' });
+      for (let i = 1; i <= slots; i++) await t.createCase(failing, `failing-${i}`);
+      const ids = await Promise.all(
+        Array.from({ length: slots }, async (_, i) => (await t.onlyWorkitem(`failing-${i + 1}`, 'step')).id),
+      );
+      await until('every failing workitem failed once', () =>
+        ids.every((id) => (dispatcher.statusOf(id)?.attempts ?? 0) >= 1),
+      );
+      return ids;
+    }
+
+    it('runs a new workitem while the failing ones wait out their backoff', async () => {
+      const t = setup({ broken }, { concurrency: 4, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+      const dispatcher = await t.startDispatcher();
+      await fillEverySlot(t, dispatcher, 4);
+
+      await t.createCase(stepNet('auto'), 'healthy');
+
+      await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
+      expect(dispatcher.backlog).toBe(4);
+    });
+
+    it('runs new work after a restart while the failing workitems it resumed go on backing off', async () => {
+      const t = setup({ broken }, { concurrency: 4, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+      const first = await t.startDispatcher();
+      const ids = await fillEverySlot(t, first, 4);
+      await t.stopDispatcher(first);
+
+      const second = await t.startDispatcher();
+      await t.createCase(stepNet('auto'), 'healthy');
+
+      await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
+      await until('the resumed workitems failed again', () =>
+        ids.every((id) => second.statusOf(id) !== undefined),
+      );
+      const failing = await Promise.all([1, 2, 3, 4].map((i) => t.onlyWorkitem(`failing-${i}`, 'step')));
+      expect(failing.map((w) => [w.state, second.statusOf(w.id)?.attempts])).toEqual(
+        Array.from({ length: 4 }, () => ['created', 1]),
+      );
+    });
+
+    it('takes ready work in turn per workflow, so a busy workflow’s retries do not queue ahead of another’s', async () => {
+      let failingCalls = 0;
+      const slowBroken: Executor = {
+        execute: async () => {
+          failingCalls++;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error('timed out');
+        },
+      };
+      const failingCallsAtHealthy: number[] = [];
+      const secondTime: Executor = {
+        execute: () => {
+          failingCallsAtHealthy.push(failingCalls);
+          if (failingCallsAtHealthy.length === 1) throw new Error('not yet');
+          return { status: 'completed', output: null };
+        },
+      };
+      const t = setup({ slowBroken, secondTime }, { concurrency: 1, backoff: { initialMs: 1, maxMs: 1 } });
+      const dispatcher = await t.startDispatcher();
+      const failing = normalizeWorkflow({ ...stepNet('slowBroken'), id: 'failing' });
+      for (let i = 1; i <= 8; i++) await t.createCase(failing, `failing-${i}`);
+      const ids = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => (await t.onlyWorkitem(`failing-${i + 1}`, 'step')).id),
+      );
+      await until('every failing workitem failed once', () =>
+        ids.every((id) => dispatcher.statusOf(id) !== undefined),
+      );
+
+      await t.createCase(stepNet('secondTime'), 'healthy');
+
+      await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
+      const [first, second] = failingCallsAtHealthy;
+      // Its retry waits for the failing workflow's turn, not for each of that workflow's seven retries.
+      expect(second! - first!).toBeLessThanOrEqual(2);
+      expect(dispatcher.backlog).toBe(8);
     });
   });
 

@@ -4,7 +4,6 @@ import type {
   CaseEvent,
   CaseState,
   EventStore,
-  EventSubscription,
   ExecutionResult,
   RecordedEvent,
   Workitem,
@@ -19,16 +18,17 @@ import {
   foldCaseWithEnded,
   initialCaseState,
 } from '@wfnet/domain';
+import type { CheckpointStore } from '../followers/checkpoint-store.js';
+import type { StoreFollower } from '../followers/followers.js';
+import { StoreFeed } from '../followers/store-feed.js';
 import type { ExecutorRegistry } from './executor-registry.js';
-
-export interface CheckpointStore {
-  load(name: string): Promise<bigint | undefined>;
-  save(name: string, position: bigint): Promise<void>;
-}
 
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
-  /** Most executions running at once; the subscription waits while they are all busy. */
+  /**
+   * Most executor calls (and deliveries of their answers) under way at once. A workitem backing off
+   * between attempts holds none; the subscription reads on while new workitems leave a slot free.
+   */
   readonly concurrency?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
@@ -48,7 +48,8 @@ export interface ExecutionStatus {
   readonly lastError: string | null;
 }
 
-const CHECKPOINT = 'dispatcher';
+/** Events handed over at once; each `WorkitemCreated` of a batch may still wait for room. */
+const BATCH = 500;
 /**
  * How long a passed checkpoint may wait to be saved: a write per event cost more than the dispatching
  * itself. Safe, since a checkpoint saved late only makes a restart look at settled workitems again.
@@ -62,15 +63,23 @@ const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'ta
  * and sends its answer back as a command. The checkpoint never passes an execution still running, so
  * after a crash an in-process executor may run twice, never zero times.
  */
-export class Dispatcher {
-  private subscription: EventSubscription | undefined;
-  private loop: Promise<void> | undefined;
+export class Dispatcher implements StoreFollower {
+  readonly id = 'dispatcher';
+  private readonly feed: StoreFeed;
   private stopping = false;
-  /** Workitems whose execution has not settled, by the position of their `WorkitemCreated`. */
-  private readonly unsettled = new Map<string, bigint>();
+  /** Workitems whose execution has not settled: ready, under way or backing off. */
+  private readonly unsettled = new Map<string, Execution>();
+  private readonly ready = new WorkflowTurns();
+  /** Ready workitems not yet attempted. */
+  private unattempted = 0;
+  /** First attempts under way. */
+  private firstAttempts = 0;
   private running = 0;
-  private readonly slots: (() => void)[] = [];
-  private readonly timers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  /**
+   * The subscription, waiting while new workitems (ready, or under way for the first time) fill the
+   * slots. Retries do not count, or a workflow failing fast would keep new work from being read at all.
+   */
+  private readonly roomWaiters: (() => void)[] = [];
   private readonly status = new Map<string, ExecutionStatus>();
   private lastSeen = 0n;
   private savedCheckpoint = 0n;
@@ -81,6 +90,18 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.concurrency = deps.concurrency ?? 64;
     this.backoff = deps.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.feed = new StoreFeed(
+      deps.store,
+      { position: () => this.lastSeen, handle: (batch) => this.handleBatch(batch) },
+      {
+        streamPrefixes: [CASE_STREAM_PREFIX],
+        maxBatch: BATCH,
+        onFailure: (error) =>
+          deps.log.error(
+            `dispatcher: following the store failed at position ${this.lastSeen}: ${error.message}`,
+          ),
+      },
+    );
   }
 
   /** Attempts and last error of a workitem whose execution is failing (since this process started). */
@@ -93,42 +114,44 @@ export class Dispatcher {
     return this.lastSeen;
   }
 
-  /** Workitems whose executor has not answered yet. */
+  get following(): boolean {
+    return this.feed.following;
+  }
+
+  get lastError(): Error | undefined {
+    return this.feed.lastError;
+  }
+
+  /** Workitems taken up whose executor has not answered yet: under way or backing off. */
   get backlog(): number {
-    return this.unsettled.size;
+    return this.unsettled.size - this.unattempted;
   }
 
   async start(): Promise<void> {
-    const after = (await this.deps.checkpoints.load(CHECKPOINT)) ?? 0n;
+    const after = (await this.deps.checkpoints.load(this.id)) ?? 0n;
     this.lastSeen = this.savedCheckpoint = after;
-    this.subscription = this.deps.store.subscribe({ after, streamPrefixes: [CASE_STREAM_PREFIX] });
-    this.loop = this.follow(this.subscription);
+    this.feed.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const { timer, wake } of this.timers) {
-      clearTimeout(timer);
-      wake();
-    }
-    for (const wake of this.slots.splice(0)) wake();
-    await this.subscription?.close();
-    await this.loop;
+    // What waits for a slot or a retry stays unsettled, so the checkpoint stays before it.
+    this.ready.clear();
+    this.unattempted = 0;
+    for (const execution of this.unsettled.values()) clearTimeout(execution.retry);
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    await this.feed.stop();
     await this.whenIdle();
     clearTimeout(this.checkpointTimer);
     await this.saveCheckpoint();
   }
 
-  private async follow(subscription: EventSubscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        // An event not handled because of a stop is not seen: the checkpoint must stay before it.
-        if (this.stopping || !(await this.handle(event))) break;
-        this.lastSeen = event.position;
-        this.saveCheckpointSoon();
-      }
-    } catch (error) {
-      if (!this.stopping) this.deps.log.error(`dispatcher stopped following the store: ${String(error)}`);
+  private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    for (const event of batch) {
+      // An event not handled because of a stop is not seen: the checkpoint must stay before it.
+      if (this.stopping || !(await this.handle(event))) return;
+      this.lastSeen = event.position;
+      this.saveCheckpointSoon();
     }
   }
 
@@ -136,24 +159,25 @@ export class Dispatcher {
   private async handle(event: RecordedEvent): Promise<boolean> {
     const data = event.data as { caseId: string; workitemId: string; executor?: string; state?: string };
     if (event.type === 'WorkitemCreated') {
-      while (this.running >= this.concurrency) {
-        await new Promise<void>((resolve) => this.slots.push(resolve));
+      while (this.unattempted + this.firstAttempts >= this.concurrency) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         if (this.stopping) return false;
       }
-      this.running++;
-      this.unsettled.set(data.workitemId, event.position);
-      void this.execute(data.caseId, data.workitemId)
-        .then((settled) => {
-          if (!settled) return;
-          this.unsettled.delete(data.workitemId);
-          // Kept only while it fails, so that the map stays as small as the backlog.
-          this.status.delete(data.workitemId);
-        })
-        .finally(() => {
-          this.running--;
-          this.slots.shift()?.();
-          this.saveCheckpointSoon();
-        });
+      if (this.unsettled.has(data.workitemId)) return true;
+      const execution: Execution = {
+        caseId: data.caseId,
+        workitemId: data.workitemId,
+        position: event.position,
+        workflowId: await this.workflowOf(data.caseId),
+        attempts: 0,
+        result: undefined,
+        retry: undefined,
+      };
+      if (this.stopping) return false;
+      this.unsettled.set(data.workitemId, execution);
+      this.unattempted++;
+      this.ready.push(execution);
+      this.dispatch();
     } else if (
       event.type === 'WorkitemUpdated' &&
       data.state === 'abandoned' &&
@@ -195,37 +219,82 @@ export class Dispatcher {
     return state.status === 'none' ? undefined : state.workitems.get(workitemId);
   }
 
-  /**
-   * Runs the executor, then applies its answer, retrying either with backoff. Once the executor has
-   * answered, only the answer is sent again (e.g. while a competitor holds the tokens it must lock):
-   * the executor is not run a second time for an answer the engine could not take yet. Answers false
-   * when stopped before the workitem settled, so the checkpoint stays before it and a restart resumes it.
-   */
-  private async execute(caseId: string, workitemId: string): Promise<boolean> {
-    let result: ExecutionResult | undefined;
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        const state = await this.deps.loadCase(caseId);
-        if (state.status !== 'active') return true;
-        const workitem = state.workitems.get(workitemId);
-        if (!workitem || workitem.state !== 'created') return true;
-        // An answer that arrives during a stop is still applied once: a stop waits for it.
-        result ??= await this.run(caseId, workitem, state);
-        await this.deliver(caseId, workitemId, result);
-        return true;
-      } catch (error) {
-        if (
-          error instanceof NotFoundError ||
-          (error instanceof IllegalStateError && FINAL_CODES.has(error.code))
-        ) {
-          return true;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        this.status.set(workitemId, { attempts: attempt, lastError: message });
-        await this.sleep(this.delay(attempt));
-      }
+  /** The workflow whose turn a workitem waits for; a case that cannot be read yet waits in a turn of its own. */
+  private async workflowOf(caseId: string): Promise<string> {
+    try {
+      const state = await this.deps.loadCase(caseId);
+      if (state.status !== 'none') return state.workflowId;
+    } catch {
+      // The attempt loads the case again and reports what fails.
     }
-    return false;
+    return `case ${caseId}`;
+  }
+
+  /** Starts ready workitems while slots are free, taking the workflows in turn. */
+  private dispatch(): void {
+    while (this.running < this.concurrency && !this.stopping) {
+      const execution = this.ready.shift();
+      if (!execution) break;
+      this.running++;
+      const first = execution.attempts === 0;
+      if (first) {
+        this.unattempted--;
+        this.firstAttempts++;
+      }
+      void this.attempt(execution).finally(() => {
+        this.running--;
+        if (first) {
+          this.firstAttempts--;
+          for (const wake of this.roomWaiters.splice(0)) wake();
+        }
+        this.dispatch();
+        this.saveCheckpointSoon();
+      });
+    }
+  }
+
+  /**
+   * Runs the executor, then applies its answer; a failure of either schedules another attempt after a
+   * backoff, during which the workitem holds no slot. Once the executor has answered, only the answer is
+   * sent again (e.g. while a competitor holds the tokens it must lock): the executor is not run a second
+   * time for an answer the engine could not take yet. A workitem left unsettled by a stop keeps the
+   * checkpoint before it, so a restart resumes it.
+   */
+  private async attempt(execution: Execution): Promise<void> {
+    const { caseId, workitemId } = execution;
+    execution.attempts++;
+    try {
+      const state = await this.deps.loadCase(caseId);
+      const workitem = state.status === 'active' ? state.workitems.get(workitemId) : undefined;
+      if (state.status === 'active' && workitem?.state === 'created') {
+        // An answer that arrives during a stop is still applied once: a stop waits for it.
+        execution.result ??= await this.run(caseId, workitem, state);
+        await this.deliver(caseId, workitemId, execution.result);
+      }
+      this.settle(execution);
+    } catch (error) {
+      if (
+        error instanceof NotFoundError ||
+        (error instanceof IllegalStateError && FINAL_CODES.has(error.code))
+      ) {
+        this.settle(execution);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.status.set(workitemId, { attempts: execution.attempts, lastError: message });
+      if (this.stopping) return;
+      execution.retry = setTimeout(() => {
+        execution.retry = undefined;
+        this.ready.push(execution);
+        this.dispatch();
+      }, this.delay(execution.attempts));
+    }
+  }
+
+  private settle(execution: Execution): void {
+    this.unsettled.delete(execution.workitemId);
+    // Kept only while it fails, so that the map stays as small as the backlog.
+    this.status.delete(execution.workitemId);
   }
 
   private async run(caseId: string, workitem: Workitem, state: CaseData): Promise<ExecutionResult> {
@@ -256,19 +325,6 @@ export class Dispatcher {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          this.timers.delete(entry);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.timers.add(entry);
-    });
-  }
-
   private async whenIdle(): Promise<void> {
     while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -287,10 +343,67 @@ export class Dispatcher {
   /** The checkpoint is just before the oldest execution still running, or the last event seen. */
   private async saveCheckpoint(): Promise<void> {
     let checkpoint = this.lastSeen;
-    for (const position of this.unsettled.values())
+    for (const { position } of this.unsettled.values())
       if (position - 1n < checkpoint) checkpoint = position - 1n;
     if (checkpoint <= this.savedCheckpoint) return;
     this.savedCheckpoint = checkpoint;
-    await this.deps.checkpoints.save(CHECKPOINT, checkpoint);
+    await this.deps.checkpoints.save(this.id, checkpoint);
+  }
+}
+
+/** A workitem's execution from the event that created it until it settles. */
+interface Execution {
+  readonly caseId: string;
+  readonly workitemId: string;
+  /** The position of its `WorkitemCreated`: the checkpoint stays before it until it settles. */
+  readonly position: bigint;
+  readonly workflowId: string;
+  attempts: number;
+  /** The executor's answer, kept while the engine cannot take it yet. */
+  result: ExecutionResult | undefined;
+  /** The wake-up of the next attempt, while backing off. */
+  retry: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Ready workitems, taken one workflow at a time in turn: a workflow with many ready workitems (say, the
+ * retries of a webhook that is down) cannot make another workflow's work wait behind all of them. Within
+ * a workflow, first attempts go before retries, so that new work is never stuck behind retries failing
+ * fast (the subscription reads on only as first attempts start).
+ */
+class WorkflowTurns {
+  /** In turn order: a workflow whose workitem was taken goes to the back. */
+  private readonly turns = new Map<string, { readonly first: Execution[]; readonly retries: Execution[] }>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(execution: Execution): void {
+    let turn = this.turns.get(execution.workflowId);
+    if (!turn) {
+      turn = { first: [], retries: [] };
+      this.turns.set(execution.workflowId, turn);
+    }
+    (execution.attempts === 0 ? turn.first : turn.retries).push(execution);
+    this.count++;
+  }
+
+  shift(): Execution | undefined {
+    for (const [workflowId, turn] of this.turns) {
+      const execution = turn.first.shift() ?? turn.retries.shift();
+      this.turns.delete(workflowId);
+      if (turn.first.length + turn.retries.length > 0) this.turns.set(workflowId, turn);
+      if (execution === undefined) continue;
+      this.count--;
+      return execution;
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.turns.clear();
+    this.count = 0;
   }
 }

@@ -1,5 +1,6 @@
 import type { Document } from '@wfnet/projections';
 import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
+import { READ_MODELS } from './read-store.js';
 import { readModelTables } from './tables.js';
 
 interface Row {
@@ -14,7 +15,7 @@ export class MemoryReadStore implements ReadStore {
   readonly description = 'memory';
   readonly #specs: ReadonlyMap<string, TableSpec>;
   #tables = new Map<string, Map<string, Row>>();
-  #checkpoint = 0n;
+  readonly #checkpoints = new Map<string, bigint>();
   #seq = 0;
 
   constructor(tables: readonly TableSpec[] = readModelTables) {
@@ -23,7 +24,16 @@ export class MemoryReadStore implements ReadStore {
   }
 
   checkpoint(): bigint {
-    return this.#checkpoint;
+    return this.#checkpoints.get(READ_MODELS) ?? 0n;
+  }
+
+  load(followerId: string): Promise<bigint | undefined> {
+    return Promise.resolve(this.#checkpoints.get(followerId));
+  }
+
+  save(followerId: string, position: bigint): Promise<void> {
+    this.#checkpoints.set(followerId, position);
+    return Promise.resolve();
   }
 
   get<D extends Document>(table: string, id: string): D | undefined {
@@ -65,12 +75,12 @@ export class MemoryReadStore implements ReadStore {
     });
     for (const { rows, id, row } of staged) rows.set(id, row);
     this.#seq = seq;
-    this.#checkpoint = checkpoint;
+    this.#checkpoints.set(READ_MODELS, checkpoint);
   }
 
   reset(): void {
     this.#tables = new Map([...this.#specs.keys()].map((name) => [name, new Map<string, Row>()]));
-    this.#checkpoint = 0n;
+    this.#checkpoints.set(READ_MODELS, 0n);
     this.#seq = 0;
   }
 

@@ -1,10 +1,13 @@
-import type { EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain';
+import type { EventStore, RecordedEvent } from '@wfnet/domain';
 import type { View } from '@wfnet/projections';
 import { readModelViews } from '@wfnet/projections';
+import type { StoreFollower } from '../followers/followers.js';
+import { StoreFeed } from '../followers/store-feed.js';
 import { ParallelReplay } from './parallel-replay.js';
 import type { ParallelReplayOptions } from './parallel-replay.js';
 import { Projector } from './projector.js';
 import type { ReadStore } from './read-store.js';
+import { READ_MODELS } from './read-store.js';
 
 /** The read models have not reached the position a read asked for in time (503 `projection_lagging`). */
 export class ProjectionLaggingError extends Error {
@@ -71,10 +74,6 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
-interface Follower {
-  stop(): Promise<void>;
-}
-
 export const DEFAULT_WAIT_MS = 5000;
 
 /**
@@ -84,22 +83,19 @@ export const DEFAULT_WAIT_MS = 5000;
  * from the checkpoint. Events at or below a document's last revision are skipped, so redelivery is
  * harmless too.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements StoreFollower {
+  readonly id = READ_MODELS;
   readonly #projector: Projector;
   readonly #replay: ParallelReplay | undefined;
   readonly #cacheSize: number;
   readonly #catchUpCacheSize: number;
   readonly #batchSize: number;
-  readonly #followBatchSize: number;
-  readonly #retryDelayMs: number;
-  readonly #gatherMs: number;
+  readonly #feed: StoreFeed;
   readonly #log: (line: string) => void;
   readonly #warn: (line: string) => void;
   readonly #waiters = new Set<Waiter>();
   #position: bigint;
-  #follower: Follower | undefined;
   #exclusive: Promise<unknown> = Promise.resolve();
-  #lastError: Error | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -107,7 +103,6 @@ export class ProjectionRunner {
     options: ProjectionRunnerOptions = {},
   ) {
     this.#batchSize = options.batchSize ?? 50_000;
-    this.#followBatchSize = options.followBatchSize ?? Math.min(this.#batchSize, 2000);
     this.#cacheSize = options.cacheSize ?? 10_000;
     this.#catchUpCacheSize = options.catchUpCacheSize ?? 20_000;
     this.#projector = new Projector(
@@ -120,11 +115,22 @@ export class ProjectionRunner {
       options.parallelReplay === false || options.views !== undefined
         ? undefined
         : ParallelReplay.for(store, readStore, options.parallelReplay);
-    this.#retryDelayMs = options.retryDelayMs ?? 1000;
-    this.#gatherMs = options.gatherMs ?? 0;
     this.#log = options.log ?? (() => undefined);
     this.#warn = options.warn ?? this.#log;
     this.#position = readStore.checkpoint();
+    this.#feed = new StoreFeed(
+      store,
+      { position: () => this.#position, handle: (batch) => this.apply(batch) },
+      {
+        maxBatch: options.followBatchSize ?? Math.min(this.#batchSize, 2000),
+        gatherMs: options.gatherMs ?? 0,
+        retryDelayMs: options.retryDelayMs ?? 1000,
+        onFailure: (error) =>
+          this.#warn(
+            `read models: following the store failed at position ${this.#position}: ${error.message}`,
+          ),
+      },
+    );
   }
 
   /** The position of the last event the read models reflect. */
@@ -133,18 +139,18 @@ export class ProjectionRunner {
   }
 
   get following(): boolean {
-    return this.#follower !== undefined;
+    return this.#feed.following;
   }
 
   /** The last failure while following, until the next batch succeeds. */
   get lastError(): Error | undefined {
-    return this.#lastError;
+    return this.#feed.lastError;
   }
 
   /** Catches up with the store (resolving then), and goes on following it live until `stop`. */
   async start(onProgress?: (progress: CatchUpProgress) => void): Promise<void> {
     await this.#serially(async () => {
-      if (this.#follower) return;
+      if (this.#feed.following) return;
       this.#position = this.readStore.checkpoint();
       const head = await this.store.headPosition();
       if (this.#position > head) {
@@ -155,13 +161,13 @@ export class ProjectionRunner {
       }
       const progress = await this.#catchUp(onProgress);
       if (progress.events > 0) this.#log(describeProgress('read models caught up', progress));
-      this.#startFollowing();
+      this.#feed.start();
     });
   }
 
   /** Stops following; pending `waitFor` calls fail at once instead of at their timeout. */
   async stop(): Promise<void> {
-    await this.#serially(() => this.#stopFollowing());
+    await this.#serially(() => this.#feed.stop());
     for (const waiter of this.#waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(
@@ -197,8 +203,8 @@ export class ProjectionRunner {
    */
   async rebuild(onProgress?: (progress: CatchUpProgress) => void): Promise<CatchUpProgress> {
     return this.#serially(async () => {
-      const wasFollowing = this.#follower !== undefined;
-      await this.#stopFollowing();
+      const wasFollowing = this.#feed.following;
+      await this.#feed.stop();
       const started = performance.now();
       this.readStore.reset({ deferIndexes: true });
       this.#position = 0n;
@@ -216,7 +222,7 @@ export class ProjectionRunner {
         eventsPerSecond: Math.round((caughtUp.events * 1000) / elapsedMs),
       };
       this.#log(describeProgress('read models rebuilt', progress));
-      if (wasFollowing) this.#startFollowing();
+      if (wasFollowing) this.#feed.start();
       return progress;
     });
   }
@@ -296,88 +302,6 @@ export class ProjectionRunner {
     const final = progress(true);
     onProgress?.(final);
     return final;
-  }
-
-  #startFollowing(): void {
-    let stopped = false;
-    let subscription: EventSubscription | undefined;
-    let wakeFromPause: (() => void) | undefined;
-    const run = async (): Promise<void> => {
-      while (!stopped) {
-        const failure = await this.#followOnce(
-          (s) => (subscription = s),
-          () => stopped,
-        );
-        if (stopped) return;
-        this.#lastError = failure;
-        this.#warn(
-          `read models: following the store failed at position ${this.#position}: ${failure.message}`,
-        );
-        await new Promise<void>((resolve) => {
-          wakeFromPause = resolve;
-          setTimeout(resolve, this.#retryDelayMs);
-        });
-      }
-    };
-    const running = run();
-    this.#follower = {
-      async stop() {
-        stopped = true;
-        wakeFromPause?.();
-        await subscription?.close();
-        await running;
-      },
-    };
-  }
-
-  /** Follows one subscription until it fails or the follower stops; answers the failure. */
-  async #followOnce(
-    opened: (subscription: EventSubscription) => void,
-    stopped: () => boolean,
-  ): Promise<Error> {
-    const subscription = this.store.subscribe({ after: this.#position });
-    opened(subscription);
-    const buffer: RecordedEvent[] = [];
-    let failure: Error | undefined;
-    let scheduled = false;
-    const flush = (): void => {
-      scheduled = false;
-      if (buffer.length === 0 || failure !== undefined || stopped()) return;
-      try {
-        this.apply(buffer.splice(0));
-        this.#lastError = undefined;
-      } catch (error) {
-        failure = asError(error);
-        void subscription.close();
-      }
-    };
-    try {
-      for await (const event of subscription) {
-        if (failure !== undefined || stopped()) break;
-        buffer.push(event);
-        if (buffer.length >= this.#followBatchSize) {
-          flush();
-          await yieldToEventLoop();
-        }
-        // Applied once the events already delivered are drained: a burst becomes one transaction.
-        else if (!scheduled) {
-          scheduled = true;
-          if (this.#gatherMs > 0) setTimeout(flush, this.#gatherMs);
-          else setImmediate(flush);
-        }
-      }
-    } catch (error) {
-      failure ??= asError(error);
-    } finally {
-      await subscription.close();
-    }
-    return failure ?? new Error('the subscription ended');
-  }
-
-  async #stopFollowing(): Promise<void> {
-    const follower = this.#follower;
-    this.#follower = undefined;
-    await follower?.stop();
   }
 
   #wake(): void {

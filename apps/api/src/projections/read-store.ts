@@ -1,3 +1,4 @@
+import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { Document } from '@wfnet/projections';
 
 /** How a view's documents are stored: the fields lists filter on, and the indexes that serve the filters. */
@@ -45,11 +46,15 @@ export interface ListedRow<D extends Document = Document> {
   readonly bytes: number;
 }
 
+/** The read models' own checkpoint among the followers' checkpoints. */
+export const READ_MODELS = 'read-models';
+
 /**
- * Where read models live: one table of documents per view and one checkpoint. Synchronous on purpose:
- * both stores (memory, better-sqlite3) are, and the runner's batch must commit without interleaving.
+ * Where read models live: one table of documents per view, and the checkpoint of every follower of the
+ * store, theirs (`read-models`) moved with their documents. Synchronous on purpose: both stores (memory,
+ * better-sqlite3) are, and the runner's batch must commit without interleaving.
  */
-export interface ReadStore {
+export interface ReadStore extends CheckpointStore {
   readonly description: string;
   /** The position of the last event whose effects are stored; 0n when nothing is. */
   checkpoint(): bigint;
@@ -58,7 +63,7 @@ export interface ReadStore {
   /** Writes documents and moves the checkpoint, all or nothing. */
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void;
   /**
-   * Drops every document and sets the checkpoint back to 0n. With `deferIndexes` the list indexes are
+   * Drops every document and sets their checkpoint back to 0n (other followers' stay). With `deferIndexes` the list indexes are
    * left out until `buildIndexes` (a replay writes faster without them; lists still answer, by scanning).
    */
   reset(options?: { readonly deferIndexes?: boolean }): void;
@@ -79,6 +84,12 @@ export class DelegatingReadStore implements ReadStore {
   }
   checkpoint(): bigint {
     return this.inner.checkpoint();
+  }
+  load(followerId: string): Promise<bigint | undefined> {
+    return this.inner.load(followerId);
+  }
+  save(followerId: string, position: bigint): Promise<void> {
+    return this.inner.save(followerId, position);
   }
   get<D extends Document>(table: string, id: string): D | undefined {
     return this.inner.get<D>(table, id);

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { describeReadModels } from './read-models.contract-spec.js';
 import { ReadModels } from './read-models.js';
 import type { DocumentWrite } from './read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
-import { readModelTables } from './tables.js';
+import { READ_MODEL_VERSION, readModelTables } from './tables.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wfnet-read-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,6 +116,65 @@ describe('the SQLite read store', () => {
     expect(await events.readStream('case-x')).toHaveLength(2);
     store.close();
     await events.close();
+  });
+
+  describe('the checkpoints of the store’s followers', () => {
+    it('keeps each follower’s checkpoint across a reopen, beside the read models’ own', async () => {
+      const file = freshFile();
+      const first = SqliteReadStore.open(file);
+      first.commit([created(workitem(1))], 7n);
+      await first.save('dispatcher', 5n);
+      first.close();
+
+      const again = SqliteReadStore.open(file);
+      expect([again.checkpoint(), await again.load('read-models'), await again.load('dispatcher')]).toEqual([
+        7n,
+        7n,
+        5n,
+      ]);
+      expect(await again.load('timers')).toBeUndefined();
+      again.close();
+    });
+
+    it('sets only the read models’ checkpoint back when they are reset or found at another version', async () => {
+      const file = freshFile();
+      const first = SqliteReadStore.open(file, { version: 1 });
+      first.commit([created(workitem(1))], 9n);
+      await first.save('dispatcher', 8n);
+      first.reset();
+      expect([first.checkpoint(), await first.load('dispatcher')]).toEqual([0n, 8n]);
+      first.commit([created(workitem(1))], 9n);
+      first.close();
+
+      const next = SqliteReadStore.open(file, { version: 2 });
+      expect([next.checkpoint(), await next.load('dispatcher')]).toEqual([0n, 8n]);
+      next.close();
+    });
+
+    it('takes over the checkpoints of a file written when the read models kept theirs apart', async () => {
+      const file = freshFile();
+      const old = new Database(file);
+      old.exec(`
+        CREATE TABLE rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO rm_meta (key, value) VALUES ('version', '${READ_MODEL_VERSION}');
+        CREATE TABLE rm_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
+        INSERT INTO rm_checkpoint (id, position) VALUES (1, 12);
+        CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+        INSERT INTO checkpoints (name, position) VALUES ('dispatcher', 10);
+      `);
+      old.close();
+
+      const store = SqliteReadStore.open(file);
+      expect([store.checkpoint(), await store.load('dispatcher')]).toEqual([12n, 10n]);
+      store.close();
+      const reopened = new Database(file);
+      const tables = reopened
+        .prepare<[], string>("SELECT name FROM sqlite_master WHERE name = 'rm_checkpoint'")
+        .pluck()
+        .all();
+      reopened.close();
+      expect(tables).toEqual([]);
+    });
   });
 
   describe('given many workitems', () => {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Document } from '@wfnet/projections';
 import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
-import { chooseIndex } from './read-store.js';
+import { READ_MODELS, chooseIndex } from './read-store.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
 
 function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
@@ -42,6 +42,10 @@ export function prepareWrite(
   }
 }
 
+/** Named like the table the dispatcher kept its checkpoint in, so that files from before keep it. */
+const CREATE_CHECKPOINTS =
+  'CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)';
+
 export interface SqliteReadStoreOptions {
   readonly tables?: readonly TableSpec[];
   /** The version stored beside the tables; another version found on open drops them all. */
@@ -65,8 +69,9 @@ interface TableStatements {
 
 /**
  * Read models in SQLite: per view a table of JSON documents, with the filterable fields copied into
- * indexed columns and the rowid (`seq`) giving creation order. It opens its own connection, possibly to
- * the event store's file (its tables are prefixed `rm_`): WAL lets both write from one process.
+ * indexed columns and the rowid (`seq`) giving creation order; beside them the followers' `checkpoints`.
+ * It opens its own connection, possibly to the event store's file (its tables are prefixed `rm_`): WAL
+ * lets both write from one process.
  */
 export class SqliteReadStore implements ReadStore {
   readonly description: string;
@@ -76,8 +81,8 @@ export class SqliteReadStore implements ReadStore {
   readonly #version: string;
   #tables = new Map<string, TableStatements>();
   #indexes = new Set<string>();
-  #readCheckpoint!: Statement<[], bigint>;
-  #writeCheckpoint!: Statement<[bigint]>;
+  #readCheckpoint!: Statement<[string], bigint>;
+  #writeCheckpoint!: Statement<[string, bigint]>;
   readonly #commit: (writes: readonly DocumentWrite[], checkpoint: bigint) => void;
   readonly #commitPrepared: (writes: PreparedWrites, checkpoint: bigint) => void;
 
@@ -104,7 +109,9 @@ export class SqliteReadStore implements ReadStore {
       this.#db = db;
       const stored = this.#storedVersion();
       db.transaction(() => {
+        this.#db.exec(CREATE_CHECKPOINTS);
         if (stored !== this.#version) this.#dropAll();
+        else this.#moveOldCheckpoint();
         this.#create();
       })();
     } catch (error) {
@@ -120,16 +127,25 @@ export class SqliteReadStore implements ReadStore {
         prepareWrite(prepared, this.#statements(write.table).spec, write);
         this.#write(prepared, 0);
       }
-      this.#writeCheckpoint.run(checkpoint);
+      this.#writeCheckpoint.run(READ_MODELS, checkpoint);
     });
     this.#commitPrepared = this.#db.transaction((writes: PreparedWrites, checkpoint: bigint) => {
       for (let at = 0; at < writes.length;) at = this.#write(writes, at);
-      this.#writeCheckpoint.run(checkpoint);
+      this.#writeCheckpoint.run(READ_MODELS, checkpoint);
     });
   }
 
   checkpoint(): bigint {
-    return this.#readCheckpoint.get() ?? 0n;
+    return this.#readCheckpoint.get(READ_MODELS) ?? 0n;
+  }
+
+  load(followerId: string): Promise<bigint | undefined> {
+    return Promise.resolve(this.#readCheckpoint.get(followerId));
+  }
+
+  save(followerId: string, position: bigint): Promise<void> {
+    this.#writeCheckpoint.run(followerId, position);
+    return Promise.resolve();
   }
 
   get<D extends Document>(table: string, id: string): D | undefined {
@@ -223,15 +239,29 @@ export class SqliteReadStore implements ReadStore {
       .pluck()
       .all();
     for (const name of tables) this.#db.exec(`DROP TABLE "${name}"`);
+    this.#db.prepare('DELETE FROM checkpoints WHERE name = ?').run(READ_MODELS);
+  }
+
+  /** Files written before the followers shared one table kept the read models' checkpoint apart. */
+  #moveOldCheckpoint(): void {
+    const old = this.#db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_checkpoint'")
+      .get();
+    if (old === undefined) return;
+    this.#db
+      .prepare(
+        'INSERT OR REPLACE INTO checkpoints (name, position) SELECT ?, position FROM rm_checkpoint WHERE id = 1',
+      )
+      .run(READ_MODELS);
+    this.#db.exec('DROP TABLE rm_checkpoint');
   }
 
   #create(withIndexes = true): void {
     const db = this.#db;
     db.exec(`
       CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS rm_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
-      INSERT OR IGNORE INTO rm_checkpoint (id, position) VALUES (1, 0);
     `);
+    db.prepare('INSERT OR IGNORE INTO checkpoints (name, position) VALUES (?, 0)').run(READ_MODELS);
     db.prepare("INSERT OR REPLACE INTO rm_meta (key, value) VALUES ('version', ?)").run(this.#version);
     for (const spec of this.tables) {
       const columns = spec.columns.map((c) => `${snake(c)} TEXT`).join(', ');
@@ -264,9 +294,13 @@ export class SqliteReadStore implements ReadStore {
         .pluck()
         .all(),
     );
-    this.#readCheckpoint = db.prepare<[], bigint>('SELECT position FROM rm_checkpoint WHERE id = 1').pluck();
-    this.#readCheckpoint.safeIntegers(true);
-    this.#writeCheckpoint = db.prepare<[bigint]>('UPDATE rm_checkpoint SET position = ? WHERE id = 1');
+    this.#readCheckpoint = db
+      .prepare<[string], bigint>('SELECT position FROM checkpoints WHERE name = ?')
+      .pluck()
+      .safeIntegers(true);
+    this.#writeCheckpoint = db.prepare<[string, bigint]>(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    );
     this.#tables = new Map(
       this.tables.map((spec) => {
         const table = tableName(spec.name);

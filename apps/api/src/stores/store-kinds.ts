@@ -12,8 +12,6 @@ import {
 } from '../event-store/snapshot-store.js';
 import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
-import { MemoryCheckpointStore, SqliteCheckpointStore } from '../executors/checkpoint-store.js';
-import type { CheckpointStore } from '../executors/dispatcher.js';
 import { MemoryReadStore } from '../projections/memory-read-store.js';
 import type { ReadStore } from '../projections/read-store.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
@@ -48,13 +46,6 @@ export interface OpenOptions {
   readonly connectEsdb?: (url: string) => EsdbRawClient;
 }
 
-/** The read models and the dispatcher's checkpoints, which live beside them. */
-export interface OpenedReadSide {
-  readonly readStore: ReadStore;
-  readonly checkpoints: CheckpointStore;
-  close(): void;
-}
-
 interface EventStoreKind<Config extends EventStoreConfig> {
   /** How `WFNET_EVENT_STORE` names a store of this kind, for the message that lists them. */
   readonly form: string;
@@ -72,7 +63,7 @@ interface EventStoreKind<Config extends EventStoreConfig> {
 interface ReadStoreKind<Config extends ReadStoreConfig> {
   readonly form: string;
   parse(value: string): Config | undefined;
-  open(config: Config): OpenedReadSide;
+  open(config: Config): ReadStore;
   readonly durable: boolean;
 }
 
@@ -149,11 +140,7 @@ export const READ_STORE_KINDS: ReadStoreKinds = {
   memory: {
     form: 'memory',
     parse: (value) => (value === 'memory' ? { kind: 'memory' } : undefined),
-    open() {
-      const readStore = new MemoryReadStore();
-      const checkpoints = new MemoryCheckpointStore();
-      return { readStore, checkpoints, close: () => readStore.close() };
-    },
+    open: () => new MemoryReadStore(),
     durable: false,
   },
   sqlite: {
@@ -164,16 +151,7 @@ export const READ_STORE_KINDS: ReadStoreKinds = {
         : undefined,
     open(config) {
       mkdirSync(dirname(config.file), { recursive: true });
-      const readStore = SqliteReadStore.open(config.file);
-      const checkpoints = new SqliteCheckpointStore(config.file);
-      return {
-        readStore,
-        checkpoints,
-        close() {
-          checkpoints.close();
-          readStore.close();
-        },
-      };
+      return SqliteReadStore.open(config.file);
     },
     durable: true,
   },
@@ -239,7 +217,7 @@ export function openEventStore(
   return eventStoreKind(parsed).open(parsed, options);
 }
 
-/** Opens the read models and the dispatcher's checkpoints where the configuration puts them. */
-export function openReadSide(config: ReadStoreConfig): OpenedReadSide {
+/** Opens the read models, and the followers' checkpoints kept with them, where the configuration puts them. */
+export function openReadStore(config: ReadStoreConfig): ReadStore {
   return readStoreKind(config).open(config);
 }

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../config/config.js';
 import { describeProgress, ProjectionRunner } from '../projections/projection-runner.js';
-import { durable, openEventStore, openReadSide } from '../stores/store-kinds.js';
+import { durable, openEventStore, openReadStore } from '../stores/store-kinds.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -15,8 +15,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const stores = openEventStore(config.eventStore);
-  const readSide = openReadSide(config.readStore);
-  const { readStore } = readSide;
+  const readStore = openReadStore(config.readStore);
   try {
     const runner = new ProjectionRunner(stores.eventStore, readStore);
     console.error(`rebuild: ${stores.eventStore.description} → ${readStore.description}`);
@@ -26,7 +25,7 @@ async function main(): Promise<number> {
     console.log(describeProgress('rebuilt', report));
     return 0;
   } finally {
-    readSide.close();
+    readStore.close();
     await stores.close();
   }
 }
