@@ -363,6 +363,54 @@ export function terminatedCaseHistory(): CaseEvent[] {
   ];
 }
 
+type DataOf<E extends Event, T extends E['type']> = Extract<E, { type: T }>['data'];
+
+/** Which event of a type a test means: the fields its data holds (compared as JSON), or a test of its data. */
+export type EventMatch<E extends Event, T extends E['type']> =
+  Partial<DataOf<E, T>> | ((data: DataOf<E, T>) => boolean);
+
+function holds<D>(data: D, match: Partial<D> | ((data: D) => boolean)): boolean {
+  if (typeof match === 'function') return match(data);
+  return Object.entries(match).every(
+    ([field, value]) => JSON.stringify((data as Record<string, unknown>)[field]) === JSON.stringify(value),
+  );
+}
+
+/** Where the first event of `type` that `match` picks stands in `history`; a history without one is a broken test. */
+export function indexOfFirst<E extends Event, T extends E['type']>(
+  history: readonly E[],
+  type: T,
+  match: EventMatch<E, T> = {},
+): number {
+  const index = history.findIndex((event) => event.type === type && holds(event.data as DataOf<E, T>, match));
+  if (index < 0) throw new Error(`the history holds no ${type} matching ${String(JSON.stringify(match))}`);
+  return index;
+}
+
+/** The history up to and including the first event of `type` that `match` picks: that event is the "when". */
+export function through<E extends Event, T extends E['type']>(
+  history: readonly E[],
+  type: T,
+  match: EventMatch<E, T> = {},
+): E[] {
+  return history.slice(0, indexOfFirst(history, type, match) + 1);
+}
+
+/** The history before the first event of `type` that `match` picks: what is given when it happens. */
+export function before<E extends Event, T extends E['type']>(
+  history: readonly E[],
+  type: T,
+  match: EventMatch<E, T> = {},
+): E[] {
+  return history.slice(0, indexOfFirst(history, type, match));
+}
+
+/** Picks the TokensIssued that issues `tokenId`. */
+export const issuing =
+  (tokenId: string) =>
+  (data: { readonly tokens: readonly { readonly id: string }[] }): boolean =>
+    data.tokens.some((token) => token.id === tokenId);
+
 /** Every history above as one store would record it: workflow first, then c1, then c2. */
 export function sampleEvents(): ProjectedEvent[] {
   const [created, discarded] = workflowHistory() as [WorkflowEvent, WorkflowEvent];

@@ -11,8 +11,22 @@ const events = sampleEvents();
 const handledEvents = readModelViews.flatMap((view) =>
   events.flatMap((event, index) => (view.handles.includes(event.type) ? [{ view, index, event }] : [])),
 );
-const label = ({ view, index, event }: (typeof handledEvents)[number]) =>
-  `${view.name} ← #${index} ${event.type}`;
+
+/** What an event is about, for a case's label: the workitem, task, issued tokens, case or workflow. */
+function subjectOf(event: ProjectedEvent): string {
+  const data = event.data as {
+    workitemId?: string;
+    state?: string;
+    taskId?: string;
+    tokens?: readonly { id: string }[];
+    caseId?: string;
+    workflowId?: string;
+  };
+  if (event.type.startsWith('Workitem')) return [data.workitemId, data.state].filter(Boolean).join(' ');
+  return data.taskId ?? data.tokens?.map((t) => t.id).join(' ') ?? data.caseId ?? data.workflowId ?? '';
+}
+const label = ({ view, event }: (typeof handledEvents)[number]) =>
+  `${view.name} ← ${event.type} ${subjectOf(event)}`;
 
 function applyTo(view: View, docs: Map<string, Document>, event: ProjectedEvent): Map<string, Document> {
   const next = new Map(docs);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type {
   AppendResult,
@@ -26,6 +26,7 @@ import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
 import { RecentEvents } from './recent-events.js';
 import { StartupError } from '../startup-error.js';
+import { acquireWriterLock, realFile } from '../stores/writer-lock.js';
 import type { CommittedEvent } from './recent-events.js';
 
 export interface SqliteEventStoreOptions {
@@ -158,7 +159,7 @@ export class SqliteEventStore implements EventStore {
     this.#shown = shownPath(file);
     this.description = `sqlite:${this.#shown} (synchronous=${synchronous})`;
     this.#realFile = inMemory ? file : realFile(file);
-    this.#lock = inMemory ? undefined : acquireWriterLock(file, this.#realFile);
+    this.#lock = inMemory ? undefined : lockWriter(file, this.#realFile);
     try {
       if (!inMemory) claimFile(file, this.#realFile);
       this.#db = new Database(this.#realFile, { timeout: BUSY_MS });
@@ -454,19 +455,6 @@ export function shownPath(file: string): string {
   return fromHere === '' || fromHere.startsWith('..') || isAbsolute(fromHere) ? basename(file) : fromHere;
 }
 
-/** The file a path names, symbolic links resolved; a file yet to be made, in its folder's real path. */
-function realFile(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    try {
-      return join(realpathSync(dirname(file)), basename(file));
-    } catch {
-      return resolve(file);
-    }
-  }
-}
-
 /** Whether this process may write `file` (when it exists) and create files beside it (when its folder exists). */
 function writable(file: string): boolean {
   try {
@@ -493,20 +481,13 @@ function inUse(file: string, by: string, cause: unknown): StartupError {
 
 /**
  * Holds an exclusive lock on `<real file>.lock` for as long as the store is open, so that two processes
- * starting at once on one file cannot both pass `claimFile`. SQLite's locks are POSIX file locks, which
- * the kernel drops when the process dies however it dies, so a crash leaves no stale lock.
+ * starting at once on one file cannot both pass `claimFile`.
  */
-function acquireWriterLock(file: string, real: string): Database.Database {
-  let lock: Database.Database | undefined;
-  try {
-    lock = new Database(`${real}.lock`, { timeout: 0 });
-    lock.exec('BEGIN EXCLUSIVE');
-    return lock;
-  } catch (error) {
-    lock?.close();
-    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw inUse(file, ' for writing', error);
-    throw unavailable(`cannot lock the SQLite event store ${file}`, error);
-  }
+function lockWriter(file: string, real: string): Database.Database {
+  return acquireWriterLock(`${real}.lock`, {
+    busy: (cause) => inUse(file, ' for writing', cause),
+    failed: (cause) => unavailable(`cannot lock the SQLite event store ${file}`, cause),
+  });
 }
 
 /**

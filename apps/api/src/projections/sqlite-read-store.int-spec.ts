@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkitemDocument } from '@wfnet/projections';
@@ -59,6 +59,15 @@ describe('the SQLite read store', () => {
     const second = SqliteReadStore.open(file);
     expect(second.checkpoint()).toBe(0n);
     second.close();
+  });
+
+  it('refuses a second writer that opens the same read models through a symbolic link', () => {
+    const file = freshFile();
+    const first = SqliteReadStore.open(file);
+    const link = join(dir, `link-${files}.db`);
+    symlinkSync(file, link);
+    expect(() => SqliteReadStore.open(link)).toThrow(/already kept by another process/);
+    first.close();
   });
 
   it('drops every table and starts over at 0 when it finds another version', () => {

@@ -5,6 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Document } from '@wfnet/projections';
 import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
 import { READ_MODELS, chooseIndex } from './read-store.js';
+import { acquireWriterLock, realFile } from '../stores/writer-lock.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
 
 function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
@@ -98,7 +99,7 @@ export class SqliteReadStore implements ReadStore {
     this.tables = options.tables ?? readModelTables;
     this.#version = String(options.version ?? READ_MODEL_VERSION);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.#lock = file === ':memory:' ? undefined : acquireWriterLock(file);
+    this.#lock = file === ':memory:' ? undefined : lockWriter(file);
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: 5000 });
@@ -387,22 +388,14 @@ export class SqliteDocumentReader {
 
 /**
  * One runner writes a read store: a second one would duplicate every write, and the first one's cache
- * of what it wrote would go stale. The lock is an exclusive SQLite lock on a file of its own, which the
- * kernel drops however the process ends.
+ * of what it wrote would go stale.
  */
-function acquireWriterLock(file: string): Database.Database {
-  const lock = new Database(`${file}.read-models.lock`, { timeout: 0 });
-  try {
-    lock.exec('BEGIN EXCLUSIVE');
-    return lock;
-  } catch (error) {
-    lock.close();
-    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
-      throw new Error(
+function lockWriter(file: string): Database.Database {
+  return acquireWriterLock(`${realFile(file)}.read-models.lock`, {
+    busy: (cause) =>
+      new Error(
         `the read models in ${file} are already kept by another process: give each process its own WFNET_READ_STORE`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
+        { cause },
+      ),
+  });
 }

@@ -1,15 +1,26 @@
 import { describe, expect, it } from '@jest/globals';
+import type { CaseEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
-import { at, finishedCaseHistory, recordStream, terminatedCaseHistory } from '../fixtures.js';
+import type { EventMatch } from '../fixtures.js';
+import {
+  at,
+  before,
+  finishedCaseHistory,
+  issuing,
+  recordStream,
+  terminatedCaseHistory,
+  through,
+} from '../fixtures.js';
 import { casesView } from './cases-view.js';
 
-const c1 = (upTo: number) =>
-  projectEvents(casesView, recordStream('case-c1', finishedCaseHistory().slice(0, upTo + 1))).get('c1');
+const history = finishedCaseHistory();
+const c1 = (events: readonly CaseEvent[]) =>
+  projectEvents(casesView, recordStream('case-c1', events)).get('c1');
 
 describe('the cases', () => {
   describe('given a case created', () => {
     it('holds it created, with its workflow and an empty marking', () => {
-      expect(c1(0)).toEqual({
+      expect(c1(through(history, 'CaseCreated'))).toEqual({
         id: 'c1',
         lastRevision: 0,
         position: '1',
@@ -25,55 +36,60 @@ describe('the cases', () => {
 
   describe('given its genesis token issued', () => {
     it('counts the token in start', () => {
-      expect(c1(1)).toMatchObject({ state: 'created', marking: { start: 1 } });
+      expect(c1(through(history, 'TokensIssued', issuing('c1:token-1')))).toMatchObject({
+        state: 'created',
+        marking: { start: 1 },
+      });
     });
   });
 
   describe('given the case activated', () => {
     it('is active', () => {
-      expect(c1(2)?.state).toBe('active');
+      expect(c1(through(history, 'CaseActivated'))?.state).toBe('active');
     });
   });
 
   describe('given a token locked', () => {
     it('still counts it in its place', () => {
-      expect(c1(7)?.marking).toEqual({ start: 1 });
+      expect(c1(through(history, 'TokensLocked', { taskId: 'c1:task-1' }))?.marking).toEqual({ start: 1 });
     });
   });
 
   describe('given a token consumed and another issued', () => {
     it('moves the count from one place to the other', () => {
-      expect(c1(9)?.marking).toEqual({});
-      expect(c1(11)).toMatchObject({
+      expect(c1(through(history, 'TokensConsumed', { taskId: 'c1:task-1' }))?.marking).toEqual({});
+      expect(c1(through(history, 'TokensIssued', issuing('c1:token-2')))).toMatchObject({
         marking: { submitted: 1 },
         unconsumed: { 'c1:token-2': 'submitted' },
       });
     });
   });
 
-  describe.each([
-    ['TaskStarted', 3],
-    ['TokensReceived', 4],
-    ['TaskAllocated', 5],
-    ['WorkitemCreated', 6],
-    ['WorkitemUpdated', 20],
-    ['TokensDiscarded', 22],
-    ['TaskAbandoned', 24],
-    ['TokensUnlocked', 26],
-    ['TaskCompleted', 10],
-  ])('given a %s', (_type, revision) => {
+  describe.each<[CaseEvent['type'], EventMatch<CaseEvent, CaseEvent['type']>]>([
+    ['TaskStarted', { taskId: 'c1:task-1' }],
+    ['TokensReceived', { taskId: 'c1:task-1' }],
+    ['TaskAllocated', { taskId: 'c1:task-1' }],
+    ['WorkitemCreated', { workitemId: 'c1:workitem-1' }],
+    ['WorkitemUpdated', { workitemId: 'c1:workitem-2', state: 'started' }],
+    ['TokensDiscarded', { taskId: 'c1:task-2' }],
+    ['TaskAbandoned', { taskId: 'c1:task-2' }],
+    ['TokensUnlocked', { taskId: 'c1:task-3' }],
+    ['TaskCompleted', { taskId: 'c1:task-1' }],
+  ])('given a %s of %o', (type, match) => {
     it('records the time of the event and leaves the marking alone', () => {
-      const before = c1(revision - 1);
-      const after = c1(revision);
-      expect(after?.updatedAt).toBe(finishedCaseHistory()[revision]?.data.at);
-      expect(after?.marking).toEqual(before?.marking);
-      expect(after?.lastRevision).toBe(revision);
+      const given = before(history, type, match);
+      const when = history[given.length]!;
+      const earlier = c1(given);
+      const later = c1([...given, when]);
+      expect(later?.updatedAt).toBe(when.data.at);
+      expect(later?.marking).toEqual(earlier?.marking);
+      expect(later?.lastRevision).toBe(given.length);
     });
   });
 
   describe('given the case finished', () => {
     it('is finished with nothing left in its marking', () => {
-      expect(c1(45)).toEqual({
+      expect(c1(through(history, 'CaseFinished'))).toEqual({
         id: 'c1',
         lastRevision: 45,
         position: '46',

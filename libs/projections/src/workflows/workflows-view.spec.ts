@@ -1,18 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
+import type { WorkflowEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
-import { approvalDefinition, at, recordStream, workflowHistory } from '../fixtures.js';
+import { approvalDefinition, at, recordStream, through, workflowHistory } from '../fixtures.js';
 import { workflowsView } from './workflows-view.js';
 
-const approval = (upTo: number) =>
-  projectEvents(workflowsView, recordStream('workflow-approval', workflowHistory().slice(0, upTo + 1))).get(
-    'approval',
-  );
+const history = workflowHistory();
+const approval = (events: readonly WorkflowEvent[]) =>
+  projectEvents(workflowsView, recordStream('workflow-approval', events)).get('approval');
 
 describe('the workflows', () => {
   describe('given a workflow created', () => {
     it('holds its definition, active', () => {
       const { places, transitions, arcs, metadata, name } = approvalDefinition;
-      expect(approval(0)).toEqual({
+      expect(approval(through(history, 'WorkflowCreated'))).toEqual({
         id: 'approval',
         lastRevision: 0,
         position: '1',
@@ -30,7 +30,7 @@ describe('the workflows', () => {
 
   describe('given the workflow discarded', () => {
     it('is discarded and keeps its creation time', () => {
-      expect(approval(1)).toMatchObject({
+      expect(approval(through(history, 'WorkflowDiscarded'))).toMatchObject({
         state: 'discarded',
         createdAt: at(0),
         updatedAt: at(30),
