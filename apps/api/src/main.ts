@@ -12,6 +12,7 @@ import { loadConfig } from './config/config.js';
 import { isJsonBody, isXmlBody } from './http/content-type.guard.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { requestOrigin } from './http/request-origin.js';
+import { yieldAfterLargeBody } from './http/limits.js';
 import { DtoValidationPipe } from './http/validation.pipe.js';
 import { createLogging } from './logging/json-logger.js';
 import { StartupError } from './startup-error.js';
@@ -70,6 +71,7 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   // and refused by the content-type guard.
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: isJsonBody });
+  app.use(yieldAfterLargeBody);
   app.set('x-powered-by', false);
   boundConnections(app.getHttpServer(), config);
   app.useGlobalPipes(new DtoValidationPipe());

@@ -69,6 +69,11 @@ export class CatchUpSubscription implements EventSubscription {
         if (this.#closed) return;
       }
       if (page.length === PAGE) continue;
+      // A short page may be cut by the store's decoding budget: other work runs before the next read.
+      if (page.length > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.#interrupt = resolve;
         void committed.then(resolve);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@wfnet/domain';
-import { RecentEvents } from './recent-events.js';
+import { DECODE_BUDGET, RecentEvents } from './recent-events.js';
 import type { CommittedEvent } from './recent-events.js';
 
 const recorded = (position: number): RecordedEvent => ({
@@ -13,8 +13,9 @@ const recorded = (position: number): RecordedEvent => ({
   metadata: undefined,
   recordedAt: '2026-01-01T00:00:00.000Z',
 });
-const event = (position: number): CommittedEvent => ({
+const event = (position: number, encodedLength = 100): CommittedEvent => ({
   position: BigInt(position),
+  encodedLength,
   decode: () => recorded(position),
 });
 
@@ -35,6 +36,25 @@ describe('the recent events', () => {
     expect(positions(recent.after(9n, 10))).toEqual([]);
   });
 
+  it('decodes no more than its budget past the first event, so large events are handed over a few at a time', () => {
+    const recent = new RecentEvents(100);
+    const large = DECODE_BUDGET / 2;
+    recent.add([event(1, large), event(2, large), event(3, large), event(4, 2 * DECODE_BUDGET), event(5)]);
+
+    expect(positions(recent.after(0n, 10))).toEqual([1, 2]);
+    expect(positions(recent.after(2n, 10))).toEqual([3, 4]);
+    expect(positions(recent.after(4n, 10))).toEqual([5]);
+  });
+
+  it('counts no budget for events another reader decoded already', () => {
+    const recent = new RecentEvents(100);
+    recent.add([event(1, DECODE_BUDGET), event(2, DECODE_BUDGET), event(3)]);
+    expect(positions(recent.after(0n, 1))).toEqual([1]);
+    expect(positions(recent.after(1n, 10))).toEqual([2]);
+
+    expect(positions(recent.after(0n, 10))).toEqual([1, 2, 3]);
+  });
+
   it('answers undefined for a position older than its window, which the store must read itself', () => {
     const recent = new RecentEvents(100);
     recent.add([event(5), event(6)]);
@@ -53,7 +73,7 @@ describe('the recent events', () => {
   it('decodes each event once, on first read, and shares it frozen, deeply', () => {
     let decoded = 0;
     const recent = new RecentEvents(10);
-    recent.add([{ position: 1n, decode: () => (decoded++, recorded(1)) }]);
+    recent.add([{ position: 1n, encodedLength: 100, decode: () => (decoded++, recorded(1)) }]);
     expect(decoded).toBe(0);
 
     const [shared] = recent.after(0n, 1)!;

@@ -3,8 +3,17 @@ import type { RecordedEvent } from '@wfnet/domain';
 /** An event as its store committed it; decoded on first read. */
 export interface CommittedEvent {
   readonly position: bigint;
+  /** The length of its encoded data and metadata: what decoding it costs. */
+  readonly encodedLength: number;
   decode(): RecordedEvent;
 }
+
+/**
+ * How much encoded JSON one read decodes at most (one event at least): a burst of large events is handed
+ * over in several reads, between which the subscriber lets other work run, instead of holding the event
+ * loop for all of them at once.
+ */
+export const DECODE_BUDGET = 256 * 1024;
 
 interface Entry {
   readonly committed: CommittedEvent;
@@ -30,8 +39,9 @@ export class RecentEvents {
   }
 
   /**
-   * The events after `after`, at most `maxCount`, deeply frozen since every reader gets the same objects;
-   * undefined when some of them are older than this window.
+   * The events after `after`, at most `maxCount` and no more than `DECODE_BUDGET` of encoded JSON past the
+   * first, deeply frozen since every reader gets the same objects; undefined when some of them are older
+   * than this window.
    */
   after(after: bigint, maxCount: number): readonly RecordedEvent[] | undefined {
     const entries = this.#entries;
@@ -44,15 +54,25 @@ export class RecentEvents {
       if ((entries[middle] as Entry).committed.position <= after) low = middle + 1;
       else high = middle;
     }
-    return entries
-      .slice(low, low + maxCount)
-      .map((entry) => (entry.decoded ??= deepFreeze(entry.committed.decode())));
+    const page: RecordedEvent[] = [];
+    let budget = DECODE_BUDGET;
+    for (let index = low; index < entries.length && page.length < maxCount && budget > 0; index++) {
+      const entry = entries[index] as Entry;
+      if (entry.decoded === undefined) budget -= entry.committed.encodedLength;
+      page.push((entry.decoded ??= deepFreeze(entry.committed.decode())));
+    }
+    return page;
   }
 }
 
 /** Freezes a value and everything in it, so that readers sharing it cannot change it for each other. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  for (const child of Object.values(value)) deepFreeze(child);
+  // `for in` rather than Object.values: no array of every member (an object may have 100,000), and plain
+  // values need no call. JSON gives objects no inherited enumerable members.
+  for (const key in value) {
+    const child = value[key];
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
   return Object.freeze(value);
 }

@@ -538,6 +538,10 @@ class InsertedEvent implements CommittedEvent {
     private readonly recordedAt: string,
   ) {}
 
+  get encodedLength(): number {
+    return this.row.data.length + (this.row.metadata?.length ?? 0);
+  }
+
   decode(): RecordedEvent {
     return {
       id: this.row.id,

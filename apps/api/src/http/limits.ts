@@ -1,6 +1,6 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { HttpError } from './error.filter.js';
 
@@ -118,4 +118,16 @@ export function assertNetWithin(
       details,
     );
   }
+}
+
+/** A body past which its parsing is worth letting other requests run before it is handled. */
+const LARGE_BODY_BYTES = 64 * 1024;
+
+/**
+ * Express middleware, after the body parsers: parsing a large body and handling it are one long stretch of
+ * the event loop otherwise, for Nest's pipeline runs on in promise callbacks.
+ */
+export function yieldAfterLargeBody(request: Request, _response: Response, next: () => void): void {
+  if (Number(request.headers['content-length'] ?? 0) > LARGE_BODY_BYTES) setImmediate(next);
+  else next();
 }
