@@ -1,7 +1,10 @@
-export * from './core/view.js';
-export * from './tokens/tokens-view.js';
-export * from './workitems/workitems-view.js';
-export * from './tasks/tasks-view.js';
-export * from './cases/cases-view.js';
-export * from './workflows/workflows-view.js';
-export * from './views.js';
+// What the service uses: the views that keep the read models, the documents they keep, and a fold of
+// events into a view's documents. How a view is defined and patched stays inside.
+export type { Document, ProjectedEvent, View } from './core/view.js';
+export { projectEvents } from './core/view.js';
+export type { TokenDocument } from './tokens/tokens-view.js';
+export type { WorkitemDocument } from './workitems/workitems-view.js';
+export type { TaskDocument, TaskTokenState } from './tasks/tasks-view.js';
+export type { CaseDocument } from './cases/cases-view.js';
+export type { WorkflowDocument } from './workflows/workflows-view.js';
+export { readModelViews } from './views.js';
