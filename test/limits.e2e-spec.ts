@@ -140,4 +140,24 @@ describe('the bytes of a list page', () => {
     expect(pages.flat()).toEqual(completed);
     expect(pages.map((ids) => ids.length)).toEqual([2, 2, 1]);
   });
+
+  it("stops a case's history early in large events, naming the next page in its Link header", async () => {
+    const data = { text: 'x'.repeat(100_000) };
+    const created = await createCase(service.api, 'single-manual', data);
+    const workitem = await workitemOf(service.api, created.id, 'review');
+    expect((await service.api.post(`/workitems/${workitem.id}/complete`, { output: data })).status).toBe(200);
+    const all = await service.api.get<{ revision: string }[]>(`/cases/${created.id}/events?limit=1000`);
+    const revisions: string[] = [];
+    let next: string | undefined = `/cases/${created.id}/events?limit=1000`;
+    while (next !== undefined) {
+      const page = await service.api.get<{ revision: string }[]>(next);
+      expect(page.status).toBe(200);
+      expect(page.text.length).toBeLessThan(300_000);
+      revisions.push(...page.body.map((e) => e.revision));
+      next = /<([^>]*)>;\s*rel="next"/.exec(page.headers.get('link') ?? '')?.[1];
+    }
+    // Five events carry 100 kB each (the data, its token, the output, the completion, the output's token).
+    expect(all.body.length).toBeLessThan(revisions.length);
+    expect(revisions).toEqual(revisions.map((_, index) => String(index)));
+  });
 });

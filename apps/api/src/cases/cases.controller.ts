@@ -151,14 +151,14 @@ export class CasesController {
     const limit = query.limit ?? 1000;
     // One more than asked tells whether another page follows.
     const events = await this.queries.execute(new CaseHistoryQuery(id, from, limit + 1));
-    const page = events.slice(0, limit);
+    const page = withinBytes(events.slice(0, limit).map(historyItem), this.config.maxPageBytes);
     const last = page[page.length - 1];
-    if (events.length > limit && last) {
+    if (events.length > page.length && last) {
       // The body stays the contract's plain list: the cursor travels in the header.
       const next = `/cases/${encodeURIComponent(id)}/events?after=${last.revision}&limit=${limit}`;
       response.setHeader('link', `<${next}>; rel="next"`);
     }
-    return page.map(historyItem);
+    return page;
   }
 
   @Get(':id/events/stream')
@@ -171,4 +171,14 @@ export class CasesController {
       release();
     }
   }
+}
+
+/** The first items that fit in `maxBytes` of JSON, and always the first: a page of large events ends early. */
+function withinBytes<T>(items: readonly T[], maxBytes: number): readonly T[] {
+  let bytes = 0;
+  for (let count = 0; count < items.length; count++) {
+    bytes += JSON.stringify(items[count]).length;
+    if (count > 0 && bytes > maxBytes) return items.slice(0, count);
+  }
+  return items;
 }
