@@ -27,7 +27,7 @@ import { loadConfig } from '../config/config.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { Engine } from '../engine/engine.js';
 import { CaseCommandMessage, CaseHistoryQuery, WorkflowCommandMessage } from '../engine/messages.js';
-import { EVENT_STORE } from '../engine/tokens.js';
+import { EVENT_STORE } from '../tokens.js';
 import type { CaseOutcome } from '../engine/messages.js';
 import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';

@@ -12,7 +12,7 @@ import {
   ReadModelQuery,
   StartCaseMessage,
 } from '../engine/messages.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';

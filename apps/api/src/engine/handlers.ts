@@ -22,7 +22,7 @@ import {
   WorkflowCommandMessage,
   WorkflowQuery,
 } from './messages.js';
-import { CONFIG, EVENT_STORE } from './tokens.js';
+import { CONFIG, EVENT_STORE } from '../tokens.js';
 
 @CommandHandler(CaseCommandMessage)
 export class CaseCommandHandler implements ICommandHandler<CaseCommandMessage, CaseOutcome> {

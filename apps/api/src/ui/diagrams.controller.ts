@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
 import { CaseAtRevisionQuery, WorkflowQuery } from '../engine/messages.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import { CaseDiagramDto, DiagramDto } from './diagram.dto.js';
 import { stopLayoutThread } from './layout-worker.js';

@@ -23,7 +23,7 @@ import { now, positionOf } from '../http/ids.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';

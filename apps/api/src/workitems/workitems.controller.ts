@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
 import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
