@@ -22,12 +22,11 @@ import {
   CaseCommandHandler,
   CaseHistoryQueryHandler,
   FollowCaseQueryHandler,
-  HealthQueryHandler,
-  ReadModelQueryHandler,
   StartCaseHandler,
-  WorkflowCommandHandler,
-  WorkflowQueryHandler,
-} from './engine/handlers.js';
+} from './cases/case.handlers.js';
+import { HealthQueryHandler } from './health/health.handler.js';
+import { ReadModelQueryHandler } from './reads/read-model.handler.js';
+import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workflow.handlers.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';

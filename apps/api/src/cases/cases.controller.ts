@@ -9,9 +9,9 @@ import {
   CaseCommandMessage,
   CaseHistoryQuery,
   FollowCaseQuery,
-  ReadModelQuery,
   StartCaseMessage,
-} from '../engine/messages.js';
+} from './case.messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
 import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';

@@ -17,7 +17,8 @@ import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/
 import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
+import { WorkflowCommandMessage } from './workflow.messages.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';

@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
+import { CaseCommandMessage } from '../cases/case.messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
 import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
