@@ -6,7 +6,8 @@ import { CaseCommandMessage } from '../cases/case.messages.js';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { WaitForDto } from '../http/query.dto.js';
-import { taskRepresentation, tokenRepresentation } from '../cases/representation.js';
+import { tokenRepresentation } from '../cases/representation.js';
+import { taskRepresentation } from './representation.js';
 
 @ApiTags('tasks')
 @Controller('tasks')

@@ -26,13 +26,13 @@ import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
 import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
-import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
+import { WaitForDto } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
-import { CreateWorkflowDto } from './workflow.dto.js';
+import { CreateWorkflowDto, ListWorkflowsDto } from './workflow.dto.js';
 
 export const workflowRepresentation = (
   state: Exclude<WorkflowState, { status: 'none' }>,

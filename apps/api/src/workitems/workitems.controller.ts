@@ -9,8 +9,9 @@ import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { CompleteWorkitemDto } from '../cases/case.dto.js';
-import { tokenRepresentation, workitemRepresentation } from '../cases/representation.js';
+import { tokenRepresentation } from '../cases/representation.js';
+import { CompleteWorkitemDto } from './workitem.dto.js';
+import { workitemRepresentation } from './representation.js';
 
 @ApiTags('workitems')
 @Controller('workitems')
