@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOG_LEVELS, loadConfig } from '../apps/api/src/config/config.js';
-import { EVENT_STORE } from '../apps/api/src/engine/tokens.js';
+import { EVENT_STORE } from '../apps/api/src/tokens.js';
 import { createApp } from '../apps/api/src/main.js';
 import type { Client, ErrorBody } from './http/client.js';
 import { createClient } from './http/client.js';

@@ -8,14 +8,15 @@ import { CasesController } from './cases/cases.controller.js';
 import type { Config } from './config/config.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { loadConfig } from './config/config.js';
-import { EngineModule } from './engine/engine.module.js';
 import { EventStreamLimit } from './cases/event-stream-limit.js';
+import { AuthGuard } from './http/auth.guard.js';
 import { ContentTypeGuard } from './http/content-type.guard.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { JsonShapeInterceptor } from './http/limits.js';
 import { RATE_LIMIT_CLOCK, RateLimitGuard } from './http/rate-limit.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { RuntimeModule } from './runtime.module.js';
 import { TasksController } from './tasks/tasks.controller.js';
 import { DiagramsController } from './ui/diagrams.controller.js';
 import { UiController } from './ui/ui.controller.js';
@@ -41,7 +42,7 @@ export class WfnetModule {
       module: WfnetModule,
       imports: [
         CqrsModule.forRoot(),
-        EngineModule.forRoot(config, options.executors ?? {}, options.dispatcher),
+        RuntimeModule.forRoot(config, options.executors ?? {}, options.dispatcher),
       ],
       controllers: [
         WorkflowsController,
@@ -65,6 +66,8 @@ export class WfnetModule {
               { provide: APP_GUARD, useClass: RateLimitGuard },
             ]
           : []),
+        // Global guards run in the order they are listed: a refused caller still counts against the rate limit.
+        { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };
   }

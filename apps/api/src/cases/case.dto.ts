@@ -1,7 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { JsonValue } from '@wfnet/domain';
 import { IsJson } from '../http/json.js';
+import {
+  AT_REVISION,
+  EmptyAsAbsent,
+  IsRevision,
+  MAX_REVISION,
+  PageDto,
+  WaitForDto,
+} from '../http/query.dto.js';
 
 export class CreateCaseDto {
   @ApiProperty({ example: 'traffic-light' })
@@ -19,9 +28,51 @@ export class CreateCaseDto {
   data?: JsonValue;
 }
 
-export class CompleteWorkitemDto {
-  @ApiPropertyOptional({ description: 'The workitem output (any JSON); null when absent' })
+export class ListCasesDto extends PageDto {
+  @ApiPropertyOptional()
+  @EmptyAsAbsent()
   @IsOptional()
-  @IsJson()
-  output?: JsonValue;
+  @IsString()
+  workflowId?: string;
+
+  @ApiPropertyOptional({ enum: ['created', 'active', 'finished', 'terminated'] })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsIn(['created', 'active', 'finished', 'terminated'])
+  state?: 'created' | 'active' | 'finished' | 'terminated';
+}
+
+export class HistoryDto {
+  @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsRevision('fromRevision')
+  fromRevision?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The cursor of the `Link: <…>; rel="next"` header of the previous page: the revision of its last event, to answer from the one after it',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  // The page after it starts at the next revision, which must be one too.
+  @IsRevision('after', MAX_REVISION - 1n)
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export class GetCaseDto extends WaitForDto {
+  @ApiPropertyOptional(AT_REVISION)
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsRevision('atRevision')
+  atRevision?: string;
 }

@@ -9,16 +9,16 @@ import {
   CaseCommandMessage,
   CaseHistoryQuery,
   FollowCaseQuery,
-  ReadModelQuery,
   StartCaseMessage,
-} from '../engine/messages.js';
-import { CONFIG } from '../engine/tokens.js';
+} from './case.messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertId, now, positionOf } from '../http/ids.js';
-import { GetCaseDto, HistoryDto, ListCasesDto, ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { CreateCaseDto } from './case.dto.js';
+import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
+import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto } from './case.dto.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
 import { EventStreamLimit } from './event-stream-limit.js';

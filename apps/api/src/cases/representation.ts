@@ -1,4 +1,4 @@
-import type { CaseData, Task, Token, Workitem } from '@wfnet/domain';
+import type { CaseData, Token } from '@wfnet/domain';
 
 export function marking(state: CaseData): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -28,23 +28,3 @@ export const tokenRepresentation = (caseId: string, token: Token) => ({
   lockedByTaskId: token.lockedByTaskId,
   consumedByTaskId: token.consumedByTaskId,
 });
-
-export const workitemRepresentation = (caseId: string, workitem: Workitem) => ({
-  id: workitem.id,
-  caseId,
-  taskId: workitem.taskId,
-  transitionId: workitem.transitionId,
-  executor: workitem.executor,
-  state: workitem.state,
-  output: workitem.output,
-});
-
-export function taskRepresentation(caseId: string, task: Task) {
-  return {
-    id: task.id,
-    caseId,
-    transitionId: task.transitionId,
-    state: task.state,
-    tokenPayload: task.tokenPayload,
-  };
-}

@@ -24,7 +24,7 @@ import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import type { ExecutorRegistry } from '../executors/executor-registry.js';
 import { Admission } from './admission.js';
 import type { AdmissionOptions } from './admission.js';
-import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './messages.js';
+import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './outcomes.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;

@@ -26,7 +26,7 @@ import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
 import { RecentEvents } from './recent-events.js';
 import { StartupError } from '../startup-error.js';
-import { acquireWriterLock, realFile } from '../stores/writer-lock.js';
+import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import type { CommittedEvent } from './recent-events.js';
 
 export interface SqliteEventStoreOptions {

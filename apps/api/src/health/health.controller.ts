@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import { NoRateLimit } from '../http/rate-limit.guard.js';
 import type { Response } from 'express';
-import { HealthQuery } from '../engine/messages.js';
+import { HealthQuery } from './health.query.js';
 import { Public } from '../http/auth.guard.js';
 
 // Probes must not be turned away by the rate limit they have nothing to do with.

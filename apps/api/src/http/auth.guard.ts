@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Config, Role } from '../config/config.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import { HttpError } from './error.filter.js';
 
 const ROLES = 'wfnet:roles';

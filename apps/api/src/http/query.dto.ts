@@ -3,13 +3,14 @@ import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 
 /** `?state=` reads as no filter at all, as in the contract's `GET /cases?workflowId=&state=`. */
-const EmptyAsAbsent = () => Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
+export const EmptyAsAbsent = () =>
+  Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
 
 /** Stream revisions are signed 64-bit integers in every store: the largest one there can be. */
 export const MAX_REVISION = 2n ** 63n - 1n;
 
 /** A revision as a decimal string, at most `max`. */
-const IsRevision = (name: string, max: bigint = MAX_REVISION) =>
+export const IsRevision = (name: string, max: bigint = MAX_REVISION) =>
   ValidateBy({
     name: 'isRevision',
     validator: {
@@ -46,22 +47,6 @@ export class PageDto extends WaitForDto {
   after?: string;
 }
 
-export class ListWorkflowsDto extends PageDto {}
-
-export class ListCasesDto extends PageDto {
-  @ApiPropertyOptional()
-  @EmptyAsAbsent()
-  @IsOptional()
-  @IsString()
-  workflowId?: string;
-
-  @ApiPropertyOptional({ enum: ['created', 'active', 'finished', 'terminated'] })
-  @EmptyAsAbsent()
-  @IsOptional()
-  @IsIn(['created', 'active', 'finished', 'terminated'])
-  state?: 'created' | 'active' | 'finished' | 'terminated';
-}
-
 export class ListWorkitemsDto extends PageDto {
   @ApiPropertyOptional({ enum: ['created', 'started', 'completed', 'abandoned'] })
   @EmptyAsAbsent()
@@ -88,41 +73,6 @@ export class ListWorkitemsDto extends PageDto {
   executor?: string;
 }
 
-export class HistoryDto {
-  @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
-  @EmptyAsAbsent()
-  @IsOptional()
-  @IsRevision('fromRevision')
-  fromRevision?: string;
-
-  @ApiPropertyOptional({
-    description:
-      'The cursor of the `Link: <…>; rel="next"` header of the previous page: the revision of its last event, to answer from the one after it',
-  })
-  @EmptyAsAbsent()
-  @IsOptional()
-  // The page after it starts at the next revision, which must be one too.
-  @IsRevision('after', MAX_REVISION - 1n)
-  after?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000 })
-  @EmptyAsAbsent()
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-}
-
 export const AT_REVISION = {
   description: 'As it was right after this revision (0-based) of the case stream; 400 past its end',
 };
-
-export class GetCaseDto extends WaitForDto {
-  @ApiPropertyOptional(AT_REVISION)
-  @EmptyAsAbsent()
-  @IsOptional()
-  @IsRevision('atRevision')
-  atRevision?: string;
-}

@@ -5,7 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Document } from '@wfnet/projections';
 import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
 import { READ_MODELS, chooseIndex } from './read-store.js';
-import { acquireWriterLock, realFile } from '../stores/writer-lock.js';
+import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
 
 function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {

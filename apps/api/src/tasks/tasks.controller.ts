@@ -2,10 +2,12 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
+import { CaseCommandMessage } from '../cases/case.messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { WaitForDto } from '../http/query.dto.js';
-import { taskRepresentation, tokenRepresentation } from '../cases/representation.js';
+import { tokenRepresentation } from '../cases/representation.js';
+import { taskRepresentation } from './representation.js';
 
 @ApiTags('tasks')
 @Controller('tasks')

@@ -4,6 +4,7 @@ import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@w
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
 import { ListOf } from '../http/dto-shape.js';
 import { IsJsonObject } from '../http/json.js';
+import { PageDto } from '../http/query.dto.js';
 
 export class PlaceDto {
   @ApiProperty({ example: 'start' })
@@ -97,3 +98,5 @@ export class CreateWorkflowDto {
   @IsBoolean()
   allowUnsound?: boolean;
 }
+
+export class ListWorkflowsDto extends PageDto {}

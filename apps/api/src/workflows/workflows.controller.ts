@@ -17,21 +17,22 @@ import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/
 import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { ReadModelQuery, WorkflowCommandMessage } from '../engine/messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
+import { WorkflowCommandMessage } from './workflow.messages.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
-import { ListWorkflowsDto, WaitForDto } from '../http/query.dto.js';
+import { WaitForDto } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
-import { CreateWorkflowDto } from './workflow.dto.js';
+import { CreateWorkflowDto, ListWorkflowsDto } from './workflow.dto.js';
 
 export const workflowRepresentation = (
   state: Exclude<WorkflowState, { status: 'none' }>,

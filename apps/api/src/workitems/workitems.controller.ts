@@ -2,14 +2,16 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
-import { CaseCommandMessage, ReadModelQuery } from '../engine/messages.js';
-import { CONFIG } from '../engine/tokens.js';
+import { CaseCommandMessage } from '../cases/case.messages.js';
+import { ReadModelQuery } from '../reads/read-model.query.js';
+import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { caseIdOf, now, positionOf } from '../http/ids.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { CompleteWorkitemDto } from '../cases/case.dto.js';
-import { tokenRepresentation, workitemRepresentation } from '../cases/representation.js';
+import { tokenRepresentation } from '../cases/representation.js';
+import { CompleteWorkitemDto } from './workitem.dto.js';
+import { workitemRepresentation } from './representation.js';
 
 @ApiTags('workitems')
 @Controller('workitems')

@@ -1,16 +1,16 @@
 import type { Executor } from '@wfnet/domain';
-import type { Config } from '../config/config.js';
-import { openEventStore, openReadStore } from '../stores/store-kinds.js';
-import type { OpenedStores } from '../stores/store-kinds.js';
-import { autoExecutor, manualExecutor, webhookExecutor } from '../executors/built-in.js';
-import { Dispatcher } from '../executors/dispatcher.js';
-import type { DispatcherOptions } from '../executors/dispatcher.js';
-import { ExecutorRegistry } from '../executors/executor-registry.js';
-import { Followers } from '../followers/followers.js';
-import { ProjectionRunner, ReadModels } from '../projections/index.js';
-import { Metrics } from '../metrics/metrics.js';
-import { Engine } from './engine.js';
-import { CaseHistory } from '../cases/case-history.js';
+import type { Config } from './config/config.js';
+import { openEventStore, openReadStore } from './stores/store-kinds.js';
+import type { OpenedStores } from './stores/store-kinds.js';
+import { autoExecutor, manualExecutor, webhookExecutor } from './executors/built-in.js';
+import { Dispatcher } from './executors/dispatcher.js';
+import type { DispatcherOptions } from './executors/dispatcher.js';
+import { ExecutorRegistry } from './executors/executor-registry.js';
+import { Followers } from './followers/followers.js';
+import { ProjectionRunner, ReadModels } from './projections/index.js';
+import { Metrics } from './metrics/metrics.js';
+import { Engine } from './engine/engine.js';
+import { CaseHistory } from './cases/case-history.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {

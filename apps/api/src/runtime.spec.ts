@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createCase, oneStepNet } from '@wfnet/domain/testing';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from './config/config.js';
 import { createRuntime } from './runtime.js';
 
 const net = oneStepNet('manual');

@@ -1,39 +1,53 @@
 import type {
   BeforeApplicationShutdown,
   DynamicModule,
+  FactoryProvider,
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import type { Executor } from '@wfnet/domain';
-import type { Config } from '../config/config.js';
-import type { DispatcherOptions } from '../executors/dispatcher.js';
-import { ExecutorRegistry } from '../executors/executor-registry.js';
-import { Followers } from '../followers/followers.js';
-import { AuthGuard } from '../http/auth.guard.js';
-import { Metrics } from '../metrics/metrics.js';
-import { ProjectionRunner } from '../projections/index.js';
-import { Engine } from './engine.js';
-import { CaseHistory } from '../cases/case-history.js';
-import { Dispatcher } from '../executors/dispatcher.js';
-import { ReadModels } from '../projections/index.js';
+import type { Config } from './config/config.js';
+import type { DispatcherOptions } from './executors/dispatcher.js';
+import { ExecutorRegistry } from './executors/executor-registry.js';
+import { Followers } from './followers/followers.js';
+import { Metrics } from './metrics/metrics.js';
+import { ProjectionRunner } from './projections/index.js';
+import { Engine } from './engine/engine.js';
+import { CaseHistory } from './cases/case-history.js';
+import { Dispatcher } from './executors/dispatcher.js';
+import { ReadModels } from './projections/index.js';
 import {
   CaseAtRevisionQueryHandler,
   CaseCommandHandler,
   CaseHistoryQueryHandler,
   FollowCaseQueryHandler,
-  HealthQueryHandler,
-  ReadModelQueryHandler,
   StartCaseHandler,
-  WorkflowCommandHandler,
-  WorkflowQueryHandler,
-} from './handlers.js';
+} from './cases/case.handlers.js';
+import { HealthQueryHandler } from './health/health.handler.js';
+import { ReadModelQueryHandler } from './reads/read-model.handler.js';
+import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workflow.handlers.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';
 
 const RUNTIME = Symbol('wfnet:runtime');
+
+/** The parts of the runtime the app injects, each under its token. */
+const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: Runtime) => unknown])[] = [
+  [Engine, (runtime) => runtime.engine],
+  [ExecutorRegistry, (runtime) => runtime.executors],
+  [ReadModels, (runtime) => runtime.readModels],
+  [Dispatcher, (runtime) => runtime.dispatcher],
+  [CaseHistory, (runtime) => runtime.history],
+  [Metrics, (runtime) => runtime.metrics],
+  [ProjectionRunner, (runtime) => runtime.runner],
+  [Followers, (runtime) => runtime.followers],
+  [EVENT_STORE, (runtime) => runtime.stores.eventStore],
+];
+
+const runtimePartProviders = (): FactoryProvider[] =>
+  RUNTIME_PARTS.map(([provide, part]) => ({ provide, useFactory: part, inject: [RUNTIME] }));
 
 /**
  * Starts the read side and the dispatcher with the app, and stops everything in order with it. Nest
@@ -58,14 +72,14 @@ class RuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutd
 }
 
 @Module({})
-export class EngineModule {
+export class RuntimeModule {
   static forRoot(
     config: Config,
     executors: Readonly<Record<string, Executor>>,
     dispatcher: DispatcherOptions = {},
   ): DynamicModule {
     return {
-      module: EngineModule,
+      module: RuntimeModule,
       global: true,
       providers: [
         { provide: CONFIG, useValue: config },
@@ -73,20 +87,7 @@ export class EngineModule {
           provide: RUNTIME,
           useFactory: () => createRuntime(config, executors, new Logger('engine'), dispatcher),
         },
-        { provide: Engine, useFactory: (runtime: Runtime) => runtime.engine, inject: [RUNTIME] },
-        { provide: ExecutorRegistry, useFactory: (runtime: Runtime) => runtime.executors, inject: [RUNTIME] },
-        { provide: ReadModels, useFactory: (runtime: Runtime) => runtime.readModels, inject: [RUNTIME] },
-        { provide: Dispatcher, useFactory: (runtime: Runtime) => runtime.dispatcher, inject: [RUNTIME] },
-        { provide: CaseHistory, useFactory: (runtime: Runtime) => runtime.history, inject: [RUNTIME] },
-        { provide: Metrics, useFactory: (runtime: Runtime) => runtime.metrics, inject: [RUNTIME] },
-        { provide: ProjectionRunner, useFactory: (runtime: Runtime) => runtime.runner, inject: [RUNTIME] },
-        { provide: Followers, useFactory: (runtime: Runtime) => runtime.followers, inject: [RUNTIME] },
-        {
-          provide: EVENT_STORE,
-          useFactory: (runtime: Runtime) => runtime.stores.eventStore,
-          inject: [RUNTIME],
-        },
-        { provide: APP_GUARD, useClass: AuthGuard },
+        ...runtimePartProviders(),
         RuntimeLifecycle,
         CaseCommandHandler,
         StartCaseHandler,

@@ -1,0 +1,51 @@
+import { QueryHandler } from '@nestjs/cqrs';
+import type { IQueryHandler } from '@nestjs/cqrs';
+import { Dispatcher } from '../executors/dispatcher.js';
+import { ProjectionRunner, ReadModels } from '../projections/index.js';
+import { ReadModelQuery } from './read-model.query.js';
+
+/** Answers the contract's reads from the read models, after `waitFor` when asked. */
+@QueryHandler(ReadModelQuery)
+export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unknown> {
+  constructor(
+    private readonly models: ReadModels,
+    private readonly runner: ProjectionRunner,
+    private readonly dispatcher: Dispatcher,
+  ) {}
+
+  async execute({ request, waitFor }: ReadModelQuery): Promise<unknown> {
+    if (waitFor !== undefined) await this.runner.waitFor(waitFor);
+    const models = this.models;
+    switch (request.kind) {
+      case 'workflow':
+        return models.getWorkflow(request.id);
+      case 'workflows':
+        return models.listWorkflows(request.page);
+      case 'case':
+        return models.getCase(request.id);
+      case 'cases': {
+        const { page, workflowId, state } = request;
+        return models.listCases({ ...page, workflowId, state });
+      }
+      case 'caseTokens':
+        return models.getCaseTokens(request.caseId);
+      case 'caseTasks':
+        return models.getCaseTasks(request.caseId);
+      case 'task':
+        return models.getTask(request.id);
+      case 'workitem':
+        return this.withExecution(models.getWorkitem(request.id));
+      case 'workitems': {
+        const { page, kind: _, ...filter } = request;
+        const listed = models.listWorkitems({ ...page, ...filter });
+        return { ...listed, items: listed.items.map((item) => this.withExecution(item)) };
+      }
+    }
+  }
+
+  /** Attempts and the last error of a workitem's executor, while it is being retried. */
+  private withExecution<W extends { readonly id: string }>(workitem: W): W {
+    const status = this.dispatcher.statusOf(workitem.id);
+    return status ? { ...workitem, attempts: status.attempts, lastError: status.lastError } : workitem;
+  }
+}
