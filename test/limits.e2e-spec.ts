@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { ErrorBody } from './http/client.js';
+import type { ErrorBody, Reply } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import { approval, parallel, singleManual } from './http/nets.js';
@@ -150,7 +150,7 @@ describe('the bytes of a list page', () => {
     const revisions: string[] = [];
     let next: string | undefined = `/cases/${created.id}/events?limit=1000`;
     while (next !== undefined) {
-      const page = await service.api.get<{ revision: string }[]>(next);
+      const page: Reply<{ revision: string }[]> = await service.api.get<{ revision: string }[]>(next);
       expect(page.status).toBe(200);
       expect(page.text.length).toBeLessThan(300_000);
       revisions.push(...page.body.map((e) => e.revision));
