@@ -1,4 +1,5 @@
 import type { JoinType, SplitType } from '@wfnet/domain';
+import { exampleNets } from '@wfnet/domain';
 
 /** The body of `POST /workflows`, as far as the crash matrix writes and reads it. */
 export interface NetBody {
@@ -39,36 +40,8 @@ export const sequentialNet = (): NetBody =>
     ['s1', 's2', 's3'].map((id) => ({ id, executor: 'auto', executorParams: { output: id } })),
   );
 
-/** An and-split into two branches of auto steps, joined again by an and-join. */
-export const parallelNet = (): NetBody => ({
-  id: 'parallel',
-  places: [
-    { id: 'start', type: 'start' },
-    { id: 'left' },
-    { id: 'right' },
-    { id: 'leftDone' },
-    { id: 'rightDone' },
-    { id: 'end', type: 'end' },
-  ],
-  transitions: [
-    { id: 'split', executor: 'auto', splitType: 'and' },
-    { id: 'leftStep', executor: 'auto', executorParams: { output: 'left' } },
-    { id: 'rightStep', executor: 'auto', executorParams: { output: 'right' } },
-    { id: 'join', executor: 'auto', joinType: 'and' },
-  ],
-  arcs: [
-    { from: 'start', to: 'split' },
-    { from: 'split', to: 'left' },
-    { from: 'split', to: 'right' },
-    { from: 'left', to: 'leftStep' },
-    { from: 'right', to: 'rightStep' },
-    { from: 'leftStep', to: 'leftDone' },
-    { from: 'rightStep', to: 'rightDone' },
-    { from: 'leftDone', to: 'join' },
-    { from: 'rightDone', to: 'join' },
-    { from: 'join', to: 'end' },
-  ],
-});
+/** The example and-split into two branches of auto steps, joined again by an and-join. */
+export const parallelNet = (): NetBody => exampleNets.parallelNet();
 
 /** Deferred choice: `approve` and `reject` (manual) compete for the token in `start`; `archive` follows. */
 export const choiceNet = (): NetBody => ({
