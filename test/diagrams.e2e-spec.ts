@@ -4,39 +4,10 @@ import type { Service } from './http/harness.js';
 import { startService } from './http/harness.js';
 import { approval } from './http/nets.js';
 import { defineWorkflow } from './http/resources.js';
+import { denseNet } from '@wfnet/domain/testing';
 
-/**
- * 107 places and 107 transitions with 9,942 arcs between them, alternating in and out: the shape of a
- * net ELK ran on for fourteen minutes. Every node lies on a path from start to end; it is far from sound.
- */
-function denseNet(id: string) {
-  const size = 107;
-  const arcs: { from: string; to: string }[] = [];
-  // By distance between indices, so every transition gets inputs and outputs before the count is reached.
-  for (let distance = 0; distance < size && arcs.length < 9_942; distance++) {
-    for (let t = 0; t < size && arcs.length < 9_942; t++) {
-      const p = (t + distance) % size;
-      const into = (t + p) % 2 === 0;
-      if (into && p !== size - 1) arcs.push({ from: `p${p}`, to: `t${t}` });
-      if (!into && p !== 0) arcs.push({ from: `t${t}`, to: `p${p}` });
-    }
-  }
-  return {
-    id,
-    places: Array.from({ length: size }, (_, p) => ({
-      id: `p${p}`,
-      type: p === 0 ? 'start' : p === size - 1 ? 'end' : 'normal',
-    })),
-    transitions: Array.from({ length: size }, (_, t) => ({
-      id: `t${t}`,
-      executor: 'manual',
-      joinType: 'and',
-      splitType: 'and',
-    })),
-    arcs,
-    allowUnsound: true,
-  };
-}
+/** The dense net, as a body `POST /workflows` stores although it is unsound. */
+const denseBody = (id: string) => ({ ...denseNet(id), allowUnsound: true });
 
 describe('the diagram of a net too dense for ELK', () => {
   let service: Service;
@@ -50,7 +21,7 @@ describe('the diagram of a net too dense for ELK', () => {
   afterAll(() => service.stop());
 
   it('is drawn by depth once WFNET_LAYOUT_TIMEOUT_MS runs out, and the next diagram is drawn by ELK at once', async () => {
-    const dense = await service.api.post('/workflows', denseNet('dense'));
+    const dense = await service.api.post('/workflows', denseBody('dense'));
     expect(dense.status).toBe(201);
     await defineWorkflow(service.api, approval());
 

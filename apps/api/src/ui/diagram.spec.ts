@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { exampleNets, joinTypes, splitTypes } from '@wfnet/domain';
+import { denseNet } from '@wfnet/domain/testing';
 import type { CaseData, JoinType, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
 import type { NetLayout } from './diagram.js';
@@ -91,41 +92,6 @@ describe('the layout of a net', () => {
     await first;
   });
 });
-
-/**
- * 107 places and 107 transitions with 9,942 arcs between them, alternating in and out: the shape of a
- * net ELK ran on for fourteen minutes.
- */
-function denseNet(): WorkflowDefinition {
-  const size = 107;
-  const arcs: { from: string; to: string }[] = [];
-  // By distance between indices, so every transition gets inputs and outputs before the count is reached.
-  for (let distance = 0; distance < size && arcs.length < 9_942; distance++) {
-    for (let t = 0; t < size && arcs.length < 9_942; t++) {
-      const p = (t + distance) % size;
-      const into = (t + p) % 2 === 0;
-      if (into && p !== size - 1) arcs.push({ from: `p${p}`, to: `t${t}` });
-      if (!into && p !== 0) arcs.push({ from: `t${t}`, to: `p${p}` });
-    }
-  }
-  return {
-    id: 'dense',
-    name: 'Dense',
-    places: Array.from({ length: size }, (_, p) => ({
-      id: `p${p}`,
-      type: p === 0 ? ('start' as const) : p === size - 1 ? ('end' as const) : ('normal' as const),
-    })),
-    transitions: Array.from({ length: size }, (_, t) => ({
-      id: `t${t}`,
-      executor: 'manual',
-      executorParams: {},
-      joinType: 'and' as const,
-      splitType: 'and' as const,
-    })),
-    arcs,
-    metadata: {},
-  };
-}
 
 /** Every node has a box inside the picture, and every arc a line of at least two points. */
 function expectComplete(definition: WorkflowDefinition, layout: NetLayout): void {
