@@ -8,7 +8,7 @@ export * from './core/event-store.js';
 
 export type { Arc, Place, PlaceType, Transition, WorkflowDefinition } from './net/definition.js';
 export { ID_PATTERN } from './net/definition.js';
-export type { PlaceInput, TransitionInput, WorkflowInput } from './net/normalize.js';
+export type { ArcInput, PlaceInput, TransitionInput, WorkflowInput } from './net/normalize.js';
 export { normalizeWorkflow } from './net/normalize.js';
 export type { JoinType, Marker, SplitType } from './net/kinds.js';
 export {

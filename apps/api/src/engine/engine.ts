@@ -62,6 +62,7 @@ function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<C
     case 'ReceiveTokens':
     case 'DiscardTokens':
     case 'UpdateWorkitem':
+    case 'ResolveIncident':
       return {};
   }
 }

@@ -259,6 +259,9 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
         ? undefined
         : ['tokens_not_available'];
     }
+    case 'ResolveIncident':
+      // No condition or executor in these nets can fail, so no incident is ever open.
+      return state.counts.incidents === 0 ? ['NotFoundError'] : ['incident_not_open'];
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${JSON.stringify(unknown)}`);

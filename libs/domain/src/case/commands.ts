@@ -1,5 +1,6 @@
 import type { Command, JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
+import type { IncidentResolution } from './events.js';
 
 interface CaseIntent {
   readonly caseId: string;
@@ -46,6 +47,11 @@ export type CompleteWorkitem = Command<
 >;
 export type AbandonWorkitem = Command<'AbandonWorkitem', CaseIntent & { readonly workitemId: string }>;
 
+export type ResolveIncident = Command<
+  'ResolveIncident',
+  CaseIntent & { readonly incidentId: string; readonly resolution: IncidentResolution }
+>;
+
 export type CaseCommand =
   | CreateCase
   | TerminateCase
@@ -55,4 +61,5 @@ export type CaseCommand =
   | ForceAbandonTask
   | UpdateWorkitem
   | CompleteWorkitem
-  | AbandonWorkitem;
+  | AbandonWorkitem
+  | ResolveIncident;

@@ -15,6 +15,7 @@ import type {
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
+  ResolveIncident,
   TerminateCase,
 } from './commands.js';
 import type { AbandonReason, CaseEvent, WorkitemUpdated } from './events.js';
@@ -579,6 +580,15 @@ function updateWorkitem(
   return cascade(decision);
 }
 
+function resolveIncident({ data }: ResolveIncident, state: CaseState): readonly CaseEvent[] {
+  const existing = requireCase(state, data.caseId);
+  requireMade(existing, 'incident', data.incidentId);
+  if (!existing.incidents.has(data.incidentId)) {
+    throw new IllegalStateError('incident_not_open', `incident ${data.incidentId} is already resolved`);
+  }
+  throw new IllegalStateError('incident_not_open', `incident ${data.incidentId} cannot be resolved yet`);
+}
+
 export function decideCase(
   command: CaseCommand,
   state: CaseState,
@@ -609,6 +619,8 @@ export function decideCase(
       const { caseId, workitemId, at } = command.data;
       return updateWorkitem(caseId, workitemId, 'abandoned', null, at, state, options);
     }
+    case 'ResolveIncident':
+      return resolveIncident(command, state);
     default: {
       const unknown: never = command;
       throw new ValidationError(

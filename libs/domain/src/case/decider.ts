@@ -4,7 +4,7 @@ import type { CaseDeciderOptions } from './decide.js';
 import { decideCase } from './decide.js';
 import type { CaseEvent } from './events.js';
 import { evolveCase, foldCase, initialCaseState } from './evolve.js';
-import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
+import type { CaseCounts, CaseData, CaseState, Incident, Task, Token, Workitem } from './state.js';
 
 export type CaseDecider = Decider<CaseCommand, CaseEvent, CaseState>;
 
@@ -21,10 +21,13 @@ export const lockedTokensOf = (state: CaseData, taskId: string): readonly Token[
 
 type CaseSnapshot =
   | { readonly status: 'none' }
-  | (Omit<CaseData, 'tokens' | 'tasks' | 'workitems' | 'liveTaskOf'> & {
+  | (Omit<CaseData, 'tokens' | 'tasks' | 'workitems' | 'incidents' | 'liveTaskOf' | 'counts'> & {
+      readonly counts: Omit<CaseCounts, 'incidents'> & { readonly incidents?: number };
       readonly tokens: readonly Token[];
       readonly tasks: readonly Task[];
       readonly workitems: readonly Workitem[];
+      /** Absent in snapshots taken before incidents existed: none was open then. */
+      readonly incidents?: readonly Incident[];
       readonly liveTaskOf: readonly (readonly [string, string])[];
     });
 
@@ -36,6 +39,7 @@ export function caseToSnapshot(state: CaseState): CaseSnapshot {
     tokens: [...state.tokens.values()],
     tasks: [...state.tasks.values()],
     workitems: [...state.workitems.values()],
+    incidents: [...state.incidents.values()],
     liveTaskOf: [...state.liveTaskOf],
   };
 }
@@ -50,6 +54,8 @@ export function caseFromSnapshot(json: unknown): CaseState {
     tokens: new Map(snapshot.tokens.map((t) => [t.id, t])),
     tasks: new Map(snapshot.tasks.map((t) => [t.id, t])),
     workitems: new Map(snapshot.workitems.map((w) => [w.id, w])),
+    incidents: new Map((snapshot.incidents ?? []).map((i) => [i.id, i])),
+    counts: { ...snapshot.counts, incidents: snapshot.counts.incidents ?? 0 },
     liveTaskOf: new Map(snapshot.liveTaskOf),
   };
 }

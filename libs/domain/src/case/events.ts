@@ -5,6 +5,20 @@ export type TaskState = 'started' | 'allocated' | 'executing' | 'completed' | 'a
 export type WorkitemState = 'created' | 'started' | 'completed' | 'abandoned';
 export type TokenState = 'free' | 'locked' | 'consumed';
 export type AbandonReason = 'forced' | 'workitems_abandoned' | 'tokens_withdrawn' | 'case_ended';
+export type IncidentKind = 'condition_failed' | 'executor_failed' | 'timeout';
+
+/** Where a split that decides sent the tokens: by its conditions, its default arc, or an operator's resolution. */
+export interface Route {
+  readonly placeIds: readonly string[];
+  readonly by: 'condition' | 'default' | 'operator';
+}
+
+/** How an operator settles an incident (`POST /incidents/:id/resolve`). */
+export type IncidentResolution =
+  | { readonly action: 'retry' }
+  | { readonly action: 'complete'; readonly output: JsonValue }
+  | { readonly action: 'route'; readonly placeIds: readonly string[] }
+  | { readonly action: 'abandon' };
 
 /** The producer of the genesis token, and the consumer of the token a finished case takes from `end`. */
 export const GENESIS = 'genesis';
@@ -67,8 +81,29 @@ export type WorkitemUpdated = Event<
 export type TokensConsumed = Event<'TokensConsumed', TokensFact>;
 export type TokensDiscarded = Event<'TokensDiscarded', TokensFact>;
 export type TokensUnlocked = Event<'TokensUnlocked', TokensFact>;
-export type TaskCompleted = Event<'TaskCompleted', TaskFact & { readonly tokenPayload: JsonValue }>;
+export type TaskCompleted = Event<
+  'TaskCompleted',
+  TaskFact & {
+    readonly tokenPayload: JsonValue;
+    /** Present when the transition's split decides: replay reads it and never evaluates a condition. */
+    readonly route?: Route;
+  }
+>;
 export type TaskAbandoned = Event<'TaskAbandoned', TaskFact & { readonly reason: AbandonReason }>;
+/** Work that cannot go on without a person; the task it names waits, its tokens held, until it is resolved. */
+export type IncidentRaised = Event<
+  'IncidentRaised',
+  TaskFact & {
+    readonly incidentId: string;
+    readonly kind: IncidentKind;
+    readonly workitemId: string | null;
+    readonly message: string;
+  }
+>;
+export type IncidentResolved = Event<
+  'IncidentResolved',
+  CaseFact & { readonly incidentId: string; readonly resolution: IncidentResolution }
+>;
 export type CaseFinished = Event<'CaseFinished', CaseFact>;
 export type CaseTerminated = Event<'CaseTerminated', CaseFact>;
 
@@ -87,6 +122,8 @@ export type CaseEvent =
   | TokensUnlocked
   | TaskCompleted
   | TaskAbandoned
+  | IncidentRaised
+  | IncidentResolved
   | CaseFinished
   | CaseTerminated;
 
@@ -107,6 +144,8 @@ export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
   'TokensUnlocked',
   'TaskCompleted',
   'TaskAbandoned',
+  'IncidentRaised',
+  'IncidentResolved',
   'CaseFinished',
   'CaseTerminated',
 ];

@@ -1,6 +1,15 @@
 import type { CaseCreated, CaseEvent } from './events.js';
 import { isLive } from '../task/task.js';
-import type { CaseCounts, CaseData, CaseState, CaseStatus, Task, Token, Workitem } from './state.js';
+import type {
+  CaseCounts,
+  CaseData,
+  CaseState,
+  CaseStatus,
+  Incident,
+  Task,
+  Token,
+  Workitem,
+} from './state.js';
 
 /** The state being built inside one fold or one decision; never visible outside this module's callers. */
 export interface CaseDraft {
@@ -12,6 +21,7 @@ export interface CaseDraft {
   readonly tokens: Map<string, Token>;
   readonly tasks: Map<string, Task>;
   readonly workitems: Map<string, Workitem>;
+  readonly incidents: Map<string, Incident>;
   readonly liveTaskOf: Map<string, string>;
   readonly counts: { -readonly [K in keyof CaseCounts]: CaseCounts[K] };
   readonly createdAt: string;
@@ -27,6 +37,7 @@ export function draftOf(state: CaseData): CaseDraft {
     tokens: new Map(state.tokens),
     tasks: new Map(state.tasks),
     workitems: new Map(state.workitems),
+    incidents: new Map(state.incidents),
     liveTaskOf: new Map(state.liveTaskOf),
     counts: { ...state.counts },
   };
@@ -42,8 +53,9 @@ export function draftFromCreation({ data }: CaseCreated): CaseDraft {
     tokens: new Map(),
     tasks: new Map(),
     workitems: new Map(),
+    incidents: new Map(),
     liveTaskOf: new Map(),
-    counts: { tokens: 0, tasks: 0, workitems: 0 },
+    counts: { tokens: 0, tasks: 0, workitems: 0, incidents: 0 },
     createdAt: data.at,
     updatedAt: data.at,
   };
@@ -159,6 +171,15 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
       return;
     case 'TaskAbandoned':
       endTask(event.data.taskId, { state: 'abandoned', abandonReason: event.data.reason });
+      return;
+    case 'IncidentRaised': {
+      const { incidentId, kind, taskId, workitemId, message, at } = event.data;
+      draft.incidents.set(incidentId, { id: incidentId, kind, taskId, workitemId, message, createdAt: at });
+      draft.counts.incidents += 1;
+      return;
+    }
+    case 'IncidentResolved':
+      draft.incidents.delete(event.data.incidentId);
       return;
     case 'CaseFinished':
       draft.status = 'finished';

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
-import type { AbandonReason, TaskState, TokenState, WorkitemState } from './events.js';
+import type { AbandonReason, IncidentKind, TaskState, TokenState, WorkitemState } from './events.js';
 
 export interface Token {
   readonly id: string;
@@ -35,6 +35,16 @@ export interface Workitem {
   readonly output: JsonValue;
 }
 
+/** An open incident; a resolved one is only in the history. */
+export interface Incident {
+  readonly id: string;
+  readonly kind: IncidentKind;
+  readonly taskId: string;
+  readonly workitemId: string | null;
+  readonly message: string;
+  readonly createdAt: string;
+}
+
 export type CaseStatus = 'created' | 'active' | 'finished' | 'terminated';
 
 /** How many tokens, tasks and workitems a case has made: their ids are numbered 1 to these. */
@@ -42,6 +52,7 @@ export interface CaseCounts {
   readonly tokens: number;
   readonly tasks: number;
   readonly workitems: number;
+  readonly incidents: number;
 }
 
 export interface CaseData {
@@ -59,6 +70,8 @@ export interface CaseData {
   readonly tokens: ReadonlyMap<string, Token>;
   readonly tasks: ReadonlyMap<string, Task>;
   readonly workitems: ReadonlyMap<string, Workitem>;
+  /** The open incidents. */
+  readonly incidents: ReadonlyMap<string, Incident>;
   readonly counts: CaseCounts;
   /** The one live task (started, allocated or executing) of each transition that has one. */
   readonly liveTaskOf: ReadonlyMap<string, string>;

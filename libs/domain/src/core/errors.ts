@@ -5,7 +5,8 @@ export type IllegalStateCode =
   | 'tokens_not_available'
   | 'task_not_available'
   | 'workitem_not_available'
-  | 'case_not_available';
+  | 'case_not_available'
+  | 'incident_not_open';
 
 export interface ValidationDetail {
   readonly path: string;
@@ -32,7 +33,7 @@ export class ValidationError extends Error {
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
   constructor(
-    readonly entity: 'workflow' | 'case' | 'task' | 'workitem' | 'token',
+    readonly entity: 'workflow' | 'case' | 'task' | 'workitem' | 'token' | 'incident',
     readonly id: string,
   ) {
     super(`${entity} ${id} not found`);

@@ -17,12 +17,19 @@ export interface Transition {
   readonly executorParams: { readonly [key: string]: JsonValue };
   readonly joinType: JoinType;
   readonly splitType: SplitType;
+  /** An `or` join's pairing: the `or` split whose block it closes; it waits for the branches that split chose. */
+  readonly orJoin?: { readonly split: string };
 }
 
-/** Place → transition (an input arc) or transition → place (an output arc). */
+/**
+ * Place → transition (an input arc) or transition → place (an output arc). An output arc of a split that
+ * decides (`xor`, `or`) carries a CEL `condition` or is the transition's one `default` arc.
+ */
 export interface Arc {
   readonly from: string;
   readonly to: string;
+  readonly condition?: string;
+  readonly default?: true;
 }
 
 /** A workflow net with every default filled: what is stored and what a case pins. */

@@ -168,7 +168,7 @@ describe('the split kinds', () => {
     },
   );
 
-  it.each(splitTypes.filter((split) => !splitKinds[split].chooses))(
+  it.each(splitTypes.filter((split) => splitKinds[split].decides === 'none'))(
     'a %s split marks the same places whatever route it is given',
     (split) => {
       const outputs = places('o', 2);
@@ -183,7 +183,7 @@ describe('a kind outside the tables', () => {
     const untyped = {
       ...definition,
       transitions: definition.transitions.map((t) =>
-        t.id === 't' ? { ...t, joinType: 'or' as JoinType, splitType: 'xor' as SplitType } : t,
+        t.id === 't' ? { ...t, joinType: 'nand' as JoinType, splitType: 'nor' as SplitType } : t,
       ),
     };
     expect(validateNet(untyped).map((v) => v.rule)).toEqual(['none_join_inputs', 'none_split_outputs']);

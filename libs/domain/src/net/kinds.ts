@@ -27,6 +27,11 @@ export interface Drawing {
 
 export interface JoinBehaviour {
   readonly inputArcs: ArcCount;
+  /**
+   * Closes the block of the `or` split named by the transition's `orJoin`: it waits for the branches that
+   * split chose, read from the control token the split issued, instead of for `required`.
+   */
+  readonly pairedWithSplit: boolean;
   /** The input places that must each offer a token for a task to be enabled; a firing takes one from each. */
   readonly required: (inputPlaces: readonly string[]) => readonly string[];
   /**
@@ -39,8 +44,13 @@ export interface JoinBehaviour {
 
 export interface SplitBehaviour {
   readonly outputArcs: ArcCount;
-  /** A condition evaluator chooses where the tokens go: `outputs` then reads the route it chose. */
-  readonly chooses: boolean;
+  /**
+   * How the arcs' conditions choose where the tokens go, evaluated in arc order: `first` takes the first
+   * arc whose condition holds, `every` each one that holds; either takes the default arc when none holds.
+   * `none`: every firing marks `outputs`, no condition is read. A split that decides reads the route in
+   * `outputs`.
+   */
+  readonly decides: 'none' | 'first' | 'every';
   /** The output places that get a token when a task completes; `route` is the places a condition chose. */
   readonly outputs: (outputPlaces: readonly string[], route?: readonly string[]) => readonly string[];
   /**
@@ -54,6 +64,20 @@ export interface SplitBehaviour {
 }
 
 const AND_MARKER = { symbol: '∧', className: 'and', width: 14 } as const;
+const XOR_MARKER = { symbol: '×', className: 'xor', width: 14 } as const;
+const OR_MARKER = { symbol: '∨', className: 'or', width: 14 } as const;
+
+/** The most branches an `or` split may have: the verifier fires it once per non-empty subset of them. */
+export const MAX_OR_BRANCHES = 6;
+
+/** Every non-empty subset of the places, in a stable order (by bit pattern over arc order). */
+function nonEmptySubsets(places: readonly string[]): (readonly string[])[] {
+  const subsets: string[][] = [];
+  for (let bits = 1; bits < 1 << places.length; bits++) {
+    subsets.push(places.filter((_, i) => (bits & (1 << i)) !== 0));
+  }
+  return subsets;
+}
 
 const joins = {
   none: {
@@ -63,6 +87,7 @@ const joins = {
       message: (id, count) => `transition ${id} (none join) needs one input place, has ${count}`,
     },
     required: (inputPlaces) => inputPlaces,
+    pairedWithSplit: false,
     placeTransition: true,
     drawing: { label: 'single input' },
   },
@@ -73,8 +98,21 @@ const joins = {
       message: (id) => `transition ${id} (and join) has no input place`,
     },
     required: (inputPlaces) => inputPlaces,
+    pairedWithSplit: false,
     placeTransition: true,
     drawing: { label: 'and-join', marker: AND_MARKER },
+  },
+  or: {
+    inputArcs: {
+      min: 1,
+      max: MAX_OR_BRANCHES,
+      message: (id, count) =>
+        `transition ${id} (or join) needs 1 to ${MAX_OR_BRANCHES} input places, has ${count}`,
+    },
+    required: (inputPlaces) => inputPlaces,
+    pairedWithSplit: true,
+    placeTransition: false,
+    drawing: { label: 'or-join', marker: OR_MARKER },
   },
 } as const satisfies Record<string, JoinBehaviour>;
 
@@ -85,7 +123,7 @@ const splits = {
       max: 1,
       message: (id, count) => `transition ${id} (none split) needs one output place, has ${count}`,
     },
-    chooses: false,
+    decides: 'none',
     outputs: (outputPlaces) => outputPlaces.slice(0, 1),
     firings: (outputPlaces) => [outputPlaces.slice(0, 1)],
     placeTransition: true,
@@ -97,11 +135,36 @@ const splits = {
       max: Infinity,
       message: (id) => `transition ${id} (and split) has no output place`,
     },
-    chooses: false,
+    decides: 'none',
     outputs: (outputPlaces) => outputPlaces,
     firings: (outputPlaces) => [outputPlaces],
     placeTransition: true,
     drawing: { label: 'and-split', marker: AND_MARKER },
+  },
+  xor: {
+    outputArcs: {
+      min: 1,
+      max: Infinity,
+      message: (id) => `transition ${id} (xor split) has no output place`,
+    },
+    decides: 'first',
+    outputs: (_, route) => route ?? [],
+    firings: (outputPlaces) => outputPlaces.map((placeId) => [placeId]),
+    placeTransition: false,
+    drawing: { label: 'xor-split', marker: XOR_MARKER },
+  },
+  or: {
+    outputArcs: {
+      min: 1,
+      max: MAX_OR_BRANCHES,
+      message: (id, count) =>
+        `transition ${id} (or split) needs 1 to ${MAX_OR_BRANCHES} output places, has ${count}`,
+    },
+    decides: 'every',
+    outputs: (_, route) => route ?? [],
+    firings: nonEmptySubsets,
+    placeTransition: false,
+    drawing: { label: 'or-split', marker: OR_MARKER },
   },
 } as const satisfies Record<string, SplitBehaviour>;
 

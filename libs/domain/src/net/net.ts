@@ -15,7 +15,7 @@ export interface Net {
   consumers(placeId: string): readonly string[];
   /** Input places the transition's join needs a token from, in arc order; a firing takes one from each. */
   joinPlaces(transitionId: string): readonly string[];
-  /** Output places the transition's split marks, in arc order; `undefined` for a split that chooses. */
+  /** Output places the transition's split marks, in arc order; `undefined` for a split that decides. */
   fixedOutputs(transitionId: string): readonly string[] | undefined;
 }
 
@@ -55,7 +55,7 @@ function buildNet(definition: WorkflowDefinition): Net {
   for (const { id, joinType, splitType } of definition.transitions) {
     joinPlaces.set(id, joinKinds[joinType].required(inputs.get(id) ?? []));
     const split = splitKinds[splitType];
-    if (!split.chooses) fixedOutputs.set(id, split.outputs(outputs.get(id) ?? []));
+    if (split.decides === 'none') fixedOutputs.set(id, split.outputs(outputs.get(id) ?? []));
   }
   const placeOfType = (type: 'start' | 'end'): string => {
     const place = definition.places.find((p) => p.type === type);
@@ -87,7 +87,7 @@ export function isEnabled(net: Net, transitionId: string, isOffered: (placeId: s
 
 /**
  * The split rule: the places that receive a token when a task of the transition completes. `route` is the
- * output places a condition evaluator chose, read only by a split that chooses.
+ * output places a condition evaluator chose, read only by a split that decides.
  */
 export function splitOutputs(net: Net, transitionId: string, route?: readonly string[]): readonly string[] {
   return (

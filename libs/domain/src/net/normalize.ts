@@ -20,6 +20,15 @@ export interface TransitionInput {
   readonly joinType?: JoinType;
   /** `none` when absent. */
   readonly splitType?: SplitType;
+  readonly orJoin?: { readonly split: string };
+}
+
+export interface ArcInput {
+  readonly from: string;
+  readonly to: string;
+  readonly condition?: string;
+  /** Kept only when true. */
+  readonly default?: boolean;
 }
 
 /** The body of `POST /workflows` once the HTTP layer has given it an id (a UUID when the body has none). */
@@ -29,7 +38,7 @@ export interface WorkflowInput {
   readonly name?: string;
   readonly places: readonly PlaceInput[];
   readonly transitions: readonly TransitionInput[];
-  readonly arcs: readonly Arc[];
+  readonly arcs: readonly ArcInput[];
   /** `{}` when absent. */
   readonly metadata?: { readonly [key: string]: JsonValue };
 }
@@ -44,7 +53,7 @@ export function normalizeWorkflow(input: WorkflowInput): WorkflowDefinition {
     name: input.name ?? input.id,
     places: input.places.map(normalizePlace),
     transitions: input.transitions.map(normalizeTransition),
-    arcs: input.arcs.map(({ from, to }) => ({ from, to })),
+    arcs: input.arcs.map(normalizeArc),
     metadata: input.metadata ?? {},
   };
 }
@@ -54,7 +63,7 @@ function normalizePlace({ id, type, name }: PlaceInput): Place {
 }
 
 function normalizeTransition(input: TransitionInput): Transition {
-  const { id, name, executor, executorParams, joinType, splitType } = input;
+  const { id, name, executor, executorParams, joinType, splitType, orJoin } = input;
   return {
     id,
     ...(name !== undefined && { name }),
@@ -62,5 +71,15 @@ function normalizeTransition(input: TransitionInput): Transition {
     executorParams: executorParams ?? {},
     joinType: joinType ?? DEFAULT_JOIN_TYPE,
     splitType: splitType ?? DEFAULT_SPLIT_TYPE,
+    ...(orJoin !== undefined && { orJoin: { split: orJoin.split } }),
+  };
+}
+
+function normalizeArc({ from, to, condition, default: isDefault }: ArcInput): Arc {
+  return {
+    from,
+    to,
+    ...(condition !== undefined && { condition }),
+    ...(isDefault === true && { default: true }),
   };
 }

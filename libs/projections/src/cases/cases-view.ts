@@ -80,6 +80,8 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
       case 'TokensUnlocked':
       case 'TaskCompleted':
       case 'TaskAbandoned':
+      case 'IncidentRaised':
+      case 'IncidentResolved':
         return { updatedAt };
       default: {
         const unknown: never = event;
