@@ -95,6 +95,18 @@ describe.each(STORE_KINDS)('decisions on data over HTTP on the %s store', (store
 
   afterAll(() => service.stop());
 
+  it('the OpenAPI document describes conditions, defaults and the or join', async () => {
+    type Schema = { properties: Record<string, Record<string, unknown>> };
+    const reply = await api.get<{ components: { schemas: Record<string, Schema> } }>('/docs-json');
+    const { ArcDto, TransitionDto, OrJoinDto } = reply.body.components.schemas;
+    expect(ArcDto?.properties['condition']).toMatchObject({ type: 'string', maxLength: 1024 });
+    expect(ArcDto?.properties['default']).toMatchObject({ type: 'boolean' });
+    expect(TransitionDto?.properties['orJoin']).toMatchObject({
+      allOf: [{ $ref: '#/components/schemas/OrJoinDto' }],
+    });
+    expect(OrJoinDto?.properties['split']).toMatchObject({ type: 'string' });
+  });
+
   describe('POST /workflows with conditions', () => {
     it('stores an xor split with its condition and its default arc, and answers them', async () => {
       const id = freshId('loan');
