@@ -45,6 +45,8 @@ describe('a condition over the declared variables', () => {
     ['case.count + 1 == 6', { count: 5 }, true],
     ['case.rate > 0.5', { rate: 0.75 }, true],
     ['case.big > 1.0', { big: 2 ** 60 }, true],
+    ['case.amount > 10000', { amount: 12_000.5 }, true],
+    ['double(case.rate) * 2.0 > 1.0', { rate: 1 }, true],
     [
       'case.customer.tier == "gold" && "vip" in case.customer.tags',
       { customer: { tier: 'gold', tags: ['vip'] } },
@@ -158,6 +160,7 @@ describe('a condition that fails when it runs', () => {
   it.each([
     ['case.missing > 1', { amount: 1 }, /No such key: missing/],
     ['case.name > 1', { name: 'Ann' }, /no such overload/],
+    ['case.rate + 1 > 1', { rate: 0.5 }, /no such overload: dyn<double> \+ int/],
     ['case.name', { name: 'Ann' }, /gave string, not a bool/],
     ['case.items[3] == 1', { items: [1] }, /index out of bounds/],
   ])('%s on %j throws a ConditionFailure', (source, data, message) => {
