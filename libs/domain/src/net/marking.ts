@@ -1,7 +1,7 @@
 import type { WorkflowDefinition } from './definition.js';
 import { joinKinds, splitKinds } from './kinds.js';
 import { isEnabled, netOf, splitOutputs } from './net.js';
-import { orBlocksOf } from './or-blocks.js';
+import { awaitedInputs, controlPayload } from './or-blocks.js';
 import type { OrBlock } from './or-blocks.js';
 
 /**
@@ -58,24 +58,23 @@ export function firingWays(definition: WorkflowDefinition): ReadonlyMap<string, 
 
 function buildFiringWays(definition: WorkflowDefinition): ReadonlyMap<string, readonly FiringWay[]> {
   const net = netOf(definition);
-  const { blocks } = orBlocksOf(definition);
-  const blockOfSplit = new Map([...blocks.values()].map((block) => [block.split, block]));
   const ways = new Map<string, FiringWay[]>();
   for (const { id, joinType, splitType } of definition.transitions) {
     const joinWays: { taken: readonly string[]; consumes: readonly string[] }[] = [];
     if (joinKinds[joinType].pairedWithSplit) {
-      const block = blocks.get(id);
+      const block = net.orBlockOf(id, 'join');
       if (!block) throw new Error(`or join ${id} closes no block of an or split (validate the net first)`);
       const split = splitKinds[net.transition(block.split).splitType];
       for (const route of split.firings(block.branches.map((b) => b.output))) {
-        const inputs = block.branches.filter((b) => route.includes(b.output)).map((b) => b.input);
+        // What the engine's join waits for, given the control token the split issues for the route.
+        const inputs = awaitedInputs(block, controlPayload(route));
         joinWays.push({ taken: inputs, consumes: [...inputs, controlTokenPlace(block, route)] });
       }
     } else {
       joinWays.push({ taken: [], consumes: net.joinPlaces(id) });
     }
     const split = splitKinds[splitType];
-    const block = blockOfSplit.get(id);
+    const block = net.orBlockOf(id, 'split');
     const outputPlaces = net.outputPlaces(id).filter((placeId) => !isHiddenPlace(placeId));
     const splitWays =
       split.decides === 'none'
