@@ -66,7 +66,9 @@ function buildFiringWays(definition: WorkflowDefinition): ReadonlyMap<string, re
       if (!block) throw new Error(`or join ${id} closes no block of an or split (validate the net first)`);
       const split = splitKinds[net.transition(block.split).splitType];
       for (const route of split.firings(block.branches.map((b) => b.output))) {
-        // What the engine's join waits for, given the control token the split issues for the route.
+        // What the engine's join waits for, given the control token the split issues for the route. The
+        // engine's join reads its first offered control token; with several in the block (only in an unsafe
+        // net) any may be read here, so these runs include the engine's.
         const inputs = awaitedInputs(block, controlPayload(route));
         joinWays.push({ taken: inputs, consumes: [...inputs, controlTokenPlace(block, route)] });
       }
