@@ -1,6 +1,7 @@
 import type {
   CaseCommand,
   CaseData,
+  ConditionLanguage,
   CaseEvent,
   CaseState,
   EventStore,
@@ -16,7 +17,7 @@ import {
   caseToSnapshot,
   foldCaseWithEnded,
   lockedTokensOf,
-  workflowDecider,
+  workflowDeciderWith,
   workflowStreamId,
 } from '@wfnet/domain';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
@@ -28,6 +29,8 @@ import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './outcomes.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;
+  /** Checks the conditions of a new workflow's arcs and evaluates them when a case decides. */
+  readonly conditions?: ConditionLanguage;
   /** Told of every command's end: `error` is what it threw, absent when it succeeded (for metrics). */
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
@@ -93,6 +96,7 @@ export class Engine {
       caseDecider({
         buildTokenPayload: executors.buildTokenPayload,
         immediateAnswer: executors.immediateAnswer,
+        ...(options.conditions && { conditions: options.conditions }),
       }),
       {
         streamId: (command) => caseStreamId(command.data.caseId),
@@ -105,7 +109,7 @@ export class Engine {
     this.workflows = new AggregateRepository(
       store,
       snapshots,
-      workflowDecider,
+      workflowDeciderWith(options.conditions ? { conditions: options.conditions } : {}),
       {
         streamId: (command) =>
           workflowStreamId(

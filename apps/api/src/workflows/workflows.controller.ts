@@ -14,11 +14,12 @@ import {
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
-import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
+import { NotFoundError, ValidationError, assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { WorkflowCommandMessage } from './workflow.messages.js';
+import { CelConditions } from '../conditions/cel.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
@@ -86,6 +87,7 @@ export class WorkflowsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly executors: ExecutorRegistry,
+    private readonly conditions: CelConditions,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -105,6 +107,8 @@ export class WorkflowsController {
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
+    // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
+    assertValidNet(definition, { conditions: this.conditions });
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -127,6 +131,7 @@ export class WorkflowsController {
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    assertValidNet(definition, { conditions: this.conditions });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }
