@@ -16,6 +16,7 @@ describe('examples/', () => {
     ['sequential', exampleNets.sequentialNet],
     ['parallel', exampleNets.parallelNet],
     ['traffic-light', exampleNets.trafficLightNet],
+    ['loan-approval', exampleNets.loanApprovalNet],
   ])('%s.json is the net of the domain fixture of that name', (name, fixture) => {
     expect(normalizeWorkflow(json(name))).toEqual(fixture());
   });

@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite]
  *               [-- --cases N] [-- --runs N] [-- --duration S]
+ * xor-burst is told as a ratio to seq3-burst in the same run, so asking for it runs seq3-burst too.
  * Drives the whole engine in-process through the command bus (http-manual through the real HTTP server)
  * and prints a table, or with --json one JSON object per scenario and store per line. Latency is from
  * sending CreateCase to seeing the case's CaseFinished in the store. A timed run ends when every case
@@ -13,6 +14,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type {
   CaseData,
   EventStore,
+  JsonValue,
   WorkflowDefinition,
   WorkflowInput,
   WorkflowSnapshot,
@@ -45,6 +47,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 type StoreKind = 'memory' | 'sqlite';
 const SCENARIOS = [
   'seq3-burst',
+  'xor-burst',
   'seq3-immediate',
   'seq3-serial',
   'par-burst',
@@ -66,6 +69,8 @@ const json = args.includes('--json');
 const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]) as Scenario[];
 for (const name of scenarios)
   if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+if (scenarios.includes('xor-burst') && !scenarios.includes('seq3-burst'))
+  scenarios.splice(scenarios.indexOf('xor-burst'), 0, 'seq3-burst');
 const stores = (option('--store')?.split(',') ?? ['memory', 'sqlite']) as StoreKind[];
 const casesOption = option('--cases') === undefined ? undefined : Number(option('--cases'));
 const runsOption = option('--runs') === undefined ? undefined : Number(option('--runs'));
@@ -78,6 +83,7 @@ const casesOf = (scenario: Scenario): number => {
   if (casesOption !== undefined) return casesOption;
   const counts: Record<Scenario, [quick: number, full: number]> = {
     'seq3-burst': [300, 10_000],
+    'xor-burst': [300, 10_000],
     'seq3-immediate': [300, 10_000],
     'seq3-serial': [100, 2_000],
     'par-burst': [300, 10_000],
@@ -109,6 +115,34 @@ const seq3Net = normalizeWorkflow({
     { from: 't1', to: 'p1' },
     { from: 'p1', to: 't2' },
     { from: 't2', to: 'p2' },
+    { from: 'p2', to: 't3' },
+    { from: 't3', to: 'end' },
+  ],
+});
+
+/**
+ * seq3 with a decision on the case's data: `t1` is an xor split to `a` (an even `case.n`) or `b` (the
+ * default), both of which lead to `t3`. Each case still completes three automatic steps.
+ */
+const xorNet = normalizeWorkflow({
+  id: 'xor',
+  name: 'An automatic step deciding on the case, one of two automatic steps, a last automatic step',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'pa' },
+    { id: 'pb' },
+    { id: 'p2' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [auto('t1', { splitType: 'xor' }), auto('a'), auto('b'), auto('t3')],
+  arcs: [
+    { from: 'start', to: 't1' },
+    { from: 't1', to: 'pa', condition: 'case.n % 2 == 0' },
+    { from: 't1', to: 'pb', default: true },
+    { from: 'pa', to: 'a' },
+    { from: 'pb', to: 'b' },
+    { from: 'a', to: 'p2' },
+    { from: 'b', to: 'p2' },
     { from: 'p2', to: 't3' },
     { from: 't3', to: 'end' },
   ],
@@ -213,9 +247,14 @@ async function createWorkflow(opened: Opened, definition: WorkflowDefinition): P
   return { definition: outcome.state.definition, state: outcome.state.status };
 }
 
-const createCase = (opened: Opened, workflow: WorkflowSnapshot, caseId: string): Promise<CaseOutcome> =>
+const createCase = (
+  opened: Opened,
+  workflow: WorkflowSnapshot,
+  caseId: string,
+  data: JsonValue = {},
+): Promise<CaseOutcome> =>
   opened.bus.execute(
-    new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data: {}, at: now() } }),
+    new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data, at: now() } }),
   );
 
 /** Follows the store as any client of it would, noting when each case finishes and counting events. */
@@ -321,6 +360,7 @@ async function autoRun(
   net: WorkflowDefinition,
   cases: number,
   mode: 'burst' | 'serial',
+  dataOf: (i: number) => JsonValue = () => ({}),
 ): Promise<RunFigures> {
   const opened = await openApp(store);
   const workflow = await createWorkflow(opened, net);
@@ -331,7 +371,7 @@ async function autoRun(
   const one = async (i: number): Promise<void> => {
     const caseId = `c${i}`;
     created.set(caseId, performance.now());
-    await createCase(opened, workflow, caseId);
+    await createCase(opened, workflow, caseId, dataOf(i));
     await finishes.whenFinished(caseId);
   };
   if (mode === 'burst') await Promise.all(Array.from({ length: cases }, (_, i) => one(i)));
@@ -596,6 +636,14 @@ const rangeOf = (
   return values.length === 0 ? null : [Math.min(...values), Math.max(...values)];
 };
 
+/** xor-burst's cases/s over seq3-burst's on the same store in the same run (medians). */
+function ratioToSeq3Burst(row: Row, rows: readonly Row[]): number | null {
+  const base = rows.find((other) => other.scenario === 'seq3-burst' && other.store === row.store);
+  const baseRate = base && medianOf(base.runs, (r) => r.casesPerSec);
+  const rate = medianOf(row.runs, (r) => r.casesPerSec);
+  return baseRate && rate !== null ? rate / baseRate : null;
+}
+
 /** The goal of a scenario on a store, and whether the medians meet it (undefined: not judged here). */
 function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | undefined } {
   const rate = medianOf(row.runs, (r) => r.casesPerSec) ?? 0;
@@ -606,6 +654,13 @@ function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | un
       return memory
         ? { text: '≥ 10,000 cases/s', met: rate >= 10_000 }
         : { text: '≥ 2,000 cases/s', met: rate >= 2_000 };
+    case 'xor-burst': {
+      const ratio = ratioToSeq3Burst(row, rows);
+      return {
+        text: `none (seq3-burst with an xor split on the case; ${ratio === null ? 'no seq3-burst to compare' : `${ratio.toFixed(2)} × seq3-burst`})`,
+        met: undefined,
+      };
+    }
     case 'seq3-immediate':
       return { text: 'none (seq3-burst with auto immediate, for comparison)', met: undefined };
     case 'seq3-serial':
@@ -685,6 +740,7 @@ function report(rows: readonly Row[]): void {
           peakRssMb: medianOf(r, (x) => x.peakRssMb),
           runs: r.length,
           casesPerSecRange: rangeOf(r, (x) => x.casesPerSec),
+          ...(row.scenario === 'xor-burst' && { ratioToSeq3Burst: ratioToSeq3Burst(row, rows) }),
           ...Object.fromEntries(extras.map((name) => [name, medianOf(r, (x) => x.extra?.[name] ?? null)])),
           goal: check.text,
           goalMet: check.met ?? null,
@@ -731,6 +787,9 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
       case 'seq3-burst':
       case 'seq3-scale':
         figures = await autoRun(store, seq3Net, cases, 'burst');
+        break;
+      case 'xor-burst':
+        figures = await autoRun(store, xorNet, cases, 'burst', (i) => ({ n: i }));
         break;
       case 'seq3-immediate':
         figures = await autoRun(store, seq3ImmediateNet, cases, 'burst');

@@ -1,4 +1,4 @@
-import type { CaseData, CaseEvent, EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain';
+import type { CaseData, CaseEvent, EventStore, EventSubscription, RecordedEvent, Route } from '@wfnet/domain';
 import {
   NotFoundError,
   ValidationError,
@@ -12,6 +12,8 @@ export interface CaseAtRevision {
   readonly revision: bigint;
   /** The global position of the event at that revision. */
   readonly position: bigint;
+  /** The route of the last completion of each transition whose split decides, by transition id. */
+  readonly routes: ReadonlyMap<string, Route>;
 }
 
 /** A case's history so far and, unless the case has ended, its events from there on as they are recorded. */
@@ -23,6 +25,17 @@ export interface CaseFollow {
 const ENDS_CASE = new Set<string>(['CaseFinished', 'CaseTerminated']);
 
 export const endsCase = (event: RecordedEvent): boolean => ENDS_CASE.has(event.type);
+
+/** A state keeps no route, its history does: `state` holds every task (ended ones too) of `events`. */
+function lastRoutes(state: CaseData, events: readonly CaseEvent[]): ReadonlyMap<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const event of events) {
+    if (event.type !== 'TaskCompleted' || event.data.route === undefined) continue;
+    const transitionId = state.tasks.get(event.data.taskId)?.transitionId;
+    if (transitionId !== undefined) routes.set(transitionId, event.data.route);
+  }
+  return routes;
+}
 
 /**
  * The reads of a case that go to its own stream rather than to a read model: its history, the case as it
@@ -65,12 +78,10 @@ export class CaseHistory {
         [{ path: 'atRevision', message: `must be at most ${last.revision}` }],
       );
     }
-    const state = foldCaseWithEnded(
-      initialCaseState(),
-      events.map((event) => ({ type: event.type, data: event.data }) as CaseEvent),
-    );
+    const caseEvents = events.map((event) => ({ type: event.type, data: event.data }) as CaseEvent);
+    const state = foldCaseWithEnded(initialCaseState(), caseEvents);
     if (state.status === 'none') throw new NotFoundError('case', caseId);
-    return { state, revision: last.revision, position: last.position };
+    return { state, revision: last.revision, position: last.position, routes: lastRoutes(state, caseEvents) };
   }
 
   /** After `endLiveReads`, a new follow gets its history with a live part that delivers nothing. */

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { exampleNets, joinTypes, splitTypes } from '@wfnet/domain';
 import { denseNet } from '@wfnet/domain/testing';
-import type { CaseData, JoinType, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
-import { caseOverlay, layoutNet, netSvg } from './diagram.js';
+import type { CaseData, JoinType, Route, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
+import { caseOverlay, layoutByDepth, layoutNet, netSvg } from './diagram.js';
 import type { NetLayout } from './diagram.js';
 import { stopLayoutThread } from './layout-worker.js';
 
@@ -161,15 +161,32 @@ describe('the join and split kinds of a transition', () => {
     metadata: {},
   });
 
-  const rows: [JoinType, SplitType, string, string[], number][] = [
+  /** join, split, the kinds in the title, the marker strips drawn (class and symbol), the extra width. */
+  const rows: [JoinType, SplitType, string, [string, string][], number][] = [
     ['none', 'none', 'single input, single output', [], 0],
-    ['and', 'none', 'and-join, single output', ['<g class="and-join"><rect class="marker"'], 14],
-    ['none', 'and', 'single input, and-split', ['<g class="and-split"><rect class="marker"'], 14],
+    ['and', 'none', 'and-join, single output', [['and-join', '∧']], 14],
+    ['none', 'and', 'single input, and-split', [['and-split', '∧']], 14],
     [
       'and',
       'and',
       'and-join, and-split',
-      ['<g class="and-join"><rect class="marker"', '<g class="and-split"><rect class="marker"'],
+      [
+        ['and-join', '∧'],
+        ['and-split', '∧'],
+      ],
+      28,
+    ],
+    ['or', 'none', 'or-join, single output', [['or-join', '∨']], 14],
+    ['none', 'xor', 'single input, xor-split', [['xor-split', '×']], 14],
+    ['none', 'or', 'single input, or-split', [['or-split', '∨']], 14],
+    [
+      'or',
+      'xor',
+      'or-join, xor-split',
+      [
+        ['or-join', '∨'],
+        ['xor-split', '×'],
+      ],
       28,
     ],
   ];
@@ -192,8 +209,11 @@ describe('the join and split kinds of a transition', () => {
       expect(svg.match(/<g class="[a-z]+-(join|split)"><rect class="marker"[^>]*>/g) ?? []).toHaveLength(
         markers.length,
       );
-      for (const marker of markers) expect(svg).toContain(marker);
-      if (markers.length > 0) expect(svg).toContain('text-anchor="middle">∧</text></g>');
+      for (const [marker, symbol] of markers) {
+        expect(svg).toMatch(
+          new RegExp(`<g class="${marker}"><rect class="marker"[^>]*/><text [^>]*>${symbol}</text></g>`),
+        );
+      }
     },
   );
 });
@@ -272,5 +292,166 @@ describe('the SVG', () => {
     const svg = netSvg(state.definition, await layoutNet(state.definition), caseOverlay(state, 3n));
     expect(svg).toContain('4● 1○');
     expect(svg).not.toContain('data-token-state="free"');
+  });
+});
+
+describe('the decisions of a net', () => {
+  const loan = exampleNets.loanApprovalNet;
+  const decisionOf = (svg: string, from: string, to: string): string => {
+    const group = new RegExp(
+      `<g class="decision[^"]*"[^>]*>(?:(?!</g>).)*data-arc="${from}->${to}"(?:(?!</g>).)*</g>`,
+      's',
+    );
+    const found = group.exec(svg);
+    if (!found) throw new Error(`no decision arc ${from} -> ${to} in the picture`);
+    return found[0];
+  };
+
+  it("writes each condition on its arc, with the whole condition in the arc's title", async () => {
+    const svg = netSvg(loan(), await layoutNet(loan()));
+    const toBoard = decisionOf(svg, 'register', 'to-board');
+    expect(toBoard).toMatch(/^<g class="decision conditional" data-decision="conditional">/);
+    expect(toBoard).toContain('<title>condition: case.amount &gt; 10000</title>');
+    expect(toBoard).toMatch(/<text class="condition" [^>]*>case\.amount &gt; 10000<\/text>/);
+    expect(decisionOf(svg, 'plan-checks', 'fraud')).toMatch(/>case\.foreignApplicant =…<\/text>/);
+    expect(decisionOf(svg, 'plan-checks', 'fraud')).toContain(
+      '<title>condition: case.foreignApplicant == true</title>',
+    );
+    expect(svg.match(/<g class="decision conditional"/g)).toHaveLength(3);
+    expect(svg.match(/<path class="arc"/g)).toHaveLength(loan().arcs.length);
+  });
+
+  it('cuts a long condition to 24 characters on one line, ending in an ellipsis', async () => {
+    const condition = 'case.applicant.country != "DE" &&\n  case.amount > 1000';
+    const definition: WorkflowDefinition = {
+      ...loan(),
+      arcs: loan().arcs.map((arc) => (arc.to === 'kyc' ? { ...arc, condition } : arc)),
+    };
+    const svg = netSvg(definition, await layoutNet(definition));
+    const kyc = decisionOf(svg, 'plan-checks', 'kyc');
+    const label = /<text class="condition" [^>]*>([^<]*)<\/text>/.exec(kyc)![1]!;
+    expect(label).toBe('case.applicant.country…');
+    expect(label.length).toBeLessThanOrEqual(24);
+    expect(kyc).toContain(
+      '<title>condition: case.applicant.country != &quot;DE&quot; &amp;&amp;\n  case.amount &gt; 1000</title>',
+    );
+  });
+
+  it('marks each default arc with a slash across its start and the word default', async () => {
+    const svg = netSvg(loan(), await layoutNet(loan()));
+    for (const [from, to] of [
+      ['register', 'to-clerk'],
+      ['plan-checks', 'basic'],
+    ] as const) {
+      const arc = decisionOf(svg, from, to);
+      expect(arc).toMatch(/^<g class="decision default" data-decision="default">/);
+      expect(arc).toContain('<title>default: taken when no condition holds</title>');
+      expect(arc).toMatch(/<path class="default-mark" d="M[\d.-]+,[\d.-]+ L[\d.-]+,[\d.-]+"\/>/);
+      expect(arc).toMatch(/>default<\/text>/);
+    }
+    expect(svg.match(/class="default-mark"/g)).toHaveLength(2);
+    expect(decisionOf(svg, 'register', 'to-board')).not.toContain('default-mark');
+  });
+
+  it('leaves room for the labels of decision arcs only, in both layouts', async () => {
+    const elk = await layoutNet(loan());
+    const byDepth = layoutByDepth(loan(), 'right');
+    for (const layout of [elk, byDepth]) {
+      const labelled = layout.arcs.filter((arc) => arc.label !== undefined).map((a) => `${a.from}->${a.to}`);
+      expect(labelled.sort()).toEqual(
+        [
+          'plan-checks->basic',
+          'plan-checks->fraud',
+          'plan-checks->kyc',
+          'register->to-board',
+          'register->to-clerk',
+        ].sort(),
+      );
+      for (const arc of layout.arcs.filter((a) => a.label)) expect(arc.label!.width).toBeGreaterThan(20);
+    }
+    const boxes = [...elk.places.values(), ...elk.transitions.values()];
+    for (const arc of elk.arcs) {
+      const label = arc.label;
+      if (!label) continue;
+      const overlaps = boxes.filter(
+        (box) =>
+          label.x < box.x + box.width &&
+          box.x < label.x + label.width &&
+          label.y < box.y + box.height &&
+          box.y < label.y + label.height,
+      );
+      expect(overlaps).toEqual([]);
+    }
+  });
+
+  it('lays a net out anew when a condition changes what its arc shows', async () => {
+    const first = layoutNet(loan());
+    const other = {
+      ...loan(),
+      arcs: loan().arcs.map((arc) =>
+        arc.to === 'to-board' ? { ...arc, condition: 'case.amount >= 50000' } : arc,
+      ),
+    };
+    expect(layoutNet(other)).not.toBe(first);
+    expect(layoutNet({ ...loan(), name: 'Renamed' })).toBe(first);
+    await first;
+  });
+
+  it("draws the arcs of each decision's last route on a case as taken", async () => {
+    const state: CaseData = { ...caseWith([token('b', 'checked', 'free')], []), definition: loan() };
+    const routes = new Map<string, Route>([
+      ['register', { placeIds: ['to-board'], by: 'condition' }],
+      ['plan-checks', { placeIds: ['kyc', 'fraud'], by: 'condition' }],
+    ]);
+    const svg = netSvg(loan(), await layoutNet(loan()), caseOverlay(state, 9n, routes));
+    const taken = (from: string, to: string): boolean => {
+      const arc = decisionOf(svg, from, to);
+      const data = /data-taken="(true|false)"/.exec(arc)?.[1];
+      expect(arc.includes(' taken"')).toBe(data === 'true');
+      expect(arc.includes('url(#wfnet-arrow-taken)')).toBe(data === 'true');
+      return data === 'true';
+    };
+    expect(taken('register', 'to-board')).toBe(true);
+    expect(taken('register', 'to-clerk')).toBe(false);
+    expect(taken('plan-checks', 'kyc')).toBe(true);
+    expect(taken('plan-checks', 'fraud')).toBe(true);
+    expect(taken('plan-checks', 'basic')).toBe(false);
+    expect(decisionOf(svg, 'register', 'to-board')).toContain(
+      '<title>condition: case.amount &gt; 10000; taken by the last completion of register (by condition)</title>',
+    );
+    expect(svg.match(/url\(#wfnet-arrow-taken\)/g)).toHaveLength(3);
+    expect(svg).toContain('<marker id="wfnet-arrow-taken"');
+  });
+
+  it('draws no route where a decision has not been taken, nor on the picture of the net alone', async () => {
+    const state: CaseData = { ...caseWith([], []), definition: loan() };
+    const onCase = netSvg(loan(), await layoutNet(loan()), caseOverlay(state, 1n));
+    expect(onCase).not.toContain('data-taken');
+    expect(onCase).not.toContain('wfnet-arrow-taken)');
+    const alone = netSvg(loan(), await layoutNet(loan()));
+    expect(alone).not.toContain('wfnet-arrow-taken');
+  });
+
+  it("never draws an or split's hidden control place, nor the tokens a case keeps there", async () => {
+    const control = 'plan-checks#checks-done';
+    const state: CaseData = {
+      ...caseWith([token('k', 'kyc', 'free'), token('c', control, 'free')], []),
+      definition: loan(),
+    };
+    const overlay = caseOverlay(state, 4n);
+    expect([...overlay.tokens.keys()]).toEqual(['kyc']);
+    const withControl: WorkflowDefinition = {
+      ...loan(),
+      places: [...loan().places, { id: control, type: 'normal' }],
+      arcs: [...loan().arcs, { from: 'plan-checks', to: control }, { from: control, to: 'checks-done' }],
+    };
+    for (const layout of [await layoutNet(withControl), layoutByDepth(withControl, 'down')]) {
+      expect([...layout.places.keys()]).not.toContain(control);
+      expect(layout.arcs.some((arc) => arc.from === control || arc.to === control)).toBe(false);
+      const svg = netSvg(withControl, layout, overlay);
+      expect(svg).not.toContain('#checks-done');
+      expect(svg.match(/data-place="/g)).toHaveLength(loan().places.length);
+      expect(svg.match(/<path class="arc"/g)).toHaveLength(loan().arcs.length);
+    }
   });
 });

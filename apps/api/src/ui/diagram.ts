@@ -1,5 +1,5 @@
 import { joinKinds, splitKinds } from '@wfnet/domain';
-import type { CaseData, Marker, TaskState, WorkflowDefinition } from '@wfnet/domain';
+import type { Arc, CaseData, Marker, Route, TaskState, WorkflowDefinition } from '@wfnet/domain';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk.bundled.js';
 import { createHash } from 'node:crypto';
 import { DEFAULT_LAYOUT_LIMITS, layoutOffThread } from './layout-worker.js';
@@ -35,7 +35,15 @@ export interface NetLayout {
   readonly height: number;
   readonly places: ReadonlyMap<string, PlaceBox>;
   readonly transitions: ReadonlyMap<string, Box>;
-  readonly arcs: readonly { readonly from: string; readonly to: string; readonly points: readonly Point[] }[];
+  readonly arcs: readonly ArcLine[];
+}
+
+export interface ArcLine {
+  readonly from: string;
+  readonly to: string;
+  readonly points: readonly Point[];
+  /** Where the arc's condition or default mark is written (its box's top left), for an arc with one. */
+  readonly label?: Box;
 }
 
 /** What a case adds to the picture of its net at one revision. */
@@ -45,6 +53,8 @@ export interface CaseOverlay {
   readonly revision: bigint;
   readonly tokens: ReadonlyMap<string, PlaceTokens>;
   readonly tasks: ReadonlyMap<string, TransitionTasks>;
+  /** The route of the last completion of each transition whose split decides, by transition id. */
+  readonly routes: ReadonlyMap<string, Route>;
 }
 
 export interface PlaceTokens {
@@ -76,6 +86,35 @@ const escapeXml = (text: string): string =>
   );
 
 const round = (n: number): number => Math.round(n * 10) / 10;
+
+/**
+ * A place no definition has and no picture shows: an or split's control place `<split>#<join>`, where
+ * the case keeps the branches the split chose (`#` is outside the id pattern).
+ */
+const isHiddenPlace = (placeId: string): boolean => placeId.includes('#');
+
+/** The definition without hidden places and the arcs that touch them. */
+function drawable(definition: WorkflowDefinition): WorkflowDefinition {
+  if (!definition.places.some((place) => isHiddenPlace(place.id))) return definition;
+  return {
+    ...definition,
+    places: definition.places.filter((place) => !isHiddenPlace(place.id)),
+    arcs: definition.arcs.filter((arc) => !isHiddenPlace(arc.from) && !isHiddenPlace(arc.to)),
+  };
+}
+
+const LABEL_FONT_SIZE = 10;
+/** A condition longer than this is cut short on its arc; the arc's title holds all of it. */
+const CONDITION_CHARS = 24;
+
+/** What is written on an arc: its condition (on one line, cut short), `default`, or nothing. */
+function arcLabel(arc: Arc): string | undefined {
+  if (arc.condition !== undefined) {
+    const line = arc.condition.replace(/\s+/g, ' ').trim();
+    return line.length > CONDITION_CHARS ? `${line.slice(0, CONDITION_CHARS - 1).trimEnd()}…` : line;
+  }
+  return arc.default ? 'default' : undefined;
+}
 
 type Transition = WorkflowDefinition['transitions'][number];
 
@@ -119,10 +158,14 @@ function graphOf(definition: WorkflowDefinition, direction: Direction): ElkNode 
   const node = (id: string, isPlace: boolean): string => (isPlace ? `p:${id}` : `t:${id}`);
   const edges: ElkExtendedEdge[] = definition.arcs.map((arc, index) => {
     const fromPlace = placeIds.has(arc.from);
+    const label = arcLabel(arc);
     return {
       id: `a${index}`,
       sources: [node(arc.from, fromPlace)],
       targets: [node(arc.to, !fromPlace)],
+      ...(label !== undefined && {
+        labels: [{ text: label, width: textWidth(label, LABEL_FONT_SIZE), height: LABEL_FONT_SIZE + 2 }],
+      }),
     };
   });
   return {
@@ -156,7 +199,7 @@ function layoutKey(definition: WorkflowDefinition, direction: Direction): string
       t.joinType,
       t.splitType,
     ]),
-    arcs: definition.arcs.map((a) => [a.from, a.to]),
+    arcs: definition.arcs.map((a) => [a.from, a.to, arcLabel(a) ?? null]),
     direction,
   };
   return createHash('sha256').update(JSON.stringify(shape)).digest('base64url');
@@ -172,16 +215,15 @@ export function layoutNet(
   direction: Direction = 'right',
   limits: LayoutLimits = DEFAULT_LAYOUT_LIMITS,
 ): Promise<NetLayout> {
-  const key = layoutKey(definition, direction);
+  const shown = drawable(definition);
+  const key = layoutKey(shown, direction);
   const cached = layouts.get(key);
   if (cached) {
     layouts.delete(key);
     layouts.set(key, cached);
     return cached;
   }
-  const layout = computeLayout(definition, direction, limits).catch(() =>
-    layoutByDepth(definition, direction),
-  );
+  const layout = computeLayout(shown, direction, limits).catch(() => layoutByDepth(shown, direction));
   layouts.set(key, layout);
   layout.catch(() => layouts.delete(key));
   if (layouts.size > CACHED_LAYOUTS) layouts.delete(layouts.keys().next().value!);
@@ -211,13 +253,21 @@ async function computeLayout(
       transitions.set(child.id.slice(2), box);
     }
   }
-  const arcs = (graph.edges ?? []).map((edge: ElkExtendedEdge, index: number) => {
+  const arcs = (graph.edges ?? []).map((edge: ElkExtendedEdge, index: number): ArcLine => {
     const arc = definition.arcs[index]!;
     const section = edge.sections?.[0];
     const points: ElkPoint[] = section
       ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
       : [];
-    return { from: arc.from, to: arc.to, points: clipToCircles(points, places, arc) };
+    const label = edge.labels?.[0];
+    return {
+      from: arc.from,
+      to: arc.to,
+      points: clipToCircles(points, places, arc),
+      ...(label && {
+        label: { x: label.x ?? 0, y: label.y ?? 0, width: label.width ?? 0, height: label.height ?? 0 },
+      }),
+    };
   });
   return { method: 'elk', width: graph.width ?? 0, height: graph.height ?? 0, places, transitions, arcs };
 }
@@ -233,6 +283,7 @@ const LABEL_HEIGHT = FONT_SIZE + 2;
  * for nets ELK cannot lay out in time.
  */
 export function layoutByDepth(definition: WorkflowDefinition, direction: Direction): NetLayout {
+  definition = drawable(definition);
   const across = direction === 'right';
   const nodes = [
     ...definition.places.map((place) => {
@@ -315,7 +366,7 @@ export function layoutByDepth(definition: WorkflowDefinition, direction: Directi
   const length = layerStart - LAYER_SPACING + PADDING;
   const breadth = extent + PADDING;
 
-  const arcs = definition.arcs.map((arc) => {
+  const arcs = definition.arcs.map((arc): ArcLine => {
     const from = places.get(arc.from) ?? transitions.get(arc.from);
     const to = places.get(arc.to) ?? transitions.get(arc.to);
     if (!from || !to) return { from: arc.from, to: arc.to, points: [] };
@@ -323,10 +374,22 @@ export function layoutByDepth(definition: WorkflowDefinition, direction: Directi
     const end = centerOf(to);
     const rim = (box: Box, isPlace: boolean, towards: Point): Point =>
       isPlace ? onCircle(centerOf(box), towards) : onBox(box, towards);
+    const text = arcLabel(arc);
+    const middle = { x: (start.x + end.x) / 2, y: (start.y + end.y) / 2 };
+    const width = text === undefined ? 0 : textWidth(text, LABEL_FONT_SIZE);
     return {
       from: arc.from,
       to: arc.to,
       points: [rim(from, places.has(arc.from), end), rim(to, places.has(arc.to), start)],
+      // Above the middle of the line: the straight lines of this layout leave no room of their own.
+      ...(text !== undefined && {
+        label: {
+          x: middle.x - width / 2,
+          y: middle.y - LABEL_FONT_SIZE - 4,
+          width,
+          height: LABEL_FONT_SIZE + 2,
+        },
+      }),
     };
   });
   return {
@@ -428,10 +491,18 @@ function clipToCircles(
   return clipped;
 }
 
-/** The tokens in each place and the task of each transition, as the case stands in `state`. */
-export function caseOverlay(state: CaseData, revision: bigint): CaseOverlay {
+/**
+ * The tokens in each place and the task of each transition, as the case stands in `state`; `routes` are
+ * the last routes of its deciding transitions up to then (a state keeps no route: see `CaseHistory`).
+ */
+export function caseOverlay(
+  state: CaseData,
+  revision: bigint,
+  routes: ReadonlyMap<string, Route> = new Map(),
+): CaseOverlay {
   const tokens = new Map<string, { free: number; locked: number; done: number }>();
   for (const token of state.tokens.values()) {
+    if (isHiddenPlace(token.placeId)) continue;
     const counts = tokens.get(token.placeId) ?? { free: 0, locked: 0, done: 0 };
     if (token.state === 'free') counts.free += 1;
     else if (token.state === 'locked') counts.locked += 1;
@@ -450,7 +521,7 @@ export function caseOverlay(state: CaseData, revision: bigint): CaseOverlay {
     const summary = tasks.get(transitionId);
     if (task && summary) tasks.set(transitionId, { ...summary, state: task.state, live: true });
   }
-  return { caseId: state.caseId, status: state.status, revision, tokens, tasks };
+  return { caseId: state.caseId, status: state.status, revision, tokens, tasks, routes };
 }
 
 /** The text classes of every kind's marker symbol. */
@@ -465,6 +536,11 @@ const STYLE = `
 .net .small{font-size:10px;fill:#495057}
 ${[...markerClasses()].map((name) => `.net .${name}`).join(',')}{font-size:14px;font-weight:700}
 .net .arc{fill:none;stroke:#495057;stroke-width:1.5}
+.net .condition{font-size:${LABEL_FONT_SIZE}px;fill:#5f3dc4}
+.net .decision.default .condition{font-style:italic;fill:#495057}
+.net .default-mark{stroke:#495057;stroke-width:1.5}
+.net .taken .arc{stroke:#1864ab;stroke-width:3}
+.net .taken .condition{fill:#1864ab;font-weight:700}
 .net .place circle.ring{fill:#fff;stroke:#343a40;stroke-width:2}
 .net .place-start circle.ring{stroke:#2b8a3e;stroke-width:3}
 .net .place-end circle.ring{stroke:#c92a2a;stroke-width:3}
@@ -570,6 +646,7 @@ function legend(width: number): { svg: string; height: number } {
  * attributes naming what it shows, for scripts and tests.
  */
 export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overlay?: CaseOverlay): string {
+  definition = drawable(definition);
   const top = overlay ? HEADER : 0;
   const width = Math.ceil(Math.max(layout.width, overlay ? 320 : 160));
   const key = overlay ? legend(width) : undefined;
@@ -587,7 +664,7 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
       '>',
     `<title>${escapeXml(title)}</title>`,
     `<style>${STYLE}</style>`,
-    '<defs><marker id="wfnet-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#495057"/></marker></defs>',
+    `<defs>${arrowMarker('wfnet-arrow', '#495057')}${overlay ? arrowMarker('wfnet-arrow-taken', '#1864ab', 5) : ''}</defs>`,
   );
   if (overlay) {
     out.push(
@@ -596,12 +673,11 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
   }
   out.push(`<g transform="translate(0,${top})">`);
 
-  for (const arc of layout.arcs) {
-    if (arc.points.length < 2) continue;
-    const d = arc.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`).join(' ');
-    out.push(
-      `<path class="arc" data-arc="${escapeXml(arc.from)}->${escapeXml(arc.to)}" d="${d}" marker-end="url(#wfnet-arrow)"/>`,
-    );
+  const arcsOf = new Map(definition.arcs.map((arc) => [`${arc.from}\n${arc.to}`, arc]));
+  for (const line of layout.arcs) {
+    if (line.points.length < 2) continue;
+    const arc = arcsOf.get(`${line.from}\n${line.to}`);
+    out.push(arc ? arcSvg(arc, line, overlay?.routes.get(arc.from)) : '');
   }
 
   for (const place of definition.places) {
@@ -669,6 +745,57 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
   if (key) out.push(`<g transform="translate(0,${Math.ceil(layout.height + top + 4)})">${key.svg}</g>`);
   out.push('</svg>');
   return out.join('');
+}
+
+/** Its size is in stroke widths: a thicker arc takes a smaller one to get the same head. */
+const arrowMarker = (id: string, fill: string, size = 8): string =>
+  `<marker id="${id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="${size}" markerHeight="${size}" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${fill}"/></marker>`;
+
+/**
+ * An arc as an arrow. An output arc of a split that decides is a group with its condition written on it
+ * (cut short; the group's title holds all of it) or, for the default arc, `default` and a slash across
+ * its start; on a case, the arcs of the last route its transition took are drawn `taken`.
+ */
+function arcSvg(arc: Arc, line: ArcLine, route: Route | undefined): string {
+  const d = line.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`).join(' ');
+  const taken = route?.placeIds.includes(arc.to) === true;
+  const path = `<path class="arc" data-arc="${escapeXml(arc.from)}->${escapeXml(arc.to)}" d="${d}" marker-end="url(#${taken ? 'wfnet-arrow-taken' : 'wfnet-arrow'})"/>`;
+  const text = arcLabel(arc);
+  if (text === undefined) return path;
+  const kind = arc.condition !== undefined ? 'conditional' : 'default';
+  const title =
+    arc.condition !== undefined ? `condition: ${arc.condition}` : 'default: taken when no condition holds';
+  const routeTitle = taken ? `; taken by the last completion of ${arc.from} (by ${route?.by})` : '';
+  const routeData = route === undefined ? '' : ` data-taken="${taken}"`;
+  const label = line.label;
+  return (
+    `<g class="decision ${kind}${taken ? ' taken' : ''}" data-decision="${kind}"${routeData}>` +
+    `<title>${escapeXml(title + routeTitle)}</title>` +
+    path +
+    (kind === 'default' ? defaultMark(line.points) : '') +
+    (label
+      ? `<text class="condition" x="${round(label.x + label.width / 2)}" y="${round(label.y + label.height - 2)}" text-anchor="middle">${escapeXml(text)}</text>`
+      : '') +
+    '</g>'
+  );
+}
+
+/**
+ * A short slash across an arc near its start, as BPMN marks a default flow: on its first segment long
+ * enough to carry one clear of a bend (an orthogonal route often leaves its transition by a stub).
+ */
+function defaultMark(points: readonly Point[]): string {
+  const segments = points.slice(1).map((end, i) => ({ start: points[i]!, end }));
+  const length = ({ start, end }: { start: Point; end: Point }): number =>
+    Math.hypot(end.x - start.x, end.y - start.y);
+  const segment = segments.find((s) => length(s) >= 24) ?? segments[0];
+  if (!segment || length(segment) === 0) return '';
+  const { start, end } = segment;
+  const u = { x: (end.x - start.x) / length(segment), y: (end.y - start.y) / length(segment) };
+  const along = Math.min(10, length(segment) / 2);
+  const at = { x: start.x + u.x * along, y: start.y + u.y * along };
+  const half = { x: -u.y * 5 + u.x * 3, y: u.x * 5 + u.y * 3 };
+  return `<path class="default-mark" d="M${round(at.x - half.x)},${round(at.y - half.y)} L${round(at.x + half.x)},${round(at.y + half.y)}"/>`;
 }
 
 function sideMarker(marker: Marker, x: number, y: number, height: number, side: 'join' | 'split'): string {

@@ -51,7 +51,8 @@ export class DiagramsController implements OnApplicationShutdown {
   @Get('cases/:id/diagram.svg')
   @ApiProduces('image/svg+xml')
   @ApiOkResponse({
-    description: "The case's net with its tokens in their places and its transitions coloured by task state",
+    description:
+      "The case's net with its tokens in their places, its transitions coloured by task state and the last route of each decision drawn",
   })
   async case(
     @Param('id') id: string,
@@ -63,6 +64,6 @@ export class DiagramsController implements OnApplicationShutdown {
     );
     const { definition } = at.state;
     const layout = await layoutNet(definition, query.direction, this.limits);
-    sendSvg(response, netSvg(definition, layout, caseOverlay(at.state, at.revision)));
+    sendSvg(response, netSvg(definition, layout, caseOverlay(at.state, at.revision, at.routes)));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowDefinition } from '@wfnet/domain';
-import { joinTypes, normalizeWorkflow, splitTypes, validateNet } from '@wfnet/domain';
+import { exampleNets, joinTypes, normalizeWorkflow, splitTypes, validateNet } from '@wfnet/domain';
 import {
   approvalNet,
   arbitraryWorkflowNet,
@@ -41,8 +41,36 @@ describe('a PNML round trip', () => {
     ['the traffic light', trafficLightNet],
     ['a livelock loop', livelockNet],
     ['a producer loop', producerLoopNet],
+    ['the loan approval (xor and or splits, an or join)', exampleNets.loanApprovalNet],
   ])('keeps %s equal', (_name, definition) => {
     expect(roundTrip(definition())).toEqual(definition());
+  });
+
+  it("carries an arc's condition and default mark and an or join's split in the tool-specific data", () => {
+    const xml = toPnml(exampleNets.loanApprovalNet());
+    expect(xml).toMatch(
+      /<arc id="arc2" source="register" target="to-board">\s*<toolspecific tool="wfnet" version="1">\s*<condition>case\.amount &gt; 10000<\/condition>\s*<\/toolspecific>\s*<\/arc>/,
+    );
+    expect(xml).toMatch(
+      /<arc id="arc3" source="register" target="to-clerk">\s*<toolspecific tool="wfnet" version="1">\s*<default>true<\/default>/,
+    );
+    expect(xml).toContain('<arc id="arc1" source="start" target="register"/>');
+    expect(xml).toMatch(
+      /<transition id="checks-done">[^]*?<joinType>or<\/joinType>\s*<splitType>none<\/splitType>\s*<orJoin><split>plan-checks<\/split><\/orJoin>/,
+    );
+    expect(xml).toMatch(/<transition id="register">[^]*?<splitType>xor<\/splitType>/);
+  });
+
+  it('keeps a condition exactly as written: markup characters, quotes, tabs and line breaks', () => {
+    const condition = ' case.name == "<A & B>" &&\r\n\t(\'x\' in case.tags || case.n < 2) ';
+    const loan = exampleNets.loanApprovalNet();
+    const definition: WorkflowDefinition = {
+      ...loan,
+      arcs: loan.arcs.map((arc) => (arc.condition === 'case.amount > 5000' ? { ...arc, condition } : arc)),
+    };
+    const read = roundTrip(definition);
+    expect(read.arcs.find((arc) => arc.to === 'kyc')?.condition).toBe(condition);
+    expect(read).toEqual(definition);
   });
 
   it('keeps names with markup characters and spaces, executor params and metadata', () => {
@@ -154,6 +182,15 @@ describe('PNML from another tool (no wfnet tool-specific data)', () => {
     expect(validateNet(normalizeWorkflow(input))).toEqual([]);
   });
 
+  it("ignores another tool's data on an arc, and reads an arc without a condition or default mark", () => {
+    const annotated = plain.replace(
+      '<arc id="2" source="split" target="a"/>',
+      '<arc id="2" source="split" target="a"><toolspecific tool="other" version="3"><condition>x</condition><default>true</default></toolspecific></arc>',
+    );
+    expect(fromPnml(annotated)).toEqual(fromPnml(plain));
+    expect(fromPnml(plain).arcs).toContainEqual({ from: 'split', to: 'a' });
+  });
+
   it('reads nodes on nested pages', () => {
     const nested = foreign(
       '<place id="s"/><transition id="t"/><page id="inner"><place id="e"/>' +
@@ -223,7 +260,21 @@ describe('PNML that is refused with a clear message', () => {
       foreign(
         '<transition id="t"><toolspecific tool="wfnet" version="1"><joinType>xor</joinType></toolspecific></transition>',
       ),
-      /joinType is xor: none or and/,
+      /joinType is xor: none, and or or/,
+    ],
+    [
+      'an arc whose default mark is not a boolean',
+      foreign(
+        '<place id="p"/><transition id="t"/><arc id="a" source="t" target="p"><toolspecific tool="wfnet" version="1"><default>yes</default></toolspecific></arc>',
+      ),
+      /arc t → p has default yes: true or false/,
+    ],
+    [
+      'an or join naming no split',
+      foreign(
+        '<transition id="t"><toolspecific tool="wfnet" version="1"><joinType>or</joinType><orJoin/></toolspecific></transition>',
+      ),
+      /transition t has an orJoin without a split/,
     ],
     [
       'tags nested a thousand deep',

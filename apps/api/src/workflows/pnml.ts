@@ -7,6 +7,7 @@ import {
   splitTypes,
 } from '@wfnet/domain';
 import type {
+  ArcInput,
   JsonValue,
   PlaceInput,
   TransitionInput,
@@ -19,8 +20,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 // PNML (ISO/IEC 15909-2) for place/transition nets. Places, transitions and arcs map one to one, and a
 // transition whose join and split kinds fire as a P/T transition does (a token from every input place, one
 // to every output place) means the same to any tool. What PNML has no construct for (which place is the
-// end, executors, the join and split kinds by their JSON names) travels in `<toolspecific tool="wfnet">`;
-// a PNML file from another tool without it is read with the P/T meaning: start is the marked place, end
+// end, executors, the join and split kinds by their JSON names, an or join's split, an arc's condition or
+// default mark) travels in `<toolspecific tool="wfnet">`; a PNML file from another tool without it is read with the P/T meaning: start is the marked place, end
 // the place without outgoing arcs, joins and splits are the kinds that fire as P/T transitions with that
 // many arcs (several arcs make an `and`), and steps are `manual`.
 
@@ -91,11 +92,18 @@ export function toPnml(definition: WorkflowDefinition): string {
       `<joinType>${transition.joinType}</joinType>`,
       `<splitType>${transition.splitType}</splitType>`,
     );
+    if (transition.orJoin) inner.push(`<orJoin><split>${escape(transition.orJoin.split)}</split></orJoin>`);
     page.push(...indent(tool(inner), 1));
     page.push('</transition>');
   }
-  definition.arcs.forEach(({ from, to }, i) => {
-    page.push(`<arc id="${arcPrefix}${i + 1}" source="${escape(from)}" target="${escape(to)}"/>`);
+  definition.arcs.forEach((arc, i) => {
+    const open = `<arc id="${arcPrefix}${i + 1}" source="${escape(arc.from)}" target="${escape(arc.to)}"`;
+    const inner = [
+      ...(arc.condition === undefined ? [] : [`<condition>${escape(arc.condition)}</condition>`]),
+      ...(arc.default ? ['<default>true</default>'] : []),
+    ];
+    if (inner.length === 0) page.push(`${open}/>`);
+    else page.push(`${open}>`, ...indent(tool(inner), 1), '</arc>');
   });
 
   const net = [
@@ -117,12 +125,16 @@ export function toPnml(definition: WorkflowDefinition): string {
 }
 
 function escape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // A parser turns a raw carriage return into a line feed (XML's end-of-line handling).
+      .replace(/\r/g, '&#13;')
+  );
 }
 
 type XmlNode = { readonly [key: string]: unknown };
@@ -284,6 +296,11 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
   const executorParams = jsonObject(tool, 'executorParams', `${path}.executorParams`);
   const joinType = kindOf(tool, 'joinType', `${path}.joinType`, isJoinType, joinTypes);
   const splitType = kindOf(tool, 'splitType', `${path}.splitType`, isSplitType, splitTypes);
+  const orJoin = child(tool, 'orJoin');
+  const orJoinSplit = textOf(child(orJoin, 'split'))?.trim();
+  if (orJoin !== undefined && !orJoinSplit) {
+    throw new PnmlError(`transition ${id} has an orJoin without a split`, `${path}.orJoin.split`);
+  }
   return {
     id,
     ...(name !== undefined && { name }),
@@ -291,10 +308,11 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
     ...(executorParams && { executorParams }),
     ...(joinType && { joinType }),
     ...(splitType && { splitType }),
+    ...(orJoinSplit && { orJoin: { split: orJoinSplit } }),
   };
 }
 
-function readArc(arc: XmlNode, path: string): { from: string; to: string } {
+function readArc(arc: XmlNode, path: string): ArcInput {
   const from = requiredAttribute(arc, 'source', path);
   const to = requiredAttribute(arc, 'target', path);
   const inscription = textOf(child(arc, 'inscription'));
@@ -304,7 +322,19 @@ function readArc(arc: XmlNode, path: string): { from: string; to: string } {
       `${path}.inscription`,
     );
   }
-  return { from, to };
+  const tool = toolOf(arc);
+  // A condition is kept as written: its spaces and line breaks are part of the source.
+  const condition = textOf(child(tool, 'condition'));
+  const mark = textOf(child(tool, 'default'))?.trim();
+  if (mark !== undefined && mark !== 'true' && mark !== 'false') {
+    throw new PnmlError(`arc ${from} → ${to} has default ${mark}: true or false`, `${path}.default`);
+  }
+  return {
+    from,
+    to,
+    ...(condition !== undefined && { condition }),
+    ...(mark === 'true' && { default: true }),
+  };
 }
 
 /**

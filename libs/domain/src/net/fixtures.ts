@@ -113,3 +113,65 @@ export function trafficLightNet(): WorkflowDefinition {
     ],
   });
 }
+
+/**
+ * Decisions on the case's data: `register` sends a large loan to the board and any other to a clerk (an
+ * xor split), `plan-checks` picks the checks the loan needs (an or split, closed by `checks-done`), then
+ * a person decides.
+ */
+export function loanApprovalNet(): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'loan-approval',
+    name: 'Loan approval: the amount picks the review, the applicant the checks',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'to-board' },
+      { id: 'to-clerk' },
+      { id: 'reviewed' },
+      { id: 'kyc' },
+      { id: 'fraud' },
+      { id: 'basic' },
+      { id: 'kyc-done' },
+      { id: 'fraud-done' },
+      { id: 'basic-done' },
+      { id: 'checked' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'register', executor: 'auto', splitType: 'xor' },
+      { id: 'board-review', executor: 'manual' },
+      { id: 'clerk-review', executor: 'manual' },
+      { id: 'plan-checks', executor: 'auto', splitType: 'or' },
+      { id: 'kyc-check', executor: 'auto', executorParams: { output: { check: 'kyc', passed: true } } },
+      { id: 'fraud-check', executor: 'auto', executorParams: { output: { check: 'fraud', passed: true } } },
+      { id: 'basic-check', executor: 'auto', executorParams: { output: { check: 'basic', passed: true } } },
+      { id: 'checks-done', executor: 'auto', joinType: 'or', orJoin: { split: 'plan-checks' } },
+      { id: 'decide', executor: 'manual' },
+    ],
+    arcs: [
+      { from: 'start', to: 'register' },
+      { from: 'register', to: 'to-board', condition: 'case.amount > 10000' },
+      { from: 'register', to: 'to-clerk', default: true },
+      { from: 'to-board', to: 'board-review' },
+      { from: 'to-clerk', to: 'clerk-review' },
+      { from: 'board-review', to: 'reviewed' },
+      { from: 'clerk-review', to: 'reviewed' },
+      { from: 'reviewed', to: 'plan-checks' },
+      { from: 'plan-checks', to: 'kyc', condition: 'case.amount > 5000' },
+      { from: 'plan-checks', to: 'fraud', condition: 'case.foreignApplicant == true' },
+      { from: 'plan-checks', to: 'basic', default: true },
+      { from: 'kyc', to: 'kyc-check' },
+      { from: 'fraud', to: 'fraud-check' },
+      { from: 'basic', to: 'basic-check' },
+      { from: 'kyc-check', to: 'kyc-done' },
+      { from: 'fraud-check', to: 'fraud-done' },
+      { from: 'basic-check', to: 'basic-done' },
+      { from: 'kyc-done', to: 'checks-done' },
+      { from: 'fraud-done', to: 'checks-done' },
+      { from: 'basic-done', to: 'checks-done' },
+      { from: 'checks-done', to: 'checked' },
+      { from: 'checked', to: 'decide' },
+      { from: 'decide', to: 'end' },
+    ],
+  });
+}
