@@ -42,7 +42,7 @@ export { verifySoundness } from './net/verify.js';
 export type { SoundnessWarning, SoundnessWarningCode } from './net/decision-warnings.js';
 export type { ExecutorName, NetBlock } from './net/blocks.js';
 export { netFromBlock } from './net/blocks.js';
-/** The example nets: sequential, parallel, approval (a deferred choice) and traffic light (a loop). */
+/** The example nets: sequential, parallel, approval (a deferred choice), traffic light (a loop) and loan approval (decisions). */
 export * as exampleNets from './net/fixtures.js';
 
 export * from './case/events.js';
