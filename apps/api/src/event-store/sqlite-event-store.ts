@@ -276,16 +276,22 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  /**
-   * Also what `/health` asks: it fails when the file at the path is no longer the one open, or when the
-   * file takes no write (it writes one row to find out: a read-only file or folder, a full or failing
-   * disk let reads through).
-   */
+  /** Fails when the file at the path is no longer the one open. */
   headPosition(): Promise<bigint> {
     return this.#read(() => {
       this.#checkFile();
-      this.#checkWritable();
       return this.#head.get()?.position ?? 0n;
+    });
+  }
+
+  /**
+   * Fails as `headPosition` does, or when the file takes no write: it writes one row to find out, as a
+   * read-only file or folder, a full or failing disk let reads through.
+   */
+  checkWritable(): Promise<void> {
+    return this.#read(() => {
+      this.#checkFile();
+      this.#tryWrite();
     });
   }
 
@@ -441,7 +447,7 @@ export class SqliteEventStore implements EventStore {
     throw this.#lost;
   }
 
-  #checkWritable(): void {
+  #tryWrite(): void {
     if (this.#identity === undefined) return;
     this.#db.pragma(`busy_timeout = ${WRITE_CHECK_BUSY_MS}`);
     try {
