@@ -18,7 +18,8 @@ import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertId, now, positionOf } from '../http/ids.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto } from './case.dto.js';
+import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto, TokenTableDto } from './case.dto.js';
+import type { Page, TokenResource } from '../projections/read-models.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
 import { EventStreamLimit } from './event-stream-limit.js';
@@ -98,10 +99,31 @@ export class CasesController {
   }
 
   @Get(':id/tokens')
-  tokens(@Param('id') id: string, @Query() query: WaitForDto) {
-    return this.queries.execute(
-      new ReadModelQuery({ kind: 'caseTokens', caseId: id }, positionOf(query.waitFor)),
+  @ApiOkResponse({
+    description: 'The token table, whole unless it takes more than WFNET_MAX_PAGE_BYTES of JSON',
+    headers: {
+      Link: {
+        description: 'While tokens follow the page: `</cases/{id}/tokens?after=<cursor>>; rel="next"`',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  async tokens(
+    @Param('id') id: string,
+    @Query() query: TokenTableDto,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const page = await this.queries.execute<ReadModelQuery, Page<TokenResource>>(
+      new ReadModelQuery(
+        { kind: 'caseTokens', caseId: id, ...(query.after && { after: query.after }) },
+        positionOf(query.waitFor),
+      ),
     );
+    if (page.next !== null) {
+      const next = `/cases/${encodeURIComponent(id)}/tokens?after=${encodeURIComponent(page.next)}`;
+      response.setHeader('link', `<${next}>; rel="next"`);
+    }
+    return page.items;
   }
 
   @Get(':id/tasks')
