@@ -29,6 +29,7 @@ import { ReadModelQueryHandler } from './reads/read-model.handler.js';
 import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workflow.handlers.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
+import { Clock } from './clock/clock.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';
 
 const RUNTIME = Symbol('wfnet:runtime');
@@ -44,6 +45,7 @@ const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: R
   [ProjectionRunner, (runtime) => runtime.runner],
   [Followers, (runtime) => runtime.followers],
   [EVENT_STORE, (runtime) => runtime.stores.eventStore],
+  [Clock, (runtime) => runtime.clock],
 ];
 
 const runtimePartProviders = (): FactoryProvider[] =>
@@ -99,7 +101,7 @@ export class RuntimeModule {
         FollowCaseQueryHandler,
         HealthQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, Followers, EVENT_STORE],
+      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, Followers, EVENT_STORE, Clock],
     };
   }
 }

@@ -11,6 +11,7 @@ import { ProjectionRunner, ReadModels } from './projections/index.js';
 import { Metrics } from './metrics/metrics.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
+import { Clock } from './clock/clock.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -23,6 +24,7 @@ export interface Runtime {
   readonly history: CaseHistory;
   readonly followers: Followers;
   readonly metrics: Metrics;
+  readonly clock: Clock;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export function createRuntime(
   dispatcherOptions: DispatcherOptions = {},
 ): Runtime {
   const metrics = new Metrics();
+  const clock = new Clock(config.clock);
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
@@ -79,7 +82,7 @@ export function createRuntime(
     checkpoints: readStore,
     loadCase: (caseId) => engine.loadCase(caseId),
     send: (command) => engine.executeCase(command),
-    now: () => new Date().toISOString(),
+    now: () => clock.iso(),
     log,
     ...dispatcherOptions,
   });
@@ -104,6 +107,7 @@ export function createRuntime(
     history,
     followers,
     metrics,
+    clock,
     start: () => followers.start(),
     async stop() {
       await followers.stop();

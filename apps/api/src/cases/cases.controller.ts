@@ -16,7 +16,8 @@ import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
-import { assertId, now, positionOf } from '../http/ids.js';
+import { assertId, positionOf } from '../http/ids.js';
+import { Clock } from '../clock/clock.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
 import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto, TokenTableDto } from './case.dto.js';
 import type { Page, TokenResource } from '../projections/read-models.js';
@@ -44,6 +45,7 @@ export class CasesController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly clock: Clock,
     private readonly streams: EventStreamLimit,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -58,7 +60,7 @@ export class CasesController {
         body.id ?? randomUUID(),
         body.workflowId,
         body.data === undefined ? {} : body.data,
-        now(),
+        this.clock.iso(),
       ),
     );
     return caseRepresentation(outcome.state, outcome.position);
@@ -93,7 +95,7 @@ export class CasesController {
   @HttpCode(200)
   async terminate(@Param('id') id: string) {
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'TerminateCase', data: { caseId: id, at: now() } }),
+      new CaseCommandMessage({ type: 'TerminateCase', data: { caseId: id, at: this.clock.iso() } }),
     );
     return caseRepresentation(outcome.state, outcome.position);
   }
