@@ -141,6 +141,30 @@ describe('the bytes of a list page', () => {
     expect(pages.map((ids) => ids.length)).toEqual([2, 2, 1]);
   });
 
+  it("stops a case's token table early in large payloads, naming the next page in its Link header", async () => {
+    const data = { text: 'x'.repeat(150_000) };
+    const created = await createCase(service.api, 'single-manual', data);
+    const workitem = await workitemOf(service.api, created.id, 'review');
+    expect((await service.api.post(`/workitems/${workitem.id}/complete`, { output: data })).status).toBe(200);
+    const ids: string[] = [];
+    const pages: Reply<{ id: string }[]>[] = [];
+    let next: string | undefined = `/cases/${created.id}/tokens`;
+    while (next !== undefined) {
+      const page: Reply<{ id: string }[]> = await service.api.get<{ id: string }[]>(next);
+      expect(page.status).toBe(200);
+      expect(page.text.length).toBeLessThan(300_000);
+      pages.push(page);
+      ids.push(...page.body.map((t) => t.id));
+      next = /<([^>]*)>;\s*rel="next"/.exec(page.headers.get('link') ?? '')?.[1];
+    }
+    // The genesis token carries the data, the token the review issued carries its output: 150 kB each.
+    expect(pages).toHaveLength(2);
+    expect(ids).toEqual([`${created.id}:token-1`, `${created.id}:token-2`]);
+    const foreign = await service.api.get<ErrorBody>(`/cases/${created.id}/tokens?after=bm9wZQ`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.code).toBe('validation_failed');
+  });
+
   it("stops a case's history early in large events, naming the next page in its Link header", async () => {
     const data = { text: 'x'.repeat(100_000) };
     const created = await createCase(service.api, 'single-manual', data);

@@ -30,6 +30,7 @@ import { ReadModelQueryHandler } from './reads/read-model.handler.js';
 import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workflow.handlers.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
+import { Clock } from './clock/clock.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';
 
 const RUNTIME = Symbol('wfnet:runtime');
@@ -46,6 +47,7 @@ const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: R
   [ProjectionRunner, (runtime) => runtime.runner],
   [Followers, (runtime) => runtime.followers],
   [EVENT_STORE, (runtime) => runtime.stores.eventStore],
+  [Clock, (runtime) => runtime.clock],
 ];
 
 const runtimePartProviders = (): FactoryProvider[] =>
@@ -110,6 +112,7 @@ export class RuntimeModule {
         Followers,
         EVENT_STORE,
         CelConditions,
+        Clock,
       ],
     };
   }

@@ -12,6 +12,7 @@ import { Metrics } from './metrics/metrics.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
 import { CelConditions } from './conditions/cel.js';
+import { Clock } from './clock/clock.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -26,6 +27,7 @@ export interface Runtime {
   readonly metrics: Metrics;
   /** The language of arc conditions, for the workflows' checks and the cases' decisions. */
   readonly conditions: CelConditions;
+  readonly clock: Clock;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export function createRuntime(
   dispatcherOptions: DispatcherOptions = {},
 ): Runtime {
   const metrics = new Metrics();
+  const clock = new Clock(config.clock);
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
@@ -84,7 +87,7 @@ export function createRuntime(
     checkpoints: readStore,
     loadCase: (caseId) => engine.loadCase(caseId),
     send: (command) => engine.executeCase(command),
-    now: () => new Date().toISOString(),
+    now: () => clock.iso(),
     log,
     ...dispatcherOptions,
   });
@@ -110,6 +113,7 @@ export function createRuntime(
     followers,
     metrics,
     conditions,
+    clock,
     start: () => followers.start(),
     async stop() {
       await followers.stop();

@@ -42,6 +42,17 @@ export class ListCasesDto extends PageDto {
   state?: 'created' | 'active' | 'finished' | 'terminated';
 }
 
+export class TokenTableDto extends WaitForDto {
+  @ApiPropertyOptional({
+    description:
+      'The cursor of the `Link: <…>; rel="next"` header of the previous page of a large token table',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsString()
+  after?: string;
+}
+
 export class HistoryDto {
   @ApiPropertyOptional({ description: 'First revision to answer (0-based)' })
   @EmptyAsAbsent()

@@ -16,9 +16,11 @@ import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
-import { assertId, now, positionOf } from '../http/ids.js';
+import { assertId, positionOf } from '../http/ids.js';
+import { Clock } from '../clock/clock.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
-import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto } from './case.dto.js';
+import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto, TokenTableDto } from './case.dto.js';
+import type { Page, TokenResource } from '../projections/read-models.js';
 import { caseRepresentation } from './representation.js';
 import { streamCaseEvents } from './case-events.stream.js';
 import { EventStreamLimit } from './event-stream-limit.js';
@@ -43,6 +45,7 @@ export class CasesController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly clock: Clock,
     private readonly streams: EventStreamLimit,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -57,7 +60,7 @@ export class CasesController {
         body.id ?? randomUUID(),
         body.workflowId,
         body.data === undefined ? {} : body.data,
-        now(),
+        this.clock.iso(),
       ),
     );
     return caseRepresentation(outcome.state, outcome.position);
@@ -92,16 +95,37 @@ export class CasesController {
   @HttpCode(200)
   async terminate(@Param('id') id: string) {
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'TerminateCase', data: { caseId: id, at: now() } }),
+      new CaseCommandMessage({ type: 'TerminateCase', data: { caseId: id, at: this.clock.iso() } }),
     );
     return caseRepresentation(outcome.state, outcome.position);
   }
 
   @Get(':id/tokens')
-  tokens(@Param('id') id: string, @Query() query: WaitForDto) {
-    return this.queries.execute(
-      new ReadModelQuery({ kind: 'caseTokens', caseId: id }, positionOf(query.waitFor)),
+  @ApiOkResponse({
+    description: 'The token table, whole unless it takes more than WFNET_MAX_PAGE_BYTES of JSON',
+    headers: {
+      Link: {
+        description: 'While tokens follow the page: `</cases/{id}/tokens?after=<cursor>>; rel="next"`',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  async tokens(
+    @Param('id') id: string,
+    @Query() query: TokenTableDto,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const page = await this.queries.execute<ReadModelQuery, Page<TokenResource>>(
+      new ReadModelQuery(
+        { kind: 'caseTokens', caseId: id, ...(query.after && { after: query.after }) },
+        positionOf(query.waitFor),
+      ),
     );
+    if (page.next !== null) {
+      const next = `/cases/${encodeURIComponent(id)}/tokens?after=${encodeURIComponent(page.next)}`;
+      response.setHeader('link', `<${next}>; rel="next"`);
+    }
+    return page.items;
   }
 
   @Get(':id/tasks')

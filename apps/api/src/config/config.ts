@@ -1,3 +1,4 @@
+import type { ClockMode } from '../clock/clock.js';
 import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js';
 import {
   DEFAULT_EVENT_STORE,
@@ -61,6 +62,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** A list page stops early, with its `next` cursor, once its items take this many bytes of JSON. */
   readonly maxPageBytes: number;
+  /** `manual`: the service's time stands still until `POST /admin/clock` moves it (for tests of time). */
+  readonly clock: ClockMode;
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
@@ -165,6 +168,14 @@ function webhookAllowNetworksOf(raw: string | undefined): readonly string[] {
   return networks;
 }
 
+function clockModeOf(raw: string | undefined): ClockMode {
+  const mode = raw?.trim().toLowerCase() || 'system';
+  if (mode !== 'system' && mode !== 'manual') {
+    throw new ConfigError(`WFNET_CLOCK must be system or manual, got "${raw}"`);
+  }
+  return mode;
+}
+
 function logLevelOf(raw: string | undefined): LogLevel {
   if (raw === undefined || raw.trim() === '') return 'info';
   const wanted = raw.trim().toLowerCase();
@@ -241,5 +252,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxStreamsPerCaller: integer(env, 'WFNET_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
     shutdownGraceMs: integer(env, 'WFNET_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     maxPageBytes: integer(env, 'WFNET_MAX_PAGE_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    clock: clockModeOf(env['WFNET_CLOCK']),
   };
 }

@@ -117,6 +117,8 @@ export class SqliteEventStore implements EventStore {
   /** The file itself, symbolic links resolved. */
   readonly #realFile: string;
   readonly #identity: FileIdentity | undefined;
+  /** The write-ahead log's, taken once it exists: SQLite keeps it while the file is open. */
+  #walIdentity: FileIdentity | undefined;
   readonly #db: Database.Database;
   readonly #lock: Database.Database | undefined;
   /** Set once the file at the path is no longer the one open: nothing is acknowledged after that. */
@@ -169,6 +171,7 @@ export class SqliteEventStore implements EventStore {
       this.#db.exec(SCHEMA);
       if (options.firstPosition !== undefined) this.#startPositionsAt(options.firstPosition);
       this.#identity = inMemory ? undefined : identityOf(this.#realFile);
+      this.#walIdentity = inMemory ? undefined : walIdentityOf(this.#realFile);
     } catch (error) {
       this.#lock?.close();
       if (error instanceof StartupError) throw error;
@@ -273,16 +276,22 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  /**
-   * Also what `/health` asks: it fails when the file at the path is no longer the one open, or when the
-   * file takes no write (it writes one row to find out: a read-only file or folder, a full or failing
-   * disk let reads through).
-   */
+  /** Fails when the file at the path is no longer the one open. */
   headPosition(): Promise<bigint> {
     return this.#read(() => {
       this.#checkFile();
-      this.#checkWritable();
       return this.#head.get()?.position ?? 0n;
+    });
+  }
+
+  /**
+   * Fails as `headPosition` does, or when the file takes no write: it writes one row to find out, as a
+   * read-only file or folder, a full or failing disk let reads through.
+   */
+  checkWritable(): Promise<void> {
+    return this.#read(() => {
+      this.#checkFile();
+      this.#tryWrite();
     });
   }
 
@@ -418,9 +427,19 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       throw unavailable(`cannot find the SQLite event store ${this.#shown}`, error);
     }
-    if (now?.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
+    let lost: string | undefined;
+    if (now?.dev !== this.#identity.dev || now.ino !== this.#identity.ino) {
+      lost = `was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'})`;
+    } else {
+      const wal = walIdentityOf(this.#realFile);
+      this.#walIdentity ??= wal;
+      if (this.#walIdentity && (wal?.dev !== this.#walIdentity.dev || wal.ino !== this.#walIdentity.ino)) {
+        lost = `lost its write-ahead log: ${basename(this.#realFile)}-wal was deleted or replaced while open (the commits since the last checkpoint are only there)`;
+      }
+    }
+    if (lost === undefined) return;
     this.#lost = new StoreUnavailableError(
-      `the SQLite event store ${this.#shown} was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'}): ` +
+      `the SQLite event store ${this.#shown} ${lost}: ` +
         'no write is acknowledged any more; put the file back or restart on a restored copy',
     );
     // Followers waiting for the next commit read again, and fail with the reason.
@@ -428,7 +447,7 @@ export class SqliteEventStore implements EventStore {
     throw this.#lost;
   }
 
-  #checkWritable(): void {
+  #tryWrite(): void {
     if (this.#identity === undefined) return;
     this.#db.pragma(`busy_timeout = ${WRITE_CHECK_BUSY_MS}`);
     try {
@@ -469,6 +488,11 @@ function writable(file: string): boolean {
 function identityOf(file: string): FileIdentity {
   const { dev, ino } = statSync(file);
   return { dev, ino };
+}
+
+function walIdentityOf(file: string): FileIdentity | undefined {
+  const wal = statSync(`${file}-wal`, { throwIfNoEntry: false });
+  return wal && { dev: wal.dev, ino: wal.ino };
 }
 
 function inUse(file: string, by: string, cause: unknown): StartupError {

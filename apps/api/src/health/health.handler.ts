@@ -23,7 +23,7 @@ export class HealthQueryHandler implements IQueryHandler<HealthQuery, Health> {
   async execute(): Promise<Health> {
     const readModels = this.followers.get(READ_MODELS);
     const position = readModels?.position ?? 0n;
-    const head = await this.store.headPosition().catch(() => undefined);
+    const head = await this.#writableHead().catch(() => undefined);
     const state = readiness({
       head,
       projectionPosition: position,
@@ -46,5 +46,11 @@ export class HealthQueryHandler implements IQueryHandler<HealthQuery, Health> {
       ready: false,
       body: { statusCode: 503, code: state.code, message: state.message, status: 'unavailable', ...facts },
     };
+  }
+
+  /** Only here is the store asked whether it takes writes: the check may write. */
+  async #writableHead(): Promise<bigint> {
+    await this.store.checkWritable?.();
+    return this.store.headPosition();
   }
 }

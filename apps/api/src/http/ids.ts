@@ -13,8 +13,6 @@ export function positionOf(waitFor: string | undefined): bigint | undefined {
   return waitFor === undefined ? undefined : BigInt(waitFor);
 }
 
-export const now = (): string => new Date().toISOString();
-
 export function assertId(id: string, path: string): void {
   if (!ID_PATTERN.test(id)) {
     throw new HttpError(400, 'validation_failed', `${path} must match ${ID_PATTERN.source}`, [

@@ -192,6 +192,10 @@ class TimedEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  async checkWritable(): Promise<void> {
+    await this.inner.checkWritable?.();
+  }
+
   subscribe(options?: SubscribeOptions): EventSubscription {
     return this.inner.subscribe(options);
   }

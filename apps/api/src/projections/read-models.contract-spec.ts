@@ -84,7 +84,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             ['createdAt', 'id', 'marking', 'position', 'state', 'updatedAt', 'workflowId'].sort(),
           );
           const counted: Record<string, number> = {};
-          for (const token of readModels.getCaseTokens(caseId)) {
+          for (const token of readModels.getCaseTokens(caseId).items) {
             if (token.state !== 'consumed') counted[token.placeId] = (counted[token.placeId] ?? 0) + 1;
           }
           expect(found.marking).toEqual(counted);
@@ -93,7 +93,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
 
       it('answers the token table of a case in issue order, starting with the genesis token', () => {
         const caseId = caseIds()[3] as string;
-        const tokens = readModels.getCaseTokens(caseId);
+        const tokens = readModels.getCaseTokens(caseId).items;
         expect(tokens.map((t) => t.id)).toEqual(tokens.map((_, i) => `${caseId}:token-${i + 1}`));
         expect(tokens[0]).toMatchObject({
           producedByTaskId: 'genesis',
@@ -151,7 +151,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
               'workitems',
             ].sort(),
           );
-          const tokens = new Map(readModels.getCaseTokens(task.caseId).map((t) => [t.id, t]));
+          const tokens = new Map(readModels.getCaseTokens(task.caseId).items.map((t) => [t.id, t]));
           for (const entry of task.tokens) {
             expect(Object.keys(entry).sort()).toEqual(['placeId', 'state', 'tokenId']);
             expect(entry.placeId).toBe(tokens.get(entry.tokenId)?.placeId);

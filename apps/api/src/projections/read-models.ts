@@ -26,7 +26,7 @@ export type TaskResource = Omit<TaskDocument, 'lastRevision' | 'tokens'> & {
 };
 
 export interface PageRequest {
-  /** 1 to 500; 100 when absent. */
+  /** 1 to 500; 100 when absent. Infinity: no count bound, only the byte bound (the token table). */
   readonly limit?: number;
   /** The `next` cursor of the previous page. */
   readonly after?: string;
@@ -112,12 +112,18 @@ export class ReadModels {
     return this.#page<CaseDocument, CaseResource>('cases', { workflowId, state }, page, caseResource);
   }
 
-  /** The case's token table, in issue order. */
-  getCaseTokens(caseId: string): TokenResource[] {
+  /**
+   * The case's token table, in issue order: all of it unless it takes more than `maxPageBytes`, when the
+   * page ends early and `next` names the rest.
+   */
+  getCaseTokens(caseId: string, after?: string): Page<TokenResource> {
     this.#require('cases', 'case', caseId);
-    return this.store
-      .list<TokenDocument>('tokens', { filter: { caseId } })
-      .map(({ doc }) => withoutRevision(doc));
+    return this.#page<TokenDocument, TokenResource>(
+      'tokens',
+      { caseId },
+      { limit: Number.POSITIVE_INFINITY, ...(after !== undefined && { after }) },
+      withoutRevision,
+    );
   }
 
   /** The case's tasks, in start order. */
@@ -177,7 +183,8 @@ export class ReadModels {
     { limit = DEFAULT_LIMIT, after }: PageRequest,
     represent: (doc: D) => R,
   ): Page<R> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    const unbounded = limit === Number.POSITIVE_INFINITY;
+    if (!unbounded && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
       throw new ValidationError('validation_failed', `limit must be an integer from 1 to ${MAX_LIMIT}`, [
         { path: 'limit', message: `must be an integer from 1 to ${MAX_LIMIT}` },
       ]);
@@ -186,7 +193,7 @@ export class ReadModels {
       filter: definedOnly(filter),
       ...(after !== undefined && { afterSeq: decodeCursor(table, after) }),
       // One more than asked, or the row past the byte bound, tells whether another page follows.
-      limit: limit + 1,
+      ...(!unbounded && { limit: limit + 1 }),
       ...(Number.isFinite(this.maxPageBytes) && { maxBytes: this.maxPageBytes }),
     });
     const items: ListedRow<D>[] = [];

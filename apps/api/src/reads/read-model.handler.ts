@@ -28,7 +28,7 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
         return models.listCases({ ...page, workflowId, state });
       }
       case 'caseTokens':
-        return models.getCaseTokens(request.caseId);
+        return models.getCaseTokens(request.caseId, request.after);
       case 'caseTasks':
         return models.getCaseTasks(request.caseId);
       case 'task':

@@ -4,7 +4,8 @@ import { Roles } from '../http/auth.guard.js';
 import { ApiTags } from '@nestjs/swagger';
 import { CaseCommandMessage } from '../cases/case.messages.js';
 import { ReadModelQuery } from '../reads/read-model.query.js';
-import { caseIdOf, now, positionOf } from '../http/ids.js';
+import { caseIdOf, positionOf } from '../http/ids.js';
+import { Clock } from '../clock/clock.js';
 import { WaitForDto } from '../http/query.dto.js';
 import { tokenRepresentation } from '../cases/representation.js';
 import { taskRepresentation } from './representation.js';
@@ -15,6 +16,7 @@ export class TasksController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly clock: Clock,
   ) {}
 
   @Get(':id')
@@ -28,7 +30,7 @@ export class TasksController {
   async preexecute(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'task');
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, taskId: id, at: now() } }),
+      new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, taskId: id, at: this.clock.iso() } }),
     );
     return {
       tokens: outcome.lockedTokens.map((token) => tokenRepresentation(caseId, token)),
@@ -41,7 +43,10 @@ export class TasksController {
   async abandon(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'task');
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'ForceAbandonTask', data: { caseId, taskId: id, at: now() } }),
+      new CaseCommandMessage({
+        type: 'ForceAbandonTask',
+        data: { caseId, taskId: id, at: this.clock.iso() },
+      }),
     );
     return { ...taskRepresentation(caseId, outcome.task), position: outcome.position.toString() };
   }

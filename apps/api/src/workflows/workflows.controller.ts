@@ -21,7 +21,8 @@ import { ReadModelQuery } from '../reads/read-model.query.js';
 import { WorkflowCommandMessage } from './workflow.messages.js';
 import { CelConditions } from '../conditions/cel.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
-import { now, positionOf } from '../http/ids.js';
+import { positionOf } from '../http/ids.js';
+import { Clock } from '../clock/clock.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
@@ -86,6 +87,7 @@ export class WorkflowsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly clock: Clock,
     private readonly executors: ExecutorRegistry,
     private readonly conditions: CelConditions,
     @Inject(CONFIG) private readonly config: Config,
@@ -115,7 +117,7 @@ export class WorkflowsController {
     const outcome = await this.commands.execute(
       new WorkflowCommandMessage({
         type: 'CreateWorkflow',
-        data: { definition, at: now(), ...(soundness && { soundness }) },
+        data: { definition, at: this.clock.iso(), ...(soundness && { soundness }) },
       }),
     );
     response.status(outcome.appended > 0 ? 201 : 200);
@@ -181,7 +183,7 @@ export class WorkflowsController {
   @HttpCode(200)
   async discard(@Param('id') id: string) {
     const outcome = await this.commands.execute(
-      new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
+      new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: this.clock.iso() } }),
     );
     return workflowRepresentation(outcome.state, outcome.position);
   }

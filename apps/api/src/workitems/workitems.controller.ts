@@ -7,7 +7,8 @@ import { ReadModelQuery } from '../reads/read-model.query.js';
 import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
-import { caseIdOf, now, positionOf } from '../http/ids.js';
+import { caseIdOf, positionOf } from '../http/ids.js';
+import { Clock } from '../clock/clock.js';
 import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
 import { tokenRepresentation } from '../cases/representation.js';
 import { CompleteWorkitemDto } from './workitem.dto.js';
@@ -19,6 +20,7 @@ export class WorkitemsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -50,7 +52,10 @@ export class WorkitemsController {
   async preexecute(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'workitem');
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'PreexecuteTask', data: { caseId, workitemId: id, at: now() } }),
+      new CaseCommandMessage({
+        type: 'PreexecuteTask',
+        data: { caseId, workitemId: id, at: this.clock.iso() },
+      }),
     );
     return {
       tokens: outcome.lockedTokens.map((token) => tokenRepresentation(caseId, token)),
@@ -67,7 +72,12 @@ export class WorkitemsController {
     const outcome = await this.commands.execute(
       new CaseCommandMessage({
         type: 'CompleteWorkitem',
-        data: { caseId, workitemId: id, output: body.output === undefined ? null : body.output, at: now() },
+        data: {
+          caseId,
+          workitemId: id,
+          output: body.output === undefined ? null : body.output,
+          at: this.clock.iso(),
+        },
       }),
     );
     return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
@@ -79,7 +89,10 @@ export class WorkitemsController {
   async abandon(@Param('id') id: string) {
     const caseId = caseIdOf(id, 'workitem');
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({ type: 'AbandonWorkitem', data: { caseId, workitemId: id, at: now() } }),
+      new CaseCommandMessage({
+        type: 'AbandonWorkitem',
+        data: { caseId, workitemId: id, at: this.clock.iso() },
+      }),
     );
     return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
   }

@@ -76,8 +76,14 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]>;
   /** All events in position order, one page at a time. */
   readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]>;
-  /** The position of the last event in the store (0n when it is empty). */
+  /** The position of the last event in the store (0n when it is empty). Reads only. */
   headPosition(): Promise<bigint>;
+  /**
+   * Throws `StoreUnavailableError` when the store would refuse a write now (a read-only or full disk, a
+   * file replaced under it) although it still answers reads. Only `/health` asks, as it may write to find
+   * out; a store without it is as writable as it is reachable.
+   */
+  checkWritable?(): Promise<void>;
   subscribe(options?: SubscribeOptions): EventSubscription;
   close(): Promise<void>;
 }

@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import { Clock, ClockInputError, durationMs } from './clock.js';
+
+const start = new Date('2026-01-31T12:00:00.000Z');
+
+describe('a manual clock', () => {
+  it('stands still until it is moved', () => {
+    const clock = new Clock('manual', start);
+    expect(clock.iso()).toBe('2026-01-31T12:00:00.000Z');
+    expect(clock.iso()).toBe('2026-01-31T12:00:00.000Z');
+  });
+
+  it('moves forward by a duration, months by the calendar', () => {
+    const clock = new Clock('manual', start);
+    expect(clock.advance('PT48H').toISOString()).toBe('2026-02-02T12:00:00.000Z');
+    expect(clock.advance('P1DT30M').toISOString()).toBe('2026-02-03T12:30:00.000Z');
+    expect(clock.iso()).toBe('2026-02-03T12:30:00.000Z');
+    // February 2026 has 28 days.
+    expect(new Clock('manual', new Date('2026-02-01T00:00:00Z')).advance('P1M').toISOString()).toBe(
+      '2026-03-01T00:00:00.000Z',
+    );
+  });
+
+  it('is set to a time, back or forward', () => {
+    const clock = new Clock('manual', start);
+    expect(clock.set('2025-06-01T08:00:00+02:00').toISOString()).toBe('2025-06-01T06:00:00.000Z');
+    expect(clock.iso()).toBe('2025-06-01T06:00:00.000Z');
+  });
+
+  it.each(['nope', 'P', 'PT-1H', '48h', ''])(
+    'refuses %j as a duration and stays where it was',
+    (duration) => {
+      const clock = new Clock('manual', start);
+      expect(() => clock.advance(duration)).toThrow(ClockInputError);
+      expect(clock.iso()).toBe('2026-01-31T12:00:00.000Z');
+    },
+  );
+
+  it.each(['yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '1700000000'])(
+    'refuses %j as a time and stays where it was',
+    (time) => {
+      const clock = new Clock('manual', start);
+      expect(() => clock.set(time)).toThrow(ClockInputError);
+      expect(clock.iso()).toBe('2026-01-31T12:00:00.000Z');
+    },
+  );
+});
+
+describe('the system clock', () => {
+  it('follows the machine and cannot be moved', () => {
+    const clock = new Clock('system');
+    const before = Date.now();
+    const now = clock.now().getTime();
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now).toBeLessThanOrEqual(Date.now());
+    expect(() => clock.advance('PT1H')).toThrow('the system clock cannot be moved');
+  });
+});
+
+describe('a duration', () => {
+  it('counts in milliseconds from a time', () => {
+    expect(durationMs('PT1.5S', start)).toBe(1500);
+    expect(durationMs('P1W', start)).toBe(7 * 24 * 3600 * 1000);
+  });
+});

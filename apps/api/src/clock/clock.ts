@@ -1,0 +1,78 @@
+import { parse, toSeconds } from 'iso8601-duration';
+
+export type ClockMode = 'system' | 'manual';
+
+/** Why a duration or a time is refused, for a `400 validation_failed`. */
+export class ClockInputError extends Error {
+  override readonly name = 'ClockInputError';
+}
+
+/**
+ * The service's time: every command's `at` and every executor's report read it. `system` follows the
+ * machine; `manual` (`WFNET_CLOCK=manual`) stands still from the time the service started until it is
+ * advanced or set, so tests of time run in milliseconds without sleeping. Durations and intervals the
+ * service measures for itself (rate limits, timeouts of its own calls) keep the machine's time.
+ */
+export class Clock {
+  #manualAt: number | undefined;
+
+  constructor(
+    readonly mode: ClockMode,
+    start: Date = new Date(),
+  ) {
+    this.#manualAt = mode === 'manual' ? start.getTime() : undefined;
+  }
+
+  now(): Date {
+    return new Date(this.#manualAt ?? Date.now());
+  }
+
+  /** The time as the events record it (ISO 8601, UTC). */
+  iso(): string {
+    return this.now().toISOString();
+  }
+
+  /** Moves a manual clock forward by an ISO 8601 duration (`PT1H`, `P30D`, `P1M`); answers the new time. */
+  advance(duration: string): Date {
+    const from = this.#manual();
+    return this.#setManual(new Date(from + durationMs(duration, new Date(from))));
+  }
+
+  /** Sets a manual clock to an ISO 8601 time, forward or back; answers it. */
+  set(time: string): Date {
+    this.#manual();
+    const at = Date.parse(time);
+    if (!ISO_TIME.test(time) || Number.isNaN(at)) {
+      throw new ClockInputError(
+        `${JSON.stringify(time)} is not an ISO 8601 time such as 2026-01-31T12:00:00Z`,
+      );
+    }
+    return this.#setManual(new Date(at));
+  }
+
+  #manual(): number {
+    if (this.#manualAt === undefined) throw new Error('the system clock cannot be moved');
+    return this.#manualAt;
+  }
+
+  #setManual(at: Date): Date {
+    this.#manualAt = at.getTime();
+    return at;
+  }
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 duration in milliseconds, counted from `from` (months and years have their calendar length). */
+export function durationMs(duration: string, from: Date): number {
+  let seconds: number;
+  try {
+    seconds = toSeconds(parse(duration), from);
+  } catch {
+    throw new ClockInputError(`${JSON.stringify(duration)} is not an ISO 8601 duration such as PT1H or P30D`);
+  }
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new ClockInputError(`${JSON.stringify(duration)} is not a duration forward in time`);
+  }
+  return Math.round(seconds * 1000);
+}
