@@ -5,6 +5,7 @@ import { caseStreamId, foldCaseWithEnded, initialCaseState } from '@wfnet/domain
 import { arbitraryCaseHistory } from '@wfnet/domain/testing';
 import { casesView } from './cases/cases-view.js';
 import { projectEvents } from './core/view.js';
+import { incidentsView } from './incidents/incidents-view.js';
 import { recordStream } from './fixtures.js';
 import { tasksView } from './tasks/tasks-view.js';
 import { tokensView } from './tokens/tokens-view.js';
@@ -22,6 +23,7 @@ function compare(events: readonly CaseEvent[]) {
     tokens: projectEvents(tokensView, recorded),
     tasks: projectEvents(tasksView, recorded),
     workitems: projectEvents(workitemsView, recorded),
+    incidents: projectEvents(incidentsView, recorded),
   };
 }
 
@@ -29,7 +31,7 @@ describe('the read models of any case history the domain can record', () => {
   it('agree with the case decider’s own fold, entity by entity', () => {
     fc.assert(
       fc.property(arbitraryCaseHistory({ maxCommands: 40 }), ({ events }) => {
-        const { state, cases, tokens, tasks, workitems } = compare(events);
+        const { state, cases, tokens, tasks, workitems, incidents } = compare(events);
 
         const marking: Record<string, number> = {};
         for (const token of state.tokens.values()) {
@@ -42,7 +44,24 @@ describe('the read models of any case history the domain can record', () => {
           createdAt: state.createdAt,
           updatedAt: state.updatedAt,
           lastRevision: events.length - 1,
+          openIncidents: state.incidents.size,
         });
+
+        // The domain keeps the open incidents; the table keeps every one, the resolved ones marked so.
+        expect(incidents.size).toBe(state.counts.incidents);
+        expect(sorted([...incidents.values()].filter((i) => i.state === 'open').map((i) => i.id))).toEqual(
+          sorted(state.incidents.keys()),
+        );
+        for (const { id, kind, taskId, workitemId, message, createdAt } of state.incidents.values()) {
+          expect(incidents.get(id)).toMatchObject({
+            caseId: state.caseId,
+            kind,
+            taskId,
+            workitemId,
+            message,
+            createdAt,
+          });
+        }
 
         expect(sorted(tokens.keys())).toEqual(sorted(state.tokens.keys()));
         for (const token of state.tokens.values()) {

@@ -81,7 +81,16 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         for (const caseId of caseIds()) {
           const found = readModels.getCase(caseId);
           expect(Object.keys(found).sort()).toEqual(
-            ['createdAt', 'id', 'marking', 'position', 'state', 'updatedAt', 'workflowId'].sort(),
+            [
+              'createdAt',
+              'id',
+              'marking',
+              'openIncidents',
+              'position',
+              'state',
+              'updatedAt',
+              'workflowId',
+            ].sort(),
           );
           const counted: Record<string, number> = {};
           for (const token of readModels.getCaseTokens(caseId)) {
