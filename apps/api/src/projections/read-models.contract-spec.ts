@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { NotFoundError, ValidationError } from '@wfnet/domain';
-import type { Document, TokenDocument, WorkitemDocument } from '@wfnet/projections';
+import { v7 } from 'uuid';
+import type { CaseEvent, IncidentResolution } from '@wfnet/domain';
+import { NotFoundError, ValidationError, caseStreamId } from '@wfnet/domain';
+import type {
+  CaseDocument,
+  Document,
+  IncidentDocument,
+  TokenDocument,
+  WorkitemDocument,
+} from '@wfnet/projections';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -35,6 +43,54 @@ function matching<D extends Document>(docs: readonly Document[], filter: Record<
   );
 }
 
+const INCIDENT_KINDS = ['condition_failed', 'executor_failed', 'timeout'] as const;
+const RESOLUTIONS: readonly IncidentResolution[] = [
+  { action: 'retry' },
+  { action: 'route', placeIds: ['b'] },
+  { action: 'complete', output: { done: true } },
+  { action: 'abandon' },
+];
+
+/**
+ * One to three incidents on each of the first running cases, some of them resolved: the simulated nets
+ * decide nothing and their executors never fail, so the incidents are appended as the decider would.
+ */
+async function appendIncidents(events: MemoryEventStore): Promise<void> {
+  const cases = (foldReadModels(await readEverything(events))['cases'] ?? []) as CaseDocument[];
+  const running = cases.filter((c) => c.state === 'active').slice(0, 12);
+  let minute = 0;
+  const at = () => new Date(Date.UTC(2026, 1, 1, 0, minute++)).toISOString();
+  for (const [index, { id: caseId }] of running.entries()) {
+    const appended: CaseEvent[] = [];
+    for (let n = 1; n <= (index % 3) + 1; n++) {
+      const incidentId = `${caseId}:incident-${n}`;
+      appended.push({
+        type: 'IncidentRaised',
+        data: {
+          caseId,
+          incidentId,
+          kind: INCIDENT_KINDS[(index + n) % 3] as (typeof INCIDENT_KINDS)[number],
+          taskId: `${caseId}:task-${n}`,
+          workitemId: n % 2 === 1 ? `${caseId}:workitem-${n}` : null,
+          message: `incident ${n} of ${caseId}`,
+          at: at(),
+        },
+      });
+      if ((index + 2 * n) % 3 === 0) {
+        appended.push({
+          type: 'IncidentResolved',
+          data: { caseId, incidentId, resolution: RESOLUTIONS[index % 4] as IncidentResolution, at: at() },
+        });
+      }
+    }
+    await events.append(
+      caseStreamId(caseId),
+      appended.map((e) => ({ id: v7(), type: e.type, data: e.data })),
+      'any',
+    );
+  }
+}
+
 /** The queries of the HTTP contract, run against a read store filled by a runner from simulated cases. */
 export function describeReadModels(storeName: string, open: () => ReadStore): void {
   describe(`the read models in ${storeName}`, () => {
@@ -48,6 +104,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         events,
         simulateHistories({ cases: 80, seed: 42, concurrency: 20, leaveOpen: 0.5 }),
       );
+      await appendIncidents(events);
       store = open();
       const recorded = await readEverything(events);
       new ProjectionRunner(events, store, { batchSize: 250 }).apply(recorded);
@@ -56,6 +113,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
     });
 
     const workitems = () => expected['workitems'] as WorkitemDocument[];
+    const incidents = () => expected['incidents'] as IncidentDocument[];
     const caseIds = () => (expected['cases'] ?? []).map((c) => c.id);
 
     describe('by id', () => {
@@ -189,6 +247,45 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         );
       });
 
+      it('answers an incident with the fields of the contract, open or resolved', () => {
+        const open = incidents().find((i) => i.state === 'open') as IncidentDocument;
+        const resolved = incidents().find((i) => i.state === 'resolved') as IncidentDocument;
+        for (const doc of [open, resolved]) {
+          expect(readModels.getIncident(doc.id)).toEqual(withoutRevision(doc));
+          expect(Object.keys(readModels.getIncident(doc.id)).sort()).toEqual(
+            [
+              'caseId',
+              'createdAt',
+              'id',
+              'kind',
+              'message',
+              'position',
+              'resolution',
+              'resolvedAt',
+              'state',
+              'taskId',
+              'workitemId',
+            ].sort(),
+          );
+        }
+        expect(readModels.getIncident(open.id)).toMatchObject({ resolvedAt: null, resolution: null });
+        expect(readModels.getIncident(resolved.id)).toMatchObject({
+          resolvedAt: expect.any(String),
+          resolution: { action: expect.any(String) },
+        });
+      });
+
+      it('counts on each case the incidents the incident table has open for it', () => {
+        for (const caseId of caseIds()) {
+          const open = incidents().filter((i) => i.caseId === caseId && i.state === 'open').length;
+          expect({ caseId, openIncidents: readModels.getCase(caseId).openIncidents }).toEqual({
+            caseId,
+            openIncidents: open,
+          });
+        }
+        expect(incidents().some((i) => i.state === 'open')).toBe(true);
+      });
+
       it.each([
         ['workflow', () => readModels.getWorkflow('nope')],
         ['case', () => readModels.getCase('nope')],
@@ -196,6 +293,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         ['case', () => readModels.getCaseTasks('nope')],
         ['task', () => readModels.getTask('nope:task-1')],
         ['workitem', () => readModels.getWorkitem('nope:workitem-1')],
+        ['incident', () => readModels.getIncident('nope:incident-1')],
       ])('answers not found for an unknown %s', (entity, query) => {
         expect(query).toThrow(NotFoundError);
         expect(query).toThrow(expect.objectContaining({ entity }));
@@ -228,6 +326,37 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             if (limit === 1 && want.length > 300) continue;
             const { items, pages } = allPages(
               (page) => readModels.listWorkitems({ ...filter, ...page }),
+              limit,
+            );
+            expect(items).toEqual(want);
+            expect(pages).toBe(Math.max(1, Math.ceil(want.length / limit)));
+          }
+        },
+      );
+
+      // Whether each filter finds something in the fixture; the first running case has one incident, open.
+      const incidentFilters: [Record<string, string>, boolean][] = [
+        [{}, true],
+        [{ state: 'open' }, true],
+        [{ state: 'resolved' }, true],
+        [{ kind: 'timeout' }, true],
+        [{ state: 'open', kind: 'condition_failed' }, true],
+        [{ state: 'resolved', kind: 'executor_failed' }, true],
+        [{ caseId: 'first-running' }, true],
+        [{ caseId: 'first-running', state: 'resolved' }, false],
+        [{ kind: 'executor_failed', caseId: 'no-such-case' }, false],
+      ];
+
+      it.each(incidentFilters.map(([f, finds]) => [JSON.stringify(f), f, finds] as const))(
+        'pages through the incidents %s in creation order, each exactly once',
+        (_label, given, finds) => {
+          const first = incidents()[0]?.caseId;
+          const filter = given['caseId'] === 'first-running' && first ? { ...given, caseId: first } : given;
+          const want = matching<IncidentDocument>(incidents(), filter).map(withoutRevision);
+          expect(want.length > 0).toBe(finds);
+          for (const limit of [1, 4, 500]) {
+            const { items, pages } = allPages(
+              (page) => readModels.listIncidents({ ...filter, ...page }),
               limit,
             );
             expect(items).toEqual(want);
