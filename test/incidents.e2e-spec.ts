@@ -4,12 +4,12 @@ import { v7 } from 'uuid';
 import type { CaseEvent } from '@wfnet/domain';
 import { caseStreamId } from '@wfnet/domain';
 import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
-import type { ErrorBody } from './http/client.js';
+import type { Client, ErrorBody } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import { singleManual } from './http/nets.js';
 import type { Case, Page } from './http/resources.js';
-import { createCase, defineWorkflow, historyOf, workitemOf } from './http/resources.js';
+import { POSITION, createCase, defineWorkflow, historyOf, workitemOf } from './http/resources.js';
 
 jest.setTimeout(30_000);
 
@@ -279,5 +279,160 @@ describe('incidents recorded in the SQLite store, read after a restart', () => {
     const after = await service.api.get<Page<Incident>>(`/incidents?waitFor=${position}`);
     expect(after.body.items).toHaveLength(3);
     expect(after.body).toEqual(before.body);
+  });
+});
+
+/** A loan: `apply` (manual) decides on its output: `board` for a large amount, else `clerk` (the default). */
+const loanNet = () => ({
+  id: 'loan-incidents',
+  places: [{ id: 'start', type: 'start' }, { id: 'board' }, { id: 'clerk' }, { id: 'end', type: 'end' }],
+  transitions: [
+    { id: 'apply', executor: 'manual', splitType: 'xor' },
+    { id: 'approve', executor: 'manual' },
+    { id: 'file', executor: 'auto' },
+  ],
+  arcs: [
+    { from: 'start', to: 'apply' },
+    { from: 'apply', to: 'board', condition: 'output.amount > 10000' },
+    { from: 'apply', to: 'clerk', default: true },
+    { from: 'board', to: 'approve' },
+    { from: 'approve', to: 'end' },
+    { from: 'clerk', to: 'file' },
+    { from: 'file', to: 'end' },
+  ],
+});
+
+describe.each(STORE_KINDS)('an incident’s life on the %s store', (store: StoreKind) => {
+  let service: Service;
+  let admin: Client;
+
+  /** A loan case whose apply completed with an output its condition cannot read: one open incident. */
+  async function caseWithIncident(): Promise<{ loan: Case; incident: Incident; position: string }> {
+    const loan = await createCase(admin, 'loan-incidents');
+    const apply = await workitemOf(admin, loan.id, 'apply');
+    const completed = await admin.post<{ position: string }>(`/workitems/${apply.id}/complete`, {
+      output: { note: 'no amount' },
+    });
+    expect(completed.status).toBe(200);
+    const listed = await admin.get<Page<Incident>>(
+      `/incidents?caseId=${loan.id}&state=open&waitFor=${completed.body.position}`,
+    );
+    expect(listed.body.items).toHaveLength(1);
+    return { loan, incident: listed.body.items[0]!, position: completed.body.position };
+  }
+
+  const resolve = (id: string, body: unknown) =>
+    admin.post<Incident & { position: string } & ErrorBody>(`/incidents/${id}/resolve`, body);
+
+  beforeAll(async () => {
+    service = await startService(store, { env: { WFNET_API_KEYS: 'a:admin,w:worker,r:reader' } });
+    admin = service.api.withKey('a');
+    await defineWorkflow(admin, loanNet());
+  });
+
+  afterAll(() => service.stop());
+
+  it('raises a condition_failed incident when the condition cannot be evaluated, the task held', async () => {
+    const { loan, incident, position } = await caseWithIncident();
+    expect(incident).toMatchObject({
+      id: `${loan.id}:incident-1`,
+      caseId: loan.id,
+      kind: 'condition_failed',
+      state: 'open',
+      resolvedAt: null,
+      resolution: null,
+    });
+    expect(incident.message).toContain('output.amount > 10000');
+    const task = await admin.get<{ state: string }>(`/tasks/${incident.taskId}?waitFor=${position}`);
+    expect(task.body.state).toBe('executing');
+    const read = await admin.get<Case>(`/cases/${loan.id}?waitFor=${position}`);
+    expect(read.body.openIncidents).toBe(1);
+  });
+
+  it('routes by an operator’s decision: the incident resolved, the case going on from the chosen place', async () => {
+    const { loan, incident } = await caseWithIncident();
+    const reply = await resolve(incident.id, { action: 'route', placeIds: ['board'] });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({
+      id: incident.id,
+      state: 'resolved',
+      resolution: { action: 'route', placeIds: ['board'] },
+      resolvedAt: expect.any(String),
+    });
+    expect(reply.body.position).toMatch(POSITION);
+    const read = await admin.get<Case>(`/cases/${loan.id}?waitFor=${reply.body.position}`);
+    expect(read.body).toMatchObject({ openIncidents: 0, marking: { board: 1 } });
+    const completed = (await historyOf(admin, loan.id)).find((e) => e.type === 'TaskCompleted');
+    expect(completed?.data).toMatchObject({ route: { placeIds: ['board'], by: 'operator' } });
+  });
+
+  it('retries: the condition fails again, so the incident is resolved and a new one raised', async () => {
+    const { loan, incident } = await caseWithIncident();
+    const reply = await resolve(incident.id, { action: 'retry' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ state: 'resolved', resolution: { action: 'retry' } });
+    const listed = await admin.get<Page<Incident>>(
+      `/incidents?caseId=${loan.id}&waitFor=${reply.body.position}`,
+    );
+    expect(listed.body.items.map((i) => [i.id, i.state])).toEqual([
+      [incident.id, 'resolved'],
+      [`${loan.id}:incident-2`, 'open'],
+    ]);
+  });
+
+  it('abandons the task: its token is offered again to a new task', async () => {
+    const { loan, incident } = await caseWithIncident();
+    const reply = await resolve(incident.id, { action: 'abandon' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ state: 'resolved', resolution: { action: 'abandon' } });
+    const task = await admin.get<{ state: string }>(
+      `/tasks/${incident.taskId}?waitFor=${reply.body.position}`,
+    );
+    expect(task.body.state).toBe('abandoned');
+    const read = await admin.get<Case>(`/cases/${loan.id}?waitFor=${reply.body.position}`);
+    expect(read.body).toMatchObject({ state: 'active', openIncidents: 0, marking: { start: 1 } });
+  });
+
+  it('refuses to complete a workitem that has completed already, and changes nothing', async () => {
+    const { loan, incident } = await caseWithIncident();
+    const before = await historyOf(admin, loan.id);
+    const reply = await resolve(incident.id, { action: 'complete', output: { amount: 1 } });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('validation_failed');
+    expect(await historyOf(admin, loan.id)).toEqual(before);
+  });
+
+  it.each<[string, unknown]>([
+    ['a place that is not an output of the split', { action: 'route', placeIds: ['end'] }],
+    ['two places for an xor split', { action: 'route', placeIds: ['board', 'clerk'] }],
+  ])('refuses a route to %s with 400, and changes nothing', async (_what, body) => {
+    const { loan, incident } = await caseWithIncident();
+    const before = await historyOf(admin, loan.id);
+    const reply = await resolve(incident.id, body);
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('validation_failed');
+    expect(await historyOf(admin, loan.id)).toEqual(before);
+  });
+
+  it('answers 409 incident_not_open to a second resolution, and changes nothing', async () => {
+    const { loan, incident } = await caseWithIncident();
+    expect((await resolve(incident.id, { action: 'route', placeIds: ['clerk'] })).status).toBe(200);
+    const before = await historyOf(admin, loan.id);
+    const again = await resolve(incident.id, { action: 'abandon' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('incident_not_open');
+    expect(await historyOf(admin, loan.id)).toEqual(before);
+  });
+
+  it('lets only an admin resolve', async () => {
+    const { incident } = await caseWithIncident();
+    for (const key of ['w', 'r']) {
+      const reply = await service.api.withKey(key).post<ErrorBody>(`/incidents/${incident.id}/resolve`, {
+        action: 'abandon',
+      });
+      expect(reply.status).toBe(403);
+    }
+    const read = await service.api.withKey('r').get<Incident>(`/incidents/${incident.id}`);
+    expect(read.body.state).toBe('open');
   });
 });
