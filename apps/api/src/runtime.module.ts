@@ -15,6 +15,7 @@ import { Metrics } from './metrics/metrics.js';
 import { ProjectionRunner } from './projections/index.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
+import { CelConditions } from './conditions/cel.js';
 import { Dispatcher } from './executors/dispatcher.js';
 import { ReadModels } from './projections/index.js';
 import {
@@ -41,6 +42,7 @@ const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: R
   [Dispatcher, (runtime) => runtime.dispatcher],
   [CaseHistory, (runtime) => runtime.history],
   [Metrics, (runtime) => runtime.metrics],
+  [CelConditions, (runtime) => runtime.conditions],
   [ProjectionRunner, (runtime) => runtime.runner],
   [Followers, (runtime) => runtime.followers],
   [EVENT_STORE, (runtime) => runtime.stores.eventStore],
@@ -99,7 +101,16 @@ export class RuntimeModule {
         FollowCaseQueryHandler,
         HealthQueryHandler,
       ],
-      exports: [CONFIG, Engine, ExecutorRegistry, Metrics, ProjectionRunner, Followers, EVENT_STORE],
+      exports: [
+        CONFIG,
+        Engine,
+        ExecutorRegistry,
+        Metrics,
+        ProjectionRunner,
+        Followers,
+        EVENT_STORE,
+        CelConditions,
+      ],
     };
   }
 }

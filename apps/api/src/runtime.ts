@@ -11,6 +11,7 @@ import { ProjectionRunner, ReadModels } from './projections/index.js';
 import { Metrics } from './metrics/metrics.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
+import { CelConditions } from './conditions/cel.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly history: CaseHistory;
   readonly followers: Followers;
   readonly metrics: Metrics;
+  /** The language of arc conditions, for the workflows' checks and the cases' decisions. */
+  readonly conditions: CelConditions;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -56,12 +59,14 @@ export function createRuntime(
   const stores = openEventStore(config.eventStore);
   const readStore = openReadStore(config.readStore);
   const followers = new Followers();
+  const conditions = new CelConditions();
   const engine: Engine = new Engine(
     metrics.timedAppends(stores.eventStore),
     stores.snapshotStore,
     executors,
     {
       snapshotEvery: config.snapshotEvery,
+      conditions,
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
@@ -105,6 +110,7 @@ export function createRuntime(
     history,
     followers,
     metrics,
+    conditions,
     start: () => followers.start(),
     async stop() {
       await followers.stop();

@@ -23,6 +23,8 @@ export {
   splitKinds,
   splitTypes,
 } from './net/kinds.js';
+export type { ConditionLanguage, ConditionScope } from './net/conditions.js';
+export { ConditionFailure } from './net/conditions.js';
 export type { NetRule, NetViolation } from './net/validate.js';
 export { assertValidNet, validateNet } from './net/validate.js';
 export type { Marking } from './net/marking.js';

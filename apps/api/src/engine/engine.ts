@@ -1,6 +1,7 @@
 import type {
   CaseCommand,
   CaseData,
+  ConditionLanguage,
   CaseEvent,
   CaseState,
   EventStore,
@@ -28,6 +29,8 @@ import type { CaseAnswer, CaseOutcome, WorkflowOutcome } from './outcomes.js';
 
 export interface EngineOptions {
   readonly snapshotEvery: number;
+  /** Checks the conditions of a new workflow's arcs and evaluates them when a case decides. */
+  readonly conditions?: ConditionLanguage;
   /** Told of every command's end: `error` is what it threw, absent when it succeeded (for metrics). */
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */

@@ -1,10 +1,10 @@
 import { Type } from 'class-transformer';
-import { IsArray, ValidateNested, getMetadataStorage } from 'class-validator';
+import { IsArray, IsObject, ValidateNested, getMetadataStorage } from 'class-validator';
 
 type Constructor = abstract new (...args: never[]) => unknown;
 
-/** How a DTO member is walked before validation: as any JSON (kept as sent), or as a list of another DTO. */
-type Member = { readonly kind: 'json' } | { readonly kind: 'list'; readonly of: () => Constructor };
+/** How a DTO member is walked before validation: as any JSON (kept as sent), or as one or a list of another DTO. */
+type Member = { readonly kind: 'json' } | { readonly kind: 'one' | 'list'; readonly of: () => Constructor };
 
 const members = new WeakMap<object, Map<string, Member>>();
 
@@ -26,6 +26,16 @@ export function ListOf(of: () => Constructor) {
     ValidateNested({ each: true })(target, propertyName);
     Type(of)(target, propertyName);
     mark(target, propertyName, { kind: 'list', of });
+  };
+}
+
+/** One `of()` DTO (an object), validated as one. */
+export function OneOf(of: () => Constructor) {
+  return (target: object, propertyName: string): void => {
+    IsObject()(target, propertyName);
+    ValidateNested()(target, propertyName);
+    Type(of)(target, propertyName);
+    mark(target, propertyName, { kind: 'one', of });
   };
 }
 
@@ -84,10 +94,11 @@ export function shapeForValidation(
     for (const [name, member] of membersOf(type)) {
       if (!Object.hasOwn(value, name)) continue;
       const item = (value as Record<string, unknown>)[name];
-      shaped[name] =
-        member?.kind === 'list' && Array.isArray(item)
-          ? shapeList(item, member.of(), [...path, name])
-          : standIn(item, [...path, name]);
+      if (member?.kind === 'list' && Array.isArray(item))
+        shaped[name] = shapeList(item, member.of(), [...path, name]);
+      else if (member?.kind === 'one' && isObject(item) && !Array.isArray(item))
+        shaped[name] = shapeObject(item, member.of(), [...path, name]);
+      else shaped[name] = standIn(item, [...path, name]);
     }
     return shaped;
   };

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
-import { ListOf } from '../http/dto-shape.js';
+import { ListOf, OneOf } from '../http/dto-shape.js';
 import { IsJsonObject } from '../http/json.js';
 import { PageDto } from '../http/query.dto.js';
 
@@ -20,6 +20,18 @@ export class PlaceDto {
   @IsOptional()
   @IsIn(['start', 'normal', 'end'])
   type?: 'start' | 'normal' | 'end';
+}
+
+/** Optional, but not null: a null would reach the definition as a value of the wrong kind. */
+const UnlessAbsent = () => ValidateIf((_, value) => value !== undefined);
+
+/** The longest condition source, in characters; the condition language also bounds its bytes. */
+export const MAX_CONDITION_LENGTH = 1024;
+
+export class OrJoinDto {
+  @ApiProperty({ example: 'assess', description: 'The id of the or split whose block this join closes' })
+  @IsString()
+  split!: string;
 }
 
 export class TransitionDto {
@@ -44,15 +56,29 @@ export class TransitionDto {
   @IsJsonObject()
   executorParams?: { [key: string]: JsonValue };
 
-  @ApiPropertyOptional({ enum: joinTypes, default: DEFAULT_JOIN_TYPE })
+  @ApiPropertyOptional({
+    enum: joinTypes,
+    default: DEFAULT_JOIN_TYPE,
+    description: '`or` waits for exactly the branches its paired or split chose (see `orJoin`)',
+  })
   @IsOptional()
   @IsIn(joinTypes)
   joinType?: JoinType;
 
-  @ApiPropertyOptional({ enum: splitTypes, default: DEFAULT_SPLIT_TYPE })
+  @ApiPropertyOptional({
+    enum: splitTypes,
+    default: DEFAULT_SPLIT_TYPE,
+    description:
+      '`xor`: the first output arc whose condition holds, else the default; `or`: every one that holds, the default only when none does',
+  })
   @IsOptional()
   @IsIn(splitTypes)
   splitType?: SplitType;
+
+  @ApiPropertyOptional({ type: OrJoinDto, description: 'For `joinType: "or"`: the or split it pairs with' })
+  @UnlessAbsent()
+  @OneOf(() => OrJoinDto)
+  orJoin?: OrJoinDto;
 }
 
 export class ArcDto {
@@ -63,6 +89,25 @@ export class ArcDto {
   @ApiProperty({ example: 'review' })
   @IsString()
   to!: string;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_CONDITION_LENGTH,
+    example: 'case.amount > 10000',
+    description:
+      'On an output arc of an xor or or split: a CEL expression giving a bool, over `case`, `output`, `inputs`, `payload` and `now`',
+  })
+  @UnlessAbsent()
+  @IsString()
+  @MaxLength(MAX_CONDITION_LENGTH)
+  condition?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'On the one output arc of an xor or or split taken when no condition holds; it has no condition',
+  })
+  @UnlessAbsent()
+  @IsBoolean()
+  default?: boolean;
 }
 
 export class CreateWorkflowDto {

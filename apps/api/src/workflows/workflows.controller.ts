@@ -19,6 +19,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { WorkflowCommandMessage } from './workflow.messages.js';
+import { CelConditions } from '../conditions/cel.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { now, positionOf } from '../http/ids.js';
 import { AcceptsXml, XML_TYPES } from '../http/content-type.guard.js';
@@ -86,6 +87,7 @@ export class WorkflowsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly executors: ExecutorRegistry,
+    private readonly conditions: CelConditions,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -103,6 +105,7 @@ export class WorkflowsController {
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
+    this.assertConditions(definition);
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
     const limits = this.verificationLimits;
@@ -127,6 +130,7 @@ export class WorkflowsController {
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    this.assertConditions(definition);
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }
@@ -179,6 +183,25 @@ export class WorkflowsController {
       new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
     );
     return workflowRepresentation(outcome.state, outcome.position);
+  }
+
+  /** Conditions are checked before the (costlier) verification: `invalid_net` with each arc refused. */
+  private assertConditions(definition: WorkflowDefinition): void {
+    const details = definition.arcs.flatMap(({ from, to, condition }, index) => {
+      const why = condition === undefined ? undefined : this.conditions.check(condition);
+      return why === undefined
+        ? []
+        : [{ path: `arcs[${index}].condition`, message: why, rule: 'condition_invalid', ids: [from, to] }];
+    });
+    const [first] = details;
+    if (first) {
+      const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+      throw new ValidationError(
+        'invalid_net',
+        `workflow ${definition.id} has a condition that is not valid: ${first.message}${more}`,
+        details,
+      );
+    }
   }
 
   private assertExecutorParams(definition: WorkflowDefinition): void {

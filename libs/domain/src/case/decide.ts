@@ -2,8 +2,11 @@ import type { IllegalStateCode } from '../core/errors.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
 import type { Transition } from '../net/definition.js';
+import type { ConditionLanguage, ConditionScope } from '../net/conditions.js';
+import { splitKinds } from '../net/kinds.js';
 import type { Net } from '../net/net.js';
 import { netOf, splitOutputs } from '../net/net.js';
+import { controlPayload } from '../net/or-blocks.js';
 import { defaultTokenPayload } from '../executor/executor.js';
 import type { ExecutionRequest, ExecutionResult } from '../executor/executor.js';
 import { canAllocate, selectTokensToLock, settledOutcome } from '../task/task.js';
@@ -18,13 +21,13 @@ import type {
   ResolveIncident,
   TerminateCase,
 } from './commands.js';
-import type { AbandonReason, CaseEvent, WorkitemUpdated } from './events.js';
+import type { AbandonReason, CaseEvent, IncidentKind, Route, WorkitemUpdated } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
 import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
 import type { CaseEntity } from './ids.js';
 import { entityId, hasMade } from './ids.js';
-import type { CaseData, CaseState, Task, Token, Workitem } from './state.js';
+import type { CaseData, CaseState, Incident, Task, Token, Workitem } from './state.js';
 
 export interface CaseDeciderOptions {
   /** The payload of the tokens a completed task issues (an executor's `buildTokenPayload` hook). */
@@ -38,6 +41,11 @@ export interface CaseDeciderOptions {
     request: ExecutionRequest,
     transition: Transition,
   ) => ExecutionResult | undefined;
+  /**
+   * Evaluates the conditions of a split that decides when its task completes. Without it such a task
+   * raises a `condition_failed` incident instead of completing.
+   */
+  readonly conditions?: ConditionLanguage;
 }
 
 /**
@@ -152,6 +160,13 @@ const abandonment = (workitem: Workitem, to: WorkitemUpdated['data']['state']) =
 /** Abandons a live task: its open workitems first, then (unless the case is being terminated) its locks. */
 function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlock = true): void {
   const { caseId } = decision.draft;
+  // No incident outlives its task.
+  for (const incident of openIncidentsOf(decision.draft, task.id)) {
+    record(decision, {
+      type: 'IncidentResolved',
+      data: { caseId, incidentId: incident.id, resolution: { action: 'abandon' }, at: decision.at },
+    });
+  }
   for (const workitemId of task.workitemIds) {
     const workitem = decision.draft.workitems.get(workitemId);
     if (workitem && isOpen(workitem)) {
@@ -179,10 +194,112 @@ function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlo
   record(decision, { type: 'TaskAbandoned', data: { caseId, taskId: task.id, reason, at: decision.at } });
 }
 
-/** Consumes the task's locked tokens, withdraws them from every competitor, and issues the output tokens. */
-function completeTask(decision: Decision, task: Task): void {
+const openIncidentsOf = (draft: CaseDraft, taskId: string): Incident[] =>
+  [...draft.incidents.values()].filter((incident) => incident.taskId === taskId);
+
+function raiseIncident(
+  decision: Decision,
+  task: Task,
+  kind: IncidentKind,
+  workitemId: string | null,
+  message: string,
+): void {
+  const { caseId, counts } = decision.draft;
+  record(decision, {
+    type: 'IncidentRaised',
+    data: {
+      caseId,
+      taskId: task.id,
+      incidentId: entityId(caseId, 'incident', counts.incidents + 1),
+      kind,
+      workitemId,
+      message,
+      at: decision.at,
+    },
+  });
+}
+
+type Routing =
+  { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly message: string };
+
+/**
+ * Where a task of a split that decides sends its tokens: its output arcs' conditions evaluated in arc
+ * order, `first` stopping at the first that holds, `every` taking each; the default arc when none holds.
+ * Any condition that cannot be evaluated stops the decision.
+ */
+function decideRoute(
+  net: Net,
+  transitionId: string,
+  decides: 'first' | 'every',
+  conditions: ConditionLanguage | undefined,
+  scope: ConditionScope,
+): Routing {
+  const chosen: string[] = [];
+  let fallback: string | undefined;
+  for (const arc of net.outputArcs(transitionId)) {
+    if (arc.condition === undefined) {
+      if (arc.default) fallback = arc.to;
+      continue;
+    }
+    const where = `the condition ${JSON.stringify(arc.condition)} of arc ${transitionId} → ${arc.to}`;
+    if (!conditions) return { ok: false, message: `${where} cannot be evaluated: no condition language` };
+    let holds: unknown;
+    try {
+      holds = conditions.evaluate(arc.condition, scope);
+    } catch (error) {
+      return {
+        ok: false,
+        message: `${where} failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    if (typeof holds !== 'boolean') return { ok: false, message: `${where} is not a bool` };
+    if (!holds) continue;
+    chosen.push(arc.to);
+    if (decides === 'first') break;
+  }
+  if (chosen.length > 0) return { ok: true, route: { placeIds: chosen, by: 'condition' } };
+  // A valid net has one default arc on a split that decides.
+  if (fallback === undefined) return { ok: false, message: `transition ${transitionId} has no default arc` };
+  return { ok: true, route: { placeIds: [fallback], by: 'default' } };
+}
+
+/**
+ * Consumes the task's locked tokens, withdraws them from every competitor, and issues the output tokens.
+ * A split that decides takes `route` (an operator's) or evaluates its conditions first; when they cannot
+ * be evaluated it raises an incident and nothing moves: the task stays executing, its tokens locked.
+ */
+function completeTask(decision: Decision, task: Task, given?: Route): void {
   const { draft, net, at } = decision;
   const { caseId } = draft;
+  const transition = net.transition(task.transitionId);
+  const workitems = task.workitemIds.map((id) => draft.workitems.get(id)).filter((w) => w !== undefined);
+  const tokenPayload = (decision.options.buildTokenPayload ?? ((_, w) => defaultTokenPayload(w)))(
+    transition,
+    workitems,
+  );
+  const { decides } = splitKinds[transition.splitType];
+  let route = given;
+  if (route === undefined && decides !== 'none') {
+    const completed = workitems.find((w) => w.state === 'completed');
+    const closes = net.orBlockOf(transition.id, 'join');
+    const inputs: Record<string, JsonValue> = {};
+    for (const token of task.locked.map(tokenOf(draft))) {
+      if (token.placeId !== closes?.controlPlace) inputs[token.placeId] = token.payload;
+    }
+    const routing = decideRoute(net, transition.id, decides, decision.options.conditions, {
+      case: draft.data,
+      output: completed?.output ?? null,
+      inputs,
+      payload: tokenPayload,
+      now: at,
+    });
+    if (!routing.ok) {
+      raiseIncident(decision, task, 'condition_failed', completed?.id ?? null, routing.message);
+      return;
+    }
+    route = routing.route;
+  }
+
   const consumed = new Set(task.locked);
   record(decision, { type: 'TokensConsumed', data: { caseId, taskId: task.id, tokenIds: task.locked, at } });
 
@@ -199,21 +316,18 @@ function completeTask(decision: Decision, task: Task): void {
     }
   }
 
-  const transition = net.transition(task.transitionId);
-  const workitems = task.workitemIds.map((id) => draft.workitems.get(id)).filter((w) => w !== undefined);
-  const tokenPayload = (decision.options.buildTokenPayload ?? ((_, w) => defaultTokenPayload(w)))(
-    transition,
-    workitems,
-  );
-  record(decision, { type: 'TaskCompleted', data: { caseId, taskId: task.id, tokenPayload, at } });
-  issueTokens(
-    decision,
-    splitOutputs(net, task.transitionId).map((placeId) => ({
-      placeId,
-      payload: tokenPayload,
-      producedBy: task.id,
-    })),
-  );
+  record(decision, {
+    type: 'TaskCompleted',
+    data: { caseId, taskId: task.id, tokenPayload, ...(route && { route }), at },
+  });
+  const outputs = splitOutputs(net, task.transitionId, route?.placeIds);
+  const opens = net.orBlockOf(transition.id, 'split');
+  issueTokens(decision, [
+    ...outputs.map((placeId) => ({ placeId, payload: tokenPayload, producedBy: task.id })),
+    ...(opens
+      ? [{ placeId: opens.controlPlace, payload: controlPayload(outputs), producedBy: task.id }]
+      : []),
+  ]);
 }
 
 function issueTokens(
@@ -238,9 +352,14 @@ function issueTokens(
   });
 }
 
-/** Live tasks whose workitems have all ended complete (or are abandoned when none completed). */
+/**
+ * Live tasks whose workitems have all ended complete (or are abandoned when none completed); a task with
+ * an open incident is left as it is.
+ */
 function settleTasks(decision: Decision): boolean {
   for (const task of liveTasks(decision.draft)) {
+    // It waits for its incident's resolution.
+    if (openIncidentsOf(decision.draft, task.id).length > 0) continue;
     const workitems = task.workitemIds
       .map((id) => decision.draft.workitems.get(id))
       .filter((w) => w !== undefined);
@@ -580,13 +699,106 @@ function updateWorkitem(
   return cascade(decision);
 }
 
-function resolveIncident({ data }: ResolveIncident, state: CaseState): readonly CaseEvent[] {
+/**
+ * An operator's route for the task of a split that decides: distinct output places of the split (exactly
+ * one for a split that takes the first), in arc order.
+ */
+function operatorRoute(net: Net, task: Task, placeIds: unknown): Route {
+  const transition = net.transition(task.transitionId);
+  const { decides } = splitKinds[transition.splitType];
+  const outputs = net.outputPlaces(transition.id);
+  const refuse = (message: string): never => {
+    throw new ValidationError('validation_failed', message, [{ path: 'resolution.placeIds', message }]);
+  };
+  if (decides === 'none') refuse(`transition ${transition.id} does not decide where its tokens go`);
+  if (!Array.isArray(placeIds) || placeIds.length === 0) refuse('placeIds must be a non-empty list');
+  const chosen = new Set<unknown>(placeIds as unknown[]);
+  if (chosen.size !== (placeIds as unknown[]).length) refuse('placeIds repeats a place');
+  for (const placeId of chosen) {
+    if (typeof placeId !== 'string' || !outputs.includes(placeId)) {
+      refuse(`${JSON.stringify(placeId)} is not an output place of ${transition.id}: ${outputs.join(', ')}`);
+    }
+  }
+  if (decides === 'first' && chosen.size !== 1) {
+    refuse(`transition ${transition.id} (${transition.splitType} split) takes exactly one place`);
+  }
+  return { placeIds: outputs.filter((placeId) => chosen.has(placeId)), by: 'operator' };
+}
+
+function resolveIncident(
+  { data }: ResolveIncident,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
   const existing = requireCase(state, data.caseId);
   requireMade(existing, 'incident', data.incidentId);
-  if (!existing.incidents.has(data.incidentId)) {
+  const incident = existing.incidents.get(data.incidentId);
+  if (!incident) {
     throw new IllegalStateError('incident_not_open', `incident ${data.incidentId} is already resolved`);
   }
-  throw new IllegalStateError('incident_not_open', `incident ${data.incidentId} cannot be resolved yet`);
+  const decision = begin(requireActive(existing), data.at, options);
+  const { draft, net } = decision;
+  const task = requireTask(draft, incident.taskId);
+  const { resolution } = data;
+  const resolved = (): void =>
+    record(decision, {
+      type: 'IncidentResolved',
+      data: { caseId: data.caseId, incidentId: incident.id, resolution, at: data.at },
+    });
+  switch (resolution.action) {
+    case 'retry':
+      // Settling the task again evaluates its conditions again (or leaves its workitem to its executor).
+      resolved();
+      break;
+    case 'route': {
+      if (incident.kind !== 'condition_failed') {
+        throw new ValidationError(
+          'validation_failed',
+          `incident ${incident.id} is ${incident.kind}: only a condition_failed incident takes a route`,
+        );
+      }
+      const route = operatorRoute(net, task, resolution.placeIds);
+      resolved();
+      completeTask(decision, requireTask(draft, task.id), route);
+      break;
+    }
+    case 'abandon':
+      resolved();
+      abandonTask(decision, requireTask(draft, task.id), 'forced');
+      break;
+    case 'complete': {
+      const workitem = incident.workitemId === null ? undefined : draft.workitems.get(incident.workitemId);
+      if (!workitem || !isOpen(workitem)) {
+        throw new ValidationError(
+          'validation_failed',
+          `incident ${incident.id} has no open workitem to complete${workitem ? `: ${workitem.id} is ${workitem.state}` : ''}`,
+        );
+      }
+      resolved();
+      lockTokens(decision, requireTask(draft, task.id));
+      record(decision, {
+        type: 'WorkitemUpdated',
+        data: {
+          caseId: data.caseId,
+          workitemId: workitem.id,
+          taskId: task.id,
+          state: 'completed',
+          output: resolution.output,
+          at: data.at,
+        },
+      });
+      break;
+    }
+    default: {
+      const unknown: never = resolution;
+      throw new ValidationError(
+        'validation_failed',
+        `unknown resolution ${JSON.stringify((unknown as { action: unknown }).action)}`,
+        [{ path: 'resolution.action', message: 'expected retry, complete, route or abandon' }],
+      );
+    }
+  }
+  return cascade(decision);
 }
 
 export function decideCase(
@@ -620,7 +832,7 @@ export function decideCase(
       return updateWorkitem(caseId, workitemId, 'abandoned', null, at, state, options);
     }
     case 'ResolveIncident':
-      return resolveIncident(command, state);
+      return resolveIncident(command, state, options);
     default: {
       const unknown: never = command;
       throw new ValidationError(

@@ -1,5 +1,7 @@
-import type { Transition, WorkflowDefinition } from './definition.js';
+import type { Arc, Transition, WorkflowDefinition } from './definition.js';
 import { joinKinds, splitKinds } from './kinds.js';
+import type { OrBlock } from './or-blocks.js';
+import { orBlocksOf } from './or-blocks.js';
 
 /** Index of a (valid) workflow definition: the structure queries the engine asks while a case runs. */
 export interface Net {
@@ -7,12 +9,16 @@ export interface Net {
   readonly startPlaceId: string;
   readonly endPlaceId: string;
   transition(transitionId: string): Transition;
-  /** Input places of a transition, in arc order. */
+  /** Input places of a transition, in arc order; an `or` join's control place comes last. */
   inputPlaces(transitionId: string): readonly string[];
   /** Output places of a transition, in arc order. */
   outputPlaces(transitionId: string): readonly string[];
-  /** Transitions that have the place as input, in arc order. */
+  /** Output arcs of a transition, in arc order: where a split that decides reads its conditions. */
+  outputArcs(transitionId: string): readonly Arc[];
+  /** Transitions that have the place as input, in arc order; the `or` join for its control place. */
   consumers(placeId: string): readonly string[];
+  /** The `or` block the transition opens (as its split) or closes (as its join), if any. */
+  orBlockOf(transitionId: string, as: 'split' | 'join'): OrBlock | undefined;
   /** Input places the transition's join needs a token from, in arc order; a firing takes one from each. */
   joinPlaces(transitionId: string): readonly string[];
   /** Output places the transition's split marks, in arc order; `undefined` for a split that decides. */
@@ -35,18 +41,23 @@ function buildNet(definition: WorkflowDefinition): Net {
   const transitions = new Map(definition.transitions.map((t) => [t.id, t]));
   const inputs = new Map<string, string[]>();
   const outputs = new Map<string, string[]>();
+  const outputArcs = new Map<string, Arc[]>();
   const consumers = new Map<string, string[]>();
   const push = (index: Map<string, string[]>, key: string, value: string): void => {
     const list = index.get(key);
     if (list) list.push(value);
     else index.set(key, [value]);
   };
-  for (const { from, to } of definition.arcs) {
+  for (const arc of definition.arcs) {
+    const { from, to } = arc;
     if (transitions.has(to)) {
       push(inputs, to, from);
       push(consumers, from, to);
     } else if (transitions.has(from)) {
       push(outputs, from, to);
+      const list = outputArcs.get(from);
+      if (list) list.push(arc);
+      else outputArcs.set(from, [arc]);
     }
   }
   // Precomputed: the engine asks these on every offer and every completion.
@@ -56,6 +67,14 @@ function buildNet(definition: WorkflowDefinition): Net {
     joinPlaces.set(id, joinKinds[joinType].required(inputs.get(id) ?? []));
     const split = splitKinds[splitType];
     if (split.decides === 'none') fixedOutputs.set(id, split.outputs(outputs.get(id) ?? []));
+  }
+  const blocksBySplit = new Map<string, OrBlock>();
+  const blocksByJoin = orBlocksOf(definition).blocks;
+  for (const block of blocksByJoin.values()) {
+    blocksBySplit.set(block.split, block);
+    // The control token is offered to the join like any token of its inputs; `joinPlaces` leaves it out.
+    push(inputs, block.join, block.controlPlace);
+    push(consumers, block.controlPlace, block.join);
   }
   const placeOfType = (type: 'start' | 'end'): string => {
     const place = definition.places.find((p) => p.type === type);
@@ -73,7 +92,9 @@ function buildNet(definition: WorkflowDefinition): Net {
     },
     inputPlaces: (transitionId) => inputs.get(transitionId) ?? [],
     outputPlaces: (transitionId) => outputs.get(transitionId) ?? [],
+    outputArcs: (transitionId) => outputArcs.get(transitionId) ?? [],
     consumers: (placeId) => consumers.get(placeId) ?? [],
+    orBlockOf: (transitionId, as) => (as === 'split' ? blocksBySplit : blocksByJoin).get(transitionId),
     joinPlaces: (transitionId) => joinPlaces.get(transitionId) ?? [],
     fixedOutputs: (transitionId) => fixedOutputs.get(transitionId),
   };

@@ -1,5 +1,6 @@
+import type { JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from './definition.js';
-import { joinKinds, splitKinds } from './kinds.js';
+import { isJoinType, isSplitType, joinKinds, splitKinds } from './kinds.js';
 
 /** One branch of an `or` block: it leaves the split by `output` and reaches the join by `input`. */
 export interface OrBranch {
@@ -52,7 +53,8 @@ export function orBlocksOf(definition: WorkflowDefinition): {
   const pairedSplits = new Map<string, string>();
 
   for (const join of definition.transitions) {
-    if (!joinKinds[join.joinType].pairedWithSplit) continue;
+    // Total over any structure: a kind outside the tables pairs with nothing.
+    if (!isJoinType(join.joinType) || !joinKinds[join.joinType].pairedWithSplit) continue;
     const problem = (message: string): void => {
       problems.push({ join: join.id, message: `or join ${join.id}: ${message}` });
     };
@@ -62,7 +64,12 @@ export function orBlocksOf(definition: WorkflowDefinition): {
       continue;
     }
     const split = transitions.get(splitId);
-    if (!split || splitKinds[split.splitType].decides !== 'every' || split.id === join.id) {
+    if (
+      !split ||
+      !isSplitType(split.splitType) ||
+      splitKinds[split.splitType].decides !== 'every' ||
+      split.id === join.id
+    ) {
       problem(`orJoin.split ${splitId} is not an or split`);
       continue;
     }
@@ -124,4 +131,21 @@ export function orBlocksOf(definition: WorkflowDefinition): {
     });
   }
   return { blocks, problems };
+}
+
+/** The payload of the control token an `or` split issues: the output places it chose, in arc order. */
+export const controlPayload = (route: readonly string[]): JsonValue => ({ branches: [...route] });
+
+/**
+ * The join inputs a control token makes the block's join wait for: those of the branches it names. A
+ * payload no split wrote names none, so the join never becomes enabled by it.
+ */
+export function awaitedInputs(block: OrBlock, payload: JsonValue): readonly string[] {
+  const branches: unknown =
+    typeof payload === 'object' && payload !== null
+      ? (payload as { branches?: JsonValue }).branches
+      : undefined;
+  if (!Array.isArray(branches)) return [];
+  const chosen = new Set(branches);
+  return block.branches.filter(({ output }) => chosen.has(output)).map(({ input }) => input);
 }

@@ -11,6 +11,8 @@ import {
   splitKinds,
 } from './kinds.js';
 import type { ArcCount, JoinType, SplitType } from './kinds.js';
+import type { ConditionLanguage } from './conditions.js';
+import { orBlocksOf } from './or-blocks.js';
 
 /** The structural rules of a workflow net; each is the `rule` of an `invalid_net` detail. */
 export type NetRule =
@@ -26,7 +28,19 @@ export type NetRule =
   | 'arc_out_of_end'
   | `${JoinType}_join_inputs`
   | `${SplitType}_split_outputs`
-  | 'not_on_path';
+  | 'not_on_path'
+  | 'condition_outside_decision'
+  | 'default_arc_count'
+  | 'default_with_condition'
+  | 'condition_missing'
+  | 'condition_invalid'
+  | 'or_join_block'
+  | 'or_join_kind';
+
+export interface ValidateOptions {
+  /** Checks each condition's source; without it conditions are held only to the structural rules. */
+  readonly conditions?: ConditionLanguage;
+}
 
 export interface NetViolation {
   readonly rule: NetRule;
@@ -58,7 +72,10 @@ interface Scope {
  * Every rule the definition breaks, in a stable order (ids, node counts, arcs, joins and splits, paths).
  * Total over any structure: a broken part is reported and left out of the rules that build on it.
  */
-export function validateNet(definition: WorkflowDefinition): readonly NetViolation[] {
+export function validateNet(
+  definition: WorkflowDefinition,
+  options: ValidateOptions = {},
+): readonly NetViolation[] {
   const violations: NetViolation[] = [];
   const report = (rule: NetRule, ids: readonly string[], path: string, message: string): void => {
     violations.push({ rule, ids, path, message });
@@ -67,12 +84,14 @@ export function validateNet(definition: WorkflowDefinition): readonly NetViolati
   checkArcs(scope, report);
   checkJoinsAndSplits(scope, report);
   checkPaths(scope, report);
+  checkDecisions(scope, report, options.conditions);
+  checkOrJoins(scope, report);
   return violations;
 }
 
 /** Throws `invalid_net` with one detail per broken rule unless the definition is a workflow net. */
-export function assertValidNet(definition: WorkflowDefinition): void {
-  const violations = validateNet(definition);
+export function assertValidNet(definition: WorkflowDefinition, options: ValidateOptions = {}): void {
+  const violations = validateNet(definition, options);
   const [first] = violations;
   if (first) {
     const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : '';
@@ -188,6 +207,90 @@ function checkJoinsAndSplits({ definition, nodes, flowArcs }: Scope, report: Rep
     check(`${join}_join_inputs`, joinKinds[join].inputArcs, inputs.get(id)?.size ?? 0);
     check(`${split}_split_outputs`, splitKinds[split].outputArcs, outputs.get(id)?.size ?? 0);
   });
+}
+
+const decides = (splitType: unknown): boolean =>
+  isSplitType(splitType) && splitKinds[splitType].decides !== 'none';
+
+/**
+ * Conditions and defaults sit only on the output arcs of a split that decides; there every arc but one
+ * carries a condition the language accepts, and that one is the default.
+ */
+function checkDecisions(
+  { definition, nodes }: Scope,
+  report: Report,
+  conditions: ConditionLanguage | undefined,
+): void {
+  const deciding = new Set(
+    definition.transitions
+      .filter((t, i) => decides(t.splitType) && nodes.get(t.id)?.path === `transitions[${i}]`)
+      .map((t) => t.id),
+  );
+  const defaults = new Map<string, number>();
+  definition.arcs.forEach((arc, i) => {
+    const { from, to } = arc;
+    const path = `arcs[${i}]`;
+    const name = `arc ${from} → ${to}`;
+    const hasCondition = arc.condition !== undefined;
+    const isDefault = arc.default !== undefined;
+    const decision = deciding.has(from) && nodes.get(to)?.kind === 'place';
+    if (!decision) {
+      if (hasCondition || isDefault) {
+        report(
+          'condition_outside_decision',
+          [from, to],
+          path,
+          `${name} has a ${hasCondition ? 'condition' : 'default'}, but only an output arc of an xor or or split can`,
+        );
+      }
+      return;
+    }
+    if (isDefault) {
+      defaults.set(from, (defaults.get(from) ?? 0) + 1);
+      if (hasCondition) {
+        report('default_with_condition', [from, to], path, `${name} is the default and has a condition`);
+      }
+      return;
+    }
+    if (!hasCondition) {
+      report('condition_missing', [from, to], path, `${name} of a split that decides has no condition`);
+      return;
+    }
+    const why =
+      typeof arc.condition !== 'string' ? 'a condition is a string' : conditions?.check(arc.condition);
+    if (why !== undefined) report('condition_invalid', [from, to], `${path}.condition`, why);
+  });
+  definition.transitions.forEach(({ id, splitType }, i) => {
+    if (!deciding.has(id) || nodes.get(id)?.path !== `transitions[${i}]`) return;
+    const count = defaults.get(id) ?? 0;
+    if (count !== 1) {
+      report(
+        'default_arc_count',
+        [id],
+        `transitions[${i}]`,
+        `transition ${id} (${String(splitType)} split) needs one default arc, has ${count}`,
+      );
+    }
+  });
+}
+
+/** An `or` join closes the block of the `or` split it names; `orJoin` belongs to such a join only. */
+function checkOrJoins({ definition }: Scope, report: Report): void {
+  const paths = new Map<string, string>();
+  definition.transitions.forEach(({ id, joinType, orJoin }, i) => {
+    if (!paths.has(id)) paths.set(id, `transitions[${i}]`);
+    if (orJoin !== undefined && !(isJoinType(joinType) && joinKinds[joinType].pairedWithSplit)) {
+      report(
+        'or_join_kind',
+        [id],
+        `transitions[${i}].orJoin`,
+        `transition ${id} has orJoin but its join is ${String(joinType)}, not or`,
+      );
+    }
+  });
+  for (const { join, message } of orBlocksOf(definition).problems) {
+    report('or_join_block', [join], paths.get(join) ?? 'transitions', message);
+  }
 }
 
 /** Without a start or an end place there is no path to be on; the count rules already say so. */

@@ -52,6 +52,8 @@ export function given(history: readonly CaseEvent[], options: CaseDeciderOptions
 
 export interface CaseRun {
   readonly caseId: string;
+  /** What the case's decisions are taken with. */
+  readonly options: CaseDeciderOptions;
   readonly history: readonly CaseEvent[];
   readonly state: CaseData;
   /** The whole history folded keeping what has ended: the tasks, workitems and tokens `state` has let go. */
@@ -96,6 +98,7 @@ export function startCase(
   };
   const run: CaseRun = {
     caseId,
+    options,
     history,
     get state() {
       return data_();

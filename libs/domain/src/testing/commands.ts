@@ -10,13 +10,14 @@ import type {
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
+  ResolveIncident,
   TerminateCase,
   UpdateWorkitem,
 } from '../case/commands.js';
 import { entityId } from '../case/ids.js';
 import type { CaseRun } from './case-harness.js';
 import { AT, given } from './case-harness.js';
-import type { CaseEvent } from '../case/events.js';
+import type { CaseEvent, IncidentResolution } from '../case/events.js';
 
 /** The case id `startCase` uses unless told otherwise. */
 export const CASE_ID = 'c1';
@@ -26,6 +27,7 @@ export const ids = {
   task: (n: number, caseId = CASE_ID): string => entityId(caseId, 'task', n),
   workitem: (n: number, caseId = CASE_ID): string => entityId(caseId, 'workitem', n),
   token: (n: number, caseId = CASE_ID): string => entityId(caseId, 'token', n),
+  incident: (n: number, caseId = CASE_ID): string => entityId(caseId, 'incident', n),
 };
 
 export const createCase = (
@@ -103,6 +105,15 @@ export const abandonWorkitem = (workitemId: string, caseId = CASE_ID): AbandonWo
   data: { caseId, workitemId, at: AT },
 });
 
+export const resolveIncident = (
+  incidentId: string,
+  resolution: IncidentResolution,
+  caseId = CASE_ID,
+): ResolveIncident => ({
+  type: 'ResolveIncident',
+  data: { caseId, incidentId, resolution, at: AT },
+});
+
 /**
  * A refused command throws the expected error and the run records nothing: the history and the state
  * object stay as they were.
@@ -128,7 +139,7 @@ export function expectStep(
   command: CaseCommand,
   expected: readonly { readonly type: string; readonly data?: object }[],
 ): readonly CaseEvent[] {
-  const events = given(run.history).when(command).then(expected);
+  const events = given(run.history, run.options).when(command).then(expected);
   expect(run.send(command)).toEqual(events);
   return events;
 }

@@ -3,3 +3,4 @@ export * from './commands.js';
 export * from './nets.js';
 export * from './arbitraries.js';
 export * from './literature-nets.js';
+export * from './conditions.js';

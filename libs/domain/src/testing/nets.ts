@@ -151,3 +151,75 @@ export function denseNet(id = 'dense'): WorkflowDefinition {
     metadata: {},
   };
 }
+
+/**
+ * An xor split on the case's data: `register` (auto) sends the token to `board` when `toBoard` holds, else
+ * by its default arc to `clerk`; the manual `boardReview` and `clerkReview` lead to `end`.
+ */
+export function xorNet(toBoard = 'case.amount > 10000'): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'xor-review',
+    places: [{ id: 'start', type: 'start' }, { id: 'board' }, { id: 'clerk' }, { id: 'end', type: 'end' }],
+    transitions: [
+      { id: 'register', executor: 'auto', splitType: 'xor' },
+      { id: 'boardReview', executor: 'manual' },
+      { id: 'clerkReview', executor: 'manual' },
+    ],
+    arcs: [
+      { from: 'start', to: 'register' },
+      { from: 'register', to: 'board', condition: toBoard },
+      { from: 'register', to: 'clerk', default: true },
+      { from: 'board', to: 'boardReview' },
+      { from: 'clerk', to: 'clerkReview' },
+      { from: 'boardReview', to: 'end' },
+      { from: 'clerkReview', to: 'end' },
+    ],
+  });
+}
+
+/**
+ * An or block: `checks` (auto, or split) sends a token to `kyc` when `toKyc` holds and to `fraud` when
+ * `toFraud` holds, else by its default arc to `basic`; the manual `kycCheck`, `fraudCheck` and `basicCheck`
+ * mark `kycDone`, `fraudDone`, `basicDone`, which the or join `decide` (manual) closes.
+ */
+export function orBlockNet({
+  toKyc = 'case.amount > 5000',
+  toFraud = 'case.risk > 0',
+}: { toKyc?: string; toFraud?: string } = {}): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'or-checks',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'kyc' },
+      { id: 'fraud' },
+      { id: 'basic' },
+      { id: 'kycDone' },
+      { id: 'fraudDone' },
+      { id: 'basicDone' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'checks', executor: 'auto', splitType: 'or' },
+      { id: 'kycCheck', executor: 'manual' },
+      { id: 'fraudCheck', executor: 'manual' },
+      { id: 'basicCheck', executor: 'manual' },
+      { id: 'decide', executor: 'manual', joinType: 'or', orJoin: { split: 'checks' } },
+    ],
+    arcs: [
+      { from: 'start', to: 'checks' },
+      { from: 'checks', to: 'kyc', condition: toKyc },
+      { from: 'checks', to: 'fraud', condition: toFraud },
+      { from: 'checks', to: 'basic', default: true },
+      { from: 'kyc', to: 'kycCheck' },
+      { from: 'fraud', to: 'fraudCheck' },
+      { from: 'basic', to: 'basicCheck' },
+      { from: 'kycCheck', to: 'kycDone' },
+      { from: 'fraudCheck', to: 'fraudDone' },
+      { from: 'basicCheck', to: 'basicDone' },
+      { from: 'kycDone', to: 'decide' },
+      { from: 'fraudDone', to: 'decide' },
+      { from: 'basicDone', to: 'decide' },
+      { from: 'decide', to: 'end' },
+    ],
+  });
+}

@@ -2,6 +2,7 @@ import type { Decider } from '../core/decider.js';
 import { IllegalStateError, NotFoundError } from '../core/errors.js';
 import type { WorkflowDefinition } from '../net/definition.js';
 import { assertValidNet } from '../net/validate.js';
+import type { ValidateOptions } from '../net/validate.js';
 import type { SoundnessReport } from '../net/verify.js';
 import type { CreateWorkflow, DiscardWorkflow, WorkflowCommand } from './commands.js';
 import type { WorkflowCreated, WorkflowDiscarded, WorkflowEvent } from './events.js';
@@ -19,10 +20,15 @@ export type WorkflowState =
 
 export const initialWorkflowState = (): WorkflowState => ({ status: 'none' });
 
-export function decideWorkflow(command: WorkflowCommand, state: WorkflowState): readonly WorkflowEvent[] {
+/** `options.conditions` checks the arcs' conditions when a workflow is created. */
+export function decideWorkflow(
+  command: WorkflowCommand,
+  state: WorkflowState,
+  options: ValidateOptions = {},
+): readonly WorkflowEvent[] {
   switch (command.type) {
     case 'CreateWorkflow':
-      return createWorkflow(command, state);
+      return createWorkflow(command, state, options);
     case 'DiscardWorkflow':
       return discardWorkflow(command, state);
     default: {
@@ -33,9 +39,13 @@ export function decideWorkflow(command: WorkflowCommand, state: WorkflowState): 
 }
 
 /** Posting the same definition again is a retry and records nothing; the caller answers with the stored one. */
-function createWorkflow({ data }: CreateWorkflow, state: WorkflowState): readonly WorkflowCreated[] {
+function createWorkflow(
+  { data }: CreateWorkflow,
+  state: WorkflowState,
+  options: ValidateOptions,
+): readonly WorkflowCreated[] {
   const { definition, at, soundness } = data;
-  assertValidNet(definition);
+  assertValidNet(definition, options);
   if (state.status === 'none') {
     return [
       {
@@ -83,12 +93,18 @@ export function evolveWorkflow(state: WorkflowState, event: WorkflowEvent): Work
   }
 }
 
-export const workflowDecider: Decider<WorkflowCommand, WorkflowEvent, WorkflowState> = {
+export type WorkflowDecider = Decider<WorkflowCommand, WorkflowEvent, WorkflowState>;
+
+/** The workflow decider checking conditions with `options.conditions`. */
+export const workflowDeciderWith = (options: ValidateOptions = {}): WorkflowDecider => ({
   initialState: initialWorkflowState,
-  decide: decideWorkflow,
+  decide: (command, state) => decideWorkflow(command, state, options),
   evolve: evolveWorkflow,
   fold: (state, events) => events.reduce(evolveWorkflow, state),
-};
+});
+
+/** Without a condition language: conditions are held only to the structural rules. */
+export const workflowDecider: WorkflowDecider = workflowDeciderWith();
 
 /**
  * Equality of JSON values as the store sees them: key order does not matter and a key holding
