@@ -66,18 +66,35 @@ export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
   </section>`;
 }
 
-/** The output places of the incident's transition, read from its task and the workflow. */
-function useOutputPlaces(incident, workflowId, wanted) {
-  return useLoad(async () => {
-    if (!wanted) return [];
+/** The output places of the incident's transition, read from its task and the workflow, to choose from. */
+function RouteChoices({ incident, workflowId, chosen, onToggle }) {
+  const [targets, reload] = useLoad(async () => {
     const [task, workflow] = await Promise.all([
       api(path`tasks/${incident.taskId}`, { readModel: true }),
       api(path`workflows/${workflowId}`, { readModel: true }),
     ]);
     const split = workflow.transitions.find((t) => t.id === task.transitionId);
     const places = workflow.arcs.filter((a) => a.from === task.transitionId).map((a) => a.to);
-    return { splitType: split?.splitType, places };
-  }, [incident.id, workflowId, wanted]);
+    return { only: split?.splitType === 'xor', places };
+  }, [incident.id, workflowId]);
+  return html`<${Load} state=${targets} retry=${reload} what="the output places">
+    ${({ only, places }) =>
+      html`<fieldset>
+        <legend>Send the tokens to${only ? ' (one place)' : ''}</legend>
+        ${places.map(
+          (placeId) =>
+            html`<label key=${placeId}>
+              <input
+                type=${only ? 'radio' : 'checkbox'}
+                name=${`route-${incident.id}`}
+                checked=${chosen.includes(placeId)}
+                onChange=${() => onToggle(placeId, only)}
+              />
+              ${' '}${placeId}
+            </label>`,
+        )}
+      </fieldset>`}
+  <//>`;
 }
 
 function ResolveActions({ incident, workflowId, onDone }) {
@@ -86,7 +103,6 @@ function ResolveActions({ incident, workflowId, onDone }) {
   const [error, setError] = useState(undefined);
   const [output, setOutput] = useState('{}');
   const [chosen, setChosen] = useState([]);
-  const [targets] = useOutputPlaces(incident, workflowId, mode === 'route');
   const parsed = parseJson(output);
 
   const resolve = async (body) => {
@@ -146,24 +162,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
         if (chosen.length > 0) void resolve({ action: 'route', placeIds: chosen });
       }}
     >
-      <${Load} state=${targets} what="the output places">
-        ${({ splitType, places }) =>
-          html`<fieldset>
-            <legend>Send the tokens to${splitType === 'xor' ? ' (one place)' : ''}</legend>
-            ${places.map(
-              (placeId) =>
-                html`<label key=${placeId}>
-                  <input
-                    type=${splitType === 'xor' ? 'radio' : 'checkbox'}
-                    name=${`route-${incident.id}`}
-                    checked=${chosen.includes(placeId)}
-                    onChange=${() => toggle(placeId, splitType === 'xor')}
-                  />
-                  ${' '}${placeId}
-                </label>`,
-            )}
-          </fieldset>`}
-      <//>
+      <${RouteChoices} incident=${incident} workflowId=${workflowId} chosen=${chosen} onToggle=${toggle} />
       ${failure}
       <div class="actions">
         <button type="submit" class="primary" disabled=${chosen.length === 0 || busy}>
