@@ -1,14 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { v7 } from 'uuid';
-import type { CaseEvent, IncidentResolution } from '@wfnet/domain';
-import { NotFoundError, ValidationError, caseStreamId } from '@wfnet/domain';
-import type {
-  CaseDocument,
-  Document,
-  IncidentDocument,
-  TokenDocument,
-  WorkitemDocument,
-} from '@wfnet/projections';
+import { NotFoundError, ValidationError } from '@wfnet/domain';
+import type { Document, IncidentDocument, TokenDocument, WorkitemDocument } from '@wfnet/projections';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -17,7 +9,7 @@ import { foldReadModels } from './read-model-dump.js';
 import type { Page, PageRequest } from './read-models.js';
 import { ReadModels } from './read-models.js';
 import type { ReadStore } from './read-store.js';
-import { readEverything } from './testing-spec.js';
+import { appendIncidents, readEverything } from './testing-spec.js';
 
 /** Every page of a list, following `next` from the first. */
 function allPages<T>(list: (page: PageRequest) => Page<T>, limit: number): { items: T[]; pages: number } {
@@ -41,54 +33,6 @@ function matching<D extends Document>(docs: readonly Document[], filter: Record<
   return (docs as unknown as D[]).filter((doc) =>
     Object.entries(filter).every(([k, v]) => (doc as unknown as Record<string, unknown>)[k] === v),
   );
-}
-
-const INCIDENT_KINDS = ['condition_failed', 'executor_failed', 'timeout'] as const;
-const RESOLUTIONS: readonly IncidentResolution[] = [
-  { action: 'retry' },
-  { action: 'route', placeIds: ['b'] },
-  { action: 'complete', output: { done: true } },
-  { action: 'abandon' },
-];
-
-/**
- * One to three incidents on each of the first running cases, some of them resolved: the simulated nets
- * decide nothing and their executors never fail, so the incidents are appended as the decider would.
- */
-async function appendIncidents(events: MemoryEventStore): Promise<void> {
-  const cases = (foldReadModels(await readEverything(events))['cases'] ?? []) as CaseDocument[];
-  const running = cases.filter((c) => c.state === 'active').slice(0, 12);
-  let minute = 0;
-  const at = () => new Date(Date.UTC(2026, 1, 1, 0, minute++)).toISOString();
-  for (const [index, { id: caseId }] of running.entries()) {
-    const appended: CaseEvent[] = [];
-    for (let n = 1; n <= (index % 3) + 1; n++) {
-      const incidentId = `${caseId}:incident-${n}`;
-      appended.push({
-        type: 'IncidentRaised',
-        data: {
-          caseId,
-          incidentId,
-          kind: INCIDENT_KINDS[(index + n) % 3] as (typeof INCIDENT_KINDS)[number],
-          taskId: `${caseId}:task-${n}`,
-          workitemId: n % 2 === 1 ? `${caseId}:workitem-${n}` : null,
-          message: `incident ${n} of ${caseId}`,
-          at: at(),
-        },
-      });
-      if ((index + 2 * n) % 3 === 0) {
-        appended.push({
-          type: 'IncidentResolved',
-          data: { caseId, incidentId, resolution: RESOLUTIONS[index % 4] as IncidentResolution, at: at() },
-        });
-      }
-    }
-    await events.append(
-      caseStreamId(caseId),
-      appended.map((e) => ({ id: v7(), type: e.type, data: e.data })),
-      'any',
-    );
-  }
 }
 
 /** The queries of the HTTP contract, run against a read store filled by a runner from simulated cases. */

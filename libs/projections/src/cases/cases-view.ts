@@ -42,7 +42,9 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
     switch (event.type) {
       case 'CaseCreated': {
         const { workflowId, at } = event.data;
-        return { workflowId, state: 'created', createdAt: at, updatedAt: at };
+        // Every field no later event may be the first to set: a document the store already holds when
+        // its creation arrives (a replay taking over from a broken range) gets them too.
+        return { workflowId, state: 'created', createdAt: at, updatedAt: at, openIncidents: 0 };
       }
       case 'CaseActivated':
         return { state: 'active', updatedAt };
