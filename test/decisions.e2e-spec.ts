@@ -3,7 +3,8 @@ import type { Client, ErrorBody } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import type { Workflow } from './http/resources.js';
-import { freshId } from './http/resources.js';
+import { until } from './http/poll.js';
+import { caseWhen, createCase, freshId, historyOf, tokensOf, workitemOf } from './http/resources.js';
 
 jest.setTimeout(20_000);
 
@@ -84,6 +85,22 @@ function withArc(net: DecisionNet, from: string, to: string, change: Record<stri
   };
 }
 
+interface Route {
+  readonly placeIds: readonly string[];
+  readonly by: string;
+}
+
+/** The route recorded by the completion of the task of `transitionId`, once it is in the history. */
+async function routeOf(api: Client, caseId: string, transitionId: string): Promise<Route | undefined> {
+  const history = await historyOf(api, caseId);
+  const tasks = await api.get<{ id: string; transitionId: string }[]>(`/cases/${caseId}/tasks`);
+  const taskIds = new Set(tasks.body.filter((t) => t.transitionId === transitionId).map((t) => t.id));
+  const completed = history.find(
+    (event) => event.type === 'TaskCompleted' && taskIds.has((event.data as { taskId: string }).taskId),
+  );
+  return (completed?.data as { route?: Route } | undefined)?.route;
+}
+
 describe.each(STORE_KINDS)('decisions on data over HTTP on the %s store', (store: StoreKind) => {
   let service: Service;
   let api: Client;
@@ -123,6 +140,16 @@ describe.each(STORE_KINDS)('decisions on data over HTTP on the %s store', (store
       );
       const read = await api.get<Workflow>(`/workflows/${id}?waitFor=${reply.body.position}`);
       expect(read.body.arcs).toEqual(reply.body.arcs);
+    });
+
+    it('stores an or split and the or join paired with it', async () => {
+      const id = freshId('checks');
+      const reply = await api.post<Workflow>('/workflows', checksNet(id));
+      expect(reply.status).toBe(201);
+      expect(reply.body.transitions).toContainEqual(
+        expect.objectContaining({ id: 'decide', joinType: 'or', orJoin: { split: 'assess' } }),
+      );
+      expect(reply.body.arcs).toContainEqual({ from: 'assess', to: 'credit', condition: 'case.risky' });
     });
 
     it.each([
@@ -187,6 +214,72 @@ describe.each(STORE_KINDS)('decisions on data over HTTP on the %s store', (store
       expect(reply.status).toBe(400);
       expect(reply.body.code).toBe('validation_failed');
       expect(reply.body.details?.map((detail) => detail.path)).toContain(path);
+    });
+  });
+
+  describe('a case of the loan net', () => {
+    let workflowId: string;
+
+    beforeAll(async () => {
+      workflowId = freshId('loan-cases');
+      expect((await api.post('/workflows', loanNet(workflowId))).status).toBe(201);
+    });
+
+    it('goes to the board when the amount is over 10,000, by the condition', async () => {
+      const created = await createCase(api, workflowId, { amount: 12_000 });
+      await workitemOf(api, created.id, 'board-review');
+      expect(await routeOf(api, created.id, 'apply')).toEqual({ placeIds: ['board'], by: 'condition' });
+      const tokens = await tokensOf(api, created.id);
+      expect(tokens.filter((t) => t.state !== 'consumed').map((t) => t.placeId)).toEqual(['board']);
+    });
+
+    it('goes to a clerk otherwise, by the default', async () => {
+      const created = await createCase(api, workflowId, { amount: 500 });
+      await workitemOf(api, created.id, 'clerk-review');
+      expect(await routeOf(api, created.id, 'apply')).toEqual({ placeIds: ['clerk'], by: 'default' });
+    });
+
+    it('raises a condition_failed incident when the amount is missing, and routes nothing', async () => {
+      const created = await createCase(api, workflowId, { applicant: 'Ann' });
+      const history = await until(
+        () => historyOf(api, created.id),
+        (events) => events.some((event) => event.type === 'IncidentRaised'),
+      );
+      const raised = history.find((event) => event.type === 'IncidentRaised')!.data as {
+        kind: string;
+        message: string;
+      };
+      expect(raised.kind).toBe('condition_failed');
+      expect(raised.message).toContain('No such key: amount');
+      expect(history.some((event) => event.type === 'TaskCompleted')).toBe(false);
+      const tokens = await tokensOf(api, created.id);
+      expect(tokens.map((t) => [t.placeId, t.state])).toEqual([['start', 'locked']]);
+    });
+  });
+
+  describe('a case of the checks net', () => {
+    let workflowId: string;
+
+    beforeAll(async () => {
+      workflowId = freshId('checks-cases');
+      expect((await api.post('/workflows', checksNet(workflowId))).status).toBe(201);
+    });
+
+    it('runs every check whose condition holds, and the join waits for exactly those', async () => {
+      const created = await createCase(api, workflowId, { amount: 12_000, risky: true });
+      await caseWhen(api, created.id, (c) => c.state === 'finished');
+      expect(await routeOf(api, created.id, 'assess')).toEqual({
+        placeIds: ['legal', 'credit'],
+        by: 'condition',
+      });
+      const tokens = await tokensOf(api, created.id);
+      expect(tokens.some((t) => t.placeId === 'basic')).toBe(false);
+    });
+
+    it('runs the basic check alone when no condition holds', async () => {
+      const created = await createCase(api, workflowId, { amount: 10, risky: false });
+      await caseWhen(api, created.id, (c) => c.state === 'finished');
+      expect(await routeOf(api, created.id, 'assess')).toEqual({ placeIds: ['basic'], by: 'default' });
     });
   });
 });

@@ -54,7 +54,7 @@ describe.each(STORE_KINDS)('errors over HTTP on the %s store', (store: StoreKind
         await service.api.post('/workflows', {
           id: 'malformed',
           places: 'start',
-          transitions: [{ id: 't', executor: 42, joinType: 'or' }],
+          transitions: [{ id: 't', executor: 42, joinType: 'xor' }],
           arcs: [],
         }),
         400,

@@ -36,6 +36,7 @@ export type {
   VerifyOptions,
 } from './net/verify.js';
 export { verifySoundness } from './net/verify.js';
+export type { SoundnessWarning, SoundnessWarningCode } from './net/decision-warnings.js';
 export type { ExecutorName, NetBlock } from './net/blocks.js';
 export { netFromBlock } from './net/blocks.js';
 /** The example nets: sequential, parallel, approval (a deferred choice) and traffic light (a loop). */

@@ -88,6 +88,33 @@ describe('wfnet verify (in process)', () => {
     expect(outcome.stdout).toContain('UNDECIDED');
   });
 
+  it('prints the warnings of a decision net, which stays sound', async () => {
+    const retry = {
+      id: 'retry',
+      places: [{ id: 'start', type: 'start' }, { id: 'todo' }, { id: 'worked' }, { id: 'end', type: 'end' }],
+      transitions: [
+        { id: 'begin', executor: 'auto' },
+        { id: 'work', executor: 'auto' },
+        { id: 'check', executor: 'auto', splitType: 'xor' },
+      ],
+      arcs: [
+        { from: 'start', to: 'begin' },
+        { from: 'begin', to: 'todo' },
+        { from: 'todo', to: 'work' },
+        { from: 'work', to: 'worked' },
+        { from: 'worked', to: 'check' },
+        { from: 'check', to: 'end', condition: 'output.good == true' },
+        { from: 'check', to: 'todo', default: true },
+      ],
+    };
+    const outcome = await runInProcess('verify', file('retry.json', JSON.stringify(retry)));
+    expect(outcome.code).toBe(EXIT.sound);
+    expect(outcome.stdout).toMatch(/^retry: sound/);
+    expect(outcome.stdout).toMatch(
+      /warnings .*\n\s+conditional_exit_only: the cycle through todo, worked, work, check is left only by conditional arcs \(check → end\)/,
+    );
+  });
+
   it('names the file as the workflow id when the JSON has none', async () => {
     const { id: _id, ...withoutId } = trafficLightNet();
     const outcome = await runInProcess('verify', file('lights.json', JSON.stringify(withoutId)));

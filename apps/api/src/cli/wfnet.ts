@@ -12,7 +12,8 @@ export const EXIT = { sound: 0, unsound: 1, usage: 2, undecided: 3 } as const;
 const USAGE = `usage: wfnet verify <file.json|file.pnml> [--json] [--max-states N]
 
 Checks a workflow net for soundness: every run can finish, finishes with one token in end and
-nothing else, and every transition can fire. Prints the report; exits ${EXIT.sound} when sound,
+nothing else, and every transition can fire. Each decision (xor, or split) counts as a free choice
+among its arcs; warnings point at what depends on the data, and never make a net unsound. Prints the report; exits ${EXIT.sound} when sound,
 ${EXIT.unsound} when not, ${EXIT.undecided} when the state budget ran out first, ${EXIT.usage} on bad input.
 A .json file holds the body of POST /workflows; a .pnml or .xml file is PNML (P/T net).`;
 
@@ -154,6 +155,10 @@ export function summary(id: string, report: SoundnessReport): string {
     ),
   );
   section('dead transitions (can never fire)', report.deadTransitions);
+  section(
+    'warnings (decisions were verified as free choices; these depend on the data)',
+    report.warnings.map((w) => `${w.code}: ${w.message}`),
+  );
   return lines.join('\n');
 }
 

@@ -90,7 +90,7 @@ function structureProblem(node: ASTNode, insideMacro: string | undefined): strin
 }
 
 /** The library's error as one line: what is wrong and where. */
-function describe(error: Error): string {
+function oneLine(error: Error): string {
   if (error instanceof ParseError || error instanceof EvaluationError || error instanceof CelTypeError) {
     const at = error.range ? ` (at character ${error.range.start + 1})` : '';
     return `${error.summary}${at}`;
@@ -255,9 +255,7 @@ export class CelConditions implements ConditionLanguage {
   private whyFailed(error: unknown): string {
     if (error instanceof ReadBudgetExceeded)
       return `it read more than ${this.limits.maxReadUnits} units of the case (each value, and each 256 characters of a string)`;
-    // A string or list grown past what the runtime allows.
-    if (error instanceof RangeError) return `a value grew too large (${error.message})`;
-    return error instanceof Error ? describe(error) : String(error);
+    return error instanceof Error ? oneLine(error) : String(error);
   }
 
   private compile(source: string): Compiled {
@@ -284,7 +282,7 @@ export class CelConditions implements ConditionLanguage {
     try {
       program = this.environment.parse(source);
     } catch (error) {
-      return { ok: false, problem: describe(error instanceof Error ? error : new Error(String(error))) };
+      return { ok: false, problem: oneLine(error instanceof Error ? error : new Error(String(error))) };
     }
     const problem = structureProblem(program.ast, undefined);
     if (problem) return { ok: false, problem };
@@ -292,7 +290,7 @@ export class CelConditions implements ConditionLanguage {
     if (!checked.valid) {
       return {
         ok: false,
-        problem: checked.error ? describe(checked.error) : 'the condition does not type-check',
+        problem: checked.error ? oneLine(checked.error) : 'the condition does not type-check',
       };
     }
     if (checked.type !== 'bool' && checked.type !== 'dyn') {

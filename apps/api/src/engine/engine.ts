@@ -17,7 +17,7 @@ import {
   caseToSnapshot,
   foldCaseWithEnded,
   lockedTokensOf,
-  workflowDecider,
+  workflowDeciderWith,
   workflowStreamId,
 } from '@wfnet/domain';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
@@ -96,6 +96,7 @@ export class Engine {
       caseDecider({
         buildTokenPayload: executors.buildTokenPayload,
         immediateAnswer: executors.immediateAnswer,
+        ...(options.conditions && { conditions: options.conditions }),
       }),
       {
         streamId: (command) => caseStreamId(command.data.caseId),
@@ -108,7 +109,7 @@ export class Engine {
     this.workflows = new AggregateRepository(
       store,
       snapshots,
-      workflowDecider,
+      workflowDeciderWith(options.conditions ? { conditions: options.conditions } : {}),
       {
         streamId: (command) =>
           workflowStreamId(

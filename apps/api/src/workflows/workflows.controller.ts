@@ -14,7 +14,7 @@ import {
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
-import { NotFoundError, ValidationError, normalizeWorkflow } from '@wfnet/domain';
+import { NotFoundError, ValidationError, assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ReadModelQuery } from '../reads/read-model.query.js';
@@ -105,9 +105,10 @@ export class WorkflowsController {
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
-    this.assertConditions(definition);
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
+    // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
+    assertValidNet(definition, { conditions: this.conditions });
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -130,7 +131,7 @@ export class WorkflowsController {
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
-    this.assertConditions(definition);
+    assertValidNet(definition, { conditions: this.conditions });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }
@@ -183,25 +184,6 @@ export class WorkflowsController {
       new WorkflowCommandMessage({ type: 'DiscardWorkflow', data: { workflowId: id, at: now() } }),
     );
     return workflowRepresentation(outcome.state, outcome.position);
-  }
-
-  /** Conditions are checked before the (costlier) verification: `invalid_net` with each arc refused. */
-  private assertConditions(definition: WorkflowDefinition): void {
-    const details = definition.arcs.flatMap(({ from, to, condition }, index) => {
-      const why = condition === undefined ? undefined : this.conditions.check(condition);
-      return why === undefined
-        ? []
-        : [{ path: `arcs[${index}].condition`, message: why, rule: 'condition_invalid', ids: [from, to] }];
-    });
-    const [first] = details;
-    if (first) {
-      const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
-      throw new ValidationError(
-        'invalid_net',
-        `workflow ${definition.id} has a condition that is not valid: ${first.message}${more}`,
-        details,
-      );
-    }
   }
 
   private assertExecutorParams(definition: WorkflowDefinition): void {

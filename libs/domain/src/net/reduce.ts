@@ -166,6 +166,7 @@ export function reduceNet(net: IndexedNet): IndexedNet {
   return {
     placeIds: places.map((p) => net.placeIds[p]!),
     transitionIds: transitions.map((t) => net.transitionIds[t]!),
+    firingNames: transitions.map((t) => net.firingNames[t]!),
     inputs: transitions.map((t) => renumber(inputs[t]!)),
     outputs: transitions.map((t) => renumber(outputs[t]!)),
     start: placeIndex.get(net.start)!,

@@ -9,11 +9,20 @@ import {
   twoTokensInTurnNet,
   wideParallelNet,
 } from '../testing/literature-nets.js';
+import { normalizeCondition } from './decision-warnings.js';
 import type { WorkflowDefinition } from './definition.js';
 import { approvalNet, parallelNet, sequentialNet, trafficLightNet } from './fixtures.js';
 import { indexNet } from './indexed-net.js';
 import type { Marking } from './marking.js';
-import { enabledTransitions, isProperCompletion, replayFiringSequence } from './marking.js';
+import {
+  enabledTransitions,
+  isHiddenPlace,
+  isProperCompletion,
+  replayFiringSequence,
+  visibleMarking,
+} from './marking.js';
+import { placeTransitionJoin, placeTransitionSplit } from './kinds.js';
+import type { JoinType, SplitType } from './kinds.js';
 import { normalizeWorkflow } from './normalize.js';
 import { isTrivialNet, reduceNet } from './reduce.js';
 import type { SoundnessReport } from './verify.js';
@@ -321,5 +330,361 @@ describe('replayFiringSequence', () => {
   it('moves one token per input and output by the split rule', () => {
     const marking: Marking = replayFiringSequence(parallelNet(), ['split', 'work-left']);
     expect(marking).toEqual({ right: 1, 'left-done': 1 });
+  });
+});
+
+/** `[from, to]`, with `'default'` or a condition third for an output arc of a split that decides. */
+type DecisionArc = readonly [string, string, string?];
+
+/**
+ * A net from its arcs: places are the nodes not named as transitions. Each transition is given as
+ * `[join, split, the split its or join closes]`; a join or split left out is read from the arc counts.
+ */
+function decisionNet(
+  id: string,
+  transitions: { readonly [id: string]: readonly [JoinType?, SplitType?, string?] },
+  arcs: readonly DecisionArc[],
+): WorkflowDefinition {
+  const places = new Set<string>();
+  for (const [from, to] of arcs) {
+    if (!(from in transitions)) places.add(from);
+    if (!(to in transitions)) places.add(to);
+  }
+  const count = (ends: (arc: DecisionArc) => boolean): number => arcs.filter(ends).length;
+  return normalizeWorkflow({
+    id,
+    places: [...places].map((placeId) => ({
+      id: placeId,
+      type: placeId === 'start' ? 'start' : placeId === 'end' ? 'end' : 'normal',
+    })),
+    transitions: Object.entries(transitions).map(([transitionId, [join, split, orJoinSplit]]) => ({
+      id: transitionId,
+      executor: 'auto',
+      joinType: join ?? placeTransitionJoin(count(([, to]) => to === transitionId)),
+      splitType: split ?? placeTransitionSplit(count(([from]) => from === transitionId)),
+      ...(orJoinSplit !== undefined && { orJoin: { split: orJoinSplit } }),
+    })),
+    arcs: arcs.map(([from, to, decision]) =>
+      decision === undefined
+        ? { from, to }
+        : decision === 'default'
+          ? { from, to, default: true }
+          : { from, to, condition: decision },
+    ),
+  });
+}
+
+/** Register, then an xor split on the amount, then optional checks in an or block, then a decision. */
+const loanNet = (): WorkflowDefinition =>
+  decisionNet(
+    'loan',
+    {
+      register: [],
+      route: [undefined, 'xor'],
+      board: [],
+      clerk: [],
+      checks: [undefined, 'or'],
+      kyc: [],
+      fraud: [],
+      basic: [],
+      collect: ['or', undefined, 'checks'],
+      decide: [],
+    },
+    [
+      ['start', 'register'],
+      ['register', 'registered'],
+      ['registered', 'route'],
+      ['route', 'to-board', 'case.amount > 10000'],
+      ['route', 'to-clerk', 'default'],
+      ['to-board', 'board'],
+      ['to-clerk', 'clerk'],
+      ['board', 'reviewed'],
+      ['clerk', 'reviewed'],
+      ['reviewed', 'checks'],
+      ['checks', 'to-kyc', 'case.amount > 5000'],
+      ['checks', 'to-fraud', 'case.foreignApplicant == true'],
+      ['checks', 'to-basic', 'default'],
+      ['to-kyc', 'kyc'],
+      ['to-fraud', 'fraud'],
+      ['to-basic', 'basic'],
+      ['kyc', 'kyc-done'],
+      ['fraud', 'fraud-done'],
+      ['basic', 'basic-done'],
+      ['kyc-done', 'collect'],
+      ['fraud-done', 'collect'],
+      ['basic-done', 'collect'],
+      ['collect', 'checked'],
+      ['checked', 'decide'],
+      ['decide', 'end'],
+    ],
+  );
+
+/** Work, then a check that repeats the work by default and leaves only when the output is good. */
+const retryUntilGoodNet = (): WorkflowDefinition =>
+  decisionNet('retry-until-good', { begin: [], work: [], check: [undefined, 'xor'] }, [
+    ['start', 'begin'],
+    ['begin', 'todo'],
+    ['todo', 'work'],
+    ['work', 'worked'],
+    ['worked', 'check'],
+    ['check', 'end', 'output.good == true'],
+    ['check', 'todo', 'default'],
+  ]);
+
+/**
+ * Two xor splits on the same condition in parallel, each branch pair closed by an and join: on data the
+ * two always agree, as free choices they need not.
+ */
+const correlatedChoicesNet = (): WorkflowDefinition =>
+  decisionNet(
+    'correlated-choices',
+    { fork: [], x1: [undefined, 'xor'], x2: [undefined, 'xor'], both: [], neither: [] },
+    [
+      ['start', 'fork'],
+      ['fork', 'p1'],
+      ['fork', 'p2'],
+      ['p1', 'x1'],
+      ['p2', 'x2'],
+      ['x1', 'big1', 'case.big == true'],
+      ['x1', 'small1', 'default'],
+      ['x2', 'big2', 'case.big == true'],
+      ['x2', 'small2', 'default'],
+      ['big1', 'both'],
+      ['big2', 'both'],
+      ['small1', 'neither'],
+      ['small2', 'neither'],
+      ['both', 'end'],
+      ['neither', 'end'],
+    ],
+  );
+
+/** An or split with no join: each branch ends the case on its own, so two branches end it twice. */
+const orSplitWithoutJoinNet = (): WorkflowDefinition =>
+  decisionNet('or-split-without-join', { notify: [undefined, 'or'], mail: [], sms: [] }, [
+    ['start', 'notify'],
+    ['notify', 'by-mail', 'case.mail == true'],
+    ['notify', 'by-sms', 'default'],
+    ['by-mail', 'mail'],
+    ['by-sms', 'sms'],
+    ['mail', 'end'],
+    ['sms', 'end'],
+  ]);
+
+/** An or block whose fraud branch holds a choice closed by an and join: taking that branch deadlocks. */
+const brokenBranchNet = (): WorkflowDefinition =>
+  decisionNet(
+    'broken-branch',
+    {
+      checks: [undefined, 'or'],
+      kyc: [],
+      'fraud-fork': [],
+      'fraud-a': [],
+      'fraud-b': [],
+      'fraud-join': [],
+      collect: ['or', undefined, 'checks'],
+    },
+    [
+      ['start', 'checks'],
+      ['checks', 'to-kyc', 'case.amount > 5000'],
+      ['checks', 'to-fraud', 'default'],
+      ['to-kyc', 'kyc'],
+      ['kyc', 'kyc-done'],
+      ['to-fraud', 'fraud-fork'],
+      ['fraud-fork', 'fraud-open'],
+      ['fraud-open', 'fraud-a'],
+      ['fraud-open', 'fraud-b'],
+      ['fraud-a', 'fraud-left'],
+      ['fraud-b', 'fraud-right'],
+      ['fraud-left', 'fraud-join'],
+      ['fraud-right', 'fraud-join'],
+      ['fraud-join', 'fraud-done'],
+      ['kyc-done', 'collect'],
+      ['fraud-done', 'collect'],
+      ['collect', 'end'],
+    ],
+  );
+
+describe('decisions, verified as free choices among their routes', () => {
+  it.each<[string, () => WorkflowDefinition, SoundnessReport['method']]>([
+    ['an xor split and an or block closed by its or join', loanNet, 'reduced-state-space'],
+    ['a loop left only when a condition holds', retryUntilGoodNet, 'reduction'],
+  ])('proves %s sound', (_name, definition, method) => {
+    expect(verifySoundness(definition())).toMatchObject(sound(method));
+    expect(verifySoundness(definition(), { reduce: false })).toMatchObject(sound('state-space'));
+  });
+
+  it('indexes an or block as one split and one join firing per route, linked by a hidden control place', () => {
+    const indexed = indexNet(loanNet());
+    const named = (transitionId: string): string[] =>
+      indexed.firingNames.filter((_, t) => indexed.transitionIds[t] === transitionId);
+    expect(named('route')).toEqual(['route#to-board', 'route#to-clerk']);
+    expect(named('checks')).toHaveLength(7);
+    expect(named('checks')).toContain('checks#to-kyc+checks#to-fraud');
+    expect(named('collect')).toContain('collect#kyc-done+collect#fraud-done');
+    const way = indexed.firingNames.indexOf('collect#kyc-done+collect#fraud-done');
+    expect(indexed.inputs[way]!.map((p) => indexed.placeIds[p])).toEqual([
+      'kyc-done',
+      'fraud-done',
+      'checks#collect(to-kyc+to-fraud)',
+    ]);
+    const split = indexed.firingNames.indexOf('checks#to-kyc+checks#to-fraud');
+    expect(indexed.outputs[split]!.map((p) => indexed.placeIds[p])).toEqual([
+      'to-kyc',
+      'to-fraud',
+      'checks#collect(to-kyc+to-fraud)',
+    ]);
+  });
+
+  it('refuses correlated choices, naming the arcs each decision took in the counterexample', () => {
+    const report = verifySoundness(correlatedChoicesNet());
+    expect(report).toMatchObject({
+      sound: false,
+      improperCompletions: [],
+      livelocks: [],
+      deadTransitions: [],
+    });
+    expect(report.deadlocks).toEqual([
+      { firingSequence: ['fork', 'x1#big1', 'x2#small2'], marking: { big1: 1, small2: 1 } },
+      { firingSequence: ['fork', 'x1#small1', 'x2#big2'], marking: { small1: 1, big2: 1 } },
+    ]);
+    for (const { firingSequence, marking } of report.deadlocks) {
+      const reached = replayFiringSequence(correlatedChoicesNet(), firingSequence);
+      expect(reached).toEqual(marking);
+      expect(enabledTransitions(correlatedChoicesNet(), reached)).toEqual([]);
+    }
+  });
+
+  it('names an or firing of several arcs by all of them, joined with +', () => {
+    const report = verifySoundness(orSplitWithoutJoinNet());
+    expect(report.sound).toBe(false);
+    expect(report.improperCompletions).toEqual([
+      { firingSequence: ['notify#by-mail+notify#by-sms', 'mail'], marking: { 'by-sms': 1, end: 1 } },
+      { firingSequence: ['notify#by-mail+notify#by-sms', 'sms'], marking: { 'by-mail': 1, end: 1 } },
+    ]);
+    for (const { firingSequence, marking } of report.improperCompletions) {
+      expect(replayFiringSequence(orSplitWithoutJoinNet(), firingSequence)).toEqual(marking);
+    }
+  });
+
+  it('leaves the hidden control place out of a counterexample, which still replays with it', () => {
+    const report = verifySoundness(brokenBranchNet());
+    expect(report.sound).toBe(false);
+    expect(report.deadlocks[0]).toEqual({
+      firingSequence: ['checks#to-fraud', 'fraud-fork', 'fraud-a'],
+      marking: { 'fraud-left': 1 },
+    });
+    for (const { firingSequence, marking } of report.deadlocks) {
+      expect(Object.keys(marking).some(isHiddenPlace)).toBe(false);
+      const reached = replayFiringSequence(brokenBranchNet(), firingSequence);
+      expect(visibleMarking(reached)).toEqual(marking);
+      expect(Object.keys(reached).filter(isHiddenPlace)).toHaveLength(1);
+      expect(enabledTransitions(brokenBranchNet(), reached)).toEqual([]);
+    }
+  });
+
+  it('gives the same verdict on a decision net with and without the reduction rules', () => {
+    for (const definition of [
+      loanNet,
+      retryUntilGoodNet,
+      correlatedChoicesNet,
+      orSplitWithoutJoinNet,
+      brokenBranchNet,
+    ]) {
+      expect(verifySoundness(definition()).sound).toBe(
+        verifySoundness(definition(), { reduce: false }).sound,
+      );
+    }
+  });
+});
+
+describe('warnings about decisions', () => {
+  it('warns of a cycle left only by conditional arcs, and the net stays sound', () => {
+    const report = verifySoundness(retryUntilGoodNet());
+    expect(report.sound).toBe(true);
+    expect(report.warnings).toEqual([
+      {
+        code: 'conditional_exit_only',
+        ids: ['todo', 'worked', 'work', 'check'],
+        message:
+          'the cycle through todo, worked, work, check is left only by conditional arcs (check → end): ' +
+          'a case goes round it until one of their conditions holds',
+      },
+    ]);
+  });
+
+  it('does not warn of a loop its default arc leaves', () => {
+    const leftByDefault = decisionNet('left-by-default', { begin: [], work: [], check: [undefined, 'xor'] }, [
+      ['start', 'begin'],
+      ['begin', 'todo'],
+      ['todo', 'work'],
+      ['work', 'worked'],
+      ['worked', 'check'],
+      ['check', 'todo', 'output.good == false'],
+      ['check', 'end', 'default'],
+    ]);
+    expect(verifySoundness(leftByDefault).warnings).toEqual([]);
+  });
+
+  it('warns of an arc whose condition is false, and of an xor arc behind one with the same condition', () => {
+    const neverTaken = decisionNet('never-taken', { route: [undefined, 'xor'], a: [], b: [], c: [], d: [] }, [
+      ['start', 'route'],
+      ['route', 'pa', "case.kind == 'a b'"],
+      ['route', 'pb', '  false '],
+      ['route', 'pc', "case.kind=='a b'"],
+      ['route', 'pd', 'default'],
+      ['pa', 'a'],
+      ['pb', 'b'],
+      ['pc', 'c'],
+      ['pd', 'd'],
+      ['a', 'end'],
+      ['b', 'end'],
+      ['c', 'end'],
+      ['d', 'end'],
+    ]);
+    const report = verifySoundness(neverTaken);
+    expect(report.sound).toBe(true);
+    expect(report.warnings).toEqual([
+      {
+        code: 'condition_always_false',
+        ids: ['route', 'pb'],
+        message: 'arc route → pb has the condition false: no case ever takes it',
+      },
+      {
+        code: 'condition_shadowed',
+        ids: ['route', 'pc'],
+        message:
+          'arc route → pc is never taken: the earlier arc route → pa has the same condition, ' +
+          'and an xor split takes the first arc whose condition holds',
+      },
+    ]);
+  });
+
+  it('tells conditions apart by what is inside their strings, and does not shadow the arcs of an or split', () => {
+    const arcs = (split: SplitType): WorkflowDefinition =>
+      decisionNet(`apart-${split}`, { route: [undefined, split], a: [], b: [], c: [] }, [
+        ['start', 'route'],
+        ['route', 'pa', "case.kind == 'ab'"],
+        ['route', 'pb', split === 'or' ? "case.kind == 'ab'" : "case.kind == 'a b'"],
+        ['route', 'pc', 'default'],
+        ['pa', 'a'],
+        ['pb', 'b'],
+        ['pc', 'c'],
+        ['a', 'end'],
+        ['b', 'end'],
+        ['c', 'end'],
+      ]);
+    expect(verifySoundness(arcs('xor')).warnings).toEqual([]);
+    expect(verifySoundness(arcs('or')).warnings).toEqual([]);
+  });
+});
+
+describe('normalizeCondition', () => {
+  it.each([
+    ['  case.a  >  1 ', 'case.a>1'],
+    ['a in  b', 'a in b'],
+    ["x == ' a  b '", "x==' a  b '"],
+    ['x == "q\\" y"', 'x=="q\\" y"'],
+  ])('reads %j as %j', (source, normalized) => {
+    expect(normalizeCondition(source)).toBe(normalized);
   });
 });

@@ -1,13 +1,21 @@
 import type { WorkflowDefinition } from './definition.js';
+import { decisionWarnings } from './decision-warnings.js';
+import type { SoundnessWarning } from './decision-warnings.js';
 import { indexNet, isFreeChoice } from './indexed-net.js';
 import type { IndexedNet } from './indexed-net.js';
+import { isHiddenPlace } from './marking.js';
 import type { Marking } from './marking.js';
 import { isTrivialNet, reduceNet } from './reduce.js';
 import { exploreStateSpace, hasProblems } from './state-space.js';
 import type { SparseMarking, StateSpace } from './state-space.js';
 import { assertValidNet } from './validate.js';
 
-/** A firing sequence from the genesis marking (one token in start) and the marking it leads to. */
+/**
+ * A firing sequence from the genesis marking (one token in start) and the marking it leads to. A firing
+ * that chose is named by the arcs it took (`firingName`): `t#p` for a deciding split that marked `p`,
+ * `t#p+t#q` for an `or` split that marked both, `j#a+j#b` for an `or` join that took the branches ending in
+ * `a` and `b`. Markings leave out the hidden places of control tokens.
+ */
 export interface Counterexample {
   readonly firingSequence: readonly string[];
   readonly marking: Marking;
@@ -54,6 +62,11 @@ export interface SoundnessReport {
   readonly statesExplored: number;
   /** False when the state budget ran out: the lists may then be incomplete. */
   readonly complete: boolean;
+  /**
+   * What the free choice of decisions cannot see: the verifier takes every route of a decision as
+   * possible, whatever its condition. A warning never makes a net unsound.
+   */
+  readonly warnings: readonly SoundnessWarning[];
 }
 
 export interface VerifyOptions {
@@ -86,6 +99,7 @@ export function verifySoundness(
   assertValidNet(definition);
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
   const maxCounterexamples = options.maxCounterexamples ?? DEFAULT_MAX_COUNTEREXAMPLES;
+  const warnings = decisionWarnings(definition);
   const net = indexNet(definition);
   const freeChoice = isFreeChoice(net);
   let statesExplored = 0;
@@ -93,7 +107,7 @@ export function verifySoundness(
 
   if (options.reduce !== false) {
     const reduced = reduceNet(net);
-    if (isTrivialNet(reduced)) return soundReport('reduction', freeChoice, 0);
+    if (isTrivialNet(reduced)) return soundReport('reduction', freeChoice, 0, warnings);
     if (
       reduced.placeIds.length < net.placeIds.length ||
       reduced.transitionIds.length < net.transitionIds.length
@@ -106,7 +120,7 @@ export function verifySoundness(
       });
       statesExplored += space.states;
       if (space.complete && !hasProblems(space)) {
-        return soundReport('reduced-state-space', freeChoice, statesExplored);
+        return soundReport('reduced-state-space', freeChoice, statesExplored, warnings);
       }
       reducedUnsound = hasProblems(space);
     }
@@ -127,10 +141,16 @@ export function verifySoundness(
     freeChoice,
     statesExplored,
     complete: space.complete,
+    warnings,
   };
 }
 
-function soundReport(method: SoundnessMethod, freeChoice: boolean, statesExplored: number): SoundnessReport {
+function soundReport(
+  method: SoundnessMethod,
+  freeChoice: boolean,
+  statesExplored: number,
+  warnings: readonly SoundnessWarning[],
+): SoundnessReport {
   return {
     sound: true,
     deadlocks: [],
@@ -142,6 +162,7 @@ function soundReport(method: SoundnessMethod, freeChoice: boolean, statesExplore
     freeChoice,
     statesExplored,
     complete: true,
+    warnings,
   };
 }
 
@@ -154,19 +175,27 @@ function counterexamples(
 > {
   const markingOf = (sparse: SparseMarking): Marking => {
     const marking: Record<string, number> = {};
-    for (let k = 0; k < sparse.length; k += 2) marking[net.placeIds[sparse[k]!]!] = sparse[k + 1]!;
+    for (let k = 0; k < sparse.length; k += 2) {
+      const placeId = net.placeIds[sparse[k]!]!;
+      if (!isHiddenPlace(placeId)) marking[placeId] = sparse[k + 1]!;
+    }
     return marking;
   };
-  const sequence = (transitions: readonly number[]): string[] =>
-    transitions.map((t) => net.transitionIds[t]!);
+  const sequence = (transitions: readonly number[]): string[] => transitions.map((t) => net.firingNames[t]!);
+  // A transition is dead when none of its ways fires. The ways of a split share their inputs, so they
+  // are dead together; an `or` join's way dead alone leaves a case stuck in its block, reported as such.
   const counterexample = (node: number): Counterexample => ({
     firingSequence: sequence(space.path(node)),
     marking: markingOf(space.marking(node)),
   });
+  const visiblePumps = space.pumps.filter(({ place }) => !isHiddenPlace(net.placeIds[place]!));
+  const deadWays = new Set(space.deadTransitions);
+  const firing = new Set(net.transitionIds.filter((_, t) => !deadWays.has(t)));
   return {
     deadlocks: space.deadlocks.map(counterexample),
     improperCompletions: space.improperCompletions.map(counterexample),
-    unboundedPlaces: space.pumps.map(({ place, ancestor, node, transition, pumped }) => {
+    // A control token grows only with the tokens of the branches its split chose, which are named instead.
+    unboundedPlaces: visiblePumps.map(({ place, ancestor, node, transition, pumped }) => {
       const prefix = space.path(ancestor);
       return {
         place: net.placeIds[place]!,
@@ -176,8 +205,9 @@ function counterexamples(
         pumpedMarking: markingOf(pumped),
       };
     }),
-    // The ways one transition fires share its inputs, so they are dead together: name it once.
-    deadTransitions: [...new Set(space.deadTransitions.map((t) => net.transitionIds[t]!))],
+    deadTransitions: [...new Set(space.deadTransitions.map((t) => net.transitionIds[t]!))].filter(
+      (id) => !firing.has(id),
+    ),
     livelocks: space.livelocks.map(counterexample),
   };
 }

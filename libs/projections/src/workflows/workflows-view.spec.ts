@@ -55,6 +55,7 @@ describe('a workflow stored with a soundness report', () => {
       freeChoice: true,
       statesExplored: 3,
       complete: true,
+      warnings: [],
     };
     const withReport = { ...created, data: { ...created.data, soundness } };
     const doc = projectEvents(workflowsView, recordStream('workflow-approval', [withReport])).get('approval');
