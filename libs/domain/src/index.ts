@@ -18,6 +18,7 @@ export {
   isSplitType,
   joinKinds,
   joinTypes,
+  MAX_OR_BRANCHES,
   placeTransitionJoin,
   placeTransitionSplit,
   splitKinds,
@@ -25,7 +26,9 @@ export {
 } from './net/kinds.js';
 export type { ConditionLanguage, ConditionScope } from './net/conditions.js';
 export { ConditionFailure } from './net/conditions.js';
-export type { NetRule, NetViolation } from './net/validate.js';
+export type { OrBlock, OrBlockProblem, OrBranch } from './net/or-blocks.js';
+export { controlPlaceOf, orBlocksOf } from './net/or-blocks.js';
+export type { NetRule, NetViolation, ValidateOptions } from './net/validate.js';
 export { assertValidNet, validateNet } from './net/validate.js';
 export type { Marking } from './net/marking.js';
 export type {

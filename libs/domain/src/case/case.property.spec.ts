@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { splitKinds } from '../net/kinds.js';
 import { netOf } from '../net/net.js';
 import { validateNet } from '../net/validate.js';
 import { canAllocate, isLive, settledOutcome } from '../task/task.js';
@@ -8,6 +9,7 @@ import type { CommandPick } from '../testing/arbitraries.js';
 import {
   arbitraryCaseHistory,
   arbitraryCommandPicks,
+  arbitraryDecisionNet,
   arbitraryWorkflowNet,
   isDomainRefusal,
   netFromBlock,
@@ -15,6 +17,7 @@ import {
   stepTime,
 } from '../testing/arbitraries.js';
 import { immediateBuiltIns, replay } from '../testing/case-harness.js';
+import { fakeConditions } from '../testing/conditions.js';
 import { competingJoinNet, twoTokensNet } from '../testing/nets.js';
 import { decideCase } from './decide.js';
 import type { CaseDeciderOptions } from './decide.js';
@@ -43,7 +46,10 @@ function sameState(actual: CaseState, expected: CaseState, what: string): void {
 /** The invariants of the token game that hold after every accepted command. */
 function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
   const net = netOf(state.definition);
-  const places = new Set(state.definition.places.map((p) => p.id));
+  const places = new Set([
+    ...state.definition.places.map((p) => p.id),
+    ...state.definition.transitions.flatMap((t) => net.orBlockOf(t.id, 'join')?.controlPlace ?? []),
+  ]);
   const tasks = [...state.tasks.values()];
   const live = tasks.filter(isLive);
 
@@ -105,6 +111,13 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
     check(task.offered.length > 0, `live task ${task.id} was left with no offered token`);
     check(new Set(task.offered).size === task.offered.length, `task ${task.id} was offered a token twice`);
   }
+  for (const incident of state.incidents.values()) {
+    const task = state.tasks.get(incident.taskId);
+    check(task !== undefined && isLive(task), `incident ${incident.id} outlives its task ${incident.taskId}`);
+    if (incident.kind === 'condition_failed') {
+      check(task.state === 'executing', `task ${task.id} with a condition_failed incident is ${task.state}`);
+    }
+  }
   for (const workitem of state.workitems.values()) {
     if (isOpen(workitem)) {
       check(isLive(state.tasks.get(workitem.taskId)!), `open workitem ${workitem.id} of an ended task`);
@@ -126,10 +139,20 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
       }
       // The cascade ran to quiescence: nothing left to allocate (rule 3), settle (6, 8) or withdraw (7).
       const tokenOf = (id: string) => state.tokens.get(id)!;
+      const withIncident = new Set([...state.incidents.values()].map((incident) => incident.taskId));
       for (const task of live) {
         check(!canAllocate(net, task, tokenOf), `task ${task.id} could allocate but did not`);
+        const offeredPlaces = new Set(task.offered.map((id) => tokenOf(id).placeId));
+        check(
+          task.state !== 'started' || neededPlaces(state, task)?.every((p) => offeredPlaces.has(p)) !== true,
+          `task ${task.id} is offered all it needs but was not allocated`,
+        );
         const workitems = task.workitemIds.map((id) => state.workitems.get(id)!);
-        check(settledOutcome(task, workitems) === 'wait', `task ${task.id} should have settled`);
+        // An incident holds its task, and only its task, where it was: executing, its tokens locked.
+        check(
+          withIncident.has(task.id) || settledOutcome(task, workitems) === 'wait',
+          `task ${task.id} should have settled`,
+        );
         for (const id of task.offered) {
           check(state.tokens.get(id)!.state !== 'consumed', `task ${task.id} still holds consumed ${id}`);
         }
@@ -146,10 +169,12 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
         'a finished case has unconsumed tokens',
       );
       check(live.length === 0, 'a finished case has live tasks');
+      check(state.incidents.size === 0, 'a finished case has open incidents');
       break;
     }
     case 'terminated':
       check(live.length === 0, 'a terminated case has live tasks');
+      check(state.incidents.size === 0, 'a terminated case has open incidents');
       check(![...state.workitems.values()].some(isOpen), 'a terminated case has open workitems');
       break;
     case 'created':
@@ -161,19 +186,75 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
   }
 }
 
+/**
+ * The places a task needs a token from, read from the rules rather than the engine: every input place, but
+ * an or join needs its control token and a token of each branch that token names, no other; `undefined`
+ * for an or join not offered a control token.
+ */
+function neededPlaces(state: CaseData, task: Task): readonly string[] | undefined {
+  const net = netOf(state.definition);
+  const block = net.orBlockOf(task.transitionId, 'join');
+  if (!block) return net.inputPlaces(task.transitionId);
+  const control = task.offered
+    .map((id) => state.tokens.get(id)!)
+    .find((t) => t.placeId === block.controlPlace);
+  if (!control) return undefined;
+  const named = (control.payload as { branches?: string[] }).branches ?? [];
+  return [block.controlPlace, ...block.branches.filter((b) => named.includes(b.output)).map((b) => b.input)];
+}
+
 /** The state keeps exactly what can still change; what has ended is only in `full`, the fold that keeps it. */
-function checkPruned(state: CaseData, full: CaseData): void {
+function checkPruned(state: CaseData, full: CaseData, history: readonly CaseEvent[]): void {
   const live = [...full.tasks.values()].filter(isLive);
   expect(state.counts).toEqual({
     tokens: full.tokens.size,
     tasks: full.tasks.size,
     workitems: full.workitems.size,
+    incidents: history.filter((e) => e.type === 'IncidentRaised').length,
   });
+  // Only open incidents are kept, in both folds.
+  expect(state.incidents).toEqual(full.incidents);
   expect(state.tokens).toEqual(new Map([...full.tokens].filter(([, token]) => token.state !== 'consumed')));
   expect(state.tasks).toEqual(new Map(live.map((task) => [task.id, task])));
   expect(state.workitems).toEqual(
     new Map(live.flatMap((task) => task.workitemIds.map((id) => [id, full.workitems.get(id)!]))),
   );
+}
+
+/**
+ * Every completion of a split that decides records a route the split can take, and the tokens it issues go
+ * exactly there (and, for an or split closed by a join, one control token naming the route); any other
+ * completion records none.
+ */
+function checkRoutes(definition: CaseData['definition'], history: readonly CaseEvent[]): void {
+  const net = netOf(definition);
+  const transitionOf = new Map<string, string>();
+  history.forEach((event, i) => {
+    if (event.type === 'TaskStarted') transitionOf.set(event.data.taskId, event.data.transitionId);
+    if (event.type !== 'TaskCompleted') return;
+    const transition = net.transition(transitionOf.get(event.data.taskId)!);
+    const { decides } = splitKinds[transition.splitType];
+    const { route } = event.data;
+    if (decides === 'none') {
+      check(route === undefined, `${transition.id} does not decide but recorded a route`);
+      return;
+    }
+    check(route !== undefined, `${transition.id} decides but recorded no route`);
+    const outputs = net.outputPlaces(transition.id);
+    check(
+      route.placeIds.length > 0 &&
+        route.placeIds.every((p) => outputs.includes(p)) &&
+        (decides === 'every' || route.placeIds.length === 1),
+      `${transition.id} took route ${route.placeIds.join(', ')}`,
+    );
+    const issued = history[i + 1];
+    check(issued?.type === 'TokensIssued', `${transition.id} completed without issuing tokens`);
+    const block = net.orBlockOf(transition.id, 'split');
+    expect(issued.data.tokens.map((t) => [t.placeId, t.producedByTaskId])).toEqual([
+      ...route.placeIds.map((p) => [p, event.data.taskId]),
+      ...(block ? [[block.controlPlace, event.data.taskId]] : []),
+    ]);
+  });
 }
 
 /**
@@ -189,7 +270,9 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
     if (task.state === 'executing') return undefined;
     if (task.state !== 'allocated') return ['task_not_enabled'];
     const codes = new Set<string>();
-    for (const placeId of net.inputPlaces(task.transitionId)) {
+    const needed = neededPlaces(state, task);
+    if (!needed) return ['task_not_enabled'];
+    for (const placeId of needed) {
       const inPlace = task.offered.map((id) => state.tokens.get(id)!).filter((t) => t.placeId === placeId);
       if (inPlace.length === 0) codes.add('task_not_enabled');
       else if (!inPlace.some((t) => t.state === 'free')) codes.add('tokens_not_available');
@@ -259,9 +342,46 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
         ? undefined
         : ['tokens_not_available'];
     }
-    case 'ResolveIncident':
-      // No condition or executor in these nets can fail, so no incident is ever open.
-      return state.counts.incidents === 0 ? ['NotFoundError'] : ['incident_not_open'];
+    case 'ResolveIncident': {
+      const { incidentId, resolution } = command.data;
+      if (
+        !Array.from(
+          { length: state.counts.incidents },
+          (_, i) => `${state.caseId}:incident-${i + 1}`,
+        ).includes(incidentId)
+      ) {
+        return ['NotFoundError'];
+      }
+      const incident = state.incidents.get(incidentId);
+      if (!incident) return ['incident_not_open'];
+      const task = state.tasks.get(incident.taskId)!;
+      switch (resolution.action) {
+        case 'retry':
+        case 'abandon':
+          return undefined;
+        case 'complete': {
+          const workitem =
+            incident.workitemId === null ? undefined : state.workitems.get(incident.workitemId);
+          return workitem && isOpen(workitem) ? lockRefusal(task) : ['validation_failed'];
+        }
+        case 'route': {
+          const { splitType } = state.definition.transitions.find((t) => t.id === task.transitionId)!;
+          const outputs = net.outputPlaces(task.transitionId);
+          const { placeIds } = resolution;
+          const fits =
+            incident.kind === 'condition_failed' &&
+            placeIds.length > 0 &&
+            new Set(placeIds).size === placeIds.length &&
+            placeIds.every((id) => outputs.includes(id)) &&
+            (splitKinds[splitType].decides === 'every' || placeIds.length === 1);
+          return fits ? undefined : ['validation_failed'];
+        }
+        default: {
+          const unknown: never = resolution;
+          throw new Error(`unknown resolution ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${JSON.stringify(unknown)}`);
@@ -296,7 +416,7 @@ function playAndCheck(
   let full = foldCaseWithEnded(initialCaseState(), created) as CaseData;
   const everConsumed = new Set<string>();
   checkInvariants(full, everConsumed);
-  checkPruned(state, full);
+  checkPruned(state, full, history);
   sameState(replay(history), state, 'replay after creation');
 
   for (const [i, pick] of picks.entries()) {
@@ -329,7 +449,7 @@ function playAndCheck(
       expect(full.tokens).toEqual(previous.tokens);
     }
     checkInvariants(full, everConsumed);
-    checkPruned(state, full);
+    checkPruned(state, full, history);
     sameState(replay(history), state, `replay after step ${i}`);
   }
 
@@ -338,6 +458,7 @@ function playAndCheck(
     state,
     'snapshot round trip',
   );
+  checkRoutes(definition, history);
 }
 
 describe('a random case of a random valid net', () => {
@@ -369,6 +490,37 @@ describe('a random case of a random valid net', () => {
         playAndCheck(definition, picks, immediateBuiltIns),
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('a random case of a random net that decides, by random conditions some of which fail', () => {
+  it('generates only nets that pass validateNet, their conditions checked', () => {
+    fc.assert(
+      fc.property(arbitraryDecisionNet(), (definition) => {
+        expect(validateNet(definition, { conditions: fakeConditions() })).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  // Incidents open, are resolved by random resolutions, and block only their task; the routes recorded
+  // replay to the same state with no condition language at all.
+  it('keeps every invariant of the token game after every command, accepted or refused', () => {
+    fc.assert(
+      fc.property(arbitraryDecisionNet(), arbitraryCommandPicks(), (definition, picks) =>
+        playAndCheck(definition, picks, { conditions: fakeConditions() }),
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('keeps them too with immediate answers', () => {
+    fc.assert(
+      fc.property(arbitraryDecisionNet(), arbitraryCommandPicks(8), (definition, picks) =>
+        playAndCheck(definition, picks, { ...immediateBuiltIns, conditions: fakeConditions() }),
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -10,6 +10,8 @@ import {
   startCase,
   xorNet,
 } from '../testing/index.js';
+import type { ConditionScope } from '../net/conditions.js';
+import { netFromDecisionBlock } from '../testing/arbitraries.js';
 import { caseFromSnapshot, caseToSnapshot } from './decider.js';
 
 const { task, workitem, token, incident } = ids;
@@ -189,5 +191,63 @@ describe('an or block', () => {
       { type: 'TaskAllocated', data: { taskId: run.task('decide').id } },
       { type: 'WorkitemCreated' },
     ]);
+  });
+});
+
+describe('what a condition reads', () => {
+  it('is the case data, the completed output, the consumed payloads by place, the payload to issue and the time', () => {
+    const scopes: ConditionScope[] = [];
+    const run = startCase(xorNet(), {
+      data: { amount: 1 },
+      options: {
+        conditions: {
+          check: () => undefined,
+          evaluate: (_source, scope) => {
+            scopes.push(scope);
+            return false;
+          },
+        },
+        buildTokenPayload: () => ({ issued: true }),
+      },
+      runExecutors: false,
+    });
+    run.send(completeWorkitem(run.workitem('register').id, { score: 7 }));
+    expect(scopes).toEqual([
+      {
+        case: { amount: 1 },
+        output: { score: 7 },
+        inputs: { start: { amount: 1 } },
+        payload: { issued: true },
+        now: '2026-01-01T00:00:00.000Z',
+      },
+    ]);
+  });
+});
+
+describe('an incident', () => {
+  it('blocks only its task: a parallel branch goes on', () => {
+    // start → t1 → t2 (and split) → [t3 (xor split on `fail`) → t4 | t5] and [t6 (manual)] → t7 (and join) → end
+    const definition = netFromDecisionBlock(
+      {
+        kind: 'parallel',
+        left: {
+          kind: 'xor',
+          branches: [{ kind: 'step' }, { kind: 'step' }],
+          conditions: ['fail'],
+          joined: false,
+        },
+        right: { kind: 'step' },
+      },
+      ['auto', 'auto', 'auto', 'auto', 'auto', 'manual'],
+    );
+    const run = startCase(definition, { options: { conditions: fakeConditions() } });
+    const [open] = [...run.state.incidents.values()];
+    expect(open).toMatchObject({ kind: 'condition_failed' });
+    expect(open?.taskId).toBe(run.task('t3').id);
+    const other = run.workitem('t6');
+    run.send(completeWorkitem(other.id));
+    expect(run.withEnded.tasks.get(other.taskId)?.state).toBe('completed');
+    expect(run.state.tasks.get(open!.taskId)?.state).toBe('executing');
+    expect(run.state.incidents.size).toBe(1);
   });
 });

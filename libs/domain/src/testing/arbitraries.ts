@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
-import type { WorkflowDefinition } from '../net/definition.js';
+import type { Arc, WorkflowDefinition } from '../net/definition.js';
 import type { ExecutorName, NetBlock } from '../net/blocks.js';
 import { netFromBlock } from '../net/blocks.js';
+import type { PlaceInput, TransitionInput } from '../net/normalize.js';
+import { normalizeWorkflow } from '../net/normalize.js';
 import { netOf } from '../net/net.js';
 import type { CaseCommand } from '../case/commands.js';
+import type { IncidentResolution } from '../case/events.js';
 import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
 import { entityId } from '../case/ids.js';
@@ -57,6 +60,178 @@ export function arbitraryWorkflowNet(maxDepth = 3): fc.Arbitrary<WorkflowDefinit
     .map(({ block, executors }) => netFromBlock(block, executors));
 }
 
+/**
+ * The shape of a random net that decides, between an input and an output place: steps in sequence, and
+ * splits and joins, xor splits whose branches meet again, or splits closed by their or join (or left open,
+ * their branches meeting in one place), and loops whose exit is an xor split. Conditions are sources of
+ * `fakeConditions`; the last arc of every split that decides is its default.
+ */
+export type DecisionBlock =
+  | { readonly kind: 'step' }
+  | { readonly kind: 'sequence'; readonly first: DecisionBlock; readonly second: DecisionBlock }
+  | { readonly kind: 'parallel'; readonly left: DecisionBlock; readonly right: DecisionBlock }
+  | {
+      readonly kind: 'xor' | 'or';
+      readonly branches: readonly DecisionBlock[];
+      /** One per branch but the last, whose arc is the default. */
+      readonly conditions: readonly string[];
+      /** For an or split: closed by its paired or join. */
+      readonly joined: boolean;
+    }
+  | { readonly kind: 'loop'; readonly body: DecisionBlock; readonly again: string };
+
+/** Conditions of `fakeConditions` over a case whose data is `{ n: 1 }`: some hold, some not, some fail. */
+export const DECISION_CONDITIONS: readonly string[] = [
+  'true',
+  'false',
+  'fail',
+  'case.n > 0',
+  'case.n > 1',
+  'output.n > 0',
+];
+
+export function arbitraryDecisionBlock(maxDepth = 3): fc.Arbitrary<DecisionBlock> {
+  const condition = fc.constantFrom(...DECISION_CONDITIONS);
+  return fc.letrec<{ block: DecisionBlock }>((tie) => {
+    const part = tie('block');
+    const splitting = (kind: 'xor' | 'or') =>
+      fc
+        .record({
+          branches: fc.array(part, { minLength: 2, maxLength: 3 }),
+          conditions: fc.array(condition, { minLength: 2, maxLength: 2 }),
+          joined: fc.nat(3).map((n) => kind === 'or' && n > 0),
+        })
+        .map(({ branches, conditions, joined }) => ({
+          kind,
+          branches,
+          conditions: conditions.slice(0, branches.length - 1),
+          joined,
+        }));
+    return {
+      block: fc.oneof(
+        { maxDepth: maxDepth - 1, depthSize: 'small', withCrossShrink: true },
+        { arbitrary: fc.constant({ kind: 'step' } as const), weight: 4 },
+        {
+          arbitrary: fc.record({ kind: fc.constant('sequence' as const), first: part, second: part }),
+          weight: 2,
+        },
+        {
+          arbitrary: fc.record({ kind: fc.constant('parallel' as const), left: part, right: part }),
+          weight: 1,
+        },
+        { arbitrary: splitting('xor'), weight: 3 },
+        { arbitrary: splitting('or'), weight: 3 },
+        {
+          arbitrary: fc.record({ kind: fc.constant('loop' as const), body: part, again: condition }),
+          weight: 1,
+        },
+      ),
+    };
+  }).block;
+}
+
+/** `start → t1 → p1`, then the block from `p1` to `end`, as `netFromBlock` builds a `NetBlock`. */
+export function netFromDecisionBlock(
+  block: DecisionBlock,
+  executors: readonly ExecutorName[],
+  id = 'deciding',
+): WorkflowDefinition {
+  const places: PlaceInput[] = [
+    { id: 'start', type: 'start' },
+    { id: 'end', type: 'end' },
+  ];
+  const transitions: TransitionInput[] = [];
+  const arcs: Arc[] = [];
+  const place = (): string => {
+    const placeId = `p${places.length - 1}`;
+    places.push({ id: placeId });
+    return placeId;
+  };
+  const transition = (
+    inputs: readonly string[],
+    outputs: readonly string[],
+    more: Partial<TransitionInput> = {},
+    conditions?: readonly string[],
+  ): string => {
+    const transitionId = `t${transitions.length + 1}`;
+    const executor = executors[transitions.length % executors.length] ?? 'auto';
+    transitions.push({
+      id: transitionId,
+      executor,
+      executorParams: executor === 'auto' ? { output: transitionId } : {},
+      joinType: inputs.length > 1 ? 'and' : 'none',
+      splitType: outputs.length > 1 ? 'and' : 'none',
+      ...more,
+    });
+    for (const from of inputs) arcs.push({ from, to: transitionId });
+    outputs.forEach((to, i) => {
+      if (!conditions) arcs.push({ from: transitionId, to });
+      else if (i < conditions.length) arcs.push({ from: transitionId, to, condition: conditions[i]! });
+      else arcs.push({ from: transitionId, to, default: true });
+    });
+    return transitionId;
+  };
+  const build = (b: DecisionBlock, from: string, to: string): void => {
+    switch (b.kind) {
+      case 'step':
+        transition([from], [to]);
+        return;
+      case 'sequence': {
+        const middle = place();
+        build(b.first, from, middle);
+        build(b.second, middle, to);
+        return;
+      }
+      case 'parallel': {
+        const [left, right, leftDone, rightDone] = [place(), place(), place(), place()];
+        transition([from], [left, right]);
+        build(b.left, left, leftDone);
+        build(b.right, right, rightDone);
+        transition([leftDone, rightDone], [to]);
+        return;
+      }
+      case 'xor':
+      case 'or': {
+        const outputs = b.branches.map(() => place());
+        const split = transition([from], outputs, { splitType: b.kind }, b.conditions);
+        if (!b.joined) {
+          b.branches.forEach((branch, i) => build(branch, outputs[i]!, to));
+          return;
+        }
+        const done = b.branches.map(() => place());
+        b.branches.forEach((branch, i) => build(branch, outputs[i]!, done[i]!));
+        transition(done, [to], { joinType: 'or', orJoin: { split } });
+        return;
+      }
+      case 'loop': {
+        const [decide, back] = [place(), place()];
+        build(b.body, from, decide);
+        transition([decide], [back, to], { splitType: 'xor' }, [b.again]);
+        transition([back], [from]);
+        return;
+      }
+      default: {
+        const unknown: never = b;
+        throw new Error(`unknown block ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+  const first = place();
+  transition(['start'], [first]);
+  build(block, first, 'end');
+  return normalizeWorkflow({ id, places, transitions, arcs });
+}
+
+/** Small valid nets that decide (see `DecisionBlock`), with auto and manual steps. */
+export function arbitraryDecisionNet(maxDepth = 3): fc.Arbitrary<WorkflowDefinition> {
+  return fc
+    .record({
+      block: arbitraryDecisionBlock(maxDepth),
+      executors: fc.array(fc.constantFrom<ExecutorName>('auto', 'manual'), { minLength: 1, maxLength: 5 }),
+    })
+    .map(({ block, executors }) => netFromDecisionBlock(block, executors));
+}
+
 export type PickKind =
   | 'dispatch'
   | 'preexecute'
@@ -67,7 +242,8 @@ export type PickKind =
   | 'receive'
   | 'discard'
   | 'terminate'
-  | 'recreate';
+  | 'recreate'
+  | 'resolve';
 
 /**
  * A command chosen against the state it will meet: `target` and `extra` index into what exists, and a
@@ -91,6 +267,7 @@ const PICK_WEIGHTS: readonly (readonly [PickKind, number])[] = [
   ['discard', 6],
   ['recreate', 2],
   ['terminate', 1],
+  ['resolve', 6],
 ];
 
 export function arbitraryCommandPick(): fc.Arbitrary<CommandPick> {
@@ -238,6 +415,28 @@ export function resolvePick(state: CaseData, pick: CommandPick, at: string): Cas
     }
     case 'terminate':
       return { type: 'TerminateCase', data: base };
+    case 'resolve': {
+      // An open incident, or (wild, or none open) any incident id the case may or may not have made.
+      const open = [...state.incidents.values()];
+      const chosen = pick.wild || open.length === 0 ? undefined : choose(open, pick.target);
+      const incidentId =
+        chosen?.id ?? entityId(caseId, 'incident', (pick.target % (state.counts.incidents + 2)) + 1);
+      const taskId = chosen?.taskId ?? state.incidents.get(incidentId)?.taskId;
+      const transitionId = taskId === undefined ? undefined : state.tasks.get(taskId)?.transitionId;
+      const outputs = transitionId === undefined ? [] : netOf(state.definition).outputPlaces(transitionId);
+      const resolutions: IncidentResolution[] = [
+        { action: 'retry' },
+        { action: 'abandon' },
+        { action: 'complete', output: { by: 'operator' } },
+        // Now and then a route of several places, which only an or split takes.
+        { action: 'route', placeIds: outputs.filter((_, i) => ((pick.extra >> 2) & (1 << i)) !== 0) },
+        { action: 'route', placeIds: [choose(outputs, pick.extra >> 2) ?? 'nowhere'] },
+      ];
+      return {
+        type: 'ResolveIncident',
+        data: { ...base, incidentId, resolution: choose(resolutions, pick.extra)! },
+      };
+    }
     case 'recreate':
       return {
         type: 'CreateCase',
