@@ -40,6 +40,7 @@ const WORKERS = ['admin', 'worker'] as const;
 // request is refused after the guard (and the table can run in any order without changing anything).
 const MISSING_TASK = 'ghost:task-1';
 const MISSING_WORKITEM = 'ghost:workitem-1';
+const MISSING_INCIDENT = 'ghost:incident-1';
 
 const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', path: () => '/health', allowed: 'public', answer: 200 },
@@ -82,6 +83,15 @@ const ENDPOINTS: readonly Endpoint[] = [
     answer: 404,
   },
   { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/abandon`, allowed: WORKERS, answer: 404 },
+  { method: 'GET', path: () => '/incidents', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: () => `/incidents/${MISSING_INCIDENT}`, allowed: EVERYONE, answer: 404 },
+  {
+    method: 'POST',
+    path: () => `/incidents/${MISSING_INCIDENT}/resolve`,
+    body: { action: 'retry' },
+    allowed: ADMIN,
+    answer: 404,
+  },
 ];
 
 function expected(endpoint: Endpoint, caller: Caller): { status: number; code?: string } {

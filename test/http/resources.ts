@@ -29,6 +29,7 @@ export interface Case {
   readonly marking: Readonly<Record<string, number>>;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly openIncidents: number;
   readonly position: string;
 }
 

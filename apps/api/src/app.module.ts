@@ -15,6 +15,7 @@ import { ErrorFilter } from './http/error.filter.js';
 import { JsonShapeInterceptor } from './http/limits.js';
 import { RATE_LIMIT_CLOCK, RateLimitGuard } from './http/rate-limit.guard.js';
 import { HealthController } from './health/health.controller.js';
+import { IncidentsController } from './incidents/incidents.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { RuntimeModule } from './runtime.module.js';
 import { TasksController } from './tasks/tasks.controller.js';
@@ -49,6 +50,7 @@ export class WfnetModule {
         CasesController,
         TasksController,
         WorkitemsController,
+        IncidentsController,
         HealthController,
         MetricsController,
         AdminController,

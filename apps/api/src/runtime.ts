@@ -101,6 +101,7 @@ export function createRuntime(
     dispatcherBacklog: () => dispatcher.backlog,
     casesWaiting: () => engine.casesWaiting,
     workitemsIn: (state) => readStore.list('workitems', { filter: { state } }).length,
+    incidentsOpen: () => readStore.list('incidents', { filter: { state: 'open' } }).length,
   });
   return {
     stores,

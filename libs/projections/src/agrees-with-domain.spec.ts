@@ -2,9 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { CaseData, CaseEvent } from '@wfnet/domain';
 import { caseStreamId, foldCaseWithEnded, initialCaseState } from '@wfnet/domain';
-import { arbitraryCaseHistory } from '@wfnet/domain/testing';
+import {
+  arbitraryCaseHistory,
+  arbitraryCommandPicks,
+  arbitraryDecisionNet,
+  runPicks,
+} from '@wfnet/domain/testing';
 import { casesView } from './cases/cases-view.js';
 import { projectEvents } from './core/view.js';
+import { incidentsView } from './incidents/incidents-view.js';
 import { recordStream } from './fixtures.js';
 import { tasksView } from './tasks/tasks-view.js';
 import { tokensView } from './tokens/tokens-view.js';
@@ -22,94 +28,126 @@ function compare(events: readonly CaseEvent[]) {
     tokens: projectEvents(tokensView, recorded),
     tasks: projectEvents(tasksView, recorded),
     workitems: projectEvents(workitemsView, recorded),
+    incidents: projectEvents(incidentsView, recorded),
   };
+}
+
+/** Every read model of the case's history says what the case decider's own fold says. */
+function expectAgreement(events: readonly CaseEvent[]): void {
+  const { state, cases, tokens, tasks, workitems, incidents } = compare(events);
+
+  const marking: Record<string, number> = {};
+  for (const token of state.tokens.values()) {
+    if (token.state !== 'consumed') marking[token.placeId] = (marking[token.placeId] ?? 0) + 1;
+  }
+  expect(cases.get(state.caseId)).toMatchObject({
+    workflowId: state.workflowId,
+    state: state.status,
+    marking,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    lastRevision: events.length - 1,
+    openIncidents: state.incidents.size,
+  });
+
+  // The domain keeps the open incidents; the table keeps every one, the resolved ones marked so.
+  expect(incidents.size).toBe(state.counts.incidents);
+  expect(sorted([...incidents.values()].filter((i) => i.state === 'open').map((i) => i.id))).toEqual(
+    sorted(state.incidents.keys()),
+  );
+  for (const { id, kind, taskId, workitemId, message, createdAt } of state.incidents.values()) {
+    expect(incidents.get(id)).toMatchObject({
+      caseId: state.caseId,
+      kind,
+      taskId,
+      workitemId,
+      message,
+      createdAt,
+    });
+  }
+
+  expect(sorted(tokens.keys())).toEqual(sorted(state.tokens.keys()));
+  for (const token of state.tokens.values()) {
+    const {
+      id,
+      placeId,
+      state: tokenState,
+      payload,
+      producedByTaskId,
+      lockedByTaskId,
+      consumedByTaskId,
+    } = token;
+    expect(tokens.get(id)).toMatchObject({
+      placeId,
+      state: tokenState,
+      payload,
+      producedByTaskId,
+      lockedByTaskId,
+      consumedByTaskId,
+      caseId: state.caseId,
+    });
+  }
+
+  expect(sorted(workitems.keys())).toEqual(sorted(state.workitems.keys()));
+  for (const {
+    id,
+    taskId,
+    transitionId,
+    executor,
+    state: workitemState,
+    output,
+  } of state.workitems.values()) {
+    expect(workitems.get(id)).toMatchObject({
+      taskId,
+      transitionId,
+      executor,
+      state: workitemState,
+      output,
+    });
+  }
+
+  expect(sorted(tasks.keys())).toEqual(sorted(state.tasks.keys()));
+  for (const task of state.tasks.values()) {
+    const doc = tasks.get(task.id);
+    expect(doc).toMatchObject({
+      transitionId: task.transitionId,
+      state: task.state,
+      tokenPayload: task.tokenPayload,
+      abandonReason: task.abandonReason,
+    });
+    const entries = doc?.tokens ?? [];
+    // The domain keeps what the task holds; the table also keeps what it lost, marked as such.
+    expect(sorted(entries.filter((t) => t.state !== 'discarded').map((t) => t.tokenId))).toEqual(
+      sorted(task.offered),
+    );
+    expect(
+      sorted(entries.filter((t) => t.state === 'locked' || t.state === 'consumed').map((t) => t.tokenId)),
+    ).toEqual(sorted(task.locked));
+    expect(doc?.workitems.map((w) => w.workitemId)).toEqual(task.workitemIds);
+    for (const entry of doc?.workitems ?? []) {
+      expect(entry.state).toBe(state.workitems.get(entry.workitemId)?.state);
+    }
+  }
 }
 
 describe('the read models of any case history the domain can record', () => {
   it('agree with the case decider’s own fold, entity by entity', () => {
     fc.assert(
-      fc.property(arbitraryCaseHistory({ maxCommands: 40 }), ({ events }) => {
-        const { state, cases, tokens, tasks, workitems } = compare(events);
-
-        const marking: Record<string, number> = {};
-        for (const token of state.tokens.values()) {
-          if (token.state !== 'consumed') marking[token.placeId] = (marking[token.placeId] ?? 0) + 1;
-        }
-        expect(cases.get(state.caseId)).toMatchObject({
-          workflowId: state.workflowId,
-          state: state.status,
-          marking,
-          createdAt: state.createdAt,
-          updatedAt: state.updatedAt,
-          lastRevision: events.length - 1,
-        });
-
-        expect(sorted(tokens.keys())).toEqual(sorted(state.tokens.keys()));
-        for (const token of state.tokens.values()) {
-          const {
-            id,
-            placeId,
-            state: tokenState,
-            payload,
-            producedByTaskId,
-            lockedByTaskId,
-            consumedByTaskId,
-          } = token;
-          expect(tokens.get(id)).toMatchObject({
-            placeId,
-            state: tokenState,
-            payload,
-            producedByTaskId,
-            lockedByTaskId,
-            consumedByTaskId,
-            caseId: state.caseId,
-          });
-        }
-
-        expect(sorted(workitems.keys())).toEqual(sorted(state.workitems.keys()));
-        for (const {
-          id,
-          taskId,
-          transitionId,
-          executor,
-          state: workitemState,
-          output,
-        } of state.workitems.values()) {
-          expect(workitems.get(id)).toMatchObject({
-            taskId,
-            transitionId,
-            executor,
-            state: workitemState,
-            output,
-          });
-        }
-
-        expect(sorted(tasks.keys())).toEqual(sorted(state.tasks.keys()));
-        for (const task of state.tasks.values()) {
-          const doc = tasks.get(task.id);
-          expect(doc).toMatchObject({
-            transitionId: task.transitionId,
-            state: task.state,
-            tokenPayload: task.tokenPayload,
-            abandonReason: task.abandonReason,
-          });
-          const entries = doc?.tokens ?? [];
-          // The domain keeps what the task holds; the table also keeps what it lost, marked as such.
-          expect(sorted(entries.filter((t) => t.state !== 'discarded').map((t) => t.tokenId))).toEqual(
-            sorted(task.offered),
-          );
-          expect(
-            sorted(
-              entries.filter((t) => t.state === 'locked' || t.state === 'consumed').map((t) => t.tokenId),
-            ),
-          ).toEqual(sorted(task.locked));
-          expect(doc?.workitems.map((w) => w.workitemId)).toEqual(task.workitemIds);
-          for (const entry of doc?.workitems ?? []) {
-            expect(entry.state).toBe(state.workitems.get(entry.workitemId)?.state);
-          }
-        }
-      }),
+      fc.property(arbitraryCaseHistory({ maxCommands: 40 }), ({ events }) => expectAgreement(events)),
       { numRuns: 300 },
     );
+  });
+
+  it('agree with it on nets that decide, whose incidents are raised and resolved', () => {
+    let incidents = 0;
+    fc.assert(
+      fc.property(arbitraryDecisionNet(), arbitraryCommandPicks(40), (definition, picks) => {
+        const { events } = runPicks(definition, picks);
+        incidents += events.filter((e) => e.type === 'IncidentRaised').length;
+        expectAgreement(events);
+      }),
+      { numRuns: 200 },
+    );
+    expect(incidents).toBeGreaterThan(0);
   });
 });

@@ -363,6 +363,179 @@ export function terminatedCaseHistory(): CaseEvent[] {
   ];
 }
 
+/** A review net whose review decides on data: approved when the amount is large, else rejected (default). */
+export const reviewDefinition: WorkflowDefinition = {
+  id: 'review',
+  name: 'Review',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'approved', type: 'normal' },
+    { id: 'rejected', type: 'normal' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    { id: 'review', executor: 'manual', executorParams: {}, joinType: 'none', splitType: 'xor' },
+    { id: 'pay', executor: 'webhook', executorParams: {}, joinType: 'none', splitType: 'none' },
+    { id: 'archive', executor: 'auto', executorParams: {}, joinType: 'none', splitType: 'none' },
+  ],
+  arcs: [
+    { from: 'start', to: 'review' },
+    { from: 'review', to: 'approved', condition: 'case.amount > 100' },
+    { from: 'review', to: 'rejected', default: true },
+    { from: 'approved', to: 'pay' },
+    { from: 'pay', to: 'end' },
+    { from: 'rejected', to: 'archive' },
+    { from: 'archive', to: 'end' },
+  ],
+  metadata: {},
+};
+
+const c3 = (n: 'token' | 'task' | 'workitem' | 'incident', i: number): string => `c3:${n}-${i}`;
+
+/**
+ * Case c3 of the review net, still running: review's condition fails on the case's data (an incident);
+ * an operator routes it to approved; pay's executor then fails for good (a second incident, left open).
+ */
+export function incidentCaseHistory(): CaseEvent[] {
+  const base = { caseId: 'c3' };
+  const payload: JsonValue = { amount: 'lots' };
+  return [
+    {
+      type: 'CaseCreated',
+      data: { ...base, workflowId: 'review', definition: reviewDefinition, data: payload, at: at(20) },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [{ id: c3('token', 1), placeId: 'start', payload, producedByTaskId: 'genesis' }],
+        at: at(20),
+      },
+    },
+    { type: 'CaseActivated', data: { ...base, at: at(20) } },
+    { type: 'TaskStarted', data: { ...base, taskId: c3('task', 1), transitionId: 'review', at: at(20) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c3('task', 1), tokenIds: [c3('token', 1)], at: at(20) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c3('task', 1), workitemId: c3('workitem', 1), at: at(20) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c3('workitem', 1),
+        taskId: c3('task', 1),
+        transitionId: 'review',
+        executor: 'manual',
+        at: at(20),
+      },
+    },
+    // 7: review's workitem completes; its condition cannot be evaluated, so nothing is consumed
+    {
+      type: 'TokensLocked',
+      data: { ...base, taskId: c3('task', 1), tokenIds: [c3('token', 1)], at: at(21) },
+    },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: c3('workitem', 1),
+        taskId: c3('task', 1),
+        state: 'completed',
+        output: 'checked',
+        at: at(21),
+      },
+    },
+    {
+      type: 'IncidentRaised',
+      data: {
+        ...base,
+        incidentId: c3('incident', 1),
+        kind: 'condition_failed',
+        taskId: c3('task', 1),
+        workitemId: c3('workitem', 1),
+        message: 'arc review → approved: case.amount > 100: no such overload: string > int',
+        at: at(21),
+      },
+    },
+    // 10: an operator routes the task to approved
+    {
+      type: 'IncidentResolved',
+      data: {
+        ...base,
+        incidentId: c3('incident', 1),
+        resolution: { action: 'route', placeIds: ['approved'] },
+        at: at(22),
+      },
+    },
+    {
+      type: 'TokensConsumed',
+      data: { ...base, taskId: c3('task', 1), tokenIds: [c3('token', 1)], at: at(22) },
+    },
+    {
+      type: 'TaskCompleted',
+      data: {
+        ...base,
+        taskId: c3('task', 1),
+        tokenPayload: { [c3('workitem', 1)]: 'checked' },
+        route: { placeIds: ['approved'], by: 'operator' },
+        at: at(22),
+      },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [
+          {
+            id: c3('token', 2),
+            placeId: 'approved',
+            payload: { [c3('workitem', 1)]: 'checked' },
+            producedByTaskId: c3('task', 1),
+          },
+        ],
+        at: at(22),
+      },
+    },
+    { type: 'TaskStarted', data: { ...base, taskId: c3('task', 2), transitionId: 'pay', at: at(22) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c3('task', 2), tokenIds: [c3('token', 2)], at: at(22) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c3('task', 2), workitemId: c3('workitem', 2), at: at(22) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c3('workitem', 2),
+        taskId: c3('task', 2),
+        transitionId: 'pay',
+        executor: 'webhook',
+        at: at(22),
+      },
+    },
+    // 18: pay's executor fails for good
+    {
+      type: 'IncidentRaised',
+      data: {
+        ...base,
+        incidentId: c3('incident', 2),
+        kind: 'executor_failed',
+        taskId: c3('task', 2),
+        workitemId: c3('workitem', 2),
+        message: 'webhook answered 400: unknown account',
+        at: at(23),
+      },
+    },
+  ];
+}
+
 type DataOf<E extends Event, T extends E['type']> = Extract<E, { type: T }>['data'];
 
 /** Which event of a type a test means: the fields its data holds (compared as JSON), or a test of its data. */
@@ -411,16 +584,22 @@ export const issuing =
   (data: { readonly tokens: readonly { readonly id: string }[] }): boolean =>
     data.tokens.some((token) => token.id === tokenId);
 
-/** Every history above as one store would record it: workflow first, then c1, then c2. */
+/** Every history above as one store would record it: workflow first, then c1, c2 and c3. */
 export function sampleEvents(): ProjectedEvent[] {
   const [created, discarded] = workflowHistory() as [WorkflowEvent, WorkflowEvent];
   const c1Events = recordStream('case-c1', finishedCaseHistory(), 2n);
   const c2Events = recordStream('case-c2', terminatedCaseHistory(), 2n + BigInt(c1Events.length));
-  const last = 2n + BigInt(c1Events.length + c2Events.length);
+  const c3Events = recordStream(
+    'case-c3',
+    incidentCaseHistory(),
+    2n + BigInt(c1Events.length + c2Events.length),
+  );
+  const last = 2n + BigInt(c1Events.length + c2Events.length + c3Events.length);
   return [
     ...recordStream('workflow-approval', [created], 1n),
     ...c1Events,
     ...c2Events,
+    ...c3Events,
     ...recordStream('workflow-approval', [discarded], last, 1),
   ] as ProjectedEvent[];
 }

@@ -1,5 +1,6 @@
 import type { View } from './core/view.js';
 import { casesView } from './cases/cases-view.js';
+import { incidentsView } from './incidents/incidents-view.js';
 import { tasksView } from './tasks/tasks-view.js';
 import { tokensView } from './tokens/tokens-view.js';
 import { workflowsView } from './workflows/workflows-view.js';
@@ -12,4 +13,5 @@ export const readModelViews: readonly View[] = [
   tokensView,
   tasksView,
   workitemsView,
+  incidentsView,
 ];

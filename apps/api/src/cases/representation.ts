@@ -15,6 +15,7 @@ export const caseRepresentation = (state: CaseData, position: bigint) => ({
   marking: marking(state),
   createdAt: state.createdAt,
   updatedAt: state.updatedAt,
+  openIncidents: state.incidents.size,
   position: position.toString(),
 });
 

@@ -2,8 +2,8 @@ import type { CaseEntity } from '@wfnet/domain';
 import { ID_PATTERN, NotFoundError, parseEntityId } from '@wfnet/domain';
 import { HttpError } from './error.filter.js';
 
-/** The case a task or workitem id belongs to; an id the engine never makes names nothing. */
-export function caseIdOf(id: string, entity: Extract<CaseEntity, 'task' | 'workitem'>): string {
+/** The case a task, workitem or incident id belongs to; an id the engine never makes names nothing. */
+export function caseIdOf(id: string, entity: Extract<CaseEntity, 'task' | 'workitem' | 'incident'>): string {
   const parsed = parseEntityId(id, entity);
   if (!parsed) throw new NotFoundError(entity, id);
   return parsed.caseId;

@@ -22,6 +22,8 @@ export interface MetricSources {
   casesWaiting(): number;
   /** How many workitems are in `state` (only the open states are asked for). */
   workitemsIn(state: 'created' | 'started'): number;
+  /** How many incidents are open, as the read models have them. */
+  incidentsOpen(): number;
 }
 
 /**
@@ -109,6 +111,15 @@ export class Metrics {
         const from = sources();
         if (!from) return;
         for (const state of ['created', 'started'] as const) this.set({ state }, from.workitemsIn(state));
+      },
+    });
+    new Gauge({
+      name: 'wfnet_incidents_open',
+      help: 'Incidents waiting for a person to resolve them, as the read models have them',
+      registers: [this.registry],
+      collect() {
+        const from = sources();
+        if (from) this.set(from.incidentsOpen());
       },
     });
   }

@@ -13,7 +13,7 @@ import type { SimulationOptions } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { dumpReadModels, foldReadModels } from './read-model-dump.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
-import { ObservedReadStore, readEverything } from './testing-spec.js';
+import { ObservedReadStore, appendIncidents, readEverything } from './testing-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wfnet-runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -184,6 +184,26 @@ describe('the projection runner replaying on worker threads', () => {
       { numRuns: 10 },
     );
   }, 120_000);
+
+  it('rebuilds the incident table and the cases’ open incidents as one thread does', async () => {
+    const file = freshFile();
+    await seed(file, { cases: 60, seed: 8, concurrency: 30, leaveOpen: 0.5 });
+    const writer = SqliteEventStore.open(file, { synchronous: 'normal' });
+    const head = await appendIncidents(writer);
+    await writer.close();
+    const events = SqliteEventStore.open(file, { synchronous: 'normal' });
+    const readStore = SqliteReadStore.open(file);
+    await new ProjectionRunner(events, readStore, {
+      parallelReplay: { minEvents: 0, rangeSize: 50, threads: 2 },
+    }).rebuild();
+    const rebuilt = dumpReadModels(readStore);
+    readStore.close();
+    await events.close();
+    const incidents = rebuilt['incidents'] ?? [];
+    expect(incidents.length).toBeGreaterThan(12);
+    expect(incidents.at(-1)?.position).toBe(head.toString());
+    expect(rebuilt).toEqual(await sequentialDump(file));
+  });
 
   it('catches up from a checkpoint, taking the documents it already holds from the store', async () => {
     const file = freshFile();

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { NotFoundError, ValidationError } from '@wfnet/domain';
-import type { Document, TokenDocument, WorkitemDocument } from '@wfnet/projections';
+import type { Document, IncidentDocument, TokenDocument, WorkitemDocument } from '@wfnet/projections';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -9,7 +9,7 @@ import { foldReadModels } from './read-model-dump.js';
 import type { Page, PageRequest } from './read-models.js';
 import { ReadModels } from './read-models.js';
 import type { ReadStore } from './read-store.js';
-import { readEverything } from './testing-spec.js';
+import { appendIncidents, readEverything } from './testing-spec.js';
 
 /** Every page of a list, following `next` from the first. */
 function allPages<T>(list: (page: PageRequest) => Page<T>, limit: number): { items: T[]; pages: number } {
@@ -48,6 +48,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         events,
         simulateHistories({ cases: 80, seed: 42, concurrency: 20, leaveOpen: 0.5 }),
       );
+      await appendIncidents(events);
       store = open();
       const recorded = await readEverything(events);
       new ProjectionRunner(events, store, { batchSize: 250 }).apply(recorded);
@@ -56,6 +57,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
     });
 
     const workitems = () => expected['workitems'] as WorkitemDocument[];
+    const incidents = () => expected['incidents'] as IncidentDocument[];
     const caseIds = () => (expected['cases'] ?? []).map((c) => c.id);
 
     describe('by id', () => {
@@ -81,7 +83,16 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         for (const caseId of caseIds()) {
           const found = readModels.getCase(caseId);
           expect(Object.keys(found).sort()).toEqual(
-            ['createdAt', 'id', 'marking', 'position', 'state', 'updatedAt', 'workflowId'].sort(),
+            [
+              'createdAt',
+              'id',
+              'marking',
+              'openIncidents',
+              'position',
+              'state',
+              'updatedAt',
+              'workflowId',
+            ].sort(),
           );
           const counted: Record<string, number> = {};
           for (const token of readModels.getCaseTokens(caseId).items) {
@@ -180,6 +191,45 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         );
       });
 
+      it('answers an incident with the fields of the contract, open or resolved', () => {
+        const open = incidents().find((i) => i.state === 'open') as IncidentDocument;
+        const resolved = incidents().find((i) => i.state === 'resolved') as IncidentDocument;
+        for (const doc of [open, resolved]) {
+          expect(readModels.getIncident(doc.id)).toEqual(withoutRevision(doc));
+          expect(Object.keys(readModels.getIncident(doc.id)).sort()).toEqual(
+            [
+              'caseId',
+              'createdAt',
+              'id',
+              'kind',
+              'message',
+              'position',
+              'resolution',
+              'resolvedAt',
+              'state',
+              'taskId',
+              'workitemId',
+            ].sort(),
+          );
+        }
+        expect(readModels.getIncident(open.id)).toMatchObject({ resolvedAt: null, resolution: null });
+        expect(readModels.getIncident(resolved.id)).toMatchObject({
+          resolvedAt: expect.any(String),
+          resolution: { action: expect.any(String) },
+        });
+      });
+
+      it('counts on each case the incidents the incident table has open for it', () => {
+        for (const caseId of caseIds()) {
+          const open = incidents().filter((i) => i.caseId === caseId && i.state === 'open').length;
+          expect({ caseId, openIncidents: readModels.getCase(caseId).openIncidents }).toEqual({
+            caseId,
+            openIncidents: open,
+          });
+        }
+        expect(incidents().some((i) => i.state === 'open')).toBe(true);
+      });
+
       it.each([
         ['workflow', () => readModels.getWorkflow('nope')],
         ['case', () => readModels.getCase('nope')],
@@ -187,6 +237,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         ['case', () => readModels.getCaseTasks('nope')],
         ['task', () => readModels.getTask('nope:task-1')],
         ['workitem', () => readModels.getWorkitem('nope:workitem-1')],
+        ['incident', () => readModels.getIncident('nope:incident-1')],
       ])('answers not found for an unknown %s', (entity, query) => {
         expect(query).toThrow(NotFoundError);
         expect(query).toThrow(expect.objectContaining({ entity }));
@@ -219,6 +270,37 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             if (limit === 1 && want.length > 300) continue;
             const { items, pages } = allPages(
               (page) => readModels.listWorkitems({ ...filter, ...page }),
+              limit,
+            );
+            expect(items).toEqual(want);
+            expect(pages).toBe(Math.max(1, Math.ceil(want.length / limit)));
+          }
+        },
+      );
+
+      // Whether each filter finds something in the fixture; the first running case has one incident, open.
+      const incidentFilters: [Record<string, string>, boolean][] = [
+        [{}, true],
+        [{ state: 'open' }, true],
+        [{ state: 'resolved' }, true],
+        [{ kind: 'timeout' }, true],
+        [{ state: 'open', kind: 'condition_failed' }, true],
+        [{ state: 'resolved', kind: 'executor_failed' }, true],
+        [{ caseId: 'first-running' }, true],
+        [{ caseId: 'first-running', state: 'resolved' }, false],
+        [{ kind: 'executor_failed', caseId: 'no-such-case' }, false],
+      ];
+
+      it.each(incidentFilters.map(([f, finds]) => [JSON.stringify(f), f, finds] as const))(
+        'pages through the incidents %s in creation order, each exactly once',
+        (_label, given, finds) => {
+          const first = incidents()[0]?.caseId;
+          const filter = given['caseId'] === 'first-running' && first ? { ...given, caseId: first } : given;
+          const want = matching<IncidentDocument>(incidents(), filter).map(withoutRevision);
+          expect(want.length > 0).toBe(finds);
+          for (const limit of [1, 4, 500]) {
+            const { items, pages } = allPages(
+              (page) => readModels.listIncidents({ ...filter, ...page }),
               limit,
             );
             expect(items).toEqual(want);

@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from '@wfnet/domain';
 import type {
   CaseDocument,
   Document,
+  IncidentDocument,
   TaskDocument,
   TaskTokenState,
   TokenDocument,
@@ -14,6 +15,7 @@ export type WorkflowResource = Omit<WorkflowDocument, 'lastRevision'>;
 export type CaseResource = Omit<CaseDocument, 'lastRevision' | 'unconsumed'>;
 export type TokenResource = Omit<TokenDocument, 'lastRevision'>;
 export type WorkitemResource = Omit<WorkitemDocument, 'lastRevision'>;
+export type IncidentResource = Omit<IncidentDocument, 'lastRevision'>;
 /** A task as `GET /cases/:id/tasks` lists it: without its tables. */
 export type TaskSummary = Omit<TaskDocument, 'lastRevision' | 'tokens' | 'workitems'>;
 /** A task as `GET /tasks/:id` answers it: with its token table (places joined) and workitem table. */
@@ -50,6 +52,12 @@ export interface ListWorkitems extends PageRequest {
   readonly caseId?: string;
   readonly transitionId?: string;
   readonly executor?: string;
+}
+
+export interface ListIncidents extends PageRequest {
+  readonly state?: string;
+  readonly caseId?: string;
+  readonly kind?: string;
 }
 
 export const DEFAULT_LIMIT = 100;
@@ -167,9 +175,22 @@ export class ReadModels {
     );
   }
 
+  getIncident(id: string): IncidentResource {
+    return withoutRevision(this.#require<IncidentDocument>('incidents', 'incident', id));
+  }
+
+  listIncidents({ state, caseId, kind, ...page }: ListIncidents = {}): Page<IncidentResource> {
+    return this.#page<IncidentDocument, IncidentResource>(
+      'incidents',
+      { state, caseId, kind },
+      page,
+      withoutRevision,
+    );
+  }
+
   #require<D extends Document>(
     table: string,
-    entity: 'workflow' | 'case' | 'task' | 'workitem',
+    entity: 'workflow' | 'case' | 'task' | 'workitem' | 'incident',
     id: string,
   ): D {
     const doc = this.store.get<D>(table, id);

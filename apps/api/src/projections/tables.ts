@@ -4,7 +4,7 @@ import type { TableSpec } from './read-store.js';
  * Bump when a view's documents change shape or meaning: a store holding another version is dropped and
  * rebuilt from position 0 when it opens.
  */
-export const READ_MODEL_VERSION = 1;
+export const READ_MODEL_VERSION = 2;
 
 export const readModelTables: readonly TableSpec[] = [
   { name: 'workflows', columns: ['state'], indexes: [['state']] },
@@ -28,5 +28,11 @@ export const readModelTables: readonly TableSpec[] = [
       ['executor'],
       ['state'],
     ],
+  },
+  {
+    name: 'incidents',
+    columns: ['caseId', 'state', 'kind'],
+    // Incidents are few next to workitems: caseId alone narrows any filter naming it.
+    indexes: [['caseId'], ['state', 'kind'], ['kind'], ['state']],
   },
 ];

@@ -1,4 +1,8 @@
-import type { EventStore, RecordedEvent } from '@wfnet/domain';
+import { v7 } from 'uuid';
+import type { CaseEvent, EventStore, IncidentResolution, RecordedEvent } from '@wfnet/domain';
+import { caseStreamId } from '@wfnet/domain';
+import type { CaseDocument } from '@wfnet/projections';
+import { foldReadModels } from './read-model-dump.js';
 import type { DocumentWrite } from './read-store.js';
 import { DelegatingReadStore } from './read-store.js';
 
@@ -38,4 +42,55 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     if (Date.now() > deadline) throw new Error('the condition did not hold in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+const INCIDENT_KINDS = ['condition_failed', 'executor_failed', 'timeout'] as const;
+const RESOLUTIONS: readonly IncidentResolution[] = [
+  { action: 'retry' },
+  { action: 'route', placeIds: ['b'] },
+  { action: 'complete', output: { done: true } },
+  { action: 'abandon' },
+];
+
+/**
+ * One to three incidents on each of the first twelve running cases, some of them resolved: the simulated
+ * nets decide nothing and their executors never fail, so the incidents are appended as the decider would.
+ * Answers the position of the last one.
+ */
+export async function appendIncidents(events: EventStore): Promise<bigint> {
+  const cases = (foldReadModels(await readEverything(events))['cases'] ?? []) as CaseDocument[];
+  const running = cases.filter((c) => c.state === 'active').slice(0, 12);
+  let minute = 0;
+  let head = 0n;
+  const at = () => new Date(Date.UTC(2026, 1, 1, 0, minute++)).toISOString();
+  for (const [index, { id: caseId }] of running.entries()) {
+    const appended: CaseEvent[] = [];
+    for (let n = 1; n <= (index % 3) + 1; n++) {
+      const incidentId = `${caseId}:incident-${n}`;
+      appended.push({
+        type: 'IncidentRaised',
+        data: {
+          caseId,
+          incidentId,
+          kind: INCIDENT_KINDS[(index + n) % 3] as (typeof INCIDENT_KINDS)[number],
+          taskId: `${caseId}:task-${n}`,
+          workitemId: n % 2 === 1 ? `${caseId}:workitem-${n}` : null,
+          message: `incident ${n} of ${caseId}`,
+          at: at(),
+        },
+      });
+      if ((index + 2 * n) % 3 === 0) {
+        appended.push({
+          type: 'IncidentResolved',
+          data: { caseId, incidentId, resolution: RESOLUTIONS[index % 4] as IncidentResolution, at: at() },
+        });
+      }
+    }
+    ({ position: head } = await events.append(
+      caseStreamId(caseId),
+      appended.map((e) => ({ id: v7(), type: e.type, data: e.data })),
+      'any',
+    ));
+  }
+  return head;
 }

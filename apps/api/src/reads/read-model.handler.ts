@@ -40,6 +40,12 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
         const listed = models.listWorkitems({ ...page, ...filter });
         return { ...listed, items: listed.items.map((item) => this.withExecution(item)) };
       }
+      case 'incident':
+        return models.getIncident(request.id);
+      case 'incidents': {
+        const { page, state, caseId, incidentKind } = request;
+        return models.listIncidents({ ...page, state, caseId, kind: incidentKind });
+      }
     }
   }
 

@@ -21,6 +21,15 @@ export type ReadRequest =
       readonly caseId?: string;
       readonly transitionId?: string;
       readonly executor?: string;
+    }
+  | { readonly kind: 'incident'; readonly id: string }
+  | {
+      readonly kind: 'incidents';
+      readonly page: Page;
+      readonly state?: string;
+      readonly caseId?: string;
+      /** The incidents' `kind` (the request's own `kind` names the read). */
+      readonly incidentKind?: string;
     };
 
 /** Every read of a read model travels the query bus in this envelope; `waitFor` asks for read-your-writes. */

@@ -6,6 +6,7 @@ import {
   at,
   before,
   finishedCaseHistory,
+  incidentCaseHistory,
   issuing,
   recordStream,
   terminatedCaseHistory,
@@ -30,6 +31,7 @@ describe('the cases', () => {
         createdAt: at(1),
         updatedAt: at(1),
         unconsumed: {},
+        openIncidents: 0,
       });
     });
   });
@@ -99,6 +101,7 @@ describe('the cases', () => {
         createdAt: at(1),
         updatedAt: at(7),
         unconsumed: {},
+        openIncidents: 0,
       });
     });
   });
@@ -112,6 +115,30 @@ describe('the cases', () => {
         updatedAt: at(12),
         lastRevision: 10,
       });
+    });
+  });
+
+  describe('given incidents raised and resolved', () => {
+    const incidents = incidentCaseHistory();
+    const c3 = (events: readonly CaseEvent[]) =>
+      projectEvents(casesView, recordStream('case-c3', events)).get('c3');
+
+    it('counts an incident open from the time it is raised', () => {
+      expect(c3(through(incidents, 'IncidentRaised', { incidentId: 'c3:incident-1' }))).toMatchObject({
+        openIncidents: 1,
+        updatedAt: at(21),
+      });
+    });
+
+    it('counts it no longer once it is resolved', () => {
+      expect(c3(through(incidents, 'IncidentResolved', { incidentId: 'c3:incident-1' }))).toMatchObject({
+        openIncidents: 0,
+        updatedAt: at(22),
+      });
+    });
+
+    it('counts only the one still open at the end', () => {
+      expect(c3(incidents)?.openIncidents).toBe(1);
     });
   });
 });

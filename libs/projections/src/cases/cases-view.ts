@@ -16,6 +16,8 @@ export interface CaseDocument extends Document {
    * which place to take them from; not part of the case's representation.
    */
   readonly unconsumed: { readonly [tokenId: string]: string };
+  /** Incidents raised and not yet resolved: kept as a count so that a page of cases reads no other table. */
+  readonly openIncidents: number;
 }
 
 export const casesView = defineView<CaseDocument, CaseEvent>({
@@ -33,13 +35,16 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
     createdAt: '',
     updatedAt: '',
     unconsumed: {},
+    openIncidents: 0,
   }),
   apply(doc, event) {
     const updatedAt = event.data.at;
     switch (event.type) {
       case 'CaseCreated': {
         const { workflowId, at } = event.data;
-        return { workflowId, state: 'created', createdAt: at, updatedAt: at };
+        // Every field no later event may be the first to set: a document the store already holds when
+        // its creation arrives (a replay taking over from a broken range) gets them too.
+        return { workflowId, state: 'created', createdAt: at, updatedAt: at, openIncidents: 0 };
       }
       case 'CaseActivated':
         return { state: 'active', updatedAt };
@@ -80,9 +85,12 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
       case 'TokensUnlocked':
       case 'TaskCompleted':
       case 'TaskAbandoned':
-      case 'IncidentRaised':
-      case 'IncidentResolved':
         return { updatedAt };
+      case 'IncidentRaised':
+        return { openIncidents: doc.openIncidents + 1, updatedAt };
+      // The domain resolves only an open incident, once: each resolution follows its own raise.
+      case 'IncidentResolved':
+        return { openIncidents: doc.openIncidents - 1, updatedAt };
       default: {
         const unknown: never = event;
         return unknown;

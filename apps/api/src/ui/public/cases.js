@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, followCase, notePosition, path, query } from './api.js';
+import { IncidentsPanel } from './incidents.js';
 import { WorkitemActions } from './worklist.js';
 import {
   Badge,
@@ -244,7 +245,7 @@ export function CasePage({ id }) {
       ${(c) =>
         html`<div class="case-head">
           <p class="meta">
-            <${Badge} value=${c.state} />${' · workflow '}<a href=${href.workflow(c.workflowId)}>${c.workflowId}</a>${' · started '}<${Time} iso=${c.createdAt} />${' · updated '}<${Time} iso=${c.updatedAt} />
+            <${Badge} value=${c.state} />${c.openIncidents > 0 ? html`${' '}<span class="badge badge-open">${c.openIncidents} open incident${c.openIncidents === 1 ? '' : 's'}</span>` : null}${' · workflow '}<a href=${href.workflow(c.workflowId)}>${c.workflowId}</a>${' · started '}<${Time} iso=${c.createdAt} />${' · updated '}<${Time} iso=${c.updatedAt} />
           </p>
           ${c.state === 'active' || c.state === 'created' ? html`<${Terminate} id=${id} />` : null}
         </div>`}
@@ -304,6 +305,16 @@ export function CasePage({ id }) {
         <${Timeline} events=${events} shown=${shown} onSelect=${goTo} />
       </section>
       <div>
+        ${
+          current.data
+            ? html`<${IncidentsPanel}
+                caseId=${id}
+                workflowId=${current.data.workflowId}
+                version=${current.data.updatedAt}
+                onChange=${reloadCurrent}
+              />`
+            : null
+        }
         <section class="panel" aria-labelledby="workitems-title">
           <h2 id="workitems-title">Workitems <span class="now">now</span></h2>
           <${Load}

@@ -1,0 +1,189 @@
+import { useState } from 'preact/hooks';
+import { api, path, query } from './api.js';
+import {
+  Badge,
+  ErrorState,
+  Json,
+  JsonField,
+  Load,
+  Time,
+  html,
+  notify,
+  parseJson,
+  useLoad,
+} from './widgets.js';
+
+const ACTION_TEXT = { retry: 'Retried', complete: 'Completed', route: 'Routed', abandon: 'Abandoned' };
+
+const resolutionText = (resolution) =>
+  resolution.action === 'route' ? `routed to ${resolution.placeIds.join(', ')}` : resolution.action;
+
+/**
+ * The case's incidents in the order raised, each open one with its resolve actions; read again whenever
+ * `version` changes. The UI does not know the key's role: a key that may not resolve gets the 403 shown.
+ */
+export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
+  const [incidents, reload] = useLoad(
+    () => api(`incidents${query({ caseId, limit: 500 })}`, { readModel: true }),
+    [caseId, version],
+  );
+  const done = () => {
+    reload();
+    onChange?.();
+  };
+  // A case that never had an incident shows no panel for them.
+  if (incidents.status === 'ok' && incidents.data.items.length === 0) return null;
+  return html`<section class="panel" aria-labelledby="incidents-title">
+    <h2 id="incidents-title">Incidents <span class="now">now</span></h2>
+    <${Load}
+      state=${incidents}
+      retry=${reload}
+      what="the incidents"
+      isEmpty=${(page) => page.items.length === 0}
+      empty=${html`<p>No incidents.</p>`}
+    >
+      ${(page) =>
+        html`<ul class="incidents">
+          ${page.items.map(
+            (incident) =>
+              html`<li key=${incident.id} data-incident=${incident.id}>
+                <p class="meta">
+                  <code>${incident.id}</code>${' '}<${Badge} value=${incident.state} />${` ${incident.kind} · task `}<code>${incident.taskId}</code>${' · raised '}<${Time} iso=${incident.createdAt} />
+                </p>
+                <p class="incident-message">${incident.message}</p>
+                ${
+                  incident.state === 'open'
+                    ? html`<${ResolveActions} incident=${incident} workflowId=${workflowId} onDone=${done} />`
+                    : html`<p class="meta">
+                        Resolved: ${resolutionText(incident.resolution)}${' '}<${Time} iso=${incident.resolvedAt} />
+                        ${incident.resolution.action === 'complete' ? html` · output <${Json} value=${incident.resolution.output} max=${60} />` : null}
+                      </p>`
+                }
+              </li>`,
+          )}
+        </ul>`}
+    <//>
+  </section>`;
+}
+
+/** The output places of the incident's transition, read from its task and the workflow, to choose from. */
+function RouteChoices({ incident, workflowId, chosen, onToggle }) {
+  const [targets, reload] = useLoad(async () => {
+    const [task, workflow] = await Promise.all([
+      api(path`tasks/${incident.taskId}`, { readModel: true }),
+      api(path`workflows/${workflowId}`, { readModel: true }),
+    ]);
+    const split = workflow.transitions.find((t) => t.id === task.transitionId);
+    const places = workflow.arcs.filter((a) => a.from === task.transitionId).map((a) => a.to);
+    return { only: split?.splitType === 'xor', places };
+  }, [incident.id, workflowId]);
+  return html`<${Load} state=${targets} retry=${reload} what="the output places">
+    ${({ only, places }) =>
+      html`<fieldset>
+        <legend>Send the tokens to${only ? ' (one place)' : ''}</legend>
+        ${places.map(
+          (placeId) =>
+            html`<label key=${placeId}>
+              <input
+                type=${only ? 'radio' : 'checkbox'}
+                name=${`route-${incident.id}`}
+                checked=${chosen.includes(placeId)}
+                onChange=${() => onToggle(placeId, only)}
+              />
+              ${' '}${placeId}
+            </label>`,
+        )}
+      </fieldset>`}
+  <//>`;
+}
+
+function ResolveActions({ incident, workflowId, onDone }) {
+  const [mode, setMode] = useState('idle');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(undefined);
+  const [output, setOutput] = useState('{}');
+  const [chosen, setChosen] = useState([]);
+  const parsed = parseJson(output);
+
+  const resolve = async (body) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api(path`incidents/${incident.id}/resolve`, { method: 'POST', body });
+      notify(`${ACTION_TEXT[body.action]}: incident ${incident.id}.`);
+      setMode('idle');
+      onDone();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const toggle = (placeId, only) =>
+    setChosen((previous) =>
+      only
+        ? [placeId]
+        : previous.includes(placeId)
+          ? previous.filter((p) => p !== placeId)
+          : [...previous, placeId],
+    );
+  const failure = error ? html`<${ErrorState} error=${error} what="resolve the incident" />` : null;
+
+  if (mode === 'complete') {
+    return html`<form
+      class="complete"
+      aria-label=${`Complete the workitem of ${incident.id}`}
+      onSubmit=${(e) => {
+        e.preventDefault();
+        if (parsed.ok) void resolve({ action: 'complete', output: parsed.value });
+      }}
+    >
+      <${JsonField}
+        label="Output (JSON)"
+        value=${output}
+        onInput=${setOutput}
+        hint="Valid JSON: the workitem completes with it."
+      />
+      ${failure}
+      <div class="actions">
+        <button type="submit" class="primary" disabled=${!parsed.ok || busy}>
+          ${busy ? 'Completing…' : 'Complete'}
+        </button>
+        <button type="button" onClick=${() => setMode('idle')} disabled=${busy}>Cancel</button>
+      </div>
+    </form>`;
+  }
+  if (mode === 'route') {
+    return html`<form
+      class="route"
+      aria-label=${`Route the task of ${incident.id}`}
+      onSubmit=${(e) => {
+        e.preventDefault();
+        if (chosen.length > 0) void resolve({ action: 'route', placeIds: chosen });
+      }}
+    >
+      <${RouteChoices} incident=${incident} workflowId=${workflowId} chosen=${chosen} onToggle=${toggle} />
+      ${failure}
+      <div class="actions">
+        <button type="submit" class="primary" disabled=${chosen.length === 0 || busy}>
+          ${busy ? 'Routing…' : 'Route'}
+        </button>
+        <button type="button" onClick=${() => setMode('idle')} disabled=${busy}>Cancel</button>
+      </div>
+    </form>`;
+  }
+  return html`<div class="actions" role="group" aria-label=${`Resolve ${incident.id}`}>
+    <button type="button" class="primary" onClick=${() => resolve({ action: 'retry' })} disabled=${busy}>
+      Retry
+    </button>
+    ${
+      incident.kind === 'condition_failed'
+        ? html`<button type="button" onClick=${() => setMode('route')} disabled=${busy}>Route…</button>`
+        : html`<button type="button" onClick=${() => setMode('complete')} disabled=${busy}>Complete…</button>`
+    }
+    <button type="button" class="danger" onClick=${() => resolve({ action: 'abandon' })} disabled=${busy}>
+      Abandon
+    </button>
+    ${failure}
+  </div>`;
+}
