@@ -115,6 +115,51 @@ describe('a choice joined by an and join', () => {
   });
 });
 
+/** A net from `from>to` arcs, transitions named `t<n>`; joins and splits follow the arcs. */
+function placeTransitionNet(arcs: string): WorkflowDefinition {
+  const pairs = arcs.split(' ').map((arc) => arc.split('>') as [string, string]);
+  const nodes = [...new Set(pairs.flat())];
+  const isTransition = (id: string): boolean => /^t[0-9]+$/.test(id);
+  const count = (ends: (arc: [string, string]) => boolean): number => pairs.filter(ends).length;
+  return normalizeWorkflow({
+    id: 'concurrent',
+    places: nodes
+      .filter((id) => !isTransition(id))
+      .map((id) => ({ id, type: id === 'start' ? 'start' : id === 'end' ? 'end' : 'normal' })),
+    transitions: nodes.filter(isTransition).map((id) => ({
+      id,
+      executor: 'manual',
+      joinType: placeTransitionJoin(count(([, to]) => to === id)),
+      splitType: placeTransitionSplit(count(([from]) => from === id)),
+    })),
+    arcs: pairs.map(([from, to]) => ({ from, to })),
+  });
+}
+
+describe('a net too concurrent for its state budget, proven unsound by its reduction', () => {
+  // Seven and-splits in parallel blocks; in the first, an and-split's two branches merge into one place
+  // (p12), so two tokens reach the and join t14 where one is expected and the case ends improperly.
+  const definition = placeTransitionNet(
+    'start>t1 t1>p1 p1>t2 t2>p2 t2>p3 p2>t3 t3>p6 t3>p7 p6>t4 t4>p10 t4>p11 p10>t5 t5>p12 p11>t6 ' +
+      't6>p12 p12>t7 t7>p8 p12>t8 t8>p8 p7>t9 t9>p13 t9>p14 p13>t10 t10>p15 p14>t11 t11>p15 p15>t12 ' +
+      't12>p9 p15>t13 t13>p9 p8>t14 p9>t14 t14>p4 p3>t15 t15>p16 t15>p17 p16>t16 t16>p19 t16>p20 ' +
+      'p19>t17 t17>p21 p20>t18 t18>p21 p21>t19 t19>p18 p21>t20 t20>p18 p17>t21 t21>p22 t21>p23 ' +
+      'p22>t22 t22>p24 p23>t23 t23>p24 p24>t24 t24>p18 p24>t25 t25>p18 p18>t26 t26>p5 p18>t27 ' +
+      't27>p5 p4>t28 p5>t28 t28>end',
+  );
+
+  it('still gets a counterexample of its own, found by a run to the end, that replays', () => {
+    const report = verifySoundness(definition, { maxStates: 5_000 });
+    expect(report).toMatchObject({ sound: false, complete: false });
+    const [improper] = report.improperCompletions;
+    expect(improper).toBeDefined();
+    const reached = replayFiringSequence(definition, improper!.firingSequence);
+    expect(reached).toEqual(improper!.marking);
+    expect(reached['end']).toBe(1);
+    expect(isProperCompletion(definition, reached)).toBe(false);
+  });
+});
+
 describe('a dead and join beside two branches that end on their own', () => {
   it('is unsound for the dead transition alone', () => {
     expect(verifySoundness(deadJoinNet())).toMatchObject({

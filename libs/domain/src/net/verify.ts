@@ -6,6 +6,7 @@ import type { IndexedNet } from './indexed-net.js';
 import { isHiddenPlace } from './marking.js';
 import type { Marking } from './marking.js';
 import { isTrivialNet, reduceNet } from './reduce.js';
+import { findBadRun } from './runs.js';
 import { exploreStateSpace, hasProblems } from './state-space.js';
 import type { SparseMarking, StateSpace } from './state-space.js';
 import { assertValidNet } from './validate.js';
@@ -134,15 +135,42 @@ export function verifySoundness(
   });
   statesExplored += space.states;
   const unsound = reducedUnsound || hasProblems(space);
+  const found = counterexamples(net, space);
   return {
     sound: unsound ? false : space.complete ? true : 'undecided',
-    ...counterexamples(net, space),
+    ...(unsound && !hasProblems(space) ? withBadRun(net, found) : found),
     method: 'state-space',
     freeChoice,
     statesExplored,
     complete: space.complete,
     warnings,
   };
+}
+
+type Problems = Pick<
+  SoundnessReport,
+  'deadlocks' | 'improperCompletions' | 'unboundedPlaces' | 'deadTransitions' | 'livelocks'
+>;
+
+/** Runs to the end tried before giving up; each costs about what exploring its length in states does. */
+const BAD_RUNS = 200;
+
+/**
+ * The reduced net proved the net unsound but its own states ran out before a counterexample: a run to the
+ * end, which does not pay for the interleavings a breadth-first exploration does, usually finds one.
+ */
+function withBadRun(net: IndexedNet, found: Problems): Problems {
+  const run = findBadRun(net, BAD_RUNS, 4 * (net.placeIds.length + net.transitionIds.length) + 16);
+  if (!run) return found;
+  const marking: Record<string, number> = {};
+  run.marking.forEach((count, p) => {
+    const placeId = net.placeIds[p]!;
+    if (count > 0 && !isHiddenPlace(placeId)) marking[placeId] = count;
+  });
+  const counterexample = { firingSequence: run.firings.map((t) => net.firingNames[t]!), marking };
+  return run.kind === 'deadlock'
+    ? { ...found, deadlocks: [counterexample] }
+    : { ...found, improperCompletions: [counterexample] };
 }
 
 function soundReport(
@@ -166,13 +194,7 @@ function soundReport(
   };
 }
 
-function counterexamples(
-  net: IndexedNet,
-  space: StateSpace,
-): Pick<
-  SoundnessReport,
-  'deadlocks' | 'improperCompletions' | 'unboundedPlaces' | 'deadTransitions' | 'livelocks'
-> {
+function counterexamples(net: IndexedNet, space: StateSpace): Problems {
   const markingOf = (sparse: SparseMarking): Marking => {
     const marking: Record<string, number> = {};
     for (let k = 0; k < sparse.length; k += 2) {
