@@ -46,6 +46,11 @@ const SOURCES = [
   'case.amount > 10000 && case.customer.tier == "gold" && output.decision == "approve"',
   'case.items[999].quantity == 5 && size(case.items) > 500',
   'case.items.exists(i, i.quantity > 100)',
+  // Hostile: each runs out of the read budget, and what it costs is the time to that failure.
+  'case.items.map(i, case.note + case.note).size() > 0',
+  'case.items.exists(i, i.description + i.description == "")',
+  'case.items.map(i, i.tags + i.tags + i.tags).size() > 0',
+  'case.items.filter(i, i.sku == "none").size() > 0',
 ];
 
 const conditions = new CelConditions();

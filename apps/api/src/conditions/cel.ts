@@ -24,7 +24,7 @@ export const CONDITION_LIMITS: ConditionLimits = {
   maxSourceBytes: 1024,
   maxAstNodes: 200,
   maxDepth: 32,
-  maxReadUnits: 100_000,
+  maxReadUnits: 2_000,
   cacheSize: 1000,
 };
 
