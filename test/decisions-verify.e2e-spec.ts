@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { SoundnessReport, WorkflowInput } from '@wfnet/domain';
+import type { SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
+import { correlatedChoicesNet, decisionNet } from '@wfnet/domain/testing';
 import type { Client, ErrorBody } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
@@ -8,84 +9,39 @@ jest.setTimeout(20_000);
 
 const ADMIN = 'decisions-verify-admin-key';
 
-/** `[from, to]`, with `'default'` or a condition third for an output arc of a split that decides. */
-type ArcRow = readonly [string, string, string?];
-
-const arcsOf = (rows: readonly ArcRow[]): WorkflowInput['arcs'] =>
-  rows.map(([from, to, decision]) =>
-    decision === undefined
-      ? { from, to }
-      : decision === 'default'
-        ? { from, to, default: true }
-        : { from, to, condition: decision },
-  );
-
-const placesOf = (ids: readonly string[]): WorkflowInput['places'] =>
-  ids.map((id) => ({ id, type: id === 'start' ? 'start' : id === 'end' ? 'end' : 'normal' }));
-
-/** Two xor splits on the same condition in parallel: on data they agree, as free choices they need not. */
-const correlatedChoices = (id: string): WorkflowInput => ({
-  id,
-  places: placesOf(['start', 'p1', 'p2', 'big1', 'small1', 'big2', 'small2', 'end']),
-  transitions: [
-    { id: 'fork', executor: 'auto', splitType: 'and' },
-    { id: 'x1', executor: 'auto', splitType: 'xor' },
-    { id: 'x2', executor: 'auto', splitType: 'xor' },
-    { id: 'both', executor: 'auto', joinType: 'and' },
-    { id: 'neither', executor: 'auto', joinType: 'and' },
-  ],
-  arcs: arcsOf([
-    ['start', 'fork'],
-    ['fork', 'p1'],
-    ['fork', 'p2'],
-    ['p1', 'x1'],
-    ['p2', 'x2'],
-    ['x1', 'big1', 'case.big == true'],
-    ['x1', 'small1', 'default'],
-    ['x2', 'big2', 'case.big == true'],
-    ['x2', 'small2', 'default'],
-    ['big1', 'both'],
-    ['big2', 'both'],
-    ['small1', 'neither'],
-    ['small2', 'neither'],
-    ['both', 'end'],
-    ['neither', 'end'],
-  ]),
-});
-
 /** Optional checks in an or block closed by its or join, after a loop left only when the work is good. */
-const checksAfterRetries = (id: string): WorkflowInput => ({
-  id,
-  places: placesOf(['start', 'todo', 'worked', 'ready', 'kyc', 'fraud', 'kyc-done', 'fraud-done', 'end']),
-  transitions: [
-    { id: 'begin', executor: 'auto' },
-    { id: 'work', executor: 'auto' },
-    { id: 'check', executor: 'auto', splitType: 'xor' },
-    { id: 'checks', executor: 'auto', splitType: 'or' },
-    { id: 'kyc-check', executor: 'auto' },
-    { id: 'fraud-check', executor: 'auto' },
-    { id: 'collect', executor: 'auto', joinType: 'or', orJoin: { split: 'checks' } },
-  ],
-  arcs: arcsOf([
-    ['start', 'begin'],
-    ['begin', 'todo'],
-    ['todo', 'work'],
-    ['work', 'worked'],
-    ['worked', 'check'],
-    ['check', 'ready', 'output.good == true'],
-    ['check', 'todo', 'default'],
-    ['ready', 'checks'],
-    ['checks', 'kyc', 'case.amount > 5000'],
-    ['checks', 'fraud', 'default'],
-    ['kyc', 'kyc-check'],
-    ['fraud', 'fraud-check'],
-    ['kyc-check', 'kyc-done'],
-    ['fraud-check', 'fraud-done'],
-    ['kyc-done', 'collect'],
-    ['fraud-done', 'collect'],
-    ['collect', 'end'],
-  ]),
-});
+const checksAfterRetries = (id: string): WorkflowDefinition =>
+  decisionNet(
+    id,
+    {
+      begin: [],
+      work: [],
+      check: [undefined, 'xor'],
+      checks: [undefined, 'or'],
+      'kyc-check': [],
+      'fraud-check': [],
+      collect: ['or', undefined, 'checks'],
+    },
+    [
+      ['start', 'begin'],
+      ['begin', 'todo'],
+      ['todo', 'work'],
+      ['work', 'worked'],
+      ['worked', 'check'],
+      ['check', 'ready', 'output.good == true'],
+      ['check', 'todo', 'default'],
+      ['ready', 'checks'],
+      ['checks', 'kyc', 'case.amount > 5000'],
+      ['checks', 'fraud', 'default'],
+      ['kyc', 'kyc-check'],
+      ['fraud', 'fraud-check'],
+      ['kyc-check', 'kyc-done'],
+      ['fraud-check', 'fraud-done'],
+      ['kyc-done', 'collect'],
+      ['fraud-done', 'collect'],
+      ['collect', 'end'],
+    ],
+  );
 
 describe.each(STORE_KINDS)('verifying decisions over HTTP on the %s store', (store: StoreKind) => {
   let service: Service;
@@ -99,7 +55,7 @@ describe.each(STORE_KINDS)('verifying decisions over HTTP on the %s store', (sto
   afterAll(() => service.stop());
 
   it('POST /workflows/verify refuses correlated choices with counterexamples naming the arcs taken', async () => {
-    const reply = await api.post<SoundnessReport>('/workflows/verify', correlatedChoices('correlated'));
+    const reply = await api.post<SoundnessReport>('/workflows/verify', correlatedChoicesNet('correlated'));
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ sound: false, warnings: [] });
     expect(reply.body.deadlocks).toEqual([
@@ -120,7 +76,7 @@ describe.each(STORE_KINDS)('verifying decisions over HTTP on the %s store', (sto
   it('POST /workflows refuses correlated choices with unsound_net, the counterexample in details, storing nothing', async () => {
     const reply = await api.post<ErrorBody & { details: SoundnessReport }>(
       '/workflows',
-      correlatedChoices('refused-correlated'),
+      correlatedChoicesNet('refused-correlated'),
     );
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ code: 'unsound_net' });
@@ -130,10 +86,10 @@ describe.each(STORE_KINDS)('verifying decisions over HTTP on the %s store', (sto
   });
 
   it('POST /workflows stores correlated choices with their report when the body says allowUnsound', async () => {
-    const created = await api.post<{ soundness: SoundnessReport; arcs: WorkflowInput['arcs'] }>(
+    const created = await api.post<{ soundness: SoundnessReport; arcs: WorkflowDefinition['arcs'] }>(
       '/workflows',
       {
-        ...correlatedChoices('allowed-correlated'),
+        ...correlatedChoicesNet('allowed-correlated'),
         allowUnsound: true,
       },
     );

@@ -12,6 +12,7 @@ import {
 import { normalizeCondition } from './decision-warnings.js';
 import type { WorkflowDefinition } from './definition.js';
 import { approvalNet, parallelNet, sequentialNet, trafficLightNet } from './fixtures.js';
+import { correlatedChoicesNet, decisionNet } from '../testing/nets.js';
 import { indexNet } from './indexed-net.js';
 import type { Marking } from './marking.js';
 import {
@@ -22,7 +23,7 @@ import {
   visibleMarking,
 } from './marking.js';
 import { placeTransitionJoin, placeTransitionSplit } from './kinds.js';
-import type { JoinType, SplitType } from './kinds.js';
+import type { SplitType } from './kinds.js';
 import { normalizeWorkflow } from './normalize.js';
 import { isTrivialNet, reduceNet } from './reduce.js';
 import type { SoundnessReport } from './verify.js';
@@ -378,47 +379,6 @@ describe('replayFiringSequence', () => {
   });
 });
 
-/** `[from, to]`, with `'default'` or a condition third for an output arc of a split that decides. */
-type DecisionArc = readonly [string, string, string?];
-
-/**
- * A net from its arcs: places are the nodes not named as transitions. Each transition is given as
- * `[join, split, the split its or join closes]`; a join or split left out is read from the arc counts.
- */
-function decisionNet(
-  id: string,
-  transitions: { readonly [id: string]: readonly [JoinType?, SplitType?, string?] },
-  arcs: readonly DecisionArc[],
-): WorkflowDefinition {
-  const places = new Set<string>();
-  for (const [from, to] of arcs) {
-    if (!(from in transitions)) places.add(from);
-    if (!(to in transitions)) places.add(to);
-  }
-  const count = (ends: (arc: DecisionArc) => boolean): number => arcs.filter(ends).length;
-  return normalizeWorkflow({
-    id,
-    places: [...places].map((placeId) => ({
-      id: placeId,
-      type: placeId === 'start' ? 'start' : placeId === 'end' ? 'end' : 'normal',
-    })),
-    transitions: Object.entries(transitions).map(([transitionId, [join, split, orJoinSplit]]) => ({
-      id: transitionId,
-      executor: 'auto',
-      joinType: join ?? placeTransitionJoin(count(([, to]) => to === transitionId)),
-      splitType: split ?? placeTransitionSplit(count(([from]) => from === transitionId)),
-      ...(orJoinSplit !== undefined && { orJoin: { split: orJoinSplit } }),
-    })),
-    arcs: arcs.map(([from, to, decision]) =>
-      decision === undefined
-        ? { from, to }
-        : decision === 'default'
-          ? { from, to, default: true }
-          : { from, to, condition: decision },
-    ),
-  });
-}
-
 /** Register, then an xor split on the amount, then optional checks in an or block, then a decision. */
 const loanNet = (): WorkflowDefinition =>
   decisionNet(
@@ -475,33 +435,6 @@ const retryUntilGoodNet = (): WorkflowDefinition =>
     ['check', 'end', 'output.good == true'],
     ['check', 'todo', 'default'],
   ]);
-
-/**
- * Two xor splits on the same condition in parallel, each branch pair closed by an and join: on data the
- * two always agree, as free choices they need not.
- */
-const correlatedChoicesNet = (): WorkflowDefinition =>
-  decisionNet(
-    'correlated-choices',
-    { fork: [], x1: [undefined, 'xor'], x2: [undefined, 'xor'], both: [], neither: [] },
-    [
-      ['start', 'fork'],
-      ['fork', 'p1'],
-      ['fork', 'p2'],
-      ['p1', 'x1'],
-      ['p2', 'x2'],
-      ['x1', 'big1', 'case.big == true'],
-      ['x1', 'small1', 'default'],
-      ['x2', 'big2', 'case.big == true'],
-      ['x2', 'small2', 'default'],
-      ['big1', 'both'],
-      ['big2', 'both'],
-      ['small1', 'neither'],
-      ['small2', 'neither'],
-      ['both', 'end'],
-      ['neither', 'end'],
-    ],
-  );
 
 /** An or split with no join: each branch ends the case on its own, so two branches end it twice. */
 const orSplitWithoutJoinNet = (): WorkflowDefinition =>
