@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
-import type { Arc, WorkflowDefinition } from '../net/definition.js';
+import type { WorkflowDefinition } from '../net/definition.js';
 import type { ExecutorName, NetBlock } from '../net/blocks.js';
-import { netFromBlock } from '../net/blocks.js';
-import type { PlaceInput, TransitionInput } from '../net/normalize.js';
-import { normalizeWorkflow } from '../net/normalize.js';
+import { blockNet, buildSharedBlock, netFromBlock } from '../net/blocks.js';
 import { netOf } from '../net/net.js';
 import type { CaseCommand } from '../case/commands.js';
 import type { IncidentResolution } from '../case/events.js';
@@ -130,96 +128,49 @@ export function arbitraryDecisionBlock(maxDepth = 3): fc.Arbitrary<DecisionBlock
   }).block;
 }
 
-/** `start → t1 → p1`, then the block from `p1` to `end`, as `netFromBlock` builds a `NetBlock`. */
+/** The net of a `DecisionBlock`, built as `netFromBlock` builds a `NetBlock`. */
 export function netFromDecisionBlock(
   block: DecisionBlock,
   executors: readonly ExecutorName[],
   id = 'deciding',
 ): WorkflowDefinition {
-  const places: PlaceInput[] = [
-    { id: 'start', type: 'start' },
-    { id: 'end', type: 'end' },
-  ];
-  const transitions: TransitionInput[] = [];
-  const arcs: Arc[] = [];
-  const place = (): string => {
-    const placeId = `p${places.length - 1}`;
-    places.push({ id: placeId });
-    return placeId;
-  };
-  const transition = (
-    inputs: readonly string[],
-    outputs: readonly string[],
-    more: Partial<TransitionInput> = {},
-    conditions?: readonly string[],
-  ): string => {
-    const transitionId = `t${transitions.length + 1}`;
-    const executor = executors[transitions.length % executors.length] ?? 'auto';
-    transitions.push({
-      id: transitionId,
-      executor,
-      executorParams: executor === 'auto' ? { output: transitionId } : {},
-      joinType: inputs.length > 1 ? 'and' : 'none',
-      splitType: outputs.length > 1 ? 'and' : 'none',
-      ...more,
-    });
-    for (const from of inputs) arcs.push({ from, to: transitionId });
-    outputs.forEach((to, i) => {
-      if (!conditions) arcs.push({ from: transitionId, to });
-      else if (i < conditions.length) arcs.push({ from: transitionId, to, condition: conditions[i]! });
-      else arcs.push({ from: transitionId, to, default: true });
-    });
-    return transitionId;
-  };
-  const build = (b: DecisionBlock, from: string, to: string): void => {
-    switch (b.kind) {
-      case 'step':
-        transition([from], [to]);
-        return;
-      case 'sequence': {
-        const middle = place();
-        build(b.first, from, middle);
-        build(b.second, middle, to);
-        return;
-      }
-      case 'parallel': {
-        const [left, right, leftDone, rightDone] = [place(), place(), place(), place()];
-        transition([from], [left, right]);
-        build(b.left, left, leftDone);
-        build(b.right, right, rightDone);
-        transition([leftDone, rightDone], [to]);
-        return;
-      }
-      case 'xor':
-      case 'or': {
-        const outputs = b.branches.map(() => place());
-        const split = transition([from], outputs, { splitType: b.kind }, b.conditions);
-        if (!b.joined) {
-          b.branches.forEach((branch, i) => build(branch, outputs[i]!, to));
+  return blockNet(id, executors, (net, first, end) => {
+    const { place, transition } = net;
+    const build = (b: DecisionBlock, from: string, to: string): void => {
+      switch (b.kind) {
+        case 'step':
+        case 'sequence':
+        case 'parallel':
+          buildSharedBlock(net, b, from, to, build);
+          return;
+        case 'xor':
+        case 'or': {
+          const outputs = b.branches.map(() => place());
+          const split = transition([from], outputs, { splitType: b.kind }, b.conditions);
+          if (!b.joined) {
+            b.branches.forEach((branch, i) => build(branch, outputs[i]!, to));
+            return;
+          }
+          const done = b.branches.map(() => place());
+          b.branches.forEach((branch, i) => build(branch, outputs[i]!, done[i]!));
+          transition(done, [to], { joinType: 'or', orJoin: { split } });
           return;
         }
-        const done = b.branches.map(() => place());
-        b.branches.forEach((branch, i) => build(branch, outputs[i]!, done[i]!));
-        transition(done, [to], { joinType: 'or', orJoin: { split } });
-        return;
+        case 'loop': {
+          const [decide, back] = [place(), place()];
+          build(b.body, from, decide);
+          transition([decide], [back, to], { splitType: 'xor' }, [b.again]);
+          transition([back], [from]);
+          return;
+        }
+        default: {
+          const unknown: never = b;
+          throw new Error(`unknown block ${JSON.stringify(unknown)}`);
+        }
       }
-      case 'loop': {
-        const [decide, back] = [place(), place()];
-        build(b.body, from, decide);
-        transition([decide], [back, to], { splitType: 'xor' }, [b.again]);
-        transition([back], [from]);
-        return;
-      }
-      default: {
-        const unknown: never = b;
-        throw new Error(`unknown block ${JSON.stringify(unknown)}`);
-      }
-    }
-  };
-  const first = place();
-  transition(['start'], [first]);
-  build(block, first, 'end');
-  return normalizeWorkflow({ id, places, transitions, arcs });
+    };
+    build(block, first, end);
+  });
 }
 
 /** Small valid nets that decide (see `DecisionBlock`), with auto and manual steps. */
