@@ -7,7 +7,7 @@ import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store
 import type { Client, ErrorBody } from './http/client.js';
 import type { Service, StoreKind } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
-import { singleManual } from './http/nets.js';
+import { loanOnOutput, singleManual } from './http/nets.js';
 import type { Case, Page } from './http/resources.js';
 import { POSITION, createCase, defineWorkflow, historyOf, workitemOf } from './http/resources.js';
 
@@ -282,26 +282,6 @@ describe('incidents recorded in the SQLite store, read after a restart', () => {
   });
 });
 
-/** A loan: `apply` (manual) decides on its output: `board` for a large amount, else `clerk` (the default). */
-const loanNet = () => ({
-  id: 'loan-incidents',
-  places: [{ id: 'start', type: 'start' }, { id: 'board' }, { id: 'clerk' }, { id: 'end', type: 'end' }],
-  transitions: [
-    { id: 'apply', executor: 'manual', splitType: 'xor' },
-    { id: 'approve', executor: 'manual' },
-    { id: 'file', executor: 'auto' },
-  ],
-  arcs: [
-    { from: 'start', to: 'apply' },
-    { from: 'apply', to: 'board', condition: 'output.amount > 10000' },
-    { from: 'apply', to: 'clerk', default: true },
-    { from: 'board', to: 'approve' },
-    { from: 'approve', to: 'end' },
-    { from: 'clerk', to: 'file' },
-    { from: 'file', to: 'end' },
-  ],
-});
-
 describe.each(STORE_KINDS)('an incident’s life on the %s store', (store: StoreKind) => {
   let service: Service;
   let admin: Client;
@@ -327,7 +307,7 @@ describe.each(STORE_KINDS)('an incident’s life on the %s store', (store: Store
   beforeAll(async () => {
     service = await startService(store, { env: { WFNET_API_KEYS: 'a:admin,w:worker,r:reader' } });
     admin = service.api.withKey('a');
-    await defineWorkflow(admin, loanNet());
+    await defineWorkflow(admin, loanOnOutput('loan-incidents'));
   });
 
   afterAll(() => service.stop());

@@ -14,7 +14,7 @@ export interface NetBody {
     joinType?: string;
     splitType?: string;
   }[];
-  arcs: { from: string; to: string }[];
+  arcs: { from: string; to: string; condition?: string; default?: boolean }[];
   metadata?: Record<string, unknown>;
 }
 
@@ -59,6 +59,32 @@ export function singleManual(id = 'single-manual'): NetBody {
     arcs: [
       { from: 'start', to: 'review' },
       { from: 'review', to: 'end' },
+    ],
+  };
+}
+
+/**
+ * A loan whose manual `apply` decides on its output: `board` (then the manual `approve`) when
+ * `output.amount > 10000`, else by the default arc `clerk` (then the automatic `file`). Completing `apply`
+ * without an amount raises a `condition_failed` incident.
+ */
+export function loanOnOutput(id: string): NetBody {
+  return {
+    id,
+    places: [{ id: 'start', type: 'start' }, { id: 'board' }, { id: 'clerk' }, { id: 'end', type: 'end' }],
+    transitions: [
+      { id: 'apply', executor: 'manual', splitType: 'xor' },
+      { id: 'approve', executor: 'manual' },
+      { id: 'file', executor: 'auto' },
+    ],
+    arcs: [
+      { from: 'start', to: 'apply' },
+      { from: 'apply', to: 'board', condition: 'output.amount > 10000' },
+      { from: 'apply', to: 'clerk', default: true },
+      { from: 'board', to: 'approve' },
+      { from: 'approve', to: 'end' },
+      { from: 'clerk', to: 'file' },
+      { from: 'file', to: 'end' },
     ],
   };
 }

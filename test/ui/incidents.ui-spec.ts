@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { CaseBody, Service, WorkitemBody } from './service.js';
 import { ADMIN_KEY, launchChromium, startService, until } from './service.js';
+import { loanOnOutput } from '../http/nets.js';
 
 jest.setTimeout(45_000);
 
@@ -12,26 +13,6 @@ const pageErrors: string[] = [];
 
 const CASE = 'loan-ui-1';
 const INCIDENT = `${CASE}:incident-1`;
-
-/** `apply` decides on its output: `board` for a large amount, else `clerk`. */
-const loanNet = {
-  id: 'loan-ui',
-  places: [{ id: 'start', type: 'start' }, { id: 'board' }, { id: 'clerk' }, { id: 'end', type: 'end' }],
-  transitions: [
-    { id: 'apply', executor: 'manual', splitType: 'xor' },
-    { id: 'approve', executor: 'manual' },
-    { id: 'file', executor: 'auto' },
-  ],
-  arcs: [
-    { from: 'start', to: 'apply' },
-    { from: 'apply', to: 'board', condition: 'output.amount > 10000' },
-    { from: 'apply', to: 'clerk', default: true },
-    { from: 'board', to: 'approve' },
-    { from: 'approve', to: 'end' },
-    { from: 'clerk', to: 'file' },
-    { from: 'file', to: 'end' },
-  ],
-};
 
 beforeAll(async () => {
   service = await startService();
@@ -49,7 +30,7 @@ afterAll(async () => {
 
 describe('the incident panel of a case page', () => {
   it('shows the open incident of a condition that could not be evaluated', async () => {
-    expect((await service.call('POST', '/workflows', loanNet)).status).toBe(201);
+    expect((await service.call('POST', '/workflows', loanOnOutput('loan-ui'))).status).toBe(201);
     expect((await service.call('POST', '/cases', { workflowId: 'loan-ui', id: CASE })).status).toBe(201);
     const apply = await until(
       async () => (await service.call<{ items: WorkitemBody[] }>('GET', `/cases/${CASE}/workitems`)).body,

@@ -5,20 +5,10 @@
  */
 import type { ConditionScope, JsonValue } from '@wfnet/domain';
 import { CelConditions } from '../conditions/cel.js';
+import { largeCase } from '../conditions/large-case.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 2000 : Number(process.argv[runsArg + 1]);
-
-function largeCase(): JsonValue {
-  const items = Array.from({ length: 1000 }, (_, i) => ({
-    sku: `sku-${i}`,
-    quantity: i % 7,
-    price: 9.5 + i,
-    description: 'x'.repeat(500),
-    tags: ['a', 'b', 'c'],
-  }));
-  return { amount: 12_000, customer: { tier: 'gold', since: 2019 }, note: 'n'.repeat(400_000), items };
-}
 
 const scopeOf = (data: JsonValue): ConditionScope => ({
   case: data,

@@ -1,6 +1,7 @@
 import { ConditionFailure } from '@wfnet/domain';
 import type { ConditionScope, JsonValue } from '@wfnet/domain';
 import { CONDITION_LIMITS, CelConditions } from './cel.js';
+import { largeCase } from './large-case.js';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 
@@ -12,18 +13,6 @@ const scopeWith = (data: JsonValue, more: Partial<ConditionScope> = {}): Conditi
   now: NOW,
   ...more,
 });
-
-/** A case of about 1 MiB: a thousand line items, a long note, and the few fields a condition reads. */
-function largeCase(): JsonValue {
-  const items = Array.from({ length: 1000 }, (_, i) => ({
-    sku: `sku-${i}`,
-    quantity: i % 7,
-    price: 9.5 + i,
-    description: 'x'.repeat(500),
-    tags: ['a', 'b', 'c'],
-  }));
-  return { amount: 12_000, customer: { tier: 'gold', since: 2019 }, note: 'n'.repeat(400_000), items };
-}
 
 const cel = new CelConditions();
 
