@@ -6,7 +6,15 @@ export * from './core/decider.js';
 export * from './core/errors.js';
 export * from './core/event-store.js';
 
-export type { Arc, Place, PlaceType, Transition, WorkflowDefinition } from './net/definition.js';
+export type {
+  Arc,
+  Place,
+  PlaceType,
+  RetryPolicy,
+  Timeouts,
+  Transition,
+  WorkflowDefinition,
+} from './net/definition.js';
 export { ID_PATTERN } from './net/definition.js';
 export type { ArcInput, PlaceInput, TransitionInput, WorkflowInput } from './net/normalize.js';
 export { normalizeWorkflow } from './net/normalize.js';
@@ -26,6 +34,8 @@ export {
 } from './net/kinds.js';
 export type { ConditionLanguage, ConditionScope } from './net/conditions.js';
 export { ConditionFailure } from './net/conditions.js';
+export type { TimestampScope, Timing } from './net/timing.js';
+export { DEFAULT_RETRY_POLICY, retryPolicyOf, TIMER_EXECUTOR } from './net/timing.js';
 export type { OrBlock, OrBlockProblem, OrBranch } from './net/or-blocks.js';
 export { controlPlaceOf, orBlocksOf } from './net/or-blocks.js';
 export type { NetRule, NetViolation, ValidateOptions } from './net/validate.js';

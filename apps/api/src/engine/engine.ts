@@ -66,6 +66,8 @@ function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<C
     case 'DiscardTokens':
     case 'UpdateWorkitem':
     case 'ResolveIncident':
+    case 'FireTimer':
+    case 'FailWorkitem':
       return {};
   }
 }

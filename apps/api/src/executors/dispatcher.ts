@@ -307,6 +307,7 @@ export class Dispatcher implements StoreFollower {
   }
 
   private async deliver(caseId: string, workitemId: string, result: ExecutionResult): Promise<void> {
+    if (result.status === 'failed') throw new Error(`${result.error.type}: ${result.error.message}`);
     await this.deps.send({
       type: 'UpdateWorkitem',
       data: {

@@ -1,6 +1,6 @@
 import type { Command, JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
-import type { IncidentResolution } from './events.js';
+import type { ExecutionError, IncidentResolution } from './events.js';
 
 interface CaseIntent {
   readonly caseId: string;
@@ -52,6 +52,17 @@ export type ResolveIncident = Command<
   CaseIntent & { readonly incidentId: string; readonly resolution: IncidentResolution }
 >;
 
+/** Sent by the timer scheduler when `timerId` is due; it has its effect only while the timer is pending. */
+export type FireTimer = Command<'FireTimer', CaseIntent & { readonly timerId: string }>;
+/**
+ * An attempt of the workitem's executor failed. `attempt` is the number of the attempt that failed (the
+ * workitem's failures so far plus one), so that a report repeated after a crash is refused.
+ */
+export type FailWorkitem = Command<
+  'FailWorkitem',
+  CaseIntent & { readonly workitemId: string; readonly attempt: number; readonly error: ExecutionError }
+>;
+
 export type CaseCommand =
   | CreateCase
   | TerminateCase
@@ -62,4 +73,6 @@ export type CaseCommand =
   | UpdateWorkitem
   | CompleteWorkitem
   | AbandonWorkitem
-  | ResolveIncident;
+  | ResolveIncident
+  | FireTimer
+  | FailWorkitem;

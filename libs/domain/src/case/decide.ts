@@ -3,6 +3,7 @@ import { IllegalStateError, NotFoundError, ValidationError } from '../core/error
 import type { JsonValue } from '../core/message.js';
 import type { Transition } from '../net/definition.js';
 import type { ConditionLanguage, ConditionScope } from '../net/conditions.js';
+import type { Timing } from '../net/timing.js';
 import { splitKinds } from '../net/kinds.js';
 import type { Net } from '../net/net.js';
 import { netOf, splitOutputs } from '../net/net.js';
@@ -46,6 +47,8 @@ export interface CaseDeciderOptions {
    * raises a `condition_failed` incident instead of completing.
    */
   readonly conditions?: ConditionLanguage;
+  /** Durations and timestamps for timers, timeouts and retries. */
+  readonly timing?: Timing;
 }
 
 /**
@@ -448,7 +451,8 @@ function answerImmediately(decision: Decision): boolean {
         { caseId: draft.caseId, workitem, tokens, params: transition.executorParams },
         transition,
       );
-      if (answer === undefined) continue;
+      // An immediate answer is pure: it never fails, and a failure is left to the executor's attempts.
+      if (answer === undefined || answer.status === 'failed') continue;
       if (answer.status === 'completed' && task.state !== 'executing') {
         if (!selectTokensToLock(net, task, tokenOf(draft)).ok) continue;
         lockTokens(decision, task);
@@ -833,6 +837,9 @@ export function decideCase(
     }
     case 'ResolveIncident':
       return resolveIncident(command, state, options);
+    case 'FireTimer':
+    case 'FailWorkitem':
+      throw new Error(`${command.type} is being built`);
     default: {
       const unknown: never = command;
       throw new ValidationError(

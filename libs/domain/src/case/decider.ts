@@ -4,7 +4,17 @@ import type { CaseDeciderOptions } from './decide.js';
 import { decideCase } from './decide.js';
 import type { CaseEvent } from './events.js';
 import { evolveCase, foldCase, initialCaseState } from './evolve.js';
-import type { CaseCounts, CaseData, CaseState, Incident, Task, Token, Workitem } from './state.js';
+import type {
+  CaseCounts,
+  CaseData,
+  CaseState,
+  Incident,
+  Task,
+  Timer,
+  Token,
+  Workitem,
+  WorkitemAttempts,
+} from './state.js';
 
 export type CaseDecider = Decider<CaseCommand, CaseEvent, CaseState>;
 
@@ -21,13 +31,22 @@ export const lockedTokensOf = (state: CaseData, taskId: string): readonly Token[
 
 type CaseSnapshot =
   | { readonly status: 'none' }
-  | (Omit<CaseData, 'tokens' | 'tasks' | 'workitems' | 'incidents' | 'liveTaskOf' | 'counts'> & {
-      readonly counts: Omit<CaseCounts, 'incidents'> & { readonly incidents?: number };
+  | (Omit<
+      CaseData,
+      'tokens' | 'tasks' | 'workitems' | 'incidents' | 'timers' | 'attempts' | 'liveTaskOf' | 'counts'
+    > & {
+      readonly counts: Omit<CaseCounts, 'incidents' | 'timers'> & {
+        readonly incidents?: number;
+        readonly timers?: number;
+      };
       readonly tokens: readonly Token[];
       readonly tasks: readonly Task[];
       readonly workitems: readonly Workitem[];
       /** Absent in snapshots taken before incidents existed: none was open then. */
       readonly incidents?: readonly Incident[];
+      /** Absent in snapshots taken before timers and retries existed: none was pending then. */
+      readonly timers?: readonly Timer[];
+      readonly attempts?: readonly (readonly [string, WorkitemAttempts])[];
       readonly liveTaskOf: readonly (readonly [string, string])[];
     });
 
@@ -40,6 +59,8 @@ export function caseToSnapshot(state: CaseState): CaseSnapshot {
     tasks: [...state.tasks.values()],
     workitems: [...state.workitems.values()],
     incidents: [...state.incidents.values()],
+    timers: [...state.timers.values()],
+    attempts: [...state.attempts],
     liveTaskOf: [...state.liveTaskOf],
   };
 }
@@ -55,7 +76,13 @@ export function caseFromSnapshot(json: unknown): CaseState {
     tasks: new Map(snapshot.tasks.map((t) => [t.id, t])),
     workitems: new Map(snapshot.workitems.map((w) => [w.id, w])),
     incidents: new Map((snapshot.incidents ?? []).map((i) => [i.id, i])),
-    counts: { ...snapshot.counts, incidents: snapshot.counts.incidents ?? 0 },
+    timers: new Map((snapshot.timers ?? []).map((t) => [t.id, t])),
+    attempts: new Map(snapshot.attempts ?? []),
+    counts: {
+      ...snapshot.counts,
+      incidents: snapshot.counts.incidents ?? 0,
+      timers: snapshot.counts.timers ?? 0,
+    },
     liveTaskOf: new Map(snapshot.liveTaskOf),
   };
 }

@@ -6,6 +6,26 @@ export type WorkitemState = 'created' | 'started' | 'completed' | 'abandoned';
 export type TokenState = 'free' | 'locked' | 'consumed';
 export type AbandonReason = 'forced' | 'workitems_abandoned' | 'tokens_withdrawn' | 'case_ended';
 export type IncidentKind = 'condition_failed' | 'executor_failed' | 'timeout';
+/**
+ * What a timer waits for: a `timer` executor's workitem (`executor`), a workitem's timeouts (Temporal's
+ * names), the case's `caseTimeout` (`case`), or the next attempt of a failed workitem (`retry`).
+ */
+export type TimerKind = 'executor' | 'scheduleToStart' | 'startToClose' | 'scheduleToClose' | 'case' | 'retry';
+export const TIMER_KINDS: readonly TimerKind[] = [
+  'executor',
+  'scheduleToStart',
+  'startToClose',
+  'scheduleToClose',
+  'case',
+  'retry',
+];
+
+/** Why an executor's attempt failed: its own error, or `error`, `network`, `http_5xx`, `timeout`. */
+export interface ExecutionError {
+  readonly type: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
 
 /** Where a split that decides sent the tokens: by its conditions, its default arc, or an operator's resolution. */
 export interface Route {
@@ -104,8 +124,42 @@ export type IncidentResolved = Event<
   'IncidentResolved',
   CaseFact & { readonly incidentId: string; readonly resolution: IncidentResolution }
 >;
+/**
+ * A durable timer, appended in the batch of what starts its clock. Its owner is its workitem, or the case
+ * when `workitemId` is null (`case`); it is cancelled in the batch that ends its owner, so none outlives it.
+ */
+export type TimerScheduled = Event<
+  'TimerScheduled',
+  CaseFact & {
+    readonly timerId: string;
+    readonly kind: TimerKind;
+    readonly dueAt: string;
+    readonly taskId: string | null;
+    readonly workitemId: string | null;
+  }
+>;
+/** Appended in the batch of the timer's consequences; `kind` and `workitemId` repeat the schedule's for followers. */
+export type TimerFired = Event<
+  'TimerFired',
+  CaseFact & { readonly timerId: string; readonly kind: TimerKind; readonly workitemId: string | null }
+>;
+export type TimerCancelled = Event<'TimerCancelled', CaseFact & { readonly timerId: string }>;
+/**
+ * An attempt of the workitem's executor failed. `retryAt` is when the next attempt may start (a `retry`
+ * timer is scheduled in the same batch), null when the attempts ran out or the error is not retryable.
+ */
+export type WorkitemFailed = Event<
+  'WorkitemFailed',
+  TaskFact & {
+    readonly workitemId: string;
+    readonly attempt: number;
+    readonly error: ExecutionError;
+    readonly retryAt: string | null;
+  }
+>;
 export type CaseFinished = Event<'CaseFinished', CaseFact>;
-export type CaseTerminated = Event<'CaseTerminated', CaseFact>;
+/** `reason` is `timeout` when the case's `caseTimeout` ran out; absent when someone terminated it. */
+export type CaseTerminated = Event<'CaseTerminated', CaseFact & { readonly reason?: 'timeout' }>;
 
 export type CaseEvent =
   | CaseCreated
@@ -124,6 +178,10 @@ export type CaseEvent =
   | TaskAbandoned
   | IncidentRaised
   | IncidentResolved
+  | TimerScheduled
+  | TimerFired
+  | TimerCancelled
+  | WorkitemFailed
   | CaseFinished
   | CaseTerminated;
 
@@ -146,6 +204,10 @@ export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
   'TaskAbandoned',
   'IncidentRaised',
   'IncidentResolved',
+  'TimerScheduled',
+  'TimerFired',
+  'TimerCancelled',
+  'WorkitemFailed',
   'CaseFinished',
   'CaseTerminated',
 ];

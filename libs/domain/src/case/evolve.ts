@@ -7,8 +7,10 @@ import type {
   CaseStatus,
   Incident,
   Task,
+  Timer,
   Token,
   Workitem,
+  WorkitemAttempts,
 } from './state.js';
 
 /** The state being built inside one fold or one decision; never visible outside this module's callers. */
@@ -22,6 +24,8 @@ export interface CaseDraft {
   readonly tasks: Map<string, Task>;
   readonly workitems: Map<string, Workitem>;
   readonly incidents: Map<string, Incident>;
+  readonly timers: Map<string, Timer>;
+  readonly attempts: Map<string, WorkitemAttempts>;
   readonly liveTaskOf: Map<string, string>;
   readonly counts: { -readonly [K in keyof CaseCounts]: CaseCounts[K] };
   readonly createdAt: string;
@@ -38,6 +42,8 @@ export function draftOf(state: CaseData): CaseDraft {
     tasks: new Map(state.tasks),
     workitems: new Map(state.workitems),
     incidents: new Map(state.incidents),
+    timers: new Map(state.timers),
+    attempts: new Map(state.attempts),
     liveTaskOf: new Map(state.liveTaskOf),
     counts: { ...state.counts },
   };
@@ -54,8 +60,10 @@ export function draftFromCreation({ data }: CaseCreated): CaseDraft {
     tasks: new Map(),
     workitems: new Map(),
     incidents: new Map(),
+    timers: new Map(),
+    attempts: new Map(),
     liveTaskOf: new Map(),
-    counts: { tokens: 0, tasks: 0, workitems: 0, incidents: 0 },
+    counts: { tokens: 0, tasks: 0, workitems: 0, incidents: 0, timers: 0 },
     createdAt: data.at,
     updatedAt: data.at,
   };
@@ -181,6 +189,21 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
     case 'IncidentResolved':
       draft.incidents.delete(event.data.incidentId);
       return;
+    case 'TimerScheduled': {
+      const { timerId, kind, dueAt, taskId, workitemId } = event.data;
+      draft.timers.set(timerId, { id: timerId, kind, dueAt, taskId, workitemId });
+      draft.counts.timers += 1;
+      return;
+    }
+    case 'TimerFired':
+    case 'TimerCancelled':
+      draft.timers.delete(event.data.timerId);
+      return;
+    case 'WorkitemFailed': {
+      const { workitemId, attempt, error, retryAt } = event.data;
+      draft.attempts.set(workitemId, { attempts: attempt, lastError: error, retryAt });
+      return;
+    }
     case 'CaseFinished':
       draft.status = 'finished';
       return;
@@ -200,7 +223,10 @@ function pruneEnded(draft: CaseDraft): void {
   for (const [id, task] of draft.tasks) {
     if (isLive(task)) continue;
     draft.tasks.delete(id);
-    for (const workitemId of task.workitemIds) draft.workitems.delete(workitemId);
+    for (const workitemId of task.workitemIds) {
+      draft.workitems.delete(workitemId);
+      draft.attempts.delete(workitemId);
+    }
   }
 }
 

@@ -4,12 +4,12 @@ import type { CaseData } from './state.js';
  * Ids of what a case makes are derived from the case id and a per-case counter, so the decider stays
  * deterministic and any task, workitem or token id names its case: `order-7:task-3`.
  */
-export type CaseEntity = 'task' | 'workitem' | 'token' | 'incident';
+export type CaseEntity = 'task' | 'workitem' | 'token' | 'incident' | 'timer';
 
 export const entityId = (caseId: string, entity: CaseEntity, number: number): string =>
   `${caseId}:${entity}-${number}`;
 
-const ENTITY_ID = /^(.+):(task|workitem|token|incident)-([1-9][0-9]*)$/;
+const ENTITY_ID = /^(.+):(task|workitem|token|incident|timer)-([1-9][0-9]*)$/;
 
 /** The case and counter of a derived id, or `undefined` for an id the engine never makes. */
 export function parseEntityId(

@@ -1,6 +1,14 @@
 import type { JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
-import type { AbandonReason, IncidentKind, TaskState, TokenState, WorkitemState } from './events.js';
+import type {
+  AbandonReason,
+  ExecutionError,
+  IncidentKind,
+  TaskState,
+  TimerKind,
+  TokenState,
+  WorkitemState,
+} from './events.js';
 
 export interface Token {
   readonly id: string;
@@ -45,6 +53,24 @@ export interface Incident {
   readonly createdAt: string;
 }
 
+/** A pending timer; a fired or cancelled one is only in the history. */
+export interface Timer {
+  readonly id: string;
+  readonly kind: TimerKind;
+  readonly dueAt: string;
+  readonly taskId: string | null;
+  /** Its owner; null for the case's own timer (`case`). */
+  readonly workitemId: string | null;
+}
+
+/** The failed attempts of a workitem that has failed at least once. */
+export interface WorkitemAttempts {
+  readonly attempts: number;
+  readonly lastError: ExecutionError;
+  /** When the next attempt may start; null when none is scheduled (attempts ran out, or an incident). */
+  readonly retryAt: string | null;
+}
+
 export type CaseStatus = 'created' | 'active' | 'finished' | 'terminated';
 
 /** How many tokens, tasks and workitems a case has made: their ids are numbered 1 to these. */
@@ -53,6 +79,7 @@ export interface CaseCounts {
   readonly tasks: number;
   readonly workitems: number;
   readonly incidents: number;
+  readonly timers: number;
 }
 
 export interface CaseData {
@@ -72,6 +99,10 @@ export interface CaseData {
   readonly workitems: ReadonlyMap<string, Workitem>;
   /** The open incidents. */
   readonly incidents: ReadonlyMap<string, Incident>;
+  /** The pending timers. */
+  readonly timers: ReadonlyMap<string, Timer>;
+  /** The failures of open workitems that have failed, by workitem id. */
+  readonly attempts: ReadonlyMap<string, WorkitemAttempts>;
   readonly counts: CaseCounts;
   /** The one live task (started, allocated or executing) of each transition that has one. */
   readonly liveTaskOf: ReadonlyMap<string, string>;

@@ -33,7 +33,7 @@ export class ValidationError extends Error {
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
   constructor(
-    readonly entity: 'workflow' | 'case' | 'task' | 'workitem' | 'token' | 'incident',
+    readonly entity: 'workflow' | 'case' | 'task' | 'workitem' | 'token' | 'incident' | 'timer',
     readonly id: string,
   ) {
     super(`${entity} ${id} not found`);

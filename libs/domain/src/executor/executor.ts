@@ -1,12 +1,17 @@
 import type { JsonValue } from '../core/message.js';
 import type { Transition } from '../net/definition.js';
+import type { ExecutionError } from '../case/events.js';
 import type { Token, Workitem } from '../case/state.js';
 
-/** What an executor answers for a workitem: it reports later, it finished with an output, or it gave up. */
+/**
+ * What an executor answers for a workitem: it reports later, it finished with an output, it gave up, or
+ * this attempt failed (retried by the transition's retry policy unless the error is not retryable).
+ */
 export type ExecutionResult =
   | { readonly status: 'started' }
   | { readonly status: 'completed'; readonly output: JsonValue }
-  | { readonly status: 'abandoned' };
+  | { readonly status: 'abandoned' }
+  | { readonly status: 'failed'; readonly error: ExecutionError };
 
 export interface ExecutionRequest {
   readonly caseId: string;

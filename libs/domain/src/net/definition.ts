@@ -19,6 +19,32 @@ export interface Transition {
   readonly splitType: SplitType;
   /** An `or` join's pairing: the `or` split whose block it closes; it waits for the branches that split chose. */
   readonly orJoin?: { readonly split: string };
+  /** ISO 8601 durations bounding its workitems (see `Timeouts`); absent: no bound. */
+  readonly timeouts?: Timeouts;
+  /** How its workitems' failed attempts are retried; absent: `DEFAULT_RETRY_POLICY`. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/**
+ * Temporal's timeouts, as ISO 8601 durations. `scheduleToStart` (created until started or completed) and
+ * `startToClose` (one attempt, from started) count as a failed attempt of type `timeout`;
+ * `scheduleToClose` (created until completed) is final: a `timeout` incident.
+ */
+export interface Timeouts {
+  readonly scheduleToStart?: string;
+  readonly startToClose?: string;
+  readonly scheduleToClose?: string;
+}
+
+/** Temporal's retry policy: the n-th retry waits `initialInterval × backoffCoefficient^(n-1)`, at most `maximumInterval`. */
+export interface RetryPolicy {
+  readonly initialInterval: string;
+  readonly backoffCoefficient: number;
+  readonly maximumInterval: string;
+  /** Attempts in all, the first included; 0: no limit. */
+  readonly maximumAttempts: number;
+  /** Error types that raise an incident at once, whatever `retryable` says. */
+  readonly nonRetryableErrorTypes: readonly string[];
 }
 
 /**
@@ -40,6 +66,8 @@ export interface WorkflowDefinition {
   readonly transitions: readonly Transition[];
   readonly arcs: readonly Arc[];
   readonly metadata: { readonly [key: string]: JsonValue };
+  /** An ISO 8601 duration from the case's creation after which it is terminated (reason `timeout`). */
+  readonly caseTimeout?: string;
 }
 
 /** Ids of the contract: `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`. */

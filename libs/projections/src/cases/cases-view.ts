@@ -85,6 +85,10 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
       case 'TokensUnlocked':
       case 'TaskCompleted':
       case 'TaskAbandoned':
+      case 'TimerScheduled':
+      case 'TimerFired':
+      case 'TimerCancelled':
+      case 'WorkitemFailed':
         return { updatedAt };
       case 'IncidentRaised':
         return { openIncidents: doc.openIncidents + 1, updatedAt };
