@@ -46,8 +46,10 @@ const caseWith = (tokens: Token[], tasks: Task[], live: [string, string][] = [])
   tasks: new Map(tasks.map((t) => [t.id, t])),
   workitems: new Map(),
   incidents: new Map(),
+  timers: new Map(),
+  attempts: new Map(),
   liveTaskOf: new Map(live),
-  counts: { tokens: tokens.length, tasks: tasks.length, workitems: 0, incidents: 0 },
+  counts: { tokens: tokens.length, tasks: tasks.length, workitems: 0, incidents: 0, timers: 0 },
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
