@@ -155,7 +155,9 @@ export class Metrics {
       execute: async (request) => {
         this.#webhookAttempts.inc();
         try {
-          return await executor.execute(request);
+          const result = await executor.execute(request);
+          if (result.status === 'failed') this.#webhookFailures.inc();
+          return result;
         } catch (error) {
           this.#webhookFailures.inc();
           throw error;
