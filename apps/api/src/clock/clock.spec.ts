@@ -27,6 +27,18 @@ describe('a manual clock', () => {
     expect(clock.iso()).toBe('2025-06-01T06:00:00.000Z');
   });
 
+  it('tells its listeners of each move, at the new time, until they stop listening; a refused move tells none', () => {
+    const clock = new Clock('manual', start);
+    const heard: string[] = [];
+    const stop = clock.onMove(() => heard.push(clock.iso()));
+    clock.advance('PT1H');
+    clock.set('2026-02-01T00:00:00Z');
+    expect(() => clock.advance('nope')).toThrow(ClockInputError);
+    stop();
+    clock.advance('PT1H');
+    expect(heard).toEqual(['2026-01-31T13:00:00.000Z', '2026-02-01T00:00:00.000Z']);
+  });
+
   it.each(['nope', 'P', 'PT-1H', '48h', '', '-PT1H', 'PT1H ', 'xPT1H', 'PT1Hour', 'PT', 'P1DT'])(
     'refuses %j as a duration and stays where it was',
     (duration) => {

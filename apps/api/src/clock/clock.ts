@@ -15,6 +15,7 @@ export class ClockInputError extends Error {
  */
 export class Clock {
   #manualAt: number | undefined;
+  readonly #moveListeners = new Set<() => void>();
 
   constructor(
     readonly mode: ClockMode,
@@ -50,6 +51,12 @@ export class Clock {
     return this.#setManual(new Date(at));
   }
 
+  /** Calls `listener` after each move of a manual clock (the timer scheduler wakes); answers how to stop. */
+  onMove(listener: () => void): () => void {
+    this.#moveListeners.add(listener);
+    return () => this.#moveListeners.delete(listener);
+  }
+
   #manual(): number {
     if (this.#manualAt === undefined) throw new Error('the system clock cannot be moved');
     return this.#manualAt;
@@ -57,6 +64,7 @@ export class Clock {
 
   #setManual(at: Date): Date {
     this.#manualAt = at.getTime();
+    for (const listener of this.#moveListeners) listener();
     return at;
   }
 }
