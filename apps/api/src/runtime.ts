@@ -2,7 +2,7 @@ import type { Executor } from '@wfnet/domain';
 import type { Config } from './config/config.js';
 import { openEventStore, openReadStore } from './stores/store-kinds.js';
 import type { OpenedStores } from './stores/store-kinds.js';
-import { autoExecutor, manualExecutor, webhookExecutor } from './executors/built-in.js';
+import { autoExecutor, manualExecutor, timerExecutor, webhookExecutor } from './executors/built-in.js';
 import { Dispatcher } from './executors/dispatcher.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
@@ -51,9 +51,11 @@ export function createRuntime(
 ): Runtime {
   const metrics = new Metrics();
   const clock = new Clock(config.clock);
+  const timing = new ServiceTiming();
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
+    timer: timerExecutor(timing),
     webhook: metrics.countedWebhook(
       webhookExecutor({
         defaultTimeoutMs: 5000,
@@ -75,7 +77,7 @@ export function createRuntime(
     {
       snapshotEvery: config.snapshotEvery,
       conditions,
-      timing: new ServiceTiming(),
+      timing,
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,

@@ -135,6 +135,16 @@ export class CasesController {
     );
   }
 
+  @Get(':id/timers')
+  @ApiOkResponse({
+    description: 'The case’s timers, pending, fired and cancelled, in the order they were scheduled',
+  })
+  timers(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(
+      new ReadModelQuery({ kind: 'caseTimers', caseId: id }, positionOf(query.waitFor)),
+    );
+  }
+
   @Get(':id/workitems')
   async workitems(@Param('id') id: string, @Query() query: ListWorkitemsDto) {
     await this.queries.execute(new ReadModelQuery({ kind: 'case', id }, positionOf(query.waitFor)));

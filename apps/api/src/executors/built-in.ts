@@ -1,4 +1,11 @@
-import type { ExecutionError, ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
+import type {
+  ExecutionError,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+  JsonValue,
+  Timing,
+} from '@wfnet/domain';
 import { AddressGuard } from './address-guard.js';
 import { AddressRefusedError, guardedFetch } from './webhook-transport.js';
 import type { WebhookFetch } from './webhook-transport.js';
@@ -22,6 +29,39 @@ const leaveStarted = (): ExecutionResult => ({ status: 'started' });
 
 /** Leaves the workitem started (from the command that created it) until someone completes or abandons it through the API. */
 export const manualExecutor: Executor = { execute: leaveStarted, immediate: leaveStarted };
+
+/**
+ * Waits: its workitem completes with `{"firedAt": …}` when its timer fires, `executorParams.after` (an
+ * ISO 8601 duration from the workitem's creation) or `executorParams.at` (a CEL expression giving a
+ * timestamp). The case schedules and fires it; the dispatcher never runs it.
+ */
+export function timerExecutor(timing: Timing): Executor {
+  return {
+    paramsProblems: (params) => {
+      const { after, at } = params;
+      if ((after === undefined) === (at === undefined)) {
+        return [
+          {
+            path: 'after',
+            message: 'a timer takes exactly one of after (a duration) or at (a CEL timestamp)',
+          },
+        ];
+      }
+      const problem =
+        after !== undefined
+          ? typeof after === 'string'
+            ? timing.checkDuration(after)
+            : 'after must be an ISO 8601 duration such as PT48H'
+          : typeof at === 'string'
+            ? timing.checkTimestamp(at)
+            : 'at must be a CEL expression giving a timestamp';
+      return problem === undefined ? [] : [{ path: after !== undefined ? 'after' : 'at', message: problem }];
+    },
+    execute: () => {
+      throw new Error('a timer’s workitem completes when its timer fires, not by a call');
+    },
+  };
+}
 
 /** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
 export const MAX_WEBHOOK_TIMEOUT_MS = 2 ** 31 - 1;
