@@ -1,4 +1,5 @@
 import type { Executor } from '@wfnet/domain';
+import { TIMER_EXECUTOR } from '@wfnet/domain';
 import type { Config } from './config/config.js';
 import { openEventStore, openReadStore } from './stores/store-kinds.js';
 import type { OpenedStores } from './stores/store-kinds.js';
@@ -31,6 +32,8 @@ export interface Runtime {
   readonly metrics: Metrics;
   /** The language of arc conditions, for the workflows' checks and the cases' decisions. */
   readonly conditions: CelConditions;
+  /** Durations and timestamps, for the workflows' checks and the cases' timers. */
+  readonly timing: ServiceTiming;
   readonly clock: Clock;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -55,7 +58,7 @@ export function createRuntime(
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
-    timer: timerExecutor(timing),
+    [TIMER_EXECUTOR]: timerExecutor(timing),
     webhook: metrics.countedWebhook(
       webhookExecutor({
         defaultTimeoutMs: 5000,
@@ -135,6 +138,7 @@ export function createRuntime(
     followers,
     metrics,
     conditions,
+    timing,
     clock,
     start: () => followers.start(),
     async stop() {

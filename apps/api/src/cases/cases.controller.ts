@@ -137,7 +137,8 @@ export class CasesController {
 
   @Get(':id/timers')
   @ApiOkResponse({
-    description: 'The case’s timers, pending, fired and cancelled, in the order they were scheduled',
+    description:
+      "The case's timers in the order they were scheduled: {id, kind, dueAt, state: pending | fired | cancelled, taskId, workitemId, scheduledAt, firedAt, cancelledAt}",
   })
   timers(@Param('id') id: string, @Query() query: WaitForDto) {
     return this.queries.execute(

@@ -31,35 +31,45 @@ const leaveStarted = (): ExecutionResult => ({ status: 'started' });
 export const manualExecutor: Executor = { execute: leaveStarted, immediate: leaveStarted };
 
 /**
- * Waits: its workitem completes with `{"firedAt": …}` when its timer fires, `executorParams.after` (an
- * ISO 8601 duration from the workitem's creation) or `executorParams.at` (a CEL expression giving a
- * timestamp). The case schedules and fires it; the dispatcher never runs it.
+ * The `timer` executor (`TIMER_EXECUTOR`): `executorParams.after`, an ISO 8601 duration from the workitem's
+ * creation, or `at`, a CEL expression giving a timestamp. The case decider schedules its timer when it
+ * creates the workitem and completes it with `{firedAt}` when the timer fires; nothing runs it.
  */
 export function timerExecutor(timing: Timing): Executor {
   return {
     paramsProblems: (params) => {
       const { after, at } = params;
-      if ((after === undefined) === (at === undefined)) {
+      if (after === undefined && at === undefined) {
         return [
           {
             path: 'after',
-            message: 'a timer takes exactly one of after (a duration) or at (a CEL timestamp)',
+            message:
+              'a timer needs after (an ISO 8601 duration such as PT48H) or at (a CEL expression giving a timestamp)',
           },
         ];
       }
+      if (after !== undefined && at !== undefined) {
+        return [{ path: 'at', message: 'a timer takes after or at, not both' }];
+      }
+      const path = after !== undefined ? 'after' : 'at';
       const problem =
         after !== undefined
-          ? typeof after === 'string'
-            ? timing.checkDuration(after)
-            : 'after must be an ISO 8601 duration such as PT48H'
+          ? timing.checkDuration(after as string)
           : typeof at === 'string'
             ? timing.checkTimestamp(at)
-            : 'at must be a CEL expression giving a timestamp';
-      return problem === undefined ? [] : [{ path: after !== undefined ? 'after' : 'at', message: problem }];
+            : 'must be a CEL expression giving a timestamp';
+      return problem === undefined ? [] : [{ path, message: `${path}: ${problem}` }];
     },
-    execute: () => {
-      throw new Error('a timer’s workitem completes when its timer fires, not by a call');
-    },
+    // The dispatcher skips timer workitems; should one reach an executor anyway, it fails for good rather
+    // than complete or wait unseen.
+    execute: () => ({
+      status: 'failed',
+      error: {
+        type: 'timer_not_dispatched',
+        message: 'a timer workitem completes when its timer fires: it is never dispatched to an executor',
+        retryable: false,
+      },
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -9,15 +10,15 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateBy,
   ValidateIf,
+  registerDecorator,
 } from 'class-validator';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
+import { durationProblem } from '../clock/timing.js';
 import { ListOf, OneOf } from '../http/dto-shape.js';
 import { IsJsonObject } from '../http/json.js';
 import { PageDto } from '../http/query.dto.js';
-import { durationProblem } from '../clock/timing.js';
 
 export class PlaceDto {
   @ApiProperty({ example: 'start' })
@@ -41,50 +42,70 @@ const UnlessAbsent = () => ValidateIf((_, value) => value !== undefined);
 /** The longest condition source, in characters; the condition language also bounds its bytes. */
 export const MAX_CONDITION_LENGTH = 1024;
 
-/** An ISO 8601 duration the service takes (`PT1H`, `P30D`; not negative, at most a century). */
-const IsDuration = () =>
-  ValidateBy({
-    name: 'isDuration',
-    validator: {
-      validate: (value: unknown) => durationProblem(value) === undefined,
-      defaultMessage: (args) => `${args?.property ?? 'the value'}: ${durationProblem(args?.value) ?? ''}`,
-    },
-  });
+/** An ISO 8601 duration the engine takes (see `durationProblem`); the message says what is wrong with it. */
+function IsDuration() {
+  return (target: object, propertyName: string): void => {
+    registerDecorator({
+      name: 'isDuration',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: ({ value }) => `${propertyName}: ${durationProblem(value) ?? 'not a duration'}`,
+      },
+      validator: { validate: (value: unknown) => durationProblem(value) === undefined },
+    });
+  };
+}
+
+/** The most error types a retry policy may list as not retryable, and the longest such type. */
+export const MAX_NON_RETRYABLE_TYPES = 100;
+export const MAX_ERROR_TYPE_LENGTH = 200;
 
 export class TimeoutsDto {
   @ApiPropertyOptional({
     example: 'PT1H',
-    description: 'Created until started or completed: a failed attempt',
+    description: 'From created until started or completed; running out is a failed attempt (type timeout)',
   })
   @UnlessAbsent()
   @IsDuration()
   scheduleToStart?: string;
 
-  @ApiPropertyOptional({ example: 'PT10M', description: 'One attempt, from started: a failed attempt' })
+  @ApiPropertyOptional({
+    example: 'PT10M',
+    description: 'One attempt, from started; running out is a failed attempt (type timeout)',
+  })
   @UnlessAbsent()
   @IsDuration()
   startToClose?: string;
 
-  @ApiPropertyOptional({ example: 'P1D', description: 'Created until completed: a timeout incident' })
+  @ApiPropertyOptional({
+    example: 'P1D',
+    description: 'From created until completed, across attempts; running out raises a timeout incident',
+  })
   @UnlessAbsent()
   @IsDuration()
   scheduleToClose?: string;
 }
 
 export class RetryPolicyDto {
-  @ApiPropertyOptional({ example: 'PT1S', default: 'PT1S' })
+  @ApiPropertyOptional({ example: 'PT1S', default: 'PT1S', description: 'The wait before the first retry' })
   @UnlessAbsent()
   @IsDuration()
   initialInterval?: string;
 
-  @ApiPropertyOptional({ example: 2, default: 2 })
+  @ApiPropertyOptional({
+    example: 2,
+    default: 2,
+    minimum: 1,
+    description: 'Each wait is this times the last',
+  })
   @UnlessAbsent()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(1)
-  @Max(100)
+  @Max(1000)
   backoffCoefficient?: number;
 
-  @ApiPropertyOptional({ example: 'PT5M', default: 'PT5M' })
+  @ApiPropertyOptional({ example: 'PT5M', default: 'PT5M', description: 'The longest wait' })
   @UnlessAbsent()
   @IsDuration()
   maximumInterval?: string;
@@ -92,6 +113,7 @@ export class RetryPolicyDto {
   @ApiPropertyOptional({
     example: 10,
     default: 10,
+    minimum: 0,
     description: 'Attempts in all, the first included; 0: no limit',
   })
   @UnlessAbsent()
@@ -100,10 +122,13 @@ export class RetryPolicyDto {
   @Max(1_000_000)
   maximumAttempts?: number;
 
-  @ApiPropertyOptional({ type: [String], description: 'Error types that raise an incident at once' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Error types that raise an incident at once, whatever their retryable says',
+  })
   @UnlessAbsent()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
+  @IsArray()
+  // Its items reach the pipe set aside (see `shapeForValidation`): the controller checks them.
   nonRetryableErrorTypes?: string[];
 }
 
@@ -159,14 +184,17 @@ export class TransitionDto {
   @OneOf(() => OrJoinDto)
   orJoin?: OrJoinDto;
 
-  @ApiPropertyOptional({ type: TimeoutsDto, description: 'Bounds on its workitems (Temporal’s timeouts)' })
+  @ApiPropertyOptional({
+    type: TimeoutsDto,
+    description: "ISO 8601 durations bounding its workitems (Temporal's)",
+  })
   @UnlessAbsent()
   @OneOf(() => TimeoutsDto)
   timeouts?: TimeoutsDto;
 
   @ApiPropertyOptional({
     type: RetryPolicyDto,
-    description: 'How its workitems’ failed attempts are retried',
+    description: 'How failed attempts of its workitems are retried; each field defaults as shown',
   })
   @UnlessAbsent()
   @OneOf(() => RetryPolicyDto)
@@ -232,7 +260,7 @@ export class CreateWorkflowDto {
 
   @ApiPropertyOptional({
     example: 'P30D',
-    description: 'The case is terminated (reason timeout) when it runs out',
+    description: "An ISO 8601 duration from a case's creation after which it is terminated (reason timeout)",
   })
   @UnlessAbsent()
   @IsDuration()

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
+import type { SoundnessReport, WorkflowDefinition, WorkflowInput, WorkflowState } from '@wfnet/domain';
 import { NotFoundError, ValidationError, assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -34,7 +34,12 @@ import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
-import { CreateWorkflowDto, ListWorkflowsDto } from './workflow.dto.js';
+import {
+  CreateWorkflowDto,
+  ListWorkflowsDto,
+  MAX_ERROR_TYPE_LENGTH,
+  MAX_NON_RETRYABLE_TYPES,
+} from './workflow.dto.js';
 
 export const workflowRepresentation = (
   state: Exclude<WorkflowState, { status: 'none' }>,
@@ -81,6 +86,56 @@ function soundnessToStore(
   );
 }
 
+/** The fields of a DTO that were given: an instance has every declared field, the absent ones undefined. */
+function given<T extends object>(dto: T): T {
+  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * The body as the definition's input, its timeouts and retry policies reduced to the fields given: kept
+ * as given, an absent field would be stored as undefined and a policy spread over the defaults would take it.
+ */
+function workflowInput(body: CreateWorkflowDto, id: string): WorkflowInput {
+  return {
+    ...body,
+    id,
+    transitions: body.transitions.map(({ timeouts, retry, ...transition }) => ({
+      ...transition,
+      ...(timeouts && { timeouts: given(timeouts) }),
+      ...(retry && { retry: given(retry) }),
+    })),
+  };
+}
+
+/** `retry.nonRetryableErrorTypes`: at most 100 strings of at most 200 characters each. */
+function assertErrorTypes(definition: WorkflowDefinition): void {
+  const details = definition.transitions.flatMap((transition, index) => {
+    const types: unknown = transition.retry?.nonRetryableErrorTypes;
+    const path = `transitions[${index}].retry.nonRetryableErrorTypes`;
+    if (!Array.isArray(types)) return [];
+    if (types.length > MAX_NON_RETRYABLE_TYPES) {
+      return [{ path, message: `at most ${MAX_NON_RETRYABLE_TYPES} error types, got ${types.length}` }];
+    }
+    return types.flatMap((type: unknown, i) =>
+      typeof type === 'string' && type.length <= MAX_ERROR_TYPE_LENGTH
+        ? []
+        : [
+            {
+              path: `${path}[${i}]`,
+              message: `an error type is a string of at most ${MAX_ERROR_TYPE_LENGTH} characters`,
+            },
+          ],
+    );
+  });
+  if (details.length > 0) {
+    throw new ValidationError(
+      'validation_failed',
+      `workflow ${definition.id} has retry policies that are not valid`,
+      details,
+    );
+  }
+}
+
 @ApiTags('workflows')
 @Controller('workflows')
 export class WorkflowsController {
@@ -106,9 +161,10 @@ export class WorkflowsController {
   @AcceptsXml()
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
-    const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
+    const definition = normalizeWorkflow(workflowInput(body, body.id ?? randomUUID()));
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
+    assertErrorTypes(definition);
     // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
     assertValidNet(definition, { conditions: this.conditions });
     const limits = this.verificationLimits;
@@ -132,7 +188,7 @@ export class WorkflowsController {
   @ApiOkResponse({ description: 'The soundness report' })
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
-    const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    const definition = normalizeWorkflow(workflowInput(body, body.id ?? 'unnamed'));
     assertValidNet(definition, { conditions: this.conditions });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
@@ -166,8 +222,16 @@ export class WorkflowsController {
       );
     const pnml = (workflow: WorkflowResource): string => {
       response.type('application/xml');
-      const { name, places, transitions, arcs, metadata } = workflow;
-      return toPnml({ id: workflow.id, name, places, transitions, arcs, metadata });
+      const { name, places, transitions, arcs, metadata, caseTimeout } = workflow;
+      return toPnml({
+        id: workflow.id,
+        name,
+        places,
+        transitions,
+        arcs,
+        metadata,
+        ...(caseTimeout !== undefined && { caseTimeout }),
+      });
     };
     const wantsXml = XML_TYPES.includes(request.accepts(['application/json', ...XML_TYPES]) || '');
     try {
