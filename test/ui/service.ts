@@ -45,11 +45,15 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** The whole app on a loopback port, memory store, with an admin and a reader key. */
-export async function startService(): Promise<Service> {
+/**
+ * The whole app on a loopback port, memory store, with an admin and a reader key; `env` adds settings
+ * (a manual clock, networks a webhook may reach).
+ */
+export async function startService(env: Record<string, string> = {}): Promise<Service> {
   const config = loadConfig({
     WFNET_EVENT_STORE: 'memory',
     WFNET_API_KEYS: `${ADMIN_KEY}:admin,${READER_KEY}:reader`,
+    ...env,
   });
   const app = await createApp({ config });
   app.useLogger(['error']);

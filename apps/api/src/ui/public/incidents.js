@@ -3,6 +3,7 @@ import { api, path, query } from './api.js';
 import {
   Badge,
   ErrorState,
+  Failures,
   Json,
   JsonField,
   Load,
@@ -52,6 +53,11 @@ export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
                 </p>
                 <p class="incident-message">${incident.message}</p>
                 ${
+                  incident.workitemId
+                    ? html`<${IncidentWorkitem} workitemId=${incident.workitemId} version=${version} />`
+                    : null
+                }
+                ${
                   incident.state === 'open'
                     ? html`<${ResolveActions} incident=${incident} workflowId=${workflowId} onDone=${done} />`
                     : html`<p class="meta">
@@ -64,6 +70,31 @@ export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
         </ul>`}
     <//>
   </section>`;
+}
+
+/**
+ * The workitem an `executor_failed` or `timeout` incident is about: its transition and state, its failed
+ * attempts and the last error (what a person needs to choose between retrying, completing and abandoning).
+ */
+function IncidentWorkitem({ workitemId, version }) {
+  const [workitem] = useLoad(
+    () => api(path`workitems/${workitemId}`, { readModel: true }),
+    [workitemId, version],
+  );
+  const w = workitem.data;
+  return html`<div class="incident-workitem">
+    <p class="meta">
+      Workitem <code>${workitemId}</code>${
+        w ? html`${` of ${w.transitionId} (${w.executor}) `}<${Badge} value=${w.state} />` : null
+      }${w && !(w.attempts > 0) ? ' · no failed attempt' : null}
+    </p>
+    ${w ? html`<${Failures} workitem=${w} />` : null}
+    ${
+      workitem.status === 'error'
+        ? html`<p class="meta">Its workitem could not be read: ${workitem.error.message}</p>`
+        : null
+    }
+  </div>`;
 }
 
 /** The output places of the incident's transition, read from its task and the workflow, to choose from. */
