@@ -457,7 +457,7 @@ function TimersPanel({ state, retry, workitems, now }) {
                       }
                     </td>
                     <td data-label="Due">
-                      <${Time} iso=${t.dueAt} />${t.state === 'pending' ? html` · <${Relative} iso=${t.dueAt} now=${now} />` : null}
+                      <${Time} iso=${t.dueAt} />${t.state === 'pending' ? html` · <${Relative} iso=${t.dueAt} now=${now} />` : null}${t.firedAt ? html` · fired <${Time} iso=${t.firedAt} />` : null}${t.cancelledAt ? html` · cancelled <${Time} iso=${t.cancelledAt} />` : null}
                     </td>
                     <td data-label="State"><${Badge} value=${t.state} /></td>
                   </tr>`,
