@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CaseBody, Service, WorkitemBody } from './service.js';
-import { ADMIN_KEY, launchChromium, startService, until } from './service.js';
+import { ADMIN_KEY, accessibilityViolations, launchChromium, startService, until } from './service.js';
 import { example } from '../http/nets.js';
 
 jest.setTimeout(45_000);
@@ -117,6 +117,7 @@ describe('the timers of a case: a 48-hour escalation', () => {
     expect(await clock.getAttribute('data-timer-due')).toBe(escalation!.dueAt);
     expect(await clock.locator('title').textContent()).toContain(`timer due ${escalation!.dueAt}`);
     expect(await diagram('g.timer').count()).toBe(1);
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('greys the escalation out as fired once the clock passes it, live, and clocks the next step instead', async () => {
@@ -148,6 +149,7 @@ describe('the timers of a case: a 48-hour escalation', () => {
     expect(await incident.locator('.incident-workitem').textContent()).toContain(review.id);
     const actions = incident.getByRole('group', { name: `Resolve ${ESCALATION}:incident-1` });
     expect(await actions.getByRole('button').allTextContents()).toEqual(['Retry', 'Complete…', 'Abandon']);
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     await actions.getByRole('button', { name: 'Complete…' }).click();
     await incident.getByLabel('Output (JSON)').fill('{"approved": true}');
@@ -189,6 +191,7 @@ describe('a payment webhook that fails, is retried with backoff, then raises an 
     expect(await row.locator('.next-attempt time').getAttribute('datetime')).toBe(charge.retryAt);
     expect(await row.locator('.next-attempt .relative').textContent()).toBe('in 10 seconds');
     await diagram('g.timer[data-timer-transition="charge-payment"][data-timer-kind="retry"]').waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('raises an executor_failed incident when the attempts run out, with the workitem, attempts and last error', async () => {
@@ -262,6 +265,7 @@ describe('the worklist', () => {
     expect(await card.locator('.last-error').textContent()).toContain('timeout');
     expect(await card.locator('.next-attempt time').getAttribute('datetime')).toBe(review.retryAt);
     expect(await card.locator('.next-attempt .relative').textContent()).toBe('in 1 second');
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
