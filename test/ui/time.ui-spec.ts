@@ -216,18 +216,29 @@ describe('a payment webhook that fails, is retried with backoff, then raises an 
     expect(paymentCalls).toBe(3);
   });
 
-  it('runs the payment once more when an admin retries, and the order moves on', async () => {
-    paymentsWork = true;
+  it('lists the incident on the incidents page of every case, where an admin retries it and the order moves on', async () => {
+    await page.goto(`${service.url}/#/incidents`);
     const incident = page.locator(`[data-incident="${ORDER}:incident-1"]`);
+    await incident.locator('.incident-workitem', { hasText: '3 failed attempts' }).waitFor();
+    expect(await incident.getByRole('link', { name: ORDER }).getAttribute('href')).toBe(`#/cases/${ORDER}`);
+    // The timeout incident of the escalation was resolved: open incidents only, by default.
+    expect(await page.locator('[data-incident]').count()).toBe(1);
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    paymentsWork = true;
     await incident.getByRole('button', { name: 'Retry' }).click();
-    await incident.getByText('Resolved: retry').waitFor();
+    await page.getByText('No open incident: nothing waits for a person.').waitFor();
     const charge = await until(
       () => workitemOf(ORDER, 'charge-payment'),
       (w) => w.state === 'completed',
     );
     expect(charge.output).toEqual({ paid: true });
-    await diagram('[data-transition="ship"][data-task-state="allocated"]').waitFor();
     expect(paymentCalls).toBe(4);
+
+    await page.getByLabel('State').selectOption('resolved');
+    await page.locator(`[data-incident="${ORDER}:incident-1"]`, { hasText: 'Resolved: retry' }).waitFor();
+    await openCase(ORDER);
+    await diagram('[data-transition="ship"][data-task-state="allocated"]').waitFor();
   });
 });
 

@@ -14,6 +14,10 @@ export const href = {
   },
   case: (id) => `#/cases/${encodeURIComponent(id)}`,
   worklist: () => '#/worklist',
+  incidents: (filter = {}) => {
+    const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    return `#/incidents${params.size ? `?${params}` : ''}`;
+  },
 };
 
 /** Short messages for everyone: shown in a polite live region by the App. */
