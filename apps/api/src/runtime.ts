@@ -1,8 +1,9 @@
 import type { Executor } from '@wfnet/domain';
+import { TIMER_EXECUTOR } from '@wfnet/domain';
 import type { Config } from './config/config.js';
 import { openEventStore, openReadStore } from './stores/store-kinds.js';
 import type { OpenedStores } from './stores/store-kinds.js';
-import { autoExecutor, manualExecutor, webhookExecutor } from './executors/built-in.js';
+import { autoExecutor, manualExecutor, timerExecutor, webhookExecutor } from './executors/built-in.js';
 import { Dispatcher } from './executors/dispatcher.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
@@ -13,6 +14,7 @@ import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
 import { CelConditions } from './conditions/cel.js';
 import { Clock } from './clock/clock.js';
+import { ServiceTiming } from './clock/timing.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -27,6 +29,8 @@ export interface Runtime {
   readonly metrics: Metrics;
   /** The language of arc conditions, for the workflows' checks and the cases' decisions. */
   readonly conditions: CelConditions;
+  /** Durations and timestamps, for the workflows' checks and the cases' timers. */
+  readonly timing: ServiceTiming;
   readonly clock: Clock;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -46,9 +50,11 @@ export function createRuntime(
 ): Runtime {
   const metrics = new Metrics();
   const clock = new Clock(config.clock);
+  const timing = new ServiceTiming();
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
+    [TIMER_EXECUTOR]: timerExecutor(timing),
     webhook: metrics.countedWebhook(
       webhookExecutor({
         defaultTimeoutMs: 5000,
@@ -70,6 +76,7 @@ export function createRuntime(
     {
       snapshotEvery: config.snapshotEvery,
       conditions,
+      timing,
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
@@ -114,6 +121,7 @@ export function createRuntime(
     followers,
     metrics,
     conditions,
+    timing,
     clock,
     start: () => followers.start(),
     async stop() {

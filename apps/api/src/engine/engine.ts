@@ -4,6 +4,7 @@ import type {
   CaseData,
   ConditionLanguage,
   CaseEvent,
+  Timing,
   CaseState,
   EventStore,
   WorkflowCommand,
