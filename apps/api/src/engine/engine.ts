@@ -1,5 +1,4 @@
 import type {
-  Timing,
   CaseCommand,
   CaseData,
   ConditionLanguage,
