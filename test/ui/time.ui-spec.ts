@@ -4,7 +4,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CaseBody, Service, WorkitemBody } from './service.js';
-import { ADMIN_KEY, accessibilityViolations, launchChromium, startService, until } from './service.js';
+import {
+  ADMIN_KEY,
+  accessibilityViolations,
+  launchChromium,
+  screenshot,
+  startService,
+  until,
+} from './service.js';
 import { example } from '../http/nets.js';
 
 jest.setTimeout(45_000);
@@ -30,6 +37,8 @@ let service: Service;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** A blank tab that measures screenshots. */
+let checker: Page;
 const pageErrors: string[] = [];
 
 /** The payment service: it answers 503 until `paymentsWork` is set. */
@@ -51,6 +60,15 @@ const workitemOf = async (caseId: string, transitionId: string) =>
       (await service.call<{ items: FailedWorkitemBody[] }>('GET', `/cases/${caseId}/workitems`)).body.items,
     (items) => items.some((w) => w.transitionId === transitionId),
   ).then((items) => items.find((w) => w.transitionId === transitionId)!);
+
+/** A picture for the README (`npm run screenshots`), measured to be neither blank nor all ink. */
+async function expectPicture(name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.locator('.notice').waitFor({ state: 'detached' });
+  const look = await screenshot(page, checker, name, options);
+  expect(look.colours).toBeGreaterThan(16);
+  expect(look.inked).toBeGreaterThan(0.01);
+  expect(look.inked).toBeLessThan(0.9);
+}
 
 async function openCase(caseId: string): Promise<void> {
   await page.goto(`${service.url}/#/cases/${caseId}`);
@@ -80,6 +98,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
+  checker = await context.newPage();
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(`${service.url}/`);
@@ -118,6 +137,7 @@ describe('the timers of a case: a 48-hour escalation', () => {
     expect(await clock.locator('title').textContent()).toContain(`timer due ${escalation!.dueAt}`);
     expect(await diagram('g.timer').count()).toBe(1);
     expect(await accessibilityViolations(page)).toEqual([]);
+    await expectPicture('case-timers', { fullPage: true });
   });
 
   it('greys the escalation out as fired once the clock passes it, live, and clocks the next step instead', async () => {
@@ -224,6 +244,7 @@ describe('a payment webhook that fails, is retried with backoff, then raises an 
     // The timeout incident of the escalation was resolved: open incidents only, by default.
     expect(await page.locator('[data-incident]').count()).toBe(1);
     expect(await accessibilityViolations(page)).toEqual([]);
+    await expectPicture('incidents');
 
     paymentsWork = true;
     await incident.getByRole('button', { name: 'Retry' }).click();
