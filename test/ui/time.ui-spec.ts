@@ -242,7 +242,10 @@ describe('a payment webhook that fails, is retried with backoff, then raises an 
     await incident.locator('.incident-workitem', { hasText: '3 failed attempts' }).waitFor();
     expect(await incident.getByRole('link', { name: ORDER }).getAttribute('href')).toBe(`#/cases/${ORDER}`);
     // The timeout incident of the escalation was resolved: open incidents only, by default.
-    expect(await page.locator('[data-incident]').count()).toBe(1);
+    const listed = await page.locator('[data-incident]').all();
+    expect(await Promise.all(listed.map((item) => item.getAttribute('data-incident')))).toEqual([
+      `${ORDER}:incident-1`,
+    ]);
     expect(await accessibilityViolations(page)).toEqual([]);
     await expectPicture('incidents');
 
