@@ -59,9 +59,10 @@ function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<C
     }
     case 'CompleteWorkitem':
     case 'AbandonWorkitem': {
-      const workitem = withEnded().workitems.get(command.data.workitemId);
+      const state = withEnded();
+      const workitem = state.workitems.get(command.data.workitemId);
       if (!workitem) throw new NotFoundError('workitem', command.data.workitemId);
-      return { workitem };
+      return { workitem, attempts: state.attempts.get(workitem.id) };
     }
     case 'CreateCase':
     case 'TerminateCase':

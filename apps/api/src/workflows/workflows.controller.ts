@@ -34,7 +34,12 @@ import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
-import { CreateWorkflowDto, ListWorkflowsDto } from './workflow.dto.js';
+import {
+  CreateWorkflowDto,
+  ListWorkflowsDto,
+  MAX_ERROR_TYPE_LENGTH,
+  MAX_NON_RETRYABLE_TYPES,
+} from './workflow.dto.js';
 
 export const workflowRepresentation = (
   state: Exclude<WorkflowState, { status: 'none' }>,
@@ -81,6 +86,35 @@ function soundnessToStore(
   );
 }
 
+/** `retry.nonRetryableErrorTypes`: at most 100 strings of at most 200 characters each. */
+function assertErrorTypes(definition: WorkflowDefinition): void {
+  const details = definition.transitions.flatMap((transition, index) => {
+    const types: unknown = transition.retry?.nonRetryableErrorTypes;
+    const path = `transitions[${index}].retry.nonRetryableErrorTypes`;
+    if (!Array.isArray(types)) return [];
+    if (types.length > MAX_NON_RETRYABLE_TYPES) {
+      return [{ path, message: `at most ${MAX_NON_RETRYABLE_TYPES} error types, got ${types.length}` }];
+    }
+    return types.flatMap((type: unknown, i) =>
+      typeof type === 'string' && type.length <= MAX_ERROR_TYPE_LENGTH
+        ? []
+        : [
+            {
+              path: `${path}[${i}]`,
+              message: `an error type is a string of at most ${MAX_ERROR_TYPE_LENGTH} characters`,
+            },
+          ],
+    );
+  });
+  if (details.length > 0) {
+    throw new ValidationError(
+      'validation_failed',
+      `workflow ${definition.id} has retry policies that are not valid`,
+      details,
+    );
+  }
+}
+
 @ApiTags('workflows')
 @Controller('workflows')
 export class WorkflowsController {
@@ -109,6 +143,7 @@ export class WorkflowsController {
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
+    assertErrorTypes(definition);
     // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
     assertValidNet(definition, { conditions: this.conditions });
     const limits = this.verificationLimits;
@@ -166,8 +201,16 @@ export class WorkflowsController {
       );
     const pnml = (workflow: WorkflowResource): string => {
       response.type('application/xml');
-      const { name, places, transitions, arcs, metadata } = workflow;
-      return toPnml({ id: workflow.id, name, places, transitions, arcs, metadata });
+      const { name, places, transitions, arcs, metadata, caseTimeout } = workflow;
+      return toPnml({
+        id: workflow.id,
+        name,
+        places,
+        transitions,
+        arcs,
+        metadata,
+        ...(caseTimeout !== undefined && { caseTimeout }),
+      });
     };
     const wantsXml = XML_TYPES.includes(request.accepts(['application/json', ...XML_TYPES]) || '');
     try {
