@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { createServer } from 'node:net';
 import type { Client, ErrorBody } from './http/client.js';
 import type { Service } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import type { NetBody } from './http/nets.js';
+import { until } from './http/poll.js';
 import { freshId } from './http/resources.js';
+
+jest.setTimeout(30_000);
 
 interface Timer {
   readonly id: string;
@@ -335,5 +339,89 @@ describe.each(STORE_KINDS)('the timers of a case (%s store, manual clock)', (sto
     const reply = await api.get<ErrorBody>('/cases/no-such-case/timers');
     expect(reply.status).toBe(404);
     expect(reply.body.code).toBe('not_found');
+  });
+});
+
+/** A loopback port nothing listens on: each call to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the server is not on a TCP port');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+interface FailedWorkitem {
+  readonly id: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly lastError: { readonly type: string; readonly message: string; readonly retryable: boolean } | null;
+  readonly retryAt: string | null;
+}
+
+describe('a workitem whose webhook fails (manual clock)', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    service = await startService('sqlite', {
+      env: { WFNET_CLOCK: 'manual', WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32' },
+    });
+  });
+  afterAll(() => service.stop());
+
+  it('shows its attempts, its last error and when it is retried, then no retry once they run out', async () => {
+    const { api } = service;
+    const workflowId = freshId('closed-hook');
+    const url = `http://127.0.0.1:${await closedPort()}/`;
+    const defined = await api.post('/workflows', {
+      id: workflowId,
+      places: [
+        { id: 'start', type: 'start' },
+        { id: 'end', type: 'end' },
+      ],
+      transitions: [
+        {
+          id: 'call',
+          executor: 'webhook',
+          executorParams: { url },
+          retry: { initialInterval: 'PT10S', maximumAttempts: 2 },
+        },
+      ],
+      arcs: [
+        { from: 'start', to: 'call' },
+        { from: 'call', to: 'end' },
+      ],
+    });
+    expect(defined.status).toBe(201);
+    const now = (await api.get<{ now: string }>('/admin/clock')).body.now;
+    const created = await api.post<{ id: string }>('/cases', { workflowId, id: freshId('pay') });
+    const workitemId = `${created.body.id}:workitem-1`;
+    const read = () => api.get<FailedWorkitem>(`/workitems/${workitemId}`);
+
+    const first = await until(read, (r) => r.status === 200 && r.body.attempts === 1, { timeoutMs: 10_000 });
+    expect(first.body).toMatchObject({
+      state: 'created',
+      attempts: 1,
+      lastError: { type: 'network', message: expect.any(String), retryable: true },
+      retryAt: new Date(Date.parse(now) + 10_000).toISOString(),
+    });
+    const listed = await api.get<{ items: FailedWorkitem[] }>(`/cases/${created.body.id}/workitems`);
+    expect(listed.body.items[0]).toMatchObject({ attempts: 1, retryAt: first.body.retryAt });
+    const timers = await api.get<Timer[]>(`/cases/${created.body.id}/timers`);
+    expect(timers.body).toEqual([
+      expect.objectContaining({ kind: 'retry', dueAt: first.body.retryAt, state: 'pending', workitemId }),
+    ]);
+
+    await api.post('/admin/clock', { advance: 'PT10S' });
+    const second = await until(read, (r) => r.status === 200 && r.body.attempts === 2, { timeoutMs: 10_000 });
+    expect(second.body).toMatchObject({
+      state: 'created',
+      attempts: 2,
+      lastError: { type: 'network', retryable: true },
+      retryAt: null,
+    });
+    const after = await api.get<Timer[]>(`/cases/${created.body.id}/timers`);
+    expect(after.body.map((t) => [t.kind, t.state])).toEqual([['retry', 'fired']]);
   });
 });

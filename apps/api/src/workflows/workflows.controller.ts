@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
+import type { SoundnessReport, WorkflowDefinition, WorkflowInput, WorkflowState } from '@wfnet/domain';
 import { NotFoundError, ValidationError, assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -86,6 +86,27 @@ function soundnessToStore(
   );
 }
 
+/** The fields of a DTO that were given: an instance has every declared field, the absent ones undefined. */
+function given<T extends object>(dto: T): T {
+  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * The body as the definition's input, its timeouts and retry policies reduced to the fields given: kept
+ * as given, an absent field would be stored as undefined and a policy spread over the defaults would take it.
+ */
+function workflowInput(body: CreateWorkflowDto, id: string): WorkflowInput {
+  return {
+    ...body,
+    id,
+    transitions: body.transitions.map(({ timeouts, retry, ...transition }) => ({
+      ...transition,
+      ...(timeouts && { timeouts: given(timeouts) }),
+      ...(retry && { retry: given(retry) }),
+    })),
+  };
+}
+
 /** `retry.nonRetryableErrorTypes`: at most 100 strings of at most 200 characters each. */
 function assertErrorTypes(definition: WorkflowDefinition): void {
   const details = definition.transitions.flatMap((transition, index) => {
@@ -140,7 +161,7 @@ export class WorkflowsController {
   @AcceptsXml()
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
-    const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
+    const definition = normalizeWorkflow(workflowInput(body, body.id ?? randomUUID()));
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
     assertErrorTypes(definition);
@@ -167,7 +188,7 @@ export class WorkflowsController {
   @ApiOkResponse({ description: 'The soundness report' })
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
-    const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    const definition = normalizeWorkflow(workflowInput(body, body.id ?? 'unnamed'));
     assertValidNet(definition, { conditions: this.conditions });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
