@@ -374,8 +374,6 @@ function checkTimes(definition: WorkflowDefinition, report: Report, timing: Timi
         refuse('', 'expected an object of scheduleToStart, startToClose and scheduleToClose durations');
       } else {
         for (const [key, value] of Object.entries(timeouts)) {
-          // A field present but undefined (a DTO's declared, unset field) is absent, as in JSON.
-          if (value === undefined) continue;
           if (!(TIMEOUT_KINDS as readonly string[]).includes(key)) {
             refuse(`.${key}`, `${key} is not a timeout: expected ${TIMEOUT_KINDS.join(', ')}`);
             continue;
@@ -393,7 +391,6 @@ function checkTimes(definition: WorkflowDefinition, report: Report, timing: Timi
         return;
       }
       for (const [key, value] of Object.entries(retry)) {
-        if (value === undefined) continue;
         const why = retryFieldProblem(key, value, durationProblem);
         if (why !== undefined) refuse(`.${key}`, `${key}: ${why}`);
       }
