@@ -131,18 +131,25 @@ export function useServiceNow(deps) {
   const [, setTick] = useState(0);
   const manual = useRef(false);
   const live = useRef(true);
-  const read = useCallback(
-    () =>
-      api('admin/clock').then(
-        (body) => {
-          if (!live.current) return;
-          manual.current = body.mode === 'manual';
-          setClock({ now: Date.parse(body.now), manual: manual.current, at: Date.now() });
-        },
-        () => undefined,
-      ),
-    [],
-  );
+  // A key that may not read the clock is not asked again until the key changes.
+  const refused = useRef(false);
+  const keyVersion = useKeyVersion();
+  useEffect(() => {
+    refused.current = false;
+  }, [keyVersion]);
+  const read = useCallback(() => {
+    if (refused.current) return Promise.resolve();
+    return api('admin/clock').then(
+      (body) => {
+        if (!live.current) return;
+        manual.current = body.mode === 'manual';
+        setClock({ now: Date.parse(body.now), manual: manual.current, at: Date.now() });
+      },
+      (error) => {
+        if (error.status === 401 || error.status === 403) refused.current = true;
+      },
+    );
+  }, []);
   useEffect(() => {
     live.current = true;
     const timer = setInterval(() => (manual.current ? read() : setTick((n) => n + 1)), 5_000);
@@ -153,7 +160,7 @@ export function useServiceNow(deps) {
   }, []);
   useEffect(() => {
     void read();
-  }, deps);
+  }, [...deps, keyVersion]);
   return clock.manual ? clock.now : clock.now + (Date.now() - clock.at);
 }
 
