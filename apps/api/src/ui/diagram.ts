@@ -616,8 +616,8 @@ ${[...markerClasses()].map((name) => `.net .${name}`).join(',')}{font-size:14px;
 .net .token-free{fill:#212529}
 .net .token-locked{fill:#fff;stroke:#e67700;stroke-width:2.5}
 .net .token-done{fill:#2b8a3e}
-.net .timer .clock{fill:#fff;stroke:#e67700;stroke-width:2}
-.net .timer .hands{fill:none;stroke:#212529;stroke-width:1.5;stroke-linecap:round}
+.net .timer .clock,.net .clock-key .clock{fill:#fff;stroke:#e67700;stroke-width:2}
+.net .timer .hands,.net .clock-key .hands{fill:none;stroke:#212529;stroke-width:1.5;stroke-linecap:round}
 `;
 
 /** Token dots inside a place: up to four drawn, more told as counts. */
@@ -678,6 +678,10 @@ const LEGEND_ITEMS: readonly (readonly [string, string])[] = [
         state,
       ] as const,
   ),
+  [
+    '<g class="clock-key"><circle class="clock" cx="6" cy="-4" r="5.5"/><path class="hands" d="M6,-7.5 L6,-4 L8.5,-4"/></g>',
+    'pending timer',
+  ],
 ];
 
 const LEGEND_ROW = 18;
