@@ -116,7 +116,10 @@ export class Engine {
     this.workflows = new AggregateRepository(
       store,
       snapshots,
-      workflowDeciderWith(options.conditions ? { conditions: options.conditions } : {}),
+      workflowDeciderWith({
+        ...(options.conditions && { conditions: options.conditions }),
+        ...(options.timing && { timing: options.timing }),
+      }),
       {
         streamId: (command) =>
           workflowStreamId(

@@ -13,13 +13,14 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { SoundnessReport, WorkflowDefinition, WorkflowInput, WorkflowState } from '@wfnet/domain';
+import type { SoundnessReport, WorkflowDefinition, WorkflowState } from '@wfnet/domain';
 import { NotFoundError, ValidationError, assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { WorkflowCommandMessage } from './workflow.messages.js';
 import { CelConditions } from '../conditions/cel.js';
+import { ServiceTiming } from '../clock/timing.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { positionOf } from '../http/ids.js';
 import { Clock } from '../clock/clock.js';
@@ -86,27 +87,6 @@ function soundnessToStore(
   );
 }
 
-/** The fields of a DTO that were given: an instance has every declared field, the absent ones undefined. */
-function given<T extends object>(dto: T): T {
-  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as T;
-}
-
-/**
- * The body as the definition's input, its timeouts and retry policies reduced to the fields given: kept
- * as given, an absent field would be stored as undefined and a policy spread over the defaults would take it.
- */
-function workflowInput(body: CreateWorkflowDto, id: string): WorkflowInput {
-  return {
-    ...body,
-    id,
-    transitions: body.transitions.map(({ timeouts, retry, ...transition }) => ({
-      ...transition,
-      ...(timeouts && { timeouts: given(timeouts) }),
-      ...(retry && { retry: given(retry) }),
-    })),
-  };
-}
-
 /** `retry.nonRetryableErrorTypes`: at most 100 strings of at most 200 characters each. */
 function assertErrorTypes(definition: WorkflowDefinition): void {
   const details = definition.transitions.flatMap((transition, index) => {
@@ -145,6 +125,7 @@ export class WorkflowsController {
     private readonly clock: Clock,
     private readonly executors: ExecutorRegistry,
     private readonly conditions: CelConditions,
+    private readonly timing: ServiceTiming,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -161,12 +142,12 @@ export class WorkflowsController {
   @AcceptsXml()
   async create(@Body() body: CreateWorkflowDto, @Res({ passthrough: true }) response: Response) {
     this.assertSize(body);
-    const definition = normalizeWorkflow(workflowInput(body, body.id ?? randomUUID()));
+    const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
     assertErrorTypes(definition);
     // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
-    assertValidNet(definition, { conditions: this.conditions });
+    assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -188,8 +169,8 @@ export class WorkflowsController {
   @ApiOkResponse({ description: 'The soundness report' })
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
-    const definition = normalizeWorkflow(workflowInput(body, body.id ?? 'unnamed'));
-    assertValidNet(definition, { conditions: this.conditions });
+    const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }
