@@ -1,7 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
 import type { WorkflowInput } from '@wfnet/domain';
 import { exampleNets, normalizeWorkflow, verifySoundness } from '@wfnet/domain';
 import { readFileSync, readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../apps/api/src/config/config.js';
+import { createApp } from '../apps/api/src/main.js';
 import { fromPnml } from '../apps/api/src/workflows/pnml.js';
 
 // The repository's examples/ are what a newcomer posts first: each must be accepted as it is, and the
@@ -9,6 +14,35 @@ import { fromPnml } from '../apps/api/src/workflows/pnml.js';
 
 const json = (name: string): WorkflowInput =>
   JSON.parse(readFileSync(`examples/${name}.json`, 'utf8')) as WorkflowInput;
+
+const jsonFiles = readdirSync('examples').filter((file) => file.endsWith('.json'));
+
+/** The fields about time and failure an example may carry, which the service must keep as written. */
+const timeFields = (net: Record<string, unknown>) => ({
+  caseTimeout: net['caseTimeout'],
+  transitions: (net['transitions'] as Record<string, unknown>[]).map((t) => ({
+    id: t['id'],
+    executor: t['executor'],
+    executorParams: t['executorParams'] ?? {},
+    timeouts: t['timeouts'],
+    retry: t['retry'],
+  })),
+});
+
+let app: INestApplication;
+let base: string;
+
+beforeAll(async () => {
+  app = await createApp({ config: loadConfig({ WFNET_EVENT_STORE: 'memory' }) });
+  app.useLogger(['error']);
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Server;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+});
 
 describe('examples/', () => {
   it.each([
@@ -21,11 +55,25 @@ describe('examples/', () => {
     expect(normalizeWorkflow(json(name))).toEqual(fixture());
   });
 
-  it.each(readdirSync('examples').filter((file) => file.endsWith('.json')))(
-    '%s is a sound workflow net',
-    (file) => {
-      const definition = normalizeWorkflow(json(file.replace(/\.json$/, '')));
-      expect(verifySoundness(definition).sound).toBe(true);
+  it.each(jsonFiles)('%s is a sound workflow net', (file) => {
+    const definition = normalizeWorkflow(json(file.replace(/\.json$/, '')));
+    expect(verifySoundness(definition).sound).toBe(true);
+  });
+
+  it.each(jsonFiles)(
+    '%s loads with POST /workflows, keeping its timers, timeouts and retry policies',
+    async (file) => {
+      const body = readFileSync(`examples/${file}`, 'utf8');
+      const posted = await fetch(`${base}/workflows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      // The answer's body on failure says why (an unknown executor, a bad duration).
+      expect(posted.status === 201 ? 201 : await posted.text()).toBe(201);
+      const { id } = JSON.parse(body) as { id: string };
+      const stored = (await (await fetch(`${base}/workflows/${id}`)).json()) as Record<string, unknown>;
+      expect(timeFields(stored)).toEqual(timeFields(JSON.parse(body) as Record<string, unknown>));
     },
   );
 

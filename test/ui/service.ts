@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -45,11 +45,15 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** The whole app on a loopback port, memory store, with an admin and a reader key. */
-export async function startService(): Promise<Service> {
+/**
+ * The whole app on a loopback port, memory store, with an admin and a reader key; `env` adds settings
+ * (a manual clock, networks a webhook may reach).
+ */
+export async function startService(env: Record<string, string> = {}): Promise<Service> {
   const config = loadConfig({
     WFNET_EVENT_STORE: 'memory',
     WFNET_API_KEYS: `${ADMIN_KEY}:admin,${READER_KEY}:reader`,
+    ...env,
   });
   const app = await createApp({ config });
   app.useLogger(['error']);
@@ -185,4 +189,20 @@ export async function screenshot(
     fullPage: options.fullPage ?? false,
   });
   return checker.evaluate<PictureLook>(`(${MEASURE_PNG})(${JSON.stringify(png.toString('base64'))})`);
+}
+
+const AXE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+
+/**
+ * What axe-core finds against WCAG 2.1 A and AA on the page as it is now: one line per rule broken, with
+ * the elements that break it (empty when the page is clean).
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+  if (!(await page.evaluate<boolean>("typeof window.axe === 'object'"))) await page.evaluate(AXE);
+  const violations = await page.evaluate<{ id: string; help: string; targets: string[] }[]>(`
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then(
+      (result) => result.violations.map((v) => ({ id: v.id, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })),
+    )`);
+  return violations.map((v) => `${v.id} (${v.help}): ${v.targets.join(', ')}`);
 }

@@ -1,7 +1,16 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { exampleNets, joinTypes, splitTypes } from '@wfnet/domain';
 import { denseNet } from '@wfnet/domain/testing';
-import type { CaseData, JoinType, Route, SplitType, Task, Token, WorkflowDefinition } from '@wfnet/domain';
+import type {
+  CaseData,
+  JoinType,
+  Route,
+  SplitType,
+  Task,
+  Timer,
+  Token,
+  WorkflowDefinition,
+} from '@wfnet/domain';
 import { caseOverlay, layoutByDepth, layoutNet, netSvg } from './diagram.js';
 import type { NetLayout } from './diagram.js';
 import { stopLayoutThread } from './layout-worker.js';
@@ -258,6 +267,74 @@ describe('the tokens and tasks of a case', () => {
     expect(overlay.tasks.get('approve')).toEqual({ state: 'executing', live: true, completed: 2 });
     expect(overlay.tasks.get('reject')).toEqual({ state: 'abandoned', live: false, completed: 1 });
     expect(overlay.tasks.get('submit')).toBeUndefined();
+  });
+});
+
+const timer = (
+  id: string,
+  kind: Timer['kind'],
+  dueAt: string,
+  taskId: string | null,
+  workitemId: string | null = taskId === null ? null : `${taskId}-w`,
+): Timer => ({ id, kind, dueAt, taskId, workitemId });
+
+const withTimers = (state: CaseData, timers: Timer[]): CaseData => ({
+  ...state,
+  timers: new Map(timers.map((t) => [t.id, t])),
+  counts: { ...state.counts, timers: timers.length },
+});
+
+describe('the pending timers of a case', () => {
+  const state = withTimers(
+    caseWith(
+      [token('b', 'submitted', 'free')],
+      [task('t1', 'approve', 'allocated'), task('t2', 'reject', 'allocated')],
+      [
+        ['approve', 't1'],
+        ['reject', 't2'],
+      ],
+    ),
+    [
+      timer('c1:timer-3', 'scheduleToClose', '2026-01-04T00:00:00.000Z', 't1'),
+      timer('c1:timer-2', 'executor', '2026-01-03T00:00:00.000Z', 't1'),
+      timer('c1:timer-1', 'case', '2026-01-31T00:00:00.000Z', null),
+    ],
+  );
+
+  it("puts each timer on its task's transition, earliest first, and the case's own apart", () => {
+    const overlay = caseOverlay(state, 5n);
+    expect(overlay.timers.get('approve')?.map((t) => [t.kind, t.dueAt])).toEqual([
+      ['executor', '2026-01-03T00:00:00.000Z'],
+      ['scheduleToClose', '2026-01-04T00:00:00.000Z'],
+    ]);
+    expect(overlay.timers.has('reject')).toBe(false);
+    expect(overlay.caseTimeoutAt).toBe('2026-01-31T00:00:00.000Z');
+  });
+
+  it('draws a clock on a transition that owns a pending timer, its due times in its title', async () => {
+    const svg = netSvg(state.definition, await layoutNet(state.definition), caseOverlay(state, 5n));
+    const clocks = svg.match(/<g class="timer"[^>]*>/g) ?? [];
+    expect(clocks).toHaveLength(1);
+    expect(clocks[0]).toContain('data-timer-transition="approve"');
+    expect(clocks[0]).toContain('data-timer-due="2026-01-03T00:00:00.000Z"');
+    expect(svg).toContain(
+      '<title>2 pending timers: timer due 2026-01-03T00:00:00.000Z; schedule-to-close timeout due 2026-01-04T00:00:00.000Z</title>',
+    );
+    expect(svg).toContain('data-case-timeout="2026-01-31T00:00:00.000Z"');
+    expect(svg).toContain('times out at 2026-01-31T00:00:00.000Z');
+    expect(svg).toMatch(/<g class="clock-key">.*?<text class="small" x="17" y="0">pending timer<\/text>/);
+  });
+
+  it('draws no clock once the timers are gone, nor on the picture of the net alone', async () => {
+    const layout = await layoutNet(state.definition);
+    const none = withTimers(state, []);
+    for (const svg of [
+      netSvg(state.definition, layout, caseOverlay(none, 6n)),
+      netSvg(state.definition, layout),
+    ]) {
+      expect(svg).not.toContain('class="timer"');
+      expect(svg).not.toContain('data-case-timeout');
+    }
   });
 });
 

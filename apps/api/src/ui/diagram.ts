@@ -1,5 +1,5 @@
 import { joinKinds, splitKinds } from '@wfnet/domain';
-import type { Arc, CaseData, Marker, Route, TaskState, WorkflowDefinition } from '@wfnet/domain';
+import type { Arc, CaseData, Marker, Route, TaskState, TimerKind, WorkflowDefinition } from '@wfnet/domain';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk.bundled.js';
 import { createHash } from 'node:crypto';
 import { DEFAULT_LAYOUT_LIMITS, layoutOffThread } from './layout-worker.js';
@@ -55,6 +55,15 @@ export interface CaseOverlay {
   readonly tasks: ReadonlyMap<string, TransitionTasks>;
   /** The route of the last completion of each transition whose split decides, by transition id. */
   readonly routes: ReadonlyMap<string, Route>;
+  /** The pending timers of each transition's live task, by transition id, earliest first. */
+  readonly timers: ReadonlyMap<string, readonly PendingTimer[]>;
+  /** When the case's own timer (`caseTimeout`) is due, if it has one pending. */
+  readonly caseTimeoutAt: string | null;
+}
+
+export interface PendingTimer {
+  readonly kind: TimerKind;
+  readonly dueAt: string;
 }
 
 export interface PlaceTokens {
@@ -521,7 +530,59 @@ export function caseOverlay(
     const summary = tasks.get(transitionId);
     if (task && summary) tasks.set(transitionId, { ...summary, state: task.state, live: true });
   }
-  return { caseId: state.caseId, status: state.status, revision, tokens, tasks, routes };
+  const timers = new Map<string, PendingTimer[]>();
+  let caseTimeoutAt: string | null = null;
+  for (const { kind, dueAt, taskId } of state.timers.values()) {
+    if (taskId === null) {
+      if (kind === 'case') caseTimeoutAt = dueAt;
+      continue;
+    }
+    const transitionId = state.tasks.get(taskId)?.transitionId;
+    if (transitionId === undefined) continue;
+    const own = timers.get(transitionId);
+    if (own) own.push({ kind, dueAt });
+    else timers.set(transitionId, [{ kind, dueAt }]);
+  }
+  // ISO 8601 times in UTC with the same precision sort as strings.
+  for (const own of timers.values()) own.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
+  return {
+    caseId: state.caseId,
+    status: state.status,
+    revision,
+    tokens,
+    tasks,
+    routes,
+    timers,
+    caseTimeoutAt,
+  };
+}
+
+/** What each kind of timer waits for, in words. */
+export const TIMER_TEXT: Readonly<Record<TimerKind, string>> = {
+  executor: 'timer',
+  scheduleToStart: 'schedule-to-start timeout',
+  startToClose: 'start-to-close timeout',
+  scheduleToClose: 'schedule-to-close timeout',
+  case: 'case timeout',
+  retry: 'next attempt',
+};
+
+const CLOCK_RADIUS = 7;
+
+/** A clock face on the top left corner of a transition's box; its title lists the timers it stands for. */
+function clockMark(transitionId: string, box: Box, timers: readonly PendingTimer[]): string {
+  const first = timers[0]!;
+  const x = round(box.x);
+  const y = round(box.y);
+  const list = timers.map((t) => `${TIMER_TEXT[t.kind]} due ${t.dueAt}`).join('; ');
+  const title = timers.length === 1 ? `pending ${list}` : `${timers.length} pending timers: ${list}`;
+  return (
+    `<g class="timer" data-timer-transition="${escapeXml(transitionId)}" data-timer-kind="${first.kind}" data-timer-due="${escapeXml(first.dueAt)}">` +
+    `<title>${escapeXml(title)}</title>` +
+    `<circle class="clock" cx="${x}" cy="${y}" r="${CLOCK_RADIUS}"/>` +
+    `<path class="hands" d="M${x},${round(y - 4.5)} L${x},${y} L${round(x + 3.5)},${y}"/>` +
+    '</g>'
+  );
 }
 
 /** The text classes of every kind's marker symbol. */
@@ -555,6 +616,8 @@ ${[...markerClasses()].map((name) => `.net .${name}`).join(',')}{font-size:14px;
 .net .token-free{fill:#212529}
 .net .token-locked{fill:#fff;stroke:#e67700;stroke-width:2.5}
 .net .token-done{fill:#2b8a3e}
+.net .timer .clock,.net .clock-key .clock{fill:#fff;stroke:#e67700;stroke-width:2}
+.net .timer .hands,.net .clock-key .hands{fill:none;stroke:#212529;stroke-width:1.5;stroke-linecap:round}
 `;
 
 /** Token dots inside a place: up to four drawn, more told as counts. */
@@ -615,6 +678,10 @@ const LEGEND_ITEMS: readonly (readonly [string, string])[] = [
         state,
       ] as const,
   ),
+  [
+    '<g class="clock-key"><circle class="clock" cx="6" cy="-4" r="5.5"/><path class="hands" d="M6,-7.5 L6,-4 L8.5,-4"/></g>',
+    'pending timer',
+  ],
 ];
 
 const LEGEND_ROW = 18;
@@ -659,7 +726,8 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
     `<svg xmlns="http://www.w3.org/2000/svg" class="net" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" data-workflow="${escapeXml(definition.id)}"` +
       (layout.method === 'elk' ? '' : ` data-layout="${layout.method}"`) +
       (overlay
-        ? ` data-case="${escapeXml(overlay.caseId)}" data-case-state="${overlay.status}" data-revision="${overlay.revision}"`
+        ? ` data-case="${escapeXml(overlay.caseId)}" data-case-state="${overlay.status}" data-revision="${overlay.revision}"` +
+          (overlay.caseTimeoutAt === null ? '' : ` data-case-timeout="${escapeXml(overlay.caseTimeoutAt)}"`)
         : '') +
       '>',
     `<title>${escapeXml(title)}</title>`,
@@ -668,7 +736,9 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
   );
   if (overlay) {
     out.push(
-      `<text class="label" x="16" y="20"><tspan font-weight="600">${escapeXml(overlay.caseId)}</tspan> · ${overlay.status} · revision ${overlay.revision}</text>`,
+      `<text class="label" x="16" y="20"><tspan font-weight="600">${escapeXml(overlay.caseId)}</tspan> · ${overlay.status} · revision ${overlay.revision}` +
+        (overlay.caseTimeoutAt === null ? '' : ` · times out at ${escapeXml(overlay.caseTimeoutAt)}`) +
+        '</text>',
     );
   }
   out.push(`<g transform="translate(0,${top})">`);
@@ -709,6 +779,7 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
     const box = layout.transitions.get(transition.id);
     if (!box) continue;
     const task = overlay?.tasks.get(transition.id);
+    const timers = overlay?.timers.get(transition.id);
     const classes = ['transition', task ? `task-${task.state}` : '', task?.live ? 'live' : '']
       .filter(Boolean)
       .join(' ');
@@ -738,6 +809,7 @@ export function netSvg(definition: WorkflowDefinition, layout: NetLayout, overla
       task && task.completed > 1
         ? `<text class="small" x="${round(box.x + box.width - split - 4)}" y="${round(box.y - 3)}" text-anchor="end">×${task.completed}</text>`
         : '',
+      timers ? clockMark(transition.id, box, timers) : '',
       '</g>',
     );
   }

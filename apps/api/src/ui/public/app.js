@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getKey, setKey } from './api.js';
 import { CasePage, CasesPage } from './cases.js';
+import { IncidentsPage } from './incidents.js';
 import { href, html } from './widgets.js';
 import { WorkflowPage, WorkflowsPage } from './workflows.js';
 import { WorklistPage } from './worklist.js';
@@ -36,6 +37,8 @@ function Page({ route }) {
         : html`<${CasePage} key=${id} id=${id} />`;
     case 'worklist':
       return id === undefined ? html`<${WorklistPage} />` : html`<${NotFound} />`;
+    case 'incidents':
+      return id === undefined ? html`<${IncidentsPage} params=${route.params} />` : html`<${NotFound} />`;
     default:
       return html`<${NotFound} />`;
   }
@@ -80,6 +83,7 @@ const NAV = [
   ['workflows', 'Workflows'],
   ['cases', 'Cases'],
   ['worklist', 'Worklist'],
+  ['incidents', 'Incidents'],
 ];
 
 function App() {

@@ -6,9 +6,11 @@ import {
   Badge,
   Diagram,
   ErrorState,
+  Failures,
   Json,
   Load,
   LoadMore,
+  Relative,
   Time,
   href,
   html,
@@ -16,7 +18,18 @@ import {
   useKeyVersion,
   useLoad,
   usePaged,
+  useServiceNow,
 } from './widgets.js';
+
+/** What each kind of timer waits for, in words (as the diagram's titles say it). */
+const TIMER_TEXT = {
+  executor: 'timer',
+  scheduleToStart: 'schedule-to-start timeout',
+  startToClose: 'start-to-close timeout',
+  scheduleToClose: 'schedule-to-close timeout',
+  case: 'case timeout',
+  retry: 'next attempt',
+};
 
 const STATES = ['created', 'active', 'finished', 'terminated'];
 
@@ -151,6 +164,18 @@ function summary(event, transitionOf) {
       return `${of(d.taskId)} → ${d.state}`;
     case 'TaskAbandoned':
       return `${of(d.taskId)} (${d.reason})`;
+    case 'TimerScheduled':
+      return `${TIMER_TEXT[d.kind] ?? d.kind}${d.taskId ? ` of ${of(d.taskId)}` : ''} due ${d.dueAt}`;
+    case 'TimerFired':
+      return `${TIMER_TEXT[d.kind] ?? d.kind} (${d.timerId})`;
+    case 'TimerCancelled':
+      return d.timerId;
+    case 'WorkitemFailed':
+      return `${of(d.taskId)} attempt ${d.attempt}: ${d.error?.type}${d.retryAt ? '' : ', no retry'}`;
+    case 'IncidentRaised':
+      return `${d.kind} on ${of(d.taskId)}`;
+    case 'CaseTerminated':
+      return d.reason ? `(${d.reason})` : '';
     default:
       return '';
   }
@@ -181,6 +206,8 @@ export function CasePage({ id }) {
     () => api(`${path`cases/${id}/workitems`}${query({ limit: 500 })}`, { readModel: true }),
     [id],
   );
+  const [timers, reloadTimers] = useLoad(() => api(path`cases/${id}/timers`, { readModel: true }), [id]);
+  const now = useServiceNow([id, timers.data]);
   const refreshTimer = useRef(undefined);
   const keyVersion = useKeyVersion();
 
@@ -193,6 +220,7 @@ export function CasePage({ id }) {
         reloadCurrent();
         reloadTasks();
         reloadWorkitems();
+        reloadTimers();
       }, 120);
     };
     const stop = followCase(
@@ -315,6 +343,12 @@ export function CasePage({ id }) {
               />`
             : null
         }
+        <${TimersPanel}
+          state=${timers}
+          retry=${reloadTimers}
+          workitems=${workitems.data?.items ?? []}
+          now=${now}
+        />
         <section class="panel" aria-labelledby="workitems-title">
           <h2 id="workitems-title">Workitems <span class="now">now</span></h2>
           <${Load}
@@ -324,7 +358,8 @@ export function CasePage({ id }) {
             isEmpty=${(page) => page.items.length === 0}
             empty=${html`<p>No workitems yet.</p>`}
           >
-            ${(page) => html`<${WorkitemsTable} items=${page.items} onChange=${reloadWorkitems} />`}
+            ${(page) =>
+              html`<${WorkitemsTable} items=${page.items} onChange=${reloadWorkitems} now=${now} />`}
           <//>
         </section>
         <section class="panel" aria-labelledby="tasks-title">
@@ -377,7 +412,64 @@ function Timeline({ events, shown, onSelect }) {
   </ol>`;
 }
 
-function WorkitemsTable({ items, onChange }) {
+const timerOrder = (a, b) =>
+  (a.state === 'pending' ? 0 : 1) - (b.state === 'pending' ? 0 : 1) ||
+  (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0);
+
+/**
+ * The case's timers, pending ones first by due time, fired and cancelled ones greyed out; no panel for a
+ * case that never had one. The list is `GET /cases/:id/timers`, read again with the case's live updates.
+ */
+function TimersPanel({ state, retry, workitems, now }) {
+  const items =
+    state.data === undefined ? undefined : Array.isArray(state.data) ? state.data : state.data.items;
+  if (state.status === 'ok' && items.length === 0) return null;
+  const transitionOf = new Map(workitems.map((w) => [w.id, w.transitionId]));
+  return html`<section class="panel" aria-labelledby="timers-title">
+    <h2 id="timers-title">Timers <span class="now">now</span></h2>
+    <${Load} state=${{ ...state, data: items }} retry=${retry} what="the timers">
+      ${(list) =>
+        html`<div class="table-wrap">
+          <table class="timers stack">
+            <thead>
+              <tr>
+                <th scope="col">Timer</th>
+                <th scope="col">For</th>
+                <th scope="col">Due</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${[...list].sort(timerOrder).map(
+                (t) =>
+                  html`<tr
+                    key=${t.id}
+                    data-timer=${t.id}
+                    data-state=${t.state}
+                    class=${t.state === 'pending' ? 'timer-pending' : 'timer-done'}
+                  >
+                    <th scope="row">${TIMER_TEXT[t.kind] ?? t.kind} <code class="muted">${t.id}</code></th>
+                    <td data-label="For">
+                      ${
+                        t.workitemId
+                          ? html`${transitionOf.get(t.workitemId) ?? ''} <code>${t.workitemId}</code>`
+                          : 'the case'
+                      }
+                    </td>
+                    <td data-label="Due">
+                      <${Time} iso=${t.dueAt} />${t.state === 'pending' ? html` · <${Relative} iso=${t.dueAt} now=${now} />` : null}${t.firedAt ? html` · fired <${Time} iso=${t.firedAt} />` : null}${t.cancelledAt ? html` · cancelled <${Time} iso=${t.cancelledAt} />` : null}
+                    </td>
+                    <td data-label="State"><${Badge} value=${t.state} /></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>`}
+    <//>
+  </section>`;
+}
+
+function WorkitemsTable({ items, onChange, now }) {
   return html`<div class="table-wrap">
     <table class="workitems stack">
       <thead>
@@ -385,6 +477,7 @@ function WorkitemsTable({ items, onChange }) {
           <th scope="col">Workitem</th>
           <th scope="col">Transition</th>
           <th scope="col">State</th>
+          <th scope="col">Attempts</th>
           <th scope="col">Output</th>
           <th scope="col"><span class="visually-hidden">Actions</span></th>
         </tr>
@@ -396,6 +489,7 @@ function WorkitemsTable({ items, onChange }) {
               <th scope="row"><code>${w.id}</code></th>
               <td data-label="Transition">${w.transitionId} <span class="muted">(${w.executor})</span></td>
               <td data-label="State"><${Badge} value=${w.state} /></td>
+              <td data-label="Attempts"><${Failures} workitem=${w} now=${now} /></td>
               <td data-label="Output"><${Json} value=${w.output} max=${40} /></td>
               <td class="row-actions">
                 ${

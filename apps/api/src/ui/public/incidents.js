@@ -3,14 +3,18 @@ import { api, path, query } from './api.js';
 import {
   Badge,
   ErrorState,
+  Failures,
   Json,
   JsonField,
   Load,
+  LoadMore,
   Time,
+  href,
   html,
   notify,
   parseJson,
   useLoad,
+  usePaged,
 } from './widgets.js';
 
 const ACTION_TEXT = { retry: 'Retried', complete: 'Completed', route: 'Routed', abandon: 'Abandoned' };
@@ -46,32 +50,149 @@ export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
         html`<ul class="incidents">
           ${page.items.map(
             (incident) =>
-              html`<li key=${incident.id} data-incident=${incident.id}>
-                <p class="meta">
-                  <code>${incident.id}</code>${' '}<${Badge} value=${incident.state} />${` ${incident.kind} · task `}<code>${incident.taskId}</code>${' · raised '}<${Time} iso=${incident.createdAt} />
-                </p>
-                <p class="incident-message">${incident.message}</p>
-                ${
-                  incident.state === 'open'
-                    ? html`<${ResolveActions} incident=${incident} workflowId=${workflowId} onDone=${done} />`
-                    : html`<p class="meta">
-                        Resolved: ${resolutionText(incident.resolution)}${' '}<${Time} iso=${incident.resolvedAt} />
-                        ${incident.resolution.action === 'complete' ? html` · output <${Json} value=${incident.resolution.output} max=${60} />` : null}
-                      </p>`
-                }
-              </li>`,
+              html`<${IncidentItem}
+                key=${incident.id}
+                incident=${incident}
+                workflowId=${workflowId}
+                version=${version}
+                onDone=${done}
+              />`,
           )}
         </ul>`}
     <//>
   </section>`;
 }
 
+/** One incident: what it is about, and its resolve actions while open, else how it was resolved. */
+function IncidentItem({ incident, workflowId, version, onDone, showCase = false }) {
+  return html`<li data-incident=${incident.id}>
+    <p class="meta">
+      <code>${incident.id}</code>${' '}<${Badge} value=${incident.state} />${` ${incident.kind}`}${showCase ? html`${' · case '}<a href=${href.case(incident.caseId)}>${incident.caseId}</a>` : null}${' · task '}<code>${incident.taskId}</code>${' · raised '}<${Time} iso=${incident.createdAt} />
+    </p>
+    <p class="incident-message">${incident.message}</p>
+    ${
+      incident.workitemId
+        ? html`<${IncidentWorkitem} workitemId=${incident.workitemId} version=${version} />`
+        : null
+    }
+    ${
+      incident.state === 'open'
+        ? html`<${ResolveActions} incident=${incident} workflowId=${workflowId} onDone=${onDone} />`
+        : html`<p class="meta">
+            Resolved: ${resolutionText(incident.resolution)}${' '}<${Time} iso=${incident.resolvedAt} />
+            ${incident.resolution.action === 'complete' ? html` · output <${Json} value=${incident.resolution.output} max=${60} />` : null}
+          </p>`
+    }
+  </li>`;
+}
+
+const KINDS = ['condition_failed', 'executor_failed', 'timeout'];
+
+/**
+ * Every case's incidents, open ones by default, filtered by state and kind (the filters are in the
+ * address), each with the same actions as on its case's page. Refreshed every few seconds.
+ */
+export function IncidentsPage({ params }) {
+  const state = params.get('state') ?? 'open';
+  const kind = params.get('kind') ?? '';
+  const list = usePaged(
+    (after) =>
+      api(`incidents${query({ state: state === 'any' ? '' : state, kind, limit: 100, after })}`, {
+        readModel: true,
+      }),
+    [state, kind],
+    { refreshEvery: 5000 },
+  );
+  const setFilter = (change) => {
+    location.hash = href.incidents({ state, kind, ...change });
+  };
+  return html`<section aria-labelledby="page-title">
+    <h1 id="page-title" tabindex="-1">Incidents</h1>
+    <form class="filters" role="search" aria-label="Filter incidents" onSubmit=${(e) => e.preventDefault()}>
+      <div class="field">
+        <label for="filter-incident-state">State</label>
+        <select
+          id="filter-incident-state"
+          value=${state}
+          onChange=${(e) => setFilter({ state: e.currentTarget.value })}
+        >
+          <option value="open">open</option>
+          <option value="resolved">resolved</option>
+          <option value="any">any state</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="filter-incident-kind">Kind</label>
+        <select
+          id="filter-incident-kind"
+          value=${kind}
+          onChange=${(e) => setFilter({ kind: e.currentTarget.value })}
+        >
+          <option value="">Any kind</option>
+          ${KINDS.map((k) => html`<option value=${k}>${k}</option>`)}
+        </select>
+      </div>
+      <div class="field buttons">
+        <button type="button" onClick=${list.reload}>Refresh</button>
+      </div>
+    </form>
+    <${Load}
+      state=${list.state}
+      retry=${list.reload}
+      what="the incidents"
+      isEmpty=${(items) => items.length === 0}
+      empty=${html`<p>${state === 'open' ? 'No open incident: nothing waits for a person.' : 'No incident matches these filters.'}</p>`}
+    >
+      ${(items) =>
+        html`<ul class="incidents" aria-label="Incidents">
+            ${items.map(
+              (incident) =>
+                html`<${IncidentItem}
+                  key=${incident.id}
+                  incident=${incident}
+                  version=${incident.resolvedAt ?? incident.createdAt}
+                  onDone=${list.reload}
+                  showCase=${true}
+                />`,
+            )}
+          </ul>
+          <${LoadMore} next=${list.next} onMore=${list.more} busy=${list.busy} />`}
+    <//>
+  </section>`;
+}
+
+/**
+ * The workitem an `executor_failed` or `timeout` incident is about: its transition and state, its failed
+ * attempts and the last error (what a person needs to choose between retrying, completing and abandoning).
+ */
+function IncidentWorkitem({ workitemId, version }) {
+  const [workitem] = useLoad(
+    () => api(path`workitems/${workitemId}`, { readModel: true }),
+    [workitemId, version],
+  );
+  const w = workitem.data;
+  return html`<div class="incident-workitem">
+    <p class="meta">
+      Workitem <code>${workitemId}</code>${
+        w ? html`${` of ${w.transitionId} (${w.executor}) `}<${Badge} value=${w.state} />` : null
+      }${w && !(w.attempts > 0) ? ' · no failed attempt' : null}
+    </p>
+    ${w ? html`<${Failures} workitem=${w} />` : null}
+    ${
+      workitem.status === 'error'
+        ? html`<p class="meta">Its workitem could not be read: ${workitem.error.message}</p>`
+        : null
+    }
+  </div>`;
+}
+
 /** The output places of the incident's transition, read from its task and the workflow, to choose from. */
 function RouteChoices({ incident, workflowId, chosen, onToggle }) {
   const [targets, reload] = useLoad(async () => {
+    const ofCase = workflowId ?? (await api(path`cases/${incident.caseId}`, { readModel: true })).workflowId;
     const [task, workflow] = await Promise.all([
       api(path`tasks/${incident.taskId}`, { readModel: true }),
-      api(path`workflows/${workflowId}`, { readModel: true }),
+      api(path`workflows/${ofCase}`, { readModel: true }),
     ]);
     const split = workflow.transitions.find((t) => t.id === task.transitionId);
     const places = workflow.arcs.filter((a) => a.from === task.transitionId).map((a) => a.to);

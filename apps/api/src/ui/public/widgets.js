@@ -1,7 +1,7 @@
 import { h } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
-import { svg } from './api.js';
+import { api, svg } from './api.js';
 
 export const html = htm.bind(h);
 
@@ -14,6 +14,10 @@ export const href = {
   },
   case: (id) => `#/cases/${encodeURIComponent(id)}`,
   worklist: () => '#/worklist',
+  incidents: (filter = {}) => {
+    const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    return `#/incidents${params.size ? `?${params}` : ''}`;
+  },
 };
 
 /** Short messages for everyone: shown in a polite live region by the App. */
@@ -92,6 +96,90 @@ export function Time({ iso }) {
   return html`<time datetime=${iso} title=${iso}
     >${today ? date.toLocaleTimeString() : date.toLocaleString()}</time
   >`;
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+const UNITS = [
+  ['second', 1000, 60],
+  ['minute', 60_000, 60],
+  ['hour', 3_600_000, 48],
+  ['day', 86_400_000, Infinity],
+];
+
+/** How far `iso` is from `now` (ms) in words, "in 3 hours" or "2 minutes ago", in the largest unit that fits. */
+export function relativeText(iso, now) {
+  const delta = Date.parse(iso) - now;
+  for (const [unit, size, limit] of UNITS) {
+    const count = Math.round(delta / size);
+    if (Math.abs(count) < limit) return RELATIVE.format(count, unit);
+  }
+  return '';
+}
+
+export const Relative = ({ iso, now }) =>
+  iso && now !== undefined ? html`<span class="relative">${relativeText(iso, now)}</span>` : null;
+
+/**
+ * The service's time, in ms: its clock may be a test clock that stands still until moved
+ * (`WFNET_CLOCK=manual`), so due times are told relative to it, not to this browser's. Read again whenever
+ * `deps` change, and every few seconds while it is manual (nothing else tells this page that it moved);
+ * a system clock is carried on with this browser's, re-rendering so "in 2 minutes" does not go stale. This
+ * browser's own time when the key may not read the service's.
+ */
+export function useServiceNow(deps) {
+  const [clock, setClock] = useState({ now: Date.now(), manual: false, at: Date.now() });
+  const [, setTick] = useState(0);
+  const manual = useRef(false);
+  const live = useRef(true);
+  // A key that may not read the clock is not asked again until the key changes.
+  const refused = useRef(false);
+  const keyVersion = useKeyVersion();
+  useEffect(() => {
+    refused.current = false;
+  }, [keyVersion]);
+  const read = useCallback(() => {
+    if (refused.current) return Promise.resolve();
+    return api('admin/clock').then(
+      (body) => {
+        if (!live.current) return;
+        manual.current = body.mode === 'manual';
+        setClock({ now: Date.parse(body.now), manual: manual.current, at: Date.now() });
+      },
+      (error) => {
+        if (error.status === 401 || error.status === 403) refused.current = true;
+      },
+    );
+  }, []);
+  useEffect(() => {
+    live.current = true;
+    const timer = setInterval(() => (manual.current ? read() : setTick((n) => n + 1)), 5_000);
+    return () => {
+      live.current = false;
+      clearInterval(timer);
+    };
+  }, []);
+  useEffect(() => {
+    void read();
+  }, [...deps, keyVersion]);
+  return clock.manual ? clock.now : clock.now + (Date.now() - clock.at);
+}
+
+/** A workitem's failed attempts, its last error and when the next attempt runs; nothing if it never failed. */
+export function Failures({ workitem, now }) {
+  const attempts = workitem.attempts ?? 0;
+  if (attempts === 0) return null;
+  const error = workitem.lastError;
+  return html`<div class="failures">
+    <span class="attempts">${attempts} failed attempt${attempts === 1 ? '' : 's'}</span>
+    ${error ? html`<span class="last-error"><code>${error.type}</code> ${error.message}</span>` : null}
+    ${
+      workitem.retryAt
+        ? html`<span class="next-attempt"
+            >next attempt <${Time} iso=${workitem.retryAt} />${now === undefined ? null : html` (<${Relative} iso=${workitem.retryAt} now=${now} />)`}</span
+          >`
+        : null
+    }
+  </div>`;
 }
 
 export function Json({ value, max = 80 }) {

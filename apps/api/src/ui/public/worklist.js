@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, path, query } from './api.js';
 import {
   ErrorState,
+  Failures,
   Json,
   JsonField,
   Load,
@@ -13,6 +14,7 @@ import {
   parseJson,
   useLoad,
   usePaged,
+  useServiceNow,
 } from './widgets.js';
 
 /** Complete (with a JSON output) or abandon one workitem; `onDone` runs after either succeeds. */
@@ -102,6 +104,7 @@ export function WorklistPage() {
     [],
     { refreshEvery: 3000 },
   );
+  const now = useServiceNow([list.state.data]);
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title" tabindex="-1">Worklist</h1>
     <div class="toolbar">
@@ -135,6 +138,7 @@ export function WorklistPage() {
                       <code>${workitem.id}</code> · waiting since <${Time} iso=${workitem.createdAt} />
                     </p>
                     <${WorkitemInput} workitem=${workitem} />
+                    <${Failures} workitem=${workitem} now=${now} />
                   <${WorkitemActions} workitem=${workitem} onDone=${list.reload} />
                   </article>
                 </li>`,
