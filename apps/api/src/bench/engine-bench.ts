@@ -2,6 +2,8 @@
  * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite]
  *               [-- --cases N] [-- --runs N] [-- --duration S]
  * xor-burst is told as a ratio to seq3-burst in the same run, so asking for it runs seq3-burst too.
+ * `--scenario timers` runs timers-fire, timers-memory and timers-precision (see timers-bench.ts); for
+ * them `--cases` is the number of timers, of pending timers and of seq3 cases per burst of load.
  * Drives the whole engine in-process through the command bus (http-manual through the real HTTP server)
  * and prints a table, or with --json one JSON object per scenario and store per line. Latency is from
  * sending CreateCase to seeing the case's CaseFinished in the store. A timed run ends when every case
@@ -43,6 +45,7 @@ import {
 } from './bench-app.js';
 import { appendSimulated, simulateHistories, trafficLightNet } from './case-simulation.js';
 import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
+import { timersFireRun, timersMemoryRun, timersPrecisionRun } from './timers-bench.js';
 
 // Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
 const stdoutWrite = process.stdout.write.bind(process.stdout);
@@ -60,8 +63,15 @@ const SCENARIOS = [
   'big-case',
   'seq3-scale',
   'memory',
+  'timers-fire',
+  'timers-memory',
+  'timers-precision',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Names that stand for several scenarios. */
+const GROUPS: Readonly<Record<string, readonly Scenario[]>> = {
+  timers: ['timers-fire', 'timers-memory', 'timers-precision'],
+};
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -70,9 +80,12 @@ const option = (name: string): string | undefined => {
 };
 const quick = args.includes('--quick');
 const json = args.includes('--json');
-const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]) as Scenario[];
+const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]).flatMap<string>(
+  (name) => GROUPS[name] ?? [name],
+) as Scenario[];
 for (const name of scenarios)
-  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+  if (!SCENARIOS.includes(name))
+    throw new Error(`unknown scenario ${name}; one of ${[...SCENARIOS, ...Object.keys(GROUPS)].join(', ')}`);
 if (scenarios.includes('xor-burst') && !scenarios.includes('seq3-burst'))
   scenarios.splice(scenarios.indexOf('xor-burst'), 0, 'seq3-burst');
 const stores = (option('--store')?.split(',') ?? ['memory', 'sqlite']) as StoreKind[];
@@ -82,7 +95,8 @@ const durationOption = option('--duration') === undefined ? undefined : Number(o
 
 /** Runs per figure: 5 by default; the long scenarios fewer, so that a default run ends within minutes. */
 const runsOf = (scenario: Scenario): number =>
-  runsOption ?? (quick || scenario === 'memory' ? 1 : scenario === 'seq3-scale' ? 3 : 5);
+  runsOption ??
+  (quick || scenario === 'memory' ? 1 : scenario === 'seq3-scale' || scenario.startsWith('timers-') ? 3 : 5);
 const casesOf = (scenario: Scenario): number => {
   if (casesOption !== undefined) return casesOption;
   const counts: Record<Scenario, [quick: number, full: number]> = {
@@ -96,6 +110,9 @@ const casesOf = (scenario: Scenario): number => {
     'big-case': [3_000, 100_000],
     'seq3-scale': [0, 0],
     memory: [2_000, 100_000],
+    'timers-fire': [2_000, 100_000],
+    'timers-memory': [20_000, 1_000_000],
+    'timers-precision': [300, 10_000],
   };
   return counts[scenario][quick ? 0 : 1];
 };
@@ -546,6 +563,21 @@ function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | un
         met: extra('rssAfterCasesMb') <= 600 && growth <= 20,
       };
     }
+    case 'timers-fire':
+      return {
+        text: 'every timer fires ≤ 10 s after the instant they are all due',
+        met: (medianOf(row.runs, (r) => r.seconds) ?? Infinity) <= 10,
+      };
+    case 'timers-memory':
+      return {
+        text: 'service RSS with the pending timers ≤ 100 MB above without them',
+        met: extra('rssDifferenceMb') <= 100,
+      };
+    case 'timers-precision':
+      return {
+        text: 'p99 of (fired − due) ≤ 200 ms under seq3-burst',
+        met: (medianOf(row.runs, (r) => r.p99Ms) ?? Infinity) <= 200,
+      };
   }
 }
 
@@ -659,6 +691,20 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
       case 'memory':
         figures = await memoryRun(store, cases, durationOption ?? (quick ? 5 : 60));
         break;
+      case 'timers-fire':
+        figures = await timersFireRun(cases);
+        break;
+      case 'timers-memory':
+        figures = await timersMemoryRun(cases, quick ? 1_000 : 5_000);
+        break;
+      case 'timers-precision':
+        figures = await timersPrecisionRun(
+          cases,
+          quick ? 50 : 1_000,
+          quick ? 1_000 : 3_000,
+          quick ? 1_000 : 8_000,
+        );
+        break;
     }
     const extras = Object.entries(figures.extra ?? {}).map(([name, value]) => `, ${name} ${fmt(value, 2)}`);
     log(
@@ -670,7 +716,14 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
 }
 
 /** Scenarios that only make sense on the embedded store (a real server on disk, a cold reopen, a file). */
-const SQLITE_ONLY: readonly Scenario[] = ['http-manual', 'rebuild', 'big-case'];
+const SQLITE_ONLY: readonly Scenario[] = [
+  'http-manual',
+  'rebuild',
+  'big-case',
+  'timers-fire',
+  'timers-memory',
+  'timers-precision',
+];
 
 const rows: Row[] = [];
 try {
