@@ -695,7 +695,7 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
         figures = await timersFireRun(cases);
         break;
       case 'timers-memory':
-        figures = await timersMemoryRun(cases, quick ? 1_000 : 5_000);
+        figures = await timersMemoryRun(cases, quick ? 500 : 5_000, quick ? 4 : 20);
         break;
       case 'timers-precision':
         figures = await timersPrecisionRun(

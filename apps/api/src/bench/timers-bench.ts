@@ -339,9 +339,9 @@ const vmRssMb = (pid: number): number => {
 
 /**
  * The resident set of the service as `npm start` runs it, on `file`: started, its read models at `head`,
- * then left alone for `settleMs`, then the median of 20 samples 250 ms apart.
+ * then left alone for `settleMs`, then the median of `samples` samples 250 ms apart.
  */
-async function serviceRss(file: string, head: bigint, settleMs: number): Promise<number> {
+async function serviceRss(file: string, head: bigint, settleMs: number, samples: number): Promise<number> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   const port = await freePort();
   const env = { ...process.env };
@@ -368,26 +368,30 @@ async function serviceRss(file: string, head: bigint, settleMs: number): Promise
       await sleep(100);
     }
     await sleep(settleMs);
-    const samples: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      samples.push(vmRssMb(child.pid ?? 0));
+    const rss: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      rss.push(vmRssMb(child.pid ?? 0));
       await sleep(250);
     }
-    return percentile(samples, 50);
+    return percentile(rss, 50);
   } finally {
     child.kill('SIGTERM');
     await exited;
   }
 }
 
-export async function timersMemoryRun(timers: number, settleMs: number): Promise<RunFigures> {
+export async function timersMemoryRun(
+  timers: number,
+  settleMs: number,
+  samples: number,
+): Promise<RunFigures> {
   const started = performance.now();
   const withTimers = await memoryFixture({ timers });
   const without = await memoryFixture({ cases: withTimers.cases });
   const empty = benchFile('timers-empty');
-  const rssWithMb = await serviceRss(withTimers.file, withTimers.head, settleMs);
-  const rssWithoutMb = await serviceRss(without.file, without.head, settleMs);
-  const rssEmptyMb = await serviceRss(empty, 0n, settleMs);
+  const rssWithMb = await serviceRss(withTimers.file, withTimers.head, settleMs, samples);
+  const rssWithoutMb = await serviceRss(without.file, without.head, settleMs, samples);
+  const rssEmptyMb = await serviceRss(empty, 0n, settleMs, samples);
   removeStoreFiles(empty);
   return {
     cases: withTimers.cases,
