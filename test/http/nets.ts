@@ -13,9 +13,12 @@ export interface NetBody {
     executorParams?: Record<string, unknown>;
     joinType?: string;
     splitType?: string;
+    timeouts?: Record<string, string>;
+    retry?: Record<string, unknown>;
   }[];
   arcs: { from: string; to: string; condition?: string; default?: boolean }[];
   metadata?: Record<string, unknown>;
+  caseTimeout?: string;
 }
 
 /** `examples/<name>.json`, as a client would post it. */

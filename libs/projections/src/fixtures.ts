@@ -536,6 +536,189 @@ export function incidentCaseHistory(): CaseEvent[] {
   ];
 }
 
+/** A payment net whose one step calls a webhook: retried by its policy, bounded by a day, the case by 30 days. */
+export const paymentDefinition: WorkflowDefinition = {
+  id: 'payment',
+  name: 'Payment',
+  places: [
+    { id: 'start', type: 'start' },
+    { id: 'end', type: 'end' },
+  ],
+  transitions: [
+    {
+      id: 'pay',
+      executor: 'webhook',
+      executorParams: { url: 'http://payments.invalid/pay' },
+      joinType: 'none',
+      splitType: 'none',
+      timeouts: { scheduleToClose: 'P1D' },
+      retry: { initialInterval: 'PT1M', maximumAttempts: 3, nonRetryableErrorTypes: ['invalid_card'] },
+    },
+  ],
+  arcs: [
+    { from: 'start', to: 'pay' },
+    { from: 'pay', to: 'end' },
+  ],
+  metadata: {},
+  caseTimeout: 'P30D',
+};
+
+const c4 = (n: 'token' | 'task' | 'workitem' | 'incident' | 'timer', i: number): string => `c4:${n}-${i}`;
+
+/**
+ * Case c4 of the payment net, still running: its case timer is scheduled with it and pay's
+ * `scheduleToClose` with pay's workitem; the first attempt fails (a retry timer, which fires), the second
+ * fails with an error that is not retryable: an incident, and the workitem's timeout is cancelled with it.
+ */
+export function timerCaseHistory(): CaseEvent[] {
+  const base = { caseId: 'c4' };
+  const payload: JsonValue = { amount: 12 };
+  return [
+    {
+      type: 'CaseCreated',
+      data: { ...base, workflowId: 'payment', definition: paymentDefinition, data: payload, at: at(40) },
+    },
+    {
+      type: 'TimerScheduled',
+      data: {
+        ...base,
+        timerId: c4('timer', 1),
+        kind: 'case',
+        dueAt: '2026-01-31T00:40:00.000Z',
+        taskId: null,
+        workitemId: null,
+        at: at(40),
+      },
+    },
+    {
+      type: 'TokensIssued',
+      data: {
+        ...base,
+        tokens: [{ id: c4('token', 1), placeId: 'start', payload, producedByTaskId: 'genesis' }],
+        at: at(40),
+      },
+    },
+    { type: 'CaseActivated', data: { ...base, at: at(40) } },
+    { type: 'TaskStarted', data: { ...base, taskId: c4('task', 1), transitionId: 'pay', at: at(40) } },
+    {
+      type: 'TokensReceived',
+      data: { ...base, taskId: c4('task', 1), tokenIds: [c4('token', 1)], at: at(40) },
+    },
+    {
+      type: 'TaskAllocated',
+      data: { ...base, taskId: c4('task', 1), workitemId: c4('workitem', 1), at: at(40) },
+    },
+    {
+      type: 'WorkitemCreated',
+      data: {
+        ...base,
+        workitemId: c4('workitem', 1),
+        taskId: c4('task', 1),
+        transitionId: 'pay',
+        executor: 'webhook',
+        at: at(40),
+      },
+    },
+    {
+      type: 'TimerScheduled',
+      data: {
+        ...base,
+        timerId: c4('timer', 2),
+        kind: 'scheduleToClose',
+        dueAt: '2026-01-02T00:40:00.000Z',
+        taskId: c4('task', 1),
+        workitemId: c4('workitem', 1),
+        at: at(40),
+      },
+    },
+    // 9: the first attempt fails; the next one waits a minute
+    {
+      type: 'WorkitemFailed',
+      data: {
+        ...base,
+        taskId: c4('task', 1),
+        workitemId: c4('workitem', 1),
+        attempt: 1,
+        error: { type: 'http_5xx', message: 'webhook answered 503', retryable: true },
+        retryAt: at(42),
+        at: at(41),
+      },
+    },
+    {
+      type: 'TimerScheduled',
+      data: {
+        ...base,
+        timerId: c4('timer', 3),
+        kind: 'retry',
+        dueAt: at(42),
+        taskId: c4('task', 1),
+        workitemId: c4('workitem', 1),
+        at: at(41),
+      },
+    },
+    // 11: the retry timer fires
+    {
+      type: 'TimerFired',
+      data: { ...base, timerId: c4('timer', 3), kind: 'retry', workitemId: c4('workitem', 1), at: at(42) },
+    },
+    // 12: the second attempt fails for good: an incident, and the workitem's timeout goes with it
+    {
+      type: 'WorkitemFailed',
+      data: {
+        ...base,
+        taskId: c4('task', 1),
+        workitemId: c4('workitem', 1),
+        attempt: 2,
+        error: { type: 'invalid_card', message: 'the card is not valid', retryable: true },
+        retryAt: null,
+        at: at(43),
+      },
+    },
+    {
+      type: 'IncidentRaised',
+      data: {
+        ...base,
+        incidentId: c4('incident', 1),
+        kind: 'executor_failed',
+        taskId: c4('task', 1),
+        workitemId: c4('workitem', 1),
+        message: 'invalid_card: the card is not valid',
+        at: at(43),
+      },
+    },
+    { type: 'TimerCancelled', data: { ...base, timerId: c4('timer', 2), at: at(43) } },
+  ];
+}
+
+/** Case c5 of the payment net: its `caseTimeout` runs out before pay's webhook answers. */
+export function timedOutCaseHistory(): CaseEvent[] {
+  const base = { caseId: 'c5' };
+  const created = timerCaseHistory()
+    .slice(0, 9)
+    .map((event) => JSON.parse(JSON.stringify(event).replaceAll('c4', 'c5')) as CaseEvent);
+  return [
+    ...created,
+    {
+      type: 'TimerFired',
+      data: { ...base, timerId: 'c5:timer-1', kind: 'case', workitemId: null, at: at(50) },
+    },
+    {
+      type: 'WorkitemUpdated',
+      data: {
+        ...base,
+        workitemId: 'c5:workitem-1',
+        taskId: 'c5:task-1',
+        state: 'abandoned',
+        output: null,
+        at: at(50),
+      },
+    },
+    { type: 'TimerCancelled', data: { ...base, timerId: 'c5:timer-2', at: at(50) } },
+    { type: 'TaskAbandoned', data: { ...base, taskId: 'c5:task-1', reason: 'case_ended', at: at(50) } },
+    { type: 'CaseTerminated', data: { ...base, reason: 'timeout', at: at(50) } },
+  ];
+}
+
 type DataOf<E extends Event, T extends E['type']> = Extract<E, { type: T }>['data'];
 
 /** Which event of a type a test means: the fields its data holds (compared as JSON), or a test of its data. */
@@ -584,22 +767,23 @@ export const issuing =
   (data: { readonly tokens: readonly { readonly id: string }[] }): boolean =>
     data.tokens.some((token) => token.id === tokenId);
 
-/** Every history above as one store would record it: workflow first, then c1, c2 and c3. */
+/** Every history above as one store would record it: workflow first, then c1 to c5. */
 export function sampleEvents(): ProjectedEvent[] {
   const [created, discarded] = workflowHistory() as [WorkflowEvent, WorkflowEvent];
-  const c1Events = recordStream('case-c1', finishedCaseHistory(), 2n);
-  const c2Events = recordStream('case-c2', terminatedCaseHistory(), 2n + BigInt(c1Events.length));
-  const c3Events = recordStream(
-    'case-c3',
-    incidentCaseHistory(),
-    2n + BigInt(c1Events.length + c2Events.length),
-  );
-  const last = 2n + BigInt(c1Events.length + c2Events.length + c3Events.length);
+  const cases: ProjectedEvent[] = [];
+  const histories: [string, CaseEvent[]][] = [
+    ['case-c1', finishedCaseHistory()],
+    ['case-c2', terminatedCaseHistory()],
+    ['case-c3', incidentCaseHistory()],
+    ['case-c4', timerCaseHistory()],
+    ['case-c5', timedOutCaseHistory()],
+  ];
+  for (const [streamId, history] of histories) {
+    cases.push(...(recordStream(streamId, history, 2n + BigInt(cases.length)) as ProjectedEvent[]));
+  }
   return [
     ...recordStream('workflow-approval', [created], 1n),
-    ...c1Events,
-    ...c2Events,
-    ...c3Events,
-    ...recordStream('workflow-approval', [discarded], last, 1),
+    ...cases,
+    ...recordStream('workflow-approval', [discarded], 2n + BigInt(cases.length), 1),
   ] as ProjectedEvent[];
 }

@@ -7,5 +7,6 @@ export type { WorkitemDocument } from './workitems/workitems-view.js';
 export type { TaskDocument, TaskTokenState } from './tasks/tasks-view.js';
 export type { CaseDocument } from './cases/cases-view.js';
 export type { IncidentDocument, IncidentState } from './incidents/incidents-view.js';
+export type { TimerDocument, TimerState } from './timers/timers-view.js';
 export type { WorkflowDocument } from './workflows/workflows-view.js';
 export { readModelViews } from './views.js';

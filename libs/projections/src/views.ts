@@ -2,6 +2,7 @@ import type { View } from './core/view.js';
 import { casesView } from './cases/cases-view.js';
 import { incidentsView } from './incidents/incidents-view.js';
 import { tasksView } from './tasks/tasks-view.js';
+import { timersView } from './timers/timers-view.js';
 import { tokensView } from './tokens/tokens-view.js';
 import { workflowsView } from './workflows/workflows-view.js';
 import { workitemsView } from './workitems/workitems-view.js';
@@ -14,4 +15,5 @@ export const readModelViews: readonly View[] = [
   tasksView,
   workitemsView,
   incidentsView,
+  timersView,
 ];

@@ -165,6 +165,9 @@ function syntheticWorkitem(n: number): WorkitemDocument {
     output: state === 'completed' ? { by: `user-${n % 50}`, score: n % 100 } : null,
     createdAt: at,
     updatedAt: at,
+    attempts: 0,
+    lastError: null,
+    retryAt: null,
   };
 }
 

@@ -27,7 +27,19 @@ describe('a manual clock', () => {
     expect(clock.iso()).toBe('2025-06-01T06:00:00.000Z');
   });
 
-  it.each(['nope', 'P', 'PT-1H', '48h', ''])(
+  it('tells its listeners of each move, at the new time, until they stop listening; a refused move tells none', () => {
+    const clock = new Clock('manual', start);
+    const heard: string[] = [];
+    const stop = clock.onMove(() => heard.push(clock.iso()));
+    clock.advance('PT1H');
+    clock.set('2026-02-01T00:00:00Z');
+    expect(() => clock.advance('nope')).toThrow(ClockInputError);
+    stop();
+    clock.advance('PT1H');
+    expect(heard).toEqual(['2026-01-31T13:00:00.000Z', '2026-02-01T00:00:00.000Z']);
+  });
+
+  it.each(['nope', 'P', 'PT-1H', '48h', '', '-PT1H', 'PT1H ', 'xPT1H', 'PT1Hour', 'PT', 'P1DT'])(
     'refuses %j as a duration and stays where it was',
     (duration) => {
       const clock = new Clock('manual', start);
@@ -62,4 +74,11 @@ describe('a duration', () => {
     expect(durationMs('PT1.5S', start)).toBe(1500);
     expect(durationMs('P1W', start)).toBe(7 * 24 * 3600 * 1000);
   });
+
+  it.each(['-PT1H', '-P1D', 'PT1Hx', ' PT1H', 'P1DT', 'PT'])(
+    'is refused when %j is not one whole',
+    (duration) => {
+      expect(() => durationMs(duration, start)).toThrow(ClockInputError);
+    },
+  );
 });

@@ -15,6 +15,7 @@ export class ClockInputError extends Error {
  */
 export class Clock {
   #manualAt: number | undefined;
+  readonly #moveListeners = new Set<() => void>();
 
   constructor(
     readonly mode: ClockMode,
@@ -50,6 +51,12 @@ export class Clock {
     return this.#setManual(new Date(at));
   }
 
+  /** Calls `listener` after each move of a manual clock (the timer scheduler wakes); answers how to stop. */
+  onMove(listener: () => void): () => void {
+    this.#moveListeners.add(listener);
+    return () => this.#moveListeners.delete(listener);
+  }
+
   #manual(): number {
     if (this.#manualAt === undefined) throw new Error('the system clock cannot be moved');
     return this.#manualAt;
@@ -57,16 +64,25 @@ export class Clock {
 
   #setManual(at: Date): Date {
     this.#manualAt = at.getTime();
+    for (const listener of this.#moveListeners) listener();
     return at;
   }
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/**
+ * PnYnMnWnDTnHnMnS, whole: the library's own pattern is not anchored, so it would read `-PT1H` as
+ * `PT1H` and ignore what follows a duration. At least one unit; a `T` has a time unit after it.
+ */
+const DURATION =
+  /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+([.,]\d+)?H)?(\d+([.,]\d+)?M)?(\d+([.,]\d+)?S)?)?$/;
+
 /** An ISO 8601 duration in milliseconds, counted from `from` (months and years have their calendar length). */
 export function durationMs(duration: string, from: Date): number {
   let seconds: number;
   try {
+    if (!DURATION.test(duration)) throw new RangeError(duration);
     seconds = toSeconds(parse(duration), from);
   } catch {
     throw new ClockInputError(`${JSON.stringify(duration)} is not an ISO 8601 duration such as PT1H or P30D`);

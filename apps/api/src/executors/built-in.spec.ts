@@ -116,8 +116,63 @@ describe('the webhook executor', () => {
   });
 
   it.each([
-    ['a 5xx', () => jsonResponse({ status: 'completed' }, 503), 'the webhook answered HTTP 503'],
-    ['a 4xx', () => jsonResponse({ status: 'completed' }, 404), 'the webhook answered HTTP 404'],
+    [503, 'http_5xx', true],
+    [500, 'http_5xx', true],
+    [404, 'http_4xx', false],
+    [400, 'http_4xx', false],
+    [408, 'http_4xx', true],
+    [429, 'http_4xx', true],
+  ])('answers HTTP %d as a failed attempt of type %s, retryable: %s', async (status, type, retryable) => {
+    const { executor } = webhookAnswering(() => jsonResponse({ status: 'completed' }, status));
+    expect(await executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).toEqual({
+      status: 'failed',
+      error: { type, message: `the webhook answered HTTP ${status}`, retryable },
+    });
+  });
+
+  it.each([
+    [
+      { status: 'failed', error: { type: 'card_declined', message: 'no funds', retryable: false } },
+      { type: 'card_declined', message: 'no funds', retryable: false },
+    ],
+    [
+      { status: 'failed', error: { type: 'busy', message: 'later' } },
+      { type: 'busy', message: 'later', retryable: true },
+    ],
+  ])('answers the failure %j as the attempt’s error, retryable unless it says not', async (answer, error) => {
+    const { executor } = webhookAnswering(() => jsonResponse(answer));
+    expect(await executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).toEqual({
+      status: 'failed',
+      error,
+    });
+  });
+
+  it.each([
+    ['connect ECONNREFUSED 127.0.0.1:9', { code: 'ECONNREFUSED' }],
+    ['getaddrinfo ENOTFOUND nowhere.invalid', { code: 'ENOTFOUND' }],
+    ['socket hang up', { code: 'ECONNRESET' }],
+    ['read ECONNRESET', {}],
+  ])('answers a call that failed with "%s" as a retryable network failure', async (reason, fields) => {
+    const { executor } = webhookAnswering(() => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error(reason), fields) });
+    });
+    expect(await executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).toEqual({
+      status: 'failed',
+      error: { type: 'network', message: `the call to the webhook failed: ${reason}`, retryable: true },
+    });
+  });
+
+  it('answers a call that outlived its timeout as a retryable timeout', async () => {
+    const { executor } = webhookAnswering(() => {
+      throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    });
+    expect(await executor.execute(request({ url: 'http://127.0.0.1:9/hook', timeoutMs: 25 }))).toEqual({
+      status: 'failed',
+      error: { type: 'timeout', message: 'the webhook did not answer within 25 ms', retryable: true },
+    });
+  });
+
+  it.each([
     ['a body that is not JSON', () => new Response('<html>'), 'the webhook answered a body that is not JSON'],
     [
       'JSON that is no object',
@@ -127,24 +182,32 @@ describe('the webhook executor', () => {
     [
       'an unknown status',
       () => jsonResponse({ status: 'done' }),
-      'the webhook answered status "done", not completed, started or abandoned',
+      'the webhook answered status "done", not completed, started, abandoned or failed',
+    ],
+    [
+      'a failure without an error type',
+      () => jsonResponse({ status: 'failed', error: { message: 'no type' } }),
+      'the webhook answered failed without an error {"type": string, "message": string}',
     ],
     [
       'a body over the limit',
       () => jsonResponse({ status: 'completed', output: 'x'.repeat(2000) }),
       "the webhook's answer is over 1024 bytes",
     ],
-  ])('throws on %s, so that the dispatcher retries', async (_, answer, message) => {
-    const { executor } = webhookAnswering(answer);
-    await expect(executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).rejects.toThrow(message);
-  });
+  ])(
+    'throws on %s, which the dispatcher reports as a failed attempt of type error',
+    async (_, answer, message) => {
+      const { executor } = webhookAnswering(answer);
+      await expect(executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).rejects.toThrow(message);
+    },
+  );
 
   it('names the cause of a failed call instead of fetch’s "fetch failed"', async () => {
     const { executor } = webhookAnswering(() => {
-      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
+      throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
     });
     await expect(executor.execute(request({ url: 'http://127.0.0.1:9/hook' }))).rejects.toThrow(
-      'the call to the webhook failed: connect ECONNREFUSED 127.0.0.1:9',
+      'the call to the webhook failed: unexpected redirect',
     );
   });
 

@@ -1,4 +1,4 @@
-import type { ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
+import type { ExecutionError, ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
 import { AddressGuard } from './address-guard.js';
 import { AddressRefusedError, guardedFetch } from './webhook-transport.js';
 import type { WebhookFetch } from './webhook-transport.js';
@@ -57,17 +57,46 @@ export function hostAllowed(hostname: string, allowHosts: readonly string[]): bo
 function resultOf(body: unknown): ExecutionResult {
   if (typeof body !== 'object' || body === null)
     throw new WebhookError('the webhook answered something other than a JSON object');
-  const { status, output } = body as { status?: unknown; output?: unknown };
+  const { status, output, error } = body as { status?: unknown; output?: unknown; error?: unknown };
   if (status === 'completed') return { status, output: (output ?? null) as JsonValue };
   if (status === 'started' || status === 'abandoned') return { status };
+  if (status === 'failed') return { status, error: reportedError(error) };
   throw new WebhookError(
-    `the webhook answered status ${JSON.stringify(status)}, not completed, started or abandoned`,
+    `the webhook answered status ${JSON.stringify(status)}, not completed, started, abandoned or failed`,
   );
 }
 
+/** The error a webhook reports: `type` and `message` strings, `retryable` true unless it says false. */
+function reportedError(error: unknown): ExecutionError {
+  const { type, message, retryable } = (typeof error === 'object' && error !== null ? error : {}) as {
+    type?: unknown;
+    message?: unknown;
+    retryable?: unknown;
+  };
+  if (typeof type !== 'string' || type === '' || (message !== undefined && typeof message !== 'string')) {
+    throw new WebhookError(
+      'the webhook answered failed without an error {"type": string, "message": string}',
+    );
+  }
+  if (retryable !== undefined && typeof retryable !== 'boolean') {
+    throw new WebhookError('the webhook answered failed with an error whose retryable is not a boolean');
+  }
+  return { type: type.slice(0, 200), message: (message ?? '').slice(0, 2000), retryable: retryable ?? true };
+}
+
+const failed = (type: string, message: string, retryable = true): ExecutionResult => ({
+  status: 'failed',
+  error: { type, message, retryable },
+});
+
+/** A 4xx is the request's fault and is not retried, except 408 (timeout) and 429 (too many requests). */
+const RETRYABLE_4XX = new Set([408, 429]);
+
 /**
- * POSTs the workitem and its tokens' payloads to `executorParams.url`. A network error, a timeout or a
- * non-2xx answer throws, so the dispatcher retries with backoff while the workitem stays `created`.
+ * POSTs the workitem and its tokens' payloads to `executorParams.url`. A failure of the call is a failed
+ * attempt the transition's retry policy handles: `network` (refused, unresolved, reset), `timeout`,
+ * `http_5xx`, `http_4xx` (not retryable but for 408 and 429), or the error of a `failed` answer. An
+ * answer that cannot be read, or a call the configuration forbids, throws (type `error`).
  */
 export function webhookExecutor({
   defaultTimeoutMs,
@@ -125,11 +154,15 @@ export function webhookExecutor({
         });
         if (!response.ok) {
           await response.body?.cancel();
-          throw new WebhookError(`the webhook answered HTTP ${response.status}`);
+          const { status } = response;
+          const message = `the webhook answered HTTP ${status}`;
+          if (status >= 500) return failed('http_5xx', message);
+          if (status >= 400) return failed('http_4xx', message, RETRYABLE_4XX.has(status));
+          throw new WebhookError(message);
         }
         text = await readLimited(response, maxResponseBytes);
       } catch (error) {
-        throw callFailure(error, timeoutMs);
+        return callFailure(error, timeoutMs);
       }
       try {
         return resultOf(JSON.parse(text));
@@ -149,17 +182,42 @@ function hostnameOf(url: string): string {
   }
 }
 
+/** Error codes of a call that never got an answer through the network: the service may be back later. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /**
- * The reason a call failed, for the workitem's `lastError`: fetch hides it behind "fetch failed" (its
- * `cause` says e.g. "unexpected redirect" or "connect ECONNREFUSED"). The URL is left out: it may carry a secret.
+ * A failed call as a failed attempt, its message saying why: fetch hides the reason behind "fetch failed"
+ * (its `cause` says e.g. "connect ECONNREFUSED"). The URL is left out: it may carry a secret. A refused
+ * address, a redirect or an over-long answer is the configuration's or the webhook's fault: it throws.
  */
-function callFailure(error: unknown, timeoutMs: number): WebhookError {
-  if (error instanceof WebhookError) return error;
-  if (error instanceof AddressRefusedError) return new WebhookError(error.message);
-  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
-  if (name === 'TimeoutError') return new WebhookError(`the webhook did not answer within ${timeoutMs} ms`);
-  const reason = (cause as { message?: unknown } | undefined)?.message ?? message ?? error;
-  return new WebhookError(`the call to the webhook failed: ${String(reason)}`);
+function callFailure(error: unknown, timeoutMs: number): ExecutionResult {
+  if (error instanceof WebhookError) throw error;
+  if (error instanceof AddressRefusedError) throw new WebhookError(error.message);
+  const { name, message, code, cause } = (error ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    cause?: { message?: unknown; code?: unknown };
+  };
+  if (name === 'TimeoutError') return failed('timeout', `the webhook did not answer within ${timeoutMs} ms`);
+  const reason = String(cause?.message ?? message ?? error);
+  const givenCode = cause?.code ?? code;
+  const errorCode = typeof givenCode === 'string' ? givenCode : (/\bE[A-Z_]+\b/.exec(reason)?.[0] ?? '');
+  if (NETWORK_CODES.has(errorCode) || reason === 'socket hang up') {
+    return failed('network', `the call to the webhook failed: ${reason}`);
+  }
+  throw new WebhookError(`the call to the webhook failed: ${reason}`);
 }
 
 async function readLimited(response: Response, maxBytes: number): Promise<string> {

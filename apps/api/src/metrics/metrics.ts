@@ -54,9 +54,20 @@ export class Metrics {
     help: 'Calls made by the webhook executor',
     registers: [this.registry],
   });
+  readonly #timersFired = new Counter({
+    name: 'wfnet_timers_fired_total',
+    help: 'Timers fired by the timer scheduler (a FireTimer that had its effect)',
+    registers: [this.registry],
+  });
+  readonly #timerLagSeconds = new Histogram({
+    name: 'wfnet_timer_lag_seconds',
+    help: "How late timers fired: the service clock's time at firing minus the timer's due time",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 60],
+    registers: [this.registry],
+  });
   readonly #webhookFailures = new Counter({
     name: 'wfnet_webhook_failures_total',
-    help: 'Webhook calls that failed (network error, timeout, non-2xx, bad answer) and will be retried',
+    help: 'Webhook calls that failed (network error, timeout, non-2xx, a failed answer, bad answer)',
     registers: [this.registry],
   });
   #sources: MetricSources | undefined;
@@ -132,6 +143,11 @@ export class Metrics {
     this.#commands.inc({ type, outcome: error === undefined ? 'ok' : errorBody(error).code });
   }
 
+  timerFired(lagSeconds: number): void {
+    this.#timersFired.inc();
+    this.#timerLagSeconds.observe(Math.max(0, lagSeconds));
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
@@ -155,7 +171,9 @@ export class Metrics {
       execute: async (request) => {
         this.#webhookAttempts.inc();
         try {
-          return await executor.execute(request);
+          const result = await executor.execute(request);
+          if (result.status === 'failed') this.#webhookFailures.inc();
+          return result;
         } catch (error) {
           this.#webhookFailures.inc();
           throw error;

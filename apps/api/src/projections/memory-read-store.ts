@@ -1,5 +1,12 @@
 import type { Document } from '@wfnet/projections';
-import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
+import type {
+  DocumentWrite,
+  ListedRow,
+  ListQuery,
+  OrderedQuery,
+  ReadStore,
+  TableSpec,
+} from './read-store.js';
 import { READ_MODELS } from './read-store.js';
 import { readModelTables } from './tables.js';
 
@@ -57,6 +64,19 @@ export class MemoryReadStore implements ReadStore {
     return rows;
   }
 
+  listOrdered<D extends Document>(table: string, { filter, orderBy, atMost, limit }: OrderedQuery): D[] {
+    const conditions = Object.entries(filter);
+    const picked: { readonly key: string; readonly id: string; readonly row: Row }[] = [];
+    for (const [id, row] of this.#table(table)) {
+      if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
+      const key = row.columns[orderBy];
+      if (typeof key !== 'string' || (atMost !== undefined && key > atMost)) continue;
+      picked.push({ key, id, row });
+    }
+    picked.sort((a, b) => compareStrings(a.key, b.key) || compareStrings(a.id, b.id));
+    return picked.slice(0, Math.max(0, limit)).map(({ row }) => JSON.parse(row.json) as D);
+  }
+
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     // Everything is checked and serialized before the first change, so a failure changes nothing.
     let seq = this.#seq;
@@ -100,3 +120,6 @@ export class MemoryReadStore implements ReadStore {
     return Object.fromEntries(spec.columns.map((c) => [c, typeof fields[c] === 'string' ? fields[c] : null]));
   }
 }
+
+/** Code-unit order: SQLite's binary order for the ASCII of ids and ISO times. */
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

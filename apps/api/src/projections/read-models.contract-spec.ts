@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { NotFoundError, ValidationError } from '@wfnet/domain';
-import type { Document, IncidentDocument, TokenDocument, WorkitemDocument } from '@wfnet/projections';
+import type {
+  Document,
+  IncidentDocument,
+  TimerDocument,
+  TokenDocument,
+  WorkitemDocument,
+} from '@wfnet/projections';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -9,7 +15,7 @@ import { foldReadModels } from './read-model-dump.js';
 import type { Page, PageRequest } from './read-models.js';
 import { ReadModels } from './read-models.js';
 import type { ReadStore } from './read-store.js';
-import { appendIncidents, readEverything } from './testing-spec.js';
+import { appendIncidents, appendTimers, readEverything, timerDueAt } from './testing-spec.js';
 
 /** Every page of a list, following `next` from the first. */
 function allPages<T>(list: (page: PageRequest) => Page<T>, limit: number): { items: T[]; pages: number } {
@@ -49,6 +55,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         simulateHistories({ cases: 80, seed: 42, concurrency: 20, leaveOpen: 0.5 }),
       );
       await appendIncidents(events);
+      await appendTimers(events);
       store = open();
       const recorded = await readEverything(events);
       new ProjectionRunner(events, store, { batchSize: 250 }).apply(recorded);
@@ -187,8 +194,16 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             'taskId',
             'transitionId',
             'updatedAt',
+            'attempts',
+            'lastError',
+            'retryAt',
           ].sort(),
         );
+        expect(readModels.getWorkitem(first.id)).toMatchObject({
+          attempts: 0,
+          lastError: null,
+          retryAt: null,
+        });
       });
 
       it('answers an incident with the fields of the contract, open or resolved', () => {
@@ -238,6 +253,7 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         ['task', () => readModels.getTask('nope:task-1')],
         ['workitem', () => readModels.getWorkitem('nope:workitem-1')],
         ['incident', () => readModels.getIncident('nope:incident-1')],
+        ['case', () => readModels.timersOfCase('nope')],
       ])('answers not found for an unknown %s', (entity, query) => {
         expect(query).toThrow(NotFoundError);
         expect(query).toThrow(expect.objectContaining({ entity }));
@@ -385,6 +401,64 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             details: [expect.objectContaining({ path: 'after' })],
           }),
         );
+      });
+    });
+
+    describe('timers', () => {
+      const timers = () => (expected['timers'] ?? []) as TimerDocument[];
+      const byDueThenId = (a: TimerDocument, b: TimerDocument): number =>
+        a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      const pendingInOrder = () =>
+        timers()
+          .filter((t) => t.state === 'pending')
+          .sort(byDueThenId);
+
+      it('has pending, fired and cancelled timers, some due at the same instant', () => {
+        const states = new Set(timers().map((t) => t.state));
+        expect([...states].sort()).toEqual(['cancelled', 'fired', 'pending']);
+        const pending = pendingInOrder();
+        expect(new Set(pending.map((t) => t.dueAt)).size).toBeLessThan(pending.length);
+      });
+
+      it('lists a case’s timers in the order they were scheduled, whatever their state', () => {
+        for (const caseId of new Set(timers().map((t) => t.caseId))) {
+          const want = timers()
+            .filter((t) => t.caseId === caseId)
+            .map(withoutRevision);
+          expect(readModels.timersOfCase(caseId)).toEqual(want);
+          expect(want.map((t) => t.id)).toEqual(want.map((_, i) => `${caseId}:timer-${i + 1}`));
+        }
+      });
+
+      it('lists no timers for a case that has none', () => {
+        const none = caseIds().find((id) => !timers().some((t) => t.caseId === id)) as string;
+        expect(readModels.timersOfCase(none)).toEqual([]);
+      });
+
+      it.each([
+        ['before the first', '2026-02-28T23:59:59.999Z', 500],
+        ['at the first', timerDueAt(0), 500],
+        ['at an instant some share', timerDueAt(3), 500],
+        ['at an instant some share, a few at a time', timerDueAt(3), 4],
+        ['after the last', '2027-01-01T00:00:00.000Z', 500],
+        ['after the last, one at a time', '2027-01-01T00:00:00.000Z', 1],
+        ['after the last, none wanted', '2027-01-01T00:00:00.000Z', 0],
+      ])(
+        'answers the pending timers due %s (%s, limit %p) earliest first, ties by id',
+        (_label, at, limit) => {
+          const want = pendingInOrder()
+            .filter((t) => t.dueAt <= at)
+            .slice(0, limit)
+            .map(withoutRevision);
+          const due = readModels.dueTimers(at, limit);
+          expect(due).toEqual(want);
+          expect(due.length > 0).toBe(limit > 0 && at >= timerDueAt(0));
+        },
+      );
+
+      it('answers when the earliest pending timer is due', () => {
+        expect(readModels.nextTimerDue()).toBe(pendingInOrder()[0]?.dueAt);
+        expect(readModels.nextTimerDue()).toEqual(expect.any(String));
       });
     });
 

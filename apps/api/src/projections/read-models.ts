@@ -5,6 +5,7 @@ import type {
   IncidentDocument,
   TaskDocument,
   TaskTokenState,
+  TimerDocument,
   TokenDocument,
   WorkflowDocument,
   WorkitemDocument,
@@ -16,6 +17,7 @@ export type CaseResource = Omit<CaseDocument, 'lastRevision' | 'unconsumed'>;
 export type TokenResource = Omit<TokenDocument, 'lastRevision'>;
 export type WorkitemResource = Omit<WorkitemDocument, 'lastRevision'>;
 export type IncidentResource = Omit<IncidentDocument, 'lastRevision'>;
+export type TimerResource = Omit<TimerDocument, 'lastRevision'>;
 /** A task as `GET /cases/:id/tasks` lists it: without its tables. */
 export type TaskSummary = Omit<TaskDocument, 'lastRevision' | 'tokens' | 'workitems'>;
 /** A task as `GET /tasks/:id` answers it: with its token table (places joined) and workitem table. */
@@ -186,6 +188,39 @@ export class ReadModels {
       page,
       withoutRevision,
     );
+  }
+
+  /** The case's timers, pending, fired and cancelled, in the order they were scheduled. */
+  timersOfCase(caseId: string): TimerResource[] {
+    this.#require('cases', 'case', caseId);
+    return this.store
+      .list<TimerDocument>('timers', { filter: { caseId } })
+      .map(({ doc }) => withoutRevision(doc));
+  }
+
+  /**
+   * Up to `limit` pending timers due at or before `at` (ISO 8601, UTC, as the clock writes it), earliest
+   * first, ties by id: read from the due-timer index, never the whole table.
+   */
+  dueTimers(at: string, limit: number): TimerResource[] {
+    return this.store
+      .listOrdered<TimerDocument>('timers', {
+        filter: { state: 'pending' },
+        orderBy: 'dueAt',
+        atMost: at,
+        limit,
+      })
+      .map(withoutRevision);
+  }
+
+  /** When the earliest pending timer is due; undefined when none is pending. */
+  nextTimerDue(): string | undefined {
+    const [first] = this.store.listOrdered<TimerDocument>('timers', {
+      filter: { state: 'pending' },
+      orderBy: 'dueAt',
+      limit: 1,
+    });
+    return first?.dueAt;
   }
 
   #require<D extends Document>(

@@ -38,6 +38,17 @@ export interface ListQuery {
   readonly maxBytes?: number;
 }
 
+/** Rows in the order of one column's values (then by id), for a list that is not in creation order. */
+export interface OrderedQuery {
+  /** Column → value; every one must match. */
+  readonly filter: Readonly<Record<string, string>>;
+  /** The column the rows are ordered by, compared as strings. */
+  readonly orderBy: string;
+  /** Only rows whose `orderBy` column is at most this. */
+  readonly atMost?: string;
+  readonly limit: number;
+}
+
 export interface ListedRow<D extends Document = Document> {
   /** The document's place in creation order. */
   readonly seq: number;
@@ -60,6 +71,11 @@ export interface ReadStore extends CheckpointStore {
   checkpoint(): bigint;
   get<D extends Document>(table: string, id: string): D | undefined;
   list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[];
+  /**
+   * The first `limit` documents in `orderBy` order (then by id). A store serves it from an index whose
+   * columns are the filter's, then `orderBy`, then `id`, without reading the rows past the limit.
+   */
+  listOrdered<D extends Document>(table: string, query: OrderedQuery): D[];
   /** Writes documents and moves the checkpoint, all or nothing. */
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void;
   /**
@@ -96,6 +112,9 @@ export class DelegatingReadStore implements ReadStore {
   }
   list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[] {
     return this.inner.list<D>(table, query);
+  }
+  listOrdered<D extends Document>(table: string, query: OrderedQuery): D[] {
+    return this.inner.listOrdered<D>(table, query);
   }
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     this.inner.commit(writes, checkpoint);

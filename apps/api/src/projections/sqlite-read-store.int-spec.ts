@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkitemDocument } from '@wfnet/projections';
+import type { TimerDocument, WorkitemDocument } from '@wfnet/projections';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { describeReadModels } from './read-models.contract-spec.js';
 import { ReadModels } from './read-models.js';
@@ -34,6 +34,9 @@ function workitem(n: number): WorkitemDocument {
     output: n % 5 === 0 ? { n } : null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
+    attempts: 0,
+    lastError: null,
+    retryAt: null,
   };
 }
 
@@ -248,5 +251,52 @@ describe('the SQLite read store', () => {
       expect(plan).toContain(`rm_${table}_by_`);
       expect(plan).not.toMatch(/TEMP B-TREE/);
     });
+  });
+});
+
+describe('the SQLite due-timer index', () => {
+  const TIMERS = 50_000;
+  const store = SqliteReadStore.open(freshFile());
+  const second = (n: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, n % 600)).toISOString();
+  const timer = (n: number): TimerDocument => ({
+    id: `c${n}:timer-1`,
+    lastRevision: 1,
+    position: String(n + 1),
+    caseId: `c${n}`,
+    kind: 'executor',
+    dueAt: second(n),
+    state: n % 4 === 3 ? 'fired' : 'pending',
+    taskId: `c${n}:task-1`,
+    workitemId: `c${n}:workitem-1`,
+    scheduledAt: '2026-01-01T00:00:00.000Z',
+    firedAt: n % 4 === 3 ? second(n) : null,
+    cancelledAt: null,
+  });
+  const docs = Array.from({ length: TIMERS }, (_, n) => timer(n));
+  for (let i = 0; i < TIMERS; i += 5000) {
+    store.commit(
+      docs.slice(i, i + 5000).map((doc) => ({ table: 'timers', doc, created: true })),
+      BigInt(i + 5000),
+    );
+  }
+  const readModels = new ReadModels(store);
+  afterAll(() => store.close());
+
+  it('seeks the pending timers in due order on the index, without sorting', () => {
+    const plan = store.explainOrdered('timers', ['state'], 'dueAt').join(' | ');
+    expect(plan).toMatch(/USING INDEX rm_timers_by_state_due_at_id/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('answers the first due timers of many, earliest first, ties by id', () => {
+    const at = second(59);
+    const want = docs
+      .filter((d) => d.state === 'pending' && d.dueAt <= at)
+      .sort((a, b) => (a.dueAt === b.dueAt ? (a.id < b.id ? -1 : 1) : a.dueAt < b.dueAt ? -1 : 1))
+      .slice(0, 256)
+      .map((d) => d.id);
+    expect(want).toHaveLength(256);
+    expect(readModels.dueTimers(at, 256).map((t) => t.id)).toEqual(want);
+    expect(readModels.nextTimerDue()).toBe(second(0));
   });
 });

@@ -3,7 +3,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { Document } from '@wfnet/projections';
-import type { DocumentWrite, ListedRow, ListQuery, ReadStore, TableSpec } from './read-store.js';
+import type {
+  DocumentWrite,
+  ListedRow,
+  ListQuery,
+  OrderedQuery,
+  ReadStore,
+  TableSpec,
+} from './read-store.js';
 import { READ_MODELS, chooseIndex } from './read-store.js';
 import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
@@ -66,6 +73,7 @@ interface TableStatements {
   /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
   readonly updateDoc: Statement<[string, string]>;
   readonly lists: Map<string, Statement<unknown[], { seq: number; doc: string }>>;
+  readonly ordered: Map<string, Statement<unknown[], string>>;
 }
 
 /**
@@ -177,6 +185,19 @@ export class SqliteReadStore implements ReadStore {
       if (maxBytes !== undefined && total > maxBytes && rows.length > 1) break;
     }
     return rows;
+  }
+
+  listOrdered<D extends Document>(table: string, { filter, orderBy, atMost, limit }: OrderedQuery): D[] {
+    const statements = this.#statements(table);
+    const columns = Object.keys(filter).sort();
+    const key = `${columns.join(',')}|${orderBy}|${atMost === undefined ? '' : '<='}`;
+    let statement = statements.ordered.get(key);
+    if (!statement) {
+      statement = this.#prepareOrdered(statements.spec, columns, orderBy, atMost !== undefined);
+      statements.ordered.set(key, statement);
+    }
+    const values = [...columns.map((c) => filter[c]), ...(atMost === undefined ? [] : [atMost])];
+    return statement.all(...values, Math.max(0, limit)).map((doc) => JSON.parse(doc) as D);
   }
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
@@ -319,6 +340,7 @@ export class SqliteReadStore implements ReadStore {
             ),
             updateDoc: db.prepare<[string, string]>(`UPDATE ${table} SET doc = ? WHERE id = ?`),
             lists: new Map(),
+            ordered: new Map(),
           },
         ];
       }),
@@ -337,6 +359,34 @@ export class SqliteReadStore implements ReadStore {
     return this.#db.prepare(
       `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq LIMIT ?`,
     );
+  }
+
+  #prepareOrdered(
+    spec: TableSpec,
+    columns: readonly string[],
+    orderBy: string,
+    bounded: boolean,
+  ): Statement<unknown[], string> {
+    if (!spec.columns.includes(orderBy)) throw new Error(`${spec.name} has no column ${orderBy}`);
+    const conditions = [
+      ...columns.map((c) => `${snake(c)} = ?`),
+      ...(bounded ? [`${snake(orderBy)} <= ?`] : []),
+    ];
+    const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+    return this.#db
+      .prepare<unknown[], string>(
+        `SELECT doc FROM ${tableName(spec.name)}${where} ORDER BY ${snake(orderBy)}, id LIMIT ?`,
+      )
+      .pluck();
+  }
+
+  /** For the int tests: the plan SQLite picks for an ordered list with these filter columns. */
+  explainOrdered(table: string, columns: readonly string[], orderBy: string): string[] {
+    const statement = this.#prepareOrdered(this.#statements(table).spec, [...columns].sort(), orderBy, true);
+    return this.#db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`)
+      .all(...columns.map(() => 'x'), 'x', 10)
+      .map((r) => r.detail);
   }
 
   #statements(table: string): TableStatements {

@@ -4,7 +4,7 @@ import type { TableSpec } from './read-store.js';
  * Bump when a view's documents change shape or meaning: a store holding another version is dropped and
  * rebuilt from position 0 when it opens.
  */
-export const READ_MODEL_VERSION = 2;
+export const READ_MODEL_VERSION = 3;
 
 export const readModelTables: readonly TableSpec[] = [
   { name: 'workflows', columns: ['state'], indexes: [['state']] },
@@ -34,5 +34,12 @@ export const readModelTables: readonly TableSpec[] = [
     columns: ['caseId', 'state', 'kind'],
     // Incidents are few next to workitems: caseId alone narrows any filter naming it.
     indexes: [['caseId'], ['state', 'kind'], ['kind'], ['state']],
+  },
+  {
+    name: 'timers',
+    columns: ['caseId', 'state', 'dueAt'],
+    // The scheduler's due-timer index: pending timers by due time, ties by id, read on disk a page at a
+    // time. `caseId` serves a case's own list.
+    indexes: [['caseId'], ['state', 'dueAt', 'id']],
   },
 ];

@@ -1,5 +1,5 @@
 import { v7 } from 'uuid';
-import type { CaseEvent, EventStore, IncidentResolution, RecordedEvent } from '@wfnet/domain';
+import type { CaseEvent, EventStore, IncidentResolution, RecordedEvent, TimerKind } from '@wfnet/domain';
 import { caseStreamId } from '@wfnet/domain';
 import type { CaseDocument } from '@wfnet/projections';
 import { foldReadModels } from './read-model-dump.js';
@@ -85,6 +85,72 @@ export async function appendIncidents(events: EventStore): Promise<bigint> {
           data: { caseId, incidentId, resolution: RESOLUTIONS[index % 4] as IncidentResolution, at: at() },
         });
       }
+    }
+    ({ position: head } = await events.append(
+      caseStreamId(caseId),
+      appended.map((e) => ({ id: v7(), type: e.type, data: e.data })),
+      'any',
+    ));
+  }
+  return head;
+}
+
+const TIMER_KINDS: readonly TimerKind[] = [
+  'executor',
+  'scheduleToStart',
+  'startToClose',
+  'scheduleToClose',
+  'retry',
+];
+
+/** The due time of the n-th timer: ten instants a minute apart, so that many timers share one. */
+export const timerDueAt = (n: number): string =>
+  new Date(Date.UTC(2026, 2, 1, 0, (n * 7) % 10)).toISOString();
+
+/**
+ * Two to five timers on each of the first twenty running cases (the case's own one first), as the
+ * decider would schedule them; every third one fired and every fifth one cancelled. Due times repeat
+ * across cases, so that an order by due time needs its ties broken. Answers the position of the last.
+ */
+export async function appendTimers(events: EventStore): Promise<bigint> {
+  const cases = (foldReadModels(await readEverything(events))['cases'] ?? []) as CaseDocument[];
+  const running = cases.filter((c) => c.state === 'active').slice(0, 20);
+  let n = 0;
+  let head = 0n;
+  const at = '2026-02-28T00:00:00.000Z';
+  for (const [index, { id: caseId }] of running.entries()) {
+    const appended: CaseEvent[] = [];
+    for (let i = 1; i <= (index % 4) + 2; i++) {
+      const timerId = `${caseId}:timer-${i}`;
+      const kind: TimerKind = i === 1 ? 'case' : (TIMER_KINDS[(index + i) % TIMER_KINDS.length] as TimerKind);
+      const owned = kind !== 'case';
+      appended.push({
+        type: 'TimerScheduled',
+        data: {
+          caseId,
+          timerId,
+          kind,
+          dueAt: timerDueAt(n),
+          taskId: owned ? `${caseId}:task-${i}` : null,
+          workitemId: owned ? `${caseId}:workitem-${i}` : null,
+          at,
+        },
+      });
+      if (n % 3 === 2) {
+        appended.push({
+          type: 'TimerFired',
+          data: {
+            caseId,
+            timerId,
+            kind,
+            workitemId: owned ? `${caseId}:workitem-${i}` : null,
+            at: timerDueAt(n),
+          },
+        });
+      } else if (n % 5 === 4) {
+        appended.push({ type: 'TimerCancelled', data: { caseId, timerId, at } });
+      }
+      n += 1;
     }
     ({ position: head } = await events.append(
       caseStreamId(caseId),

@@ -211,7 +211,10 @@ function checkPruned(state: CaseData, full: CaseData, history: readonly CaseEven
     tasks: full.tasks.size,
     workitems: full.workitems.size,
     incidents: history.filter((e) => e.type === 'IncidentRaised').length,
+    timers: history.filter((e) => e.type === 'TimerScheduled').length,
   });
+  // Only pending timers are kept, in both folds.
+  expect(state.timers).toEqual(full.timers);
   // Only open incidents are kept, in both folds.
   expect(state.incidents).toEqual(full.incidents);
   expect(state.tokens).toEqual(new Map([...full.tokens].filter(([, token]) => token.state !== 'consumed')));
@@ -344,14 +347,7 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
     }
     case 'ResolveIncident': {
       const { incidentId, resolution } = command.data;
-      if (
-        !Array.from(
-          { length: state.counts.incidents },
-          (_, i) => `${state.caseId}:incident-${i + 1}`,
-        ).includes(incidentId)
-      ) {
-        return ['NotFoundError'];
-      }
+      if (!madeIds(state, 'incident').includes(incidentId)) return ['NotFoundError'];
       const incident = state.incidents.get(incidentId);
       if (!incident) return ['incident_not_open'];
       const task = state.tasks.get(incident.taskId)!;
@@ -382,12 +378,40 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
         }
       }
     }
+    case 'FireTimer': {
+      const { timerId, at } = command.data;
+      if (!madeIds(state, 'timer').includes(timerId)) return ['NotFoundError'];
+      const timer = state.timers.get(timerId);
+      // Fired, cancelled or not yet due: accepted, with no effect.
+      if (!timer || Date.parse(at) < Date.parse(timer.dueAt)) return undefined;
+      if (caseRefusal) return caseRefusal;
+      const workitem = timer.workitemId === null ? undefined : state.workitems.get(timer.workitemId);
+      return timer.kind === 'executor' && workitem
+        ? lockRefusal(state.tasks.get(workitem.taskId)!)
+        : undefined;
+    }
+    case 'FailWorkitem': {
+      const workitem = openWorkitem(command.data.workitemId);
+      if (!isWorkitem(workitem)) return workitem;
+      const failures = state.attempts.get(workitem.id)?.attempts ?? 0;
+      const waitsForRetry = [...state.timers.values()].some(
+        (t) => t.kind === 'retry' && t.workitemId === workitem.id,
+      );
+      const heldByIncident = [...state.incidents.values()].some((i) => i.taskId === workitem.taskId);
+      return command.data.attempt !== failures + 1 || waitsForRetry || heldByIncident
+        ? ['workitem_not_available']
+        : undefined;
+    }
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${JSON.stringify(unknown)}`);
     }
   }
 }
+
+/** The ids of the incidents or timers the case has made, ended ones included. */
+const madeIds = (state: CaseData, entity: 'incident' | 'timer'): string[] =>
+  Array.from({ length: state.counts[`${entity}s`] }, (_, i) => `${state.caseId}:${entity}-${i + 1}`);
 
 const refusalOf = (error: unknown): string => {
   const { code, name } = error as { code?: string; name?: string };

@@ -1,9 +1,10 @@
 import type { IllegalStateCode } from '../core/errors.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
-import type { Transition } from '../net/definition.js';
+import type { Timeouts, Transition } from '../net/definition.js';
 import type { ConditionLanguage, ConditionScope } from '../net/conditions.js';
 import type { Timing } from '../net/timing.js';
+import { retryPolicyOf, TIMER_EXECUTOR } from '../net/timing.js';
 import { splitKinds } from '../net/kinds.js';
 import type { Net } from '../net/net.js';
 import { netOf, splitOutputs } from '../net/net.js';
@@ -16,19 +17,31 @@ import type {
   CaseCommand,
   CreateCase,
   DiscardTokens,
+  FailWorkitem,
+  FireTimer,
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
   ResolveIncident,
   TerminateCase,
 } from './commands.js';
-import type { AbandonReason, CaseEvent, IncidentKind, Route, WorkitemUpdated } from './events.js';
+import type {
+  AbandonReason,
+  CaseEvent,
+  ExecutionError,
+  IncidentKind,
+  Route,
+  TimerKind,
+  WorkitemUpdated,
+} from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
 import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
 import type { CaseEntity } from './ids.js';
 import { entityId, hasMade } from './ids.js';
-import type { CaseData, CaseState, Incident, Task, Token, Workitem } from './state.js';
+import type { CaseData, CaseState, Incident, Task, Timer, Token, Workitem } from './state.js';
+import type { Due } from './timers.js';
+import { dueAfter, dueAtExpression, hasLiveOwner, isDue, nextAttempt, PER_ATTEMPT } from './timers.js';
 
 export interface CaseDeciderOptions {
   /** The payload of the tokens a completed task issues (an executor's `buildTokenPayload` hook). */
@@ -160,6 +173,35 @@ function lockTokens(decision: Decision, task: Task): void {
 const abandonment = (workitem: Workitem, to: WorkitemUpdated['data']['state']) =>
   to === 'abandoned' ? { transitionId: workitem.transitionId, executor: workitem.executor } : {};
 
+/** Records a workitem's new state; one that starts has its attempt bounded by `startToClose`. */
+function updateWorkitemState(
+  decision: Decision,
+  workitem: Workitem,
+  to: WorkitemUpdated['data']['state'],
+  output: JsonValue,
+): void {
+  record(decision, {
+    type: 'WorkitemUpdated',
+    data: {
+      caseId: decision.draft.caseId,
+      workitemId: workitem.id,
+      taskId: workitem.taskId,
+      state: to,
+      output: to === 'completed' ? output : null,
+      ...abandonment(workitem, to),
+      at: decision.at,
+    },
+  });
+  if (to === 'started')
+    scheduleTimeouts(decision, requireWorkitem(decision.draft, workitem.id), ['startToClose']);
+}
+
+const requireWorkitem = (draft: CaseDraft, workitemId: string): Workitem => {
+  const workitem = draft.workitems.get(workitemId);
+  if (!workitem) throw new Error(`workitem ${workitemId} is not in case ${draft.caseId}`);
+  return workitem;
+};
+
 /** Abandons a live task: its open workitems first, then (unless the case is being terminated) its locks. */
 function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlock = true): void {
   const { caseId } = decision.draft;
@@ -197,8 +239,8 @@ function abandonTask(decision: Decision, task: Task, reason: AbandonReason, unlo
   record(decision, { type: 'TaskAbandoned', data: { caseId, taskId: task.id, reason, at: decision.at } });
 }
 
-const openIncidentsOf = (draft: CaseDraft, taskId: string): Incident[] =>
-  [...draft.incidents.values()].filter((incident) => incident.taskId === taskId);
+const openIncidentsOf = (state: Pick<CaseData, 'incidents'>, taskId: string): Incident[] =>
+  [...state.incidents.values()].filter((incident) => incident.taskId === taskId);
 
 function raiseIncident(
   decision: Decision,
@@ -220,6 +262,176 @@ function raiseIncident(
       at: decision.at,
     },
   });
+}
+
+// ---- timers ----
+
+function scheduleTimer(decision: Decision, kind: TimerKind, dueAt: string, workitem: Workitem | null): void {
+  const { caseId, counts } = decision.draft;
+  record(decision, {
+    type: 'TimerScheduled',
+    data: {
+      caseId,
+      timerId: entityId(caseId, 'timer', counts.timers + 1),
+      kind,
+      dueAt,
+      taskId: workitem?.taskId ?? null,
+      workitemId: workitem?.id ?? null,
+      at: decision.at,
+    },
+  });
+}
+
+function cancelTimer(decision: Decision, timer: Timer): void {
+  record(decision, {
+    type: 'TimerCancelled',
+    data: { caseId: decision.draft.caseId, timerId: timer.id, at: decision.at },
+  });
+}
+
+const pendingTimersOf = (state: Pick<CaseData, 'timers'>, workitemId: string): Timer[] =>
+  [...state.timers.values()].filter((timer) => timer.workitemId === workitemId);
+
+const pendingTimerOf = (
+  state: Pick<CaseData, 'timers'>,
+  workitemId: string,
+  kind: TimerKind,
+): Timer | undefined => pendingTimersOf(state, workitemId).find((timer) => timer.kind === kind);
+
+/** The cancel rule, read as an invariant (see `hasLiveOwner`): no pending timer outlives its owner. */
+function cancelOrphanedTimers(decision: Decision): boolean {
+  let cancelled = false;
+  for (const timer of [...decision.draft.timers.values()]) {
+    if (hasLiveOwner(decision.draft, timer)) continue;
+    cancelTimer(decision, timer);
+    cancelled = true;
+  }
+  return cancelled;
+}
+
+/**
+ * Schedules the timeouts of the given kinds that the workitem's transition sets and that are not pending
+ * already; one that bounds an attempt waits while a retry is pending (the retry's firing schedules it). A
+ * timeout that cannot be scheduled raises a `timeout` incident rather than leaving the workitem unbounded.
+ */
+function scheduleTimeouts(decision: Decision, workitem: Workitem, kinds: readonly (keyof Timeouts)[]): void {
+  const { draft, net, at, options } = decision;
+  if (openIncidentsOf(draft, workitem.taskId).length > 0) return;
+  const transition = net.transition(workitem.transitionId);
+  const retrying = pendingTimerOf(draft, workitem.id, 'retry') !== undefined;
+  for (const kind of kinds) {
+    const duration = transition.timeouts?.[kind];
+    if (duration === undefined || pendingTimerOf(draft, workitem.id, kind)) continue;
+    if (retrying && PER_ATTEMPT.has(kind)) continue;
+    const due = dueAfter(options.timing, at, duration);
+    if (!due.ok) {
+      raiseIncident(
+        decision,
+        requireTask(draft, workitem.taskId),
+        'timeout',
+        workitem.id,
+        `the ${kind} timeout ${duration} of transition ${transition.id} cannot be scheduled: ${due.message}`,
+      );
+      return;
+    }
+    scheduleTimer(decision, kind, due.dueAt, workitem);
+  }
+}
+
+/**
+ * A `timer` executor's workitem waits for its own timer: `after` a duration from now, or `at` the time its
+ * expression gives. When neither can be computed it raises an `executor_failed` incident; answers whether
+ * the timer is pending.
+ */
+function scheduleExecutorTimer(decision: Decision, workitem: Workitem): boolean {
+  const { draft, net, at, options } = decision;
+  if (pendingTimerOf(draft, workitem.id, 'executor')) return true;
+  const task = requireTask(draft, workitem.taskId);
+  const { after, at: expression } = net.transition(workitem.transitionId).executorParams;
+  let due: Due;
+  if (typeof after === 'string') {
+    due = dueAfter(options.timing, at, after);
+  } else if (typeof expression === 'string') {
+    const inputs: Record<string, JsonValue> = {};
+    for (const token of task.offered.map(tokenOf(draft))) inputs[token.placeId] ??= token.payload;
+    due = dueAtExpression(options.timing, expression, { case: draft.data, inputs, now: at });
+  } else {
+    due = { ok: false, message: 'its executorParams have neither after (a duration) nor at (an expression)' };
+  }
+  if (!due.ok) {
+    raiseIncident(
+      decision,
+      task,
+      'executor_failed',
+      workitem.id,
+      `the timer of workitem ${workitem.id} cannot be scheduled: ${due.message}`,
+    );
+    return false;
+  }
+  scheduleTimer(decision, 'executor', due.dueAt, workitem);
+  return true;
+}
+
+/**
+ * The timers of an attempt about to run: a `timer` executor's own timer, the timeout bounding the attempt
+ * from the workitem's state, and `scheduleToClose` unless it is still running from an earlier attempt.
+ */
+function scheduleAttemptTimers(decision: Decision, workitem: Workitem): void {
+  if (workitem.executor === TIMER_EXECUTOR && !scheduleExecutorTimer(decision, workitem)) return;
+  const bound = workitem.state === 'created' ? 'scheduleToStart' : 'startToClose';
+  scheduleTimeouts(decision, workitem, [bound, 'scheduleToClose']);
+}
+
+/**
+ * A failed attempt, reported or timed out: the retry policy schedules the next one (its attempt's own
+ * timeouts cancelled, the next attempt schedules them again), or an `executor_failed` incident waits for
+ * a person.
+ */
+function failAttempt(decision: Decision, workitem: Workitem, error: ExecutionError): void {
+  const { draft, net, at, options } = decision;
+  const attempt = (draft.attempts.get(workitem.id)?.attempts ?? 0) + 1;
+  const policy = retryPolicyOf(net.transition(workitem.transitionId));
+  const next = nextAttempt(policy, attempt, error, at, options.timing);
+  const { type, message, retryable } = error;
+  record(decision, {
+    type: 'WorkitemFailed',
+    data: {
+      caseId: draft.caseId,
+      taskId: workitem.taskId,
+      workitemId: workitem.id,
+      attempt,
+      error: { type, message, retryable },
+      retryAt: next.retryAt,
+      at,
+    },
+  });
+  if (next.retryAt === null) {
+    raiseIncident(
+      decision,
+      requireTask(draft, workitem.taskId),
+      'executor_failed',
+      workitem.id,
+      `workitem ${workitem.id} failed (attempt ${attempt}, ${type}: ${message}): ${next.why}`,
+    );
+    return;
+  }
+  for (const timer of pendingTimersOf(draft, workitem.id)) {
+    if (PER_ATTEMPT.has(timer.kind)) cancelTimer(decision, timer);
+  }
+  scheduleTimer(decision, 'retry', next.retryAt, workitem);
+}
+
+/** Every pending timer goes when the case ends, its own included. */
+function cancelAllTimers(decision: Decision): void {
+  for (const timer of [...decision.draft.timers.values()]) cancelTimer(decision, timer);
+}
+
+/** Termination abandons the work but leaves locked tokens as they are: nothing moves afterwards. */
+function terminate(decision: Decision, reason?: 'timeout'): void {
+  const { caseId } = decision.draft;
+  for (const task of liveTasks(decision.draft)) abandonTask(decision, task, 'case_ended', false);
+  cancelAllTimers(decision);
+  record(decision, { type: 'CaseTerminated', data: { caseId, ...(reason && { reason }), at: decision.at } });
 }
 
 type Routing =
@@ -429,6 +641,7 @@ function allocateEnabledTasks(decision: Decision): boolean {
         at,
       },
     });
+    scheduleAttemptTimers(decision, requireWorkitem(draft, workitemId));
     allocated = true;
   }
   return allocated;
@@ -439,12 +652,13 @@ function allocateEnabledTasks(decision: Decision): boolean {
  * executor's `UpdateWorkitem` would; a completion whose tokens another task holds is left to the executor.
  */
 function answerImmediately(decision: Decision): boolean {
-  const { draft, net, at, options } = decision;
+  const { draft, net, options } = decision;
   if (!options.immediateAnswer || decision.immediateAnswers >= MAX_IMMEDIATE_ANSWERS) return false;
   for (const task of liveTasks(draft)) {
     for (const workitemId of task.workitemIds) {
       const workitem = draft.workitems.get(workitemId);
-      if (workitem?.state !== 'created') continue;
+      // A timer's workitem is completed by its timer, never by an executor.
+      if (workitem?.state !== 'created' || workitem.executor === TIMER_EXECUTOR) continue;
       const transition = net.transition(task.transitionId);
       const tokens = task.offered.map(tokenOf(draft));
       const answer = options.immediateAnswer(
@@ -458,18 +672,12 @@ function answerImmediately(decision: Decision): boolean {
         lockTokens(decision, task);
       }
       decision.immediateAnswers++;
-      record(decision, {
-        type: 'WorkitemUpdated',
-        data: {
-          caseId: draft.caseId,
-          workitemId,
-          taskId: task.id,
-          state: answer.status,
-          output: answer.status === 'completed' ? answer.output : null,
-          ...abandonment(workitem, answer.status),
-          at,
-        },
-      });
+      updateWorkitemState(
+        decision,
+        workitem,
+        answer.status,
+        answer.status === 'completed' ? answer.output : null,
+      );
       return true;
     }
   }
@@ -491,6 +699,7 @@ function finishIfDone(decision: Decision): boolean {
     type: 'TokensConsumed',
     data: { caseId: draft.caseId, taskId: TERMINATION, tokenIds: [last.id], at },
   });
+  cancelAllTimers(decision);
   record(decision, { type: 'CaseFinished', data: { caseId: draft.caseId, at } });
   return true;
 }
@@ -499,6 +708,7 @@ function finishIfDone(decision: Decision): boolean {
 function cascade(decision: Decision): readonly CaseEvent[] {
   while (decision.draft.status === 'active') {
     if (
+      cancelOrphanedTimers(decision) ||
       settleTasks(decision) ||
       offerFreeTokens(decision) ||
       allocateEnabledTasks(decision) ||
@@ -539,6 +749,14 @@ function createCase(
   };
   issueTokens(decision, [{ placeId: decision.net.startPlaceId, payload: data.data, producedBy: GENESIS }]);
   record(decision, { type: 'CaseActivated', data: { caseId: data.caseId, at: data.at } });
+  if (definition.caseTimeout !== undefined) {
+    const due = dueAfter(options.timing, data.at, definition.caseTimeout);
+    if (!due.ok) {
+      const message = `the caseTimeout ${definition.caseTimeout} of workflow ${definition.id} cannot be scheduled: ${due.message}`;
+      throw new ValidationError('validation_failed', message, [{ path: 'caseTimeout', message }]);
+    }
+    scheduleTimer(decision, 'case', due.dueAt, null);
+  }
   return cascade(decision);
 }
 
@@ -548,9 +766,7 @@ function terminateCase(
   options: CaseDeciderOptions,
 ): readonly CaseEvent[] {
   const decision = begin(requireActive(requireCase(state, data.caseId)), data.at, options);
-  // Termination abandons the work but leaves locked tokens as they are: nothing moves afterwards.
-  for (const task of liveTasks(decision.draft)) abandonTask(decision, task, 'case_ended', false);
-  record(decision, { type: 'CaseTerminated', data: { caseId: data.caseId, at: data.at } });
+  terminate(decision);
   return decision.events;
 }
 
@@ -688,18 +904,7 @@ function updateWorkitem(
   }
   // Completing before preexecute locks first, with preexecute's errors, instead of being lost.
   if (to === 'completed') lockTokens(decision, requireTask(decision.draft, workitem.taskId));
-  record(decision, {
-    type: 'WorkitemUpdated',
-    data: {
-      caseId,
-      workitemId,
-      taskId: workitem.taskId,
-      state: to,
-      output: to === 'completed' ? output : null,
-      ...abandonment(workitem, to),
-      at,
-    },
-  });
+  updateWorkitemState(decision, workitem, to, output);
   return cascade(decision);
 }
 
@@ -750,10 +955,16 @@ function resolveIncident(
       data: { caseId: data.caseId, incidentId: incident.id, resolution, at: data.at },
     });
   switch (resolution.action) {
-    case 'retry':
-      // Settling the task again evaluates its conditions again (or leaves its workitem to its executor).
+    case 'retry': {
+      // Settling the task again evaluates its conditions again; a workitem's executor gets one more
+      // attempt, due at once (one that ended meanwhile leaves its task to settle).
       resolved();
+      const workitem = incident.workitemId === null ? undefined : draft.workitems.get(incident.workitemId);
+      if (incident.kind !== 'condition_failed' && workitem && isOpen(workitem)) {
+        scheduleTimer(decision, 'retry', data.at, workitem);
+      }
       break;
+    }
     case 'route': {
       if (incident.kind !== 'condition_failed') {
         throw new ValidationError(
@@ -780,17 +991,7 @@ function resolveIncident(
       }
       resolved();
       lockTokens(decision, requireTask(draft, task.id));
-      record(decision, {
-        type: 'WorkitemUpdated',
-        data: {
-          caseId: data.caseId,
-          workitemId: workitem.id,
-          taskId: task.id,
-          state: 'completed',
-          output: resolution.output,
-          at: data.at,
-        },
-      });
+      updateWorkitemState(decision, workitem, 'completed', resolution.output);
       break;
     }
     default: {
@@ -802,6 +1003,128 @@ function resolveIncident(
       );
     }
   }
+  return cascade(decision);
+}
+
+function requireTime(at: string): void {
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+    throw new ValidationError('validation_failed', `${JSON.stringify(at)} is not an ISO 8601 time`, [
+      { path: 'at', message: 'expected an ISO 8601 time' },
+    ]);
+  }
+}
+
+/**
+ * A due timer's effect, once: a timer fired or cancelled already, or not due yet at `at`, changes nothing
+ * (the scheduler may send it twice, or early). A `timer` executor's workitem locks its tokens and completes
+ * (refused with `tokens_not_available`, the timer left pending, while a competitor holds them).
+ */
+function fireTimer({ data }: FireTimer, state: CaseState, options: CaseDeciderOptions): readonly CaseEvent[] {
+  const existing = requireCase(state, data.caseId);
+  requireMade(existing, 'timer', data.timerId);
+  requireTime(data.at);
+  const timer = existing.timers.get(data.timerId);
+  if (!timer || !isDue(timer.dueAt, data.at)) return [];
+  const decision = begin(requireActive(existing), data.at, options);
+  const { draft, net } = decision;
+  record(decision, {
+    type: 'TimerFired',
+    data: {
+      caseId: data.caseId,
+      timerId: timer.id,
+      kind: timer.kind,
+      workitemId: timer.workitemId,
+      at: data.at,
+    },
+  });
+  if (timer.kind === 'case') {
+    terminate(decision, 'timeout');
+    return decision.events;
+  }
+  if (timer.workitemId === null) throw new Error(`timer ${timer.id} (${timer.kind}) has no workitem`);
+  // A pending timer's workitem is open (see `hasLiveOwner`).
+  const workitem = requireWorkitem(draft, timer.workitemId);
+  const timeouts = net.transition(workitem.transitionId).timeouts;
+  switch (timer.kind) {
+    case 'executor':
+      lockTokens(decision, requireTask(draft, workitem.taskId));
+      updateWorkitemState(decision, workitem, 'completed', { firedAt: data.at });
+      break;
+    case 'scheduleToStart':
+    case 'startToClose':
+      failAttempt(decision, workitem, {
+        type: 'timeout',
+        message: `the ${timer.kind} timeout ${timeouts?.[timer.kind] ?? ''} ran out`,
+        retryable: true,
+      });
+      break;
+    case 'scheduleToClose':
+      raiseIncident(
+        decision,
+        requireTask(draft, workitem.taskId),
+        'timeout',
+        workitem.id,
+        `workitem ${workitem.id} did not complete within its scheduleToClose timeout ${timeouts?.scheduleToClose ?? ''}`,
+      );
+      break;
+    case 'retry':
+      scheduleAttemptTimers(decision, workitem);
+      break;
+    default: {
+      const unknown: never = timer.kind;
+      throw new Error(`timer ${timer.id} of unknown kind ${String(unknown)}`);
+    }
+  }
+  return cascade(decision);
+}
+
+function checkExecutionError({ attempt, error }: FailWorkitem['data']): void {
+  const details: { path: string; message: string }[] = [];
+  if (!Number.isInteger(attempt) || attempt < 1) {
+    details.push({ path: 'attempt', message: 'expected an integer from 1' });
+  }
+  if (typeof error !== 'object' || error === null) {
+    details.push({ path: 'error', message: 'expected {type, message, retryable}' });
+  } else {
+    if (typeof error.type !== 'string' || error.type === '') {
+      details.push({ path: 'error.type', message: 'expected a non-empty string' });
+    }
+    if (typeof error.message !== 'string')
+      details.push({ path: 'error.message', message: 'expected a string' });
+    if (typeof error.retryable !== 'boolean') {
+      details.push({ path: 'error.retryable', message: 'expected a boolean' });
+    }
+  }
+  const [first] = details;
+  if (first) throw new ValidationError('validation_failed', `${first.path}: ${first.message}`, details);
+}
+
+/**
+ * An attempt of the workitem's executor failed. Only the attempt running may fail: a report of an earlier
+ * attempt (repeated after a crash), one while the next attempt waits for its time, or one while an incident
+ * holds the task is refused with `workitem_not_available`.
+ */
+function failWorkitem(
+  { data }: FailWorkitem,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  checkExecutionError(data);
+  const existing = requireCase(state, data.caseId);
+  const workitem = requireOpenWorkitem(existing, data.workitemId);
+  const decision = begin(requireActive(existing), data.at, options);
+  const refuse = (why: string): never => {
+    throw new IllegalStateError('workitem_not_available', `workitem ${workitem.id} cannot fail now: ${why}`);
+  };
+  const failures = existing.attempts.get(workitem.id)?.attempts ?? 0;
+  if (data.attempt !== failures + 1) {
+    refuse(`attempt ${data.attempt} is not the one running, ${failures + 1} (${failures} failed so far)`);
+  }
+  const retry = pendingTimerOf(existing, workitem.id, 'retry');
+  if (retry) refuse(`its next attempt waits until ${retry.dueAt}`);
+  const [incident] = openIncidentsOf(existing, workitem.taskId);
+  if (incident) refuse(`incident ${incident.id} holds its task ${workitem.taskId}`);
+  failAttempt(decision, workitem, data.error);
   return cascade(decision);
 }
 
@@ -838,8 +1161,9 @@ export function decideCase(
     case 'ResolveIncident':
       return resolveIncident(command, state, options);
     case 'FireTimer':
+      return fireTimer(command, state, options);
     case 'FailWorkitem':
-      throw new Error(`${command.type} is being built`);
+      return failWorkitem(command, state, options);
     default: {
       const unknown: never = command;
       throw new ValidationError(

@@ -11,14 +11,15 @@ const sizes = (state: CaseData) => ({
   tasks: state.tasks.size,
   workitems: state.workitems.size,
   incidents: state.incidents.size,
+  timers: state.timers.size,
 });
 
 describe('what has ended leaves the case state', () => {
   it('a finished case keeps none of its tokens, tasks or workitems, only how many it made', () => {
     const run = startCase(sequentialNet());
     expect(run.state.status).toBe('finished');
-    expect(sizes(run.state)).toEqual({ tokens: 0, tasks: 0, workitems: 0, incidents: 0 });
-    expect(run.state.counts).toEqual({ tokens: 3, tasks: 2, workitems: 2, incidents: 0 });
+    expect(sizes(run.state)).toEqual({ tokens: 0, tasks: 0, workitems: 0, incidents: 0, timers: 0 });
+    expect(run.state.counts).toEqual({ tokens: 3, tasks: 2, workitems: 2, incidents: 0, timers: 0 });
     expect(sizes(run.withEnded)).toEqual(run.state.counts);
   });
 

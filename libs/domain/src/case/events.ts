@@ -10,7 +10,8 @@ export type IncidentKind = 'condition_failed' | 'executor_failed' | 'timeout';
  * What a timer waits for: a `timer` executor's workitem (`executor`), a workitem's timeouts (Temporal's
  * names), the case's `caseTimeout` (`case`), or the next attempt of a failed workitem (`retry`).
  */
-export type TimerKind = 'executor' | 'scheduleToStart' | 'startToClose' | 'scheduleToClose' | 'case' | 'retry';
+export type TimerKind =
+  'executor' | 'scheduleToStart' | 'startToClose' | 'scheduleToClose' | 'case' | 'retry';
 export const TIMER_KINDS: readonly TimerKind[] = [
   'executor',
   'scheduleToStart',

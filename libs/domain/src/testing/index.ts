@@ -4,3 +4,4 @@ export * from './nets.js';
 export * from './arbitraries.js';
 export * from './literature-nets.js';
 export * from './conditions.js';
+export * from './timing.js';

@@ -7,6 +7,7 @@ import {
   before,
   finishedCaseHistory,
   incidentCaseHistory,
+  timedOutCaseHistory,
   issuing,
   recordStream,
   terminatedCaseHistory,
@@ -115,6 +116,18 @@ describe('the cases', () => {
         updatedAt: at(12),
         lastRevision: 10,
       });
+    });
+  });
+
+  describe('given the case terminated by its caseTimeout', () => {
+    it('is terminated and keeps the reason', () => {
+      const doc = projectEvents(casesView, recordStream('case-c5', timedOutCaseHistory())).get('c5');
+      expect(doc).toMatchObject({ state: 'terminated', terminatedReason: 'timeout', updatedAt: at(50) });
+    });
+
+    it('has no reason when someone terminated it', () => {
+      const doc = projectEvents(casesView, recordStream('case-c2', terminatedCaseHistory())).get('c2');
+      expect(doc).not.toHaveProperty('terminatedReason');
     });
   });
 

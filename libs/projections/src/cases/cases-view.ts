@@ -18,6 +18,8 @@ export interface CaseDocument extends Document {
   readonly unconsumed: { readonly [tokenId: string]: string };
   /** Incidents raised and not yet resolved: kept as a count so that a page of cases reads no other table. */
   readonly openIncidents: number;
+  /** Why the case was terminated, when not by someone: `timeout` when its `caseTimeout` ran out. */
+  readonly terminatedReason?: 'timeout';
 }
 
 export const casesView = defineView<CaseDocument, CaseEvent>({
@@ -50,8 +52,10 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
         return { state: 'active', updatedAt };
       case 'CaseFinished':
         return { state: 'finished', updatedAt };
-      case 'CaseTerminated':
-        return { state: 'terminated', updatedAt };
+      case 'CaseTerminated': {
+        const { reason } = event.data;
+        return { state: 'terminated', updatedAt, ...(reason !== undefined && { terminatedReason: reason }) };
+      }
       case 'TokensIssued': {
         const marking = { ...doc.marking };
         const unconsumed = { ...doc.unconsumed };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CaseEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
-import { at, finishedCaseHistory, recordStream, through } from '../fixtures.js';
+import { at, finishedCaseHistory, recordStream, through, timerCaseHistory } from '../fixtures.js';
 import { workitemsView } from './workitems-view.js';
 
 const c1 = finishedCaseHistory();
@@ -25,6 +25,9 @@ describe('the workitem table', () => {
         output: null,
         createdAt: at(2),
         updatedAt: at(2),
+        attempts: 0,
+        lastError: null,
+        retryAt: null,
       });
     });
   });
@@ -80,6 +83,38 @@ describe('the workitem table', () => {
         ['c1:workitem-4', 'completed', 37],
         ['c1:workitem-5', 'abandoned', 40],
       ]);
+    });
+  });
+
+  describe('given an attempt of its executor failed, with a retry scheduled', () => {
+    it('counts the attempt and shows the error and when the next attempt may start', () => {
+      const c4 = timerCaseHistory();
+      const doc = projectEvents(
+        workitemsView,
+        recordStream('case-c4', through(c4, 'WorkitemFailed', { attempt: 1 })),
+      ).get('c4:workitem-1');
+      expect(doc).toMatchObject({
+        state: 'created',
+        attempts: 1,
+        lastError: { type: 'http_5xx', message: 'webhook answered 503', retryable: true },
+        retryAt: at(42),
+        updatedAt: at(41),
+      });
+    });
+  });
+
+  describe('given a second attempt failed for good', () => {
+    it('counts both, shows the last error, and no next attempt', () => {
+      const doc = projectEvents(workitemsView, recordStream('case-c4', timerCaseHistory())).get(
+        'c4:workitem-1',
+      );
+      expect(doc).toMatchObject({
+        state: 'created',
+        attempts: 2,
+        lastError: { type: 'invalid_card', message: 'the card is not valid', retryable: true },
+        retryAt: null,
+        updatedAt: at(43),
+      });
     });
   });
 });

@@ -1,4 +1,11 @@
-import type { JsonValue, WorkitemCreated, WorkitemState, WorkitemUpdated } from '@wfnet/domain';
+import type {
+  ExecutionError,
+  JsonValue,
+  WorkitemCreated,
+  WorkitemFailed,
+  WorkitemState,
+  WorkitemUpdated,
+} from '@wfnet/domain';
 import type { Document } from '../core/view.js';
 import { defineView } from '../core/view.js';
 
@@ -13,13 +20,19 @@ export interface WorkitemDocument extends Document {
   readonly output: JsonValue;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Failed attempts of its executor so far. */
+  readonly attempts: number;
+  /** Why the last attempt failed; null until one has. */
+  readonly lastError: ExecutionError | null;
+  /** When the next attempt may start, as the last failure scheduled it; null when none is scheduled. */
+  readonly retryAt: string | null;
 }
 
-export type WorkitemEvent = WorkitemCreated | WorkitemUpdated;
+export type WorkitemEvent = WorkitemCreated | WorkitemUpdated | WorkitemFailed;
 
 export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
   name: 'workitems',
-  handles: ['WorkitemCreated', 'WorkitemUpdated'],
+  handles: ['WorkitemCreated', 'WorkitemUpdated', 'WorkitemFailed'],
   creates: ['WorkitemCreated'],
   documentId: (event) => event.data.workitemId,
   initial: (id) => ({
@@ -34,6 +47,9 @@ export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
     output: null,
     createdAt: '',
     updatedAt: '',
+    attempts: 0,
+    lastError: null,
+    retryAt: null,
   }),
   apply(doc, event) {
     switch (event.type) {
@@ -48,11 +64,18 @@ export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
           output: null,
           createdAt: at,
           updatedAt: at,
+          attempts: 0,
+          lastError: null,
+          retryAt: null,
         };
       }
       case 'WorkitemUpdated': {
         const { state, output, at } = event.data;
         return { state, output, updatedAt: at };
+      }
+      case 'WorkitemFailed': {
+        const { attempt, error, retryAt, at } = event.data;
+        return { attempts: attempt, lastError: error, retryAt, updatedAt: at };
       }
       default: {
         const unknown: never = event;
