@@ -75,6 +75,22 @@ describe('a duration', () => {
     expect(durationMs('P1W', start)).toBe(7 * 24 * 3600 * 1000);
   });
 
+  it('counts a month to the same day of the next, or its last day when it has no such day', () => {
+    const from = (time: string, duration: string) =>
+      new Date(Date.parse(time) + durationMs(duration, new Date(time))).toISOString();
+    expect(from('2026-01-31T12:00:00.000Z', 'P1M')).toBe('2026-02-28T12:00:00.000Z');
+    expect(from('2028-01-31T12:00:00.000Z', 'P1M')).toBe('2028-02-29T12:00:00.000Z');
+    expect(from('2026-03-31T00:00:00.000Z', 'P1M1D')).toBe('2026-05-01T00:00:00.000Z');
+    expect(from('2028-02-29T00:00:00.000Z', 'P1Y')).toBe('2029-02-28T00:00:00.000Z');
+    expect(from('2026-12-15T00:00:00.000Z', 'P14M')).toBe('2028-02-15T00:00:00.000Z');
+    expect(from('2026-03-28T23:30:00.000Z', 'P1DT1H')).toBe('2026-03-30T00:30:00.000Z');
+  });
+
+  it('is refused when it goes past the last time a date can hold', () => {
+    expect(() => durationMs('PT99999999999999999999S', start)).toThrow(/past the last time a date can hold/);
+    expect(() => new Clock('manual', start).advance('P999999999Y')).toThrow(ClockInputError);
+  });
+
   it.each(['-PT1H', '-P1D', 'PT1Hx', ' PT1H', 'P1DT', 'PT'])(
     'is refused when %j is not one whole',
     (duration) => {

@@ -1,4 +1,4 @@
-import { parse, toSeconds } from 'iso8601-duration';
+import { parse } from 'iso8601-duration';
 
 export type ClockMode = 'system' | 'manual';
 
@@ -78,17 +78,38 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 const DURATION =
   /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+([.,]\d+)?H)?(\d+([.,]\d+)?M)?(\d+([.,]\d+)?S)?)?$/;
 
-/** An ISO 8601 duration in milliseconds, counted from `from` (months and years have their calendar length). */
+/** The furthest a JavaScript date reaches from 1970, either way. */
+const MAX_TIME = 8.64e15;
+
+/**
+ * An ISO 8601 duration in milliseconds, counted from `from` in UTC: years and months by the calendar (to the
+ * same day, or the month's last day when it has no such day: January 31 plus P1M is February 28), then
+ * weeks and days of 24 hours, then the time units.
+ */
 export function durationMs(duration: string, from: Date): number {
-  let seconds: number;
+  let parts: ReturnType<typeof parse>;
   try {
     if (!DURATION.test(duration)) throw new RangeError(duration);
-    seconds = toSeconds(parse(duration), from);
+    parts = parse(duration);
   } catch {
     throw new ClockInputError(`${JSON.stringify(duration)} is not an ISO 8601 duration such as PT1H or P30D`);
   }
-  if (!Number.isFinite(seconds) || seconds < 0) {
+  const { years = 0, months = 0, weeks = 0, days = 0, hours = 0, minutes = 0, seconds = 0 } = parts;
+  const start = from.getTime();
+  const monthIndex = from.getUTCFullYear() * 12 + from.getUTCMonth() + years * 12 + months;
+  const year = Math.floor(monthIndex / 12);
+  const month = monthIndex - year * 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const sameDay = new Date(start);
+  sameDay.setUTCFullYear(year, month, Math.min(from.getUTCDate(), lastDay));
+  const end =
+    sameDay.getTime() + ((weeks * 7 + days) * 24 + hours) * 3_600_000 + minutes * 60_000 + seconds * 1000;
+  const ms = Math.round(end - start);
+  if (!Number.isFinite(ms) || ms < 0) {
     throw new ClockInputError(`${JSON.stringify(duration)} is not a duration forward in time`);
   }
-  return Math.round(seconds * 1000);
+  if (!(Math.abs(end) <= MAX_TIME)) {
+    throw new ClockInputError(`${JSON.stringify(duration)} goes past the last time a date can hold`);
+  }
+  return ms;
 }

@@ -1,7 +1,7 @@
 import { Environment, EvaluationError, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
 import type { ASTNode, ParseResult } from '@marcbachmann/cel-js';
 import { ConditionFailure } from '@wfnet/domain';
-import type { ConditionLanguage, ConditionScope, JsonValue } from '@wfnet/domain';
+import type { ConditionLanguage, ConditionScope, JsonValue, TimestampScope } from '@wfnet/domain';
 
 /** What one condition may be and do: checked once per source, and spent while it runs. */
 export interface ConditionLimits {
@@ -31,12 +31,12 @@ export const CONDITION_LIMITS: ConditionLimits = {
 /** The macros of CEL: each runs its body once per element, so one inside another multiplies. */
 const MACROS = new Set(['map', 'filter', 'all', 'exists', 'exists_one']);
 
-/** Functions a condition may not call, and why. */
-const REFUSED_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+/** Functions an expression may not call, and why (`where` names the expressions: `conditions`). */
+const REFUSED_FUNCTIONS: ReadonlyMap<string, (where: string) => string> = new Map([
   // The library runs patterns as JavaScript regular expressions, which can backtrack for ever.
-  ['matches', 'regular expressions (matches) are not allowed in conditions'],
+  ['matches', (where: string) => `regular expressions (matches) are not allowed in ${where}`],
   // A bound value used twice doubles with each binding: a short source could build an enormous list.
-  ['bind', 'cel.bind is not allowed in conditions'],
+  ['bind', (where: string) => `cel.bind is not allowed in ${where}`],
 ]);
 
 /** Declared variables (see `ConditionScope`); any other name is an unknown variable. */
@@ -53,6 +53,18 @@ function conditionEnvironment(limits: ConditionLimits): Environment {
     .registerVariable('now', 'google.protobuf.Timestamp', { description: "The command's time" });
 }
 
+/** Declared variables of a `timer` executor's `at` (see `TimestampScope`). */
+function timestampEnvironment(limits: ConditionLimits): Environment {
+  return new Environment({
+    limits: { maxAstNodes: limits.maxAstNodes, maxDepth: limits.maxDepth },
+  })
+    .registerVariable('case', 'map', { description: "The case's data" })
+    .registerVariable('inputs', 'map<string, dyn>', {
+      description: "The payloads of the tokens offered to the workitem's task, by input place id",
+    })
+    .registerVariable('now', 'google.protobuf.Timestamp', { description: "The command's time" });
+}
+
 type Compiled =
   { readonly ok: true; readonly program: ParseResult } | { readonly ok: false; readonly problem: string };
 
@@ -65,27 +77,30 @@ function childNodes(args: unknown): ASTNode[] {
   return Array.isArray(args) ? args.flatMap(childNodes) : [];
 }
 
-/** Why the syntax tree uses what conditions may not (a refused function, a macro inside a macro). */
-function structureProblem(node: ASTNode, insideMacro: string | undefined): string | undefined {
+/**
+ * Why the syntax tree uses what expressions may not (a refused function, a macro inside a macro); `where`
+ * names the expressions for the message.
+ */
+function structureProblem(node: ASTNode, insideMacro: string | undefined, where: string): string | undefined {
   if (node.op === 'rcall' || node.op === 'call') {
     const [name] = node.args as unknown as [string, ...unknown[]];
     const refused = REFUSED_FUNCTIONS.get(name);
-    if (refused) return refused;
+    if (refused) return refused(where);
     if (node.op === 'rcall' && MACROS.has(name)) {
       if (insideMacro) return `macro ${name} inside macro ${insideMacro}: a macro may not be nested`;
       const [, receiver, body] = node.args as unknown as [string, unknown, unknown];
       return (
         childNodes(receiver)
-          .map((child) => structureProblem(child, undefined))
+          .map((child) => structureProblem(child, undefined, where))
           .find(Boolean) ??
         childNodes(body)
-          .map((child) => structureProblem(child, name))
+          .map((child) => structureProblem(child, name, where))
           .find(Boolean)
       );
     }
   }
   return childNodes(node.args)
-    .map((child) => structureProblem(child, insideMacro))
+    .map((child) => structureProblem(child, insideMacro, where))
     .find(Boolean);
 }
 
@@ -210,55 +225,32 @@ function listView(list: readonly JsonValue[], budget: ReadBudget): object {
   return new Proxy(target, listHandler);
 }
 
+/** What a kind of expression is: its variables, the types it may give, and its name in messages. */
+interface ExpressionKind {
+  /** `condition`: "the condition is … bytes long". */
+  readonly noun: string;
+  /** `conditions`: "… are not allowed in conditions". */
+  readonly plural: string;
+  readonly environment: Environment;
+  /** The type it must give; `dyn` is also taken, its value checked when it runs. */
+  readonly gives: string;
+  /** How that type is named in "gives int, not bool". */
+  readonly givesName: string;
+}
+
 /**
- * Arc conditions in CEL (the domain's `ConditionLanguage`). A source is compiled and checked once and
- * kept; it is a condition when it fits the limits, calls nothing refused, nests no macro and type-checks
- * to `bool` (or to `dyn`, whose value is checked when it runs) against the declared variables.
+ * Compiles and checks sources of one kind once each and keeps them; a source compiles when it fits the
+ * limits, calls nothing refused, nests no macro and type-checks to the kind's type (or `dyn`).
  */
-export class CelConditions implements ConditionLanguage {
-  private readonly environment: Environment;
+class CelCompiler {
   private readonly compiled = new Map<string, Compiled>();
 
-  constructor(private readonly limits: ConditionLimits = CONDITION_LIMITS) {
-    this.environment = conditionEnvironment(limits);
-  }
+  constructor(
+    private readonly kind: ExpressionKind,
+    private readonly limits: ConditionLimits,
+  ) {}
 
-  check(source: string): string | undefined {
-    const compiled = this.compile(source);
-    return compiled.ok ? undefined : compiled.problem;
-  }
-
-  evaluate(source: string, scope: ConditionScope): boolean {
-    const compiled = this.compile(source);
-    if (!compiled.ok) throw new ConditionFailure(`condition ${JSON.stringify(source)}: ${compiled.problem}`);
-    const budget = new ReadBudget(this.limits.maxReadUnits);
-    let value: unknown;
-    try {
-      value = compiled.program({
-        case: celValue(scope.case, budget),
-        output: celValue(scope.output, budget),
-        inputs: celValue(scope.inputs, budget),
-        payload: celValue(scope.payload, budget),
-        now: new Date(scope.now),
-      });
-    } catch (error) {
-      throw new ConditionFailure(`condition ${JSON.stringify(source)} failed: ${this.whyFailed(error)}`);
-    }
-    if (typeof value !== 'boolean') {
-      throw new ConditionFailure(
-        `condition ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a bool`,
-      );
-    }
-    return value;
-  }
-
-  private whyFailed(error: unknown): string {
-    if (error instanceof ReadBudgetExceeded)
-      return `it read more than ${this.limits.maxReadUnits} units of the case (each value, and each 256 characters of a string)`;
-    return error instanceof Error ? oneLine(error) : String(error);
-  }
-
-  private compile(source: string): Compiled {
+  compile(source: string): Compiled {
     const cached = this.compiled.get(source);
     if (cached) return cached;
     const compiled = this.compileAnew(source);
@@ -271,31 +263,149 @@ export class CelConditions implements ConditionLanguage {
   }
 
   private compileAnew(source: string): Compiled {
+    const { noun } = this.kind;
     const bytes = Buffer.byteLength(source, 'utf8');
     if (bytes > this.limits.maxSourceBytes) {
       return {
         ok: false,
-        problem: `the condition is ${bytes} bytes long, more than ${this.limits.maxSourceBytes}`,
+        problem: `the ${noun} is ${bytes} bytes long, more than ${this.limits.maxSourceBytes}`,
       };
     }
     let program: ParseResult;
     try {
-      program = this.environment.parse(source);
+      program = this.kind.environment.parse(source);
     } catch (error) {
       return { ok: false, problem: oneLine(error instanceof Error ? error : new Error(String(error))) };
     }
-    const problem = structureProblem(program.ast, undefined);
+    const problem = structureProblem(program.ast, undefined, this.kind.plural);
     if (problem) return { ok: false, problem };
     const checked = program.check();
     if (!checked.valid) {
       return {
         ok: false,
-        problem: checked.error ? oneLine(checked.error) : 'the condition does not type-check',
+        problem: checked.error ? oneLine(checked.error) : `the ${noun} does not type-check`,
       };
     }
-    if (checked.type !== 'bool' && checked.type !== 'dyn') {
-      return { ok: false, problem: `the condition gives ${checked.type}, not bool` };
+    if (checked.type !== this.kind.gives && checked.type !== 'dyn') {
+      return { ok: false, problem: `the ${noun} gives ${checked.type}, not ${this.kind.givesName}` };
     }
     return { ok: true, program };
+  }
+}
+
+function whyFailed(error: unknown, limits: ConditionLimits): string {
+  if (error instanceof ReadBudgetExceeded)
+    return `it read more than ${limits.maxReadUnits} units of the case (each value, and each 256 characters of a string)`;
+  return error instanceof Error ? oneLine(error) : String(error);
+}
+
+/**
+ * Arc conditions in CEL (the domain's `ConditionLanguage`): sources that give a `bool` (or `dyn`, whose
+ * value is checked when it runs) over the declared variables.
+ */
+export class CelConditions implements ConditionLanguage {
+  private readonly compiler: CelCompiler;
+
+  constructor(private readonly limits: ConditionLimits = CONDITION_LIMITS) {
+    this.compiler = new CelCompiler(
+      {
+        noun: 'condition',
+        plural: 'conditions',
+        environment: conditionEnvironment(limits),
+        gives: 'bool',
+        givesName: 'bool',
+      },
+      limits,
+    );
+  }
+
+  check(source: string): string | undefined {
+    const compiled = this.compiler.compile(source);
+    return compiled.ok ? undefined : compiled.problem;
+  }
+
+  evaluate(source: string, scope: ConditionScope): boolean {
+    const compiled = this.compiler.compile(source);
+    if (!compiled.ok) throw new ConditionFailure(`condition ${JSON.stringify(source)}: ${compiled.problem}`);
+    const budget = new ReadBudget(this.limits.maxReadUnits);
+    let value: unknown;
+    try {
+      value = compiled.program({
+        case: celValue(scope.case, budget),
+        output: celValue(scope.output, budget),
+        inputs: celValue(scope.inputs, budget),
+        payload: celValue(scope.payload, budget),
+        now: new Date(scope.now),
+      });
+    } catch (error) {
+      throw new ConditionFailure(
+        `condition ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`,
+      );
+    }
+    if (typeof value !== 'boolean') {
+      throw new ConditionFailure(
+        `condition ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a bool`,
+      );
+    }
+    return value;
+  }
+}
+
+/** The times a timestamp may name: those ISO 8601 writes with four digits of year, so that they order as text. */
+const EARLIEST = Date.UTC(1, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * A `timer` executor's `at` in CEL: sources that give a `google.protobuf.Timestamp` (`timestamp(case.due)`,
+ * `now + duration("48h")`) over `case`, `inputs` and `now`, with the limits and guards of conditions.
+ */
+export class CelTimestamps {
+  private readonly compiler: CelCompiler;
+
+  constructor(private readonly limits: ConditionLimits = CONDITION_LIMITS) {
+    this.compiler = new CelCompiler(
+      {
+        noun: 'expression',
+        plural: 'timestamp expressions',
+        environment: timestampEnvironment(limits),
+        gives: 'google.protobuf.Timestamp',
+        givesName: 'a timestamp',
+      },
+      limits,
+    );
+  }
+
+  check(source: string): string | undefined {
+    const compiled = this.compiler.compile(source);
+    return compiled.ok ? undefined : compiled.problem;
+  }
+
+  /** The ISO 8601 time (UTC, milliseconds) the source gives in `scope`; throws an Error saying why not. */
+  evaluate(source: string, scope: TimestampScope): string {
+    const compiled = this.compiler.compile(source);
+    if (!compiled.ok) throw new Error(`expression ${JSON.stringify(source)}: ${compiled.problem}`);
+    const budget = new ReadBudget(this.limits.maxReadUnits);
+    let value: unknown;
+    try {
+      value = compiled.program({
+        case: celValue(scope.case, budget),
+        inputs: celValue(scope.inputs, budget),
+        now: new Date(scope.now),
+      });
+    } catch (error) {
+      throw new Error(`expression ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`, {
+        cause: error,
+      });
+    }
+    if (!(value instanceof Date)) {
+      throw new Error(
+        `expression ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a timestamp`,
+      );
+    }
+    const time = value.getTime();
+    if (!(time >= EARLIEST && time <= LATEST)) {
+      throw new Error(`expression ${JSON.stringify(source)} gave a time outside the years 0001 to 9999`);
+    }
+    return value.toISOString();
   }
 }

@@ -1,4 +1,5 @@
 import type {
+  Timing,
   CaseCommand,
   CaseData,
   ConditionLanguage,
@@ -31,6 +32,8 @@ export interface EngineOptions {
   readonly snapshotEvery: number;
   /** Checks the conditions of a new workflow's arcs and evaluates them when a case decides. */
   readonly conditions?: ConditionLanguage;
+  /** Durations and timestamps for the cases' timers, timeouts and retries. */
+  readonly timing?: Timing;
   /** Told of every command's end: `error` is what it threw, absent when it succeeded (for metrics). */
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
@@ -99,6 +102,7 @@ export class Engine {
         buildTokenPayload: executors.buildTokenPayload,
         immediateAnswer: executors.immediateAnswer,
         ...(options.conditions && { conditions: options.conditions }),
+        ...(options.timing && { timing: options.timing }),
       }),
       {
         streamId: (command) => caseStreamId(command.data.caseId),

@@ -13,6 +13,7 @@ import type {
   Workitem,
 } from '@wfnet/domain';
 import { caseStreamId, foldCaseWithEnded, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
+import { fakeTiming } from '@wfnet/domain/testing';
 import { Engine } from '../engine/engine.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
@@ -23,6 +24,8 @@ import type { DispatcherOptions } from './dispatcher.js';
 import { ExecutorRegistry } from './executor-registry.js';
 
 const AT = '2026-03-04T05:06:07.000Z';
+/** `AT` plus `seconds`. */
+const after = (seconds: number): string => new Date(Date.parse(AT) + seconds * 1000).toISOString();
 const running: Dispatcher[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((dispatcher) => dispatcher.stop()));
@@ -120,7 +123,10 @@ function setup(
   store = new MemoryEventStore(),
 ) {
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
-  const engine = new Engine(store, new MemorySnapshotStore(), registry, { snapshotEvery: 500 });
+  const engine = new Engine(store, new MemorySnapshotStore(), registry, {
+    snapshotEvery: 500,
+    timing: fakeTiming(),
+  });
   // The store of the followers' checkpoints.
   const checkpoints = new MemoryReadStore();
   const problems: string[] = [];
@@ -172,6 +178,16 @@ function setup(
     return workitem;
   };
   const isFinished = async (caseId: string) => (await caseOf(caseId)).status === 'finished';
+  const eventsOf = async <T = Record<string, unknown>>(caseId: string, type: string): Promise<T[]> =>
+    (await store.readStream(caseStreamId(caseId))).filter((e) => e.type === type).map((e) => e.data as T);
+  const failuresOf = (caseId: string) => eventsOf<FailedData>(caseId, 'WorkitemFailed');
+  /** Fires the case's pending `retry` timer at its due time, as the timer scheduler would. */
+  const fireRetry = async (caseId: string): Promise<string> => {
+    const timer = [...(await caseOf(caseId)).timers.values()].find((t) => t.kind === 'retry');
+    if (!timer) throw new Error(`case ${caseId} has no pending retry timer`);
+    await command({ type: 'FireTimer', data: { caseId, timerId: timer.id, at: timer.dueAt } });
+    return timer.dueAt;
+  };
 
   return {
     store,
@@ -185,7 +201,17 @@ function setup(
     workitemsOf,
     onlyWorkitem,
     isFinished,
+    eventsOf,
+    failuresOf,
+    fireRetry,
   };
+}
+
+interface FailedData {
+  readonly workitemId: string;
+  readonly attempt: number;
+  readonly error: { readonly type: string; readonly message: string; readonly retryable: boolean };
+  readonly retryAt: string | null;
 }
 
 /** An executor that records its requests and answers with `answer`. */
@@ -276,51 +302,135 @@ describe('the dispatcher with in-process executors', () => {
     });
   });
 
-  describe('an executor that throws', () => {
-    it('is retried with growing backoff while the workitem stays created, showing attempts and the last error', async () => {
+  describe('an executor that fails', () => {
+    it('is reported as a failed attempt of type error when it throws, settles, and runs again only when its retry timer fires', async () => {
       let failing = true;
-      const calls: number[] = [];
-      const flaky: Executor = {
-        execute: () => {
-          calls.push(Date.now());
-          if (failing) throw new Error(`boom ${calls.length}`);
-          return { status: 'completed', output: 'finally' };
-        },
-      };
-      const t = setup({ flaky }, { backoff: { initialMs: 20, maxMs: 80 } });
+      const flaky = recording((_, call) => {
+        if (failing) throw new Error(`boom ${call}`);
+        return { status: 'completed', output: 'finally' };
+      });
+      const t = setup({ flaky: flaky.executor });
       const dispatcher = await t.startDispatcher();
 
       await t.createCase(stepNet('flaky'), 'c1');
+      await until('the attempt failed', async () => (await t.failuresOf('c1')).length === 1);
       const { id } = await t.onlyWorkitem('c1', 'step');
-      await until('four attempts failed', () => (dispatcher.statusOf(id)?.attempts ?? 0) >= 4);
 
-      const status = dispatcher.statusOf(id);
-      expect(status?.lastError).toBe(`boom ${status?.attempts}`);
+      expect(await t.failuresOf('c1')).toEqual([
+        {
+          caseId: 'c1',
+          taskId: expect.any(String),
+          workitemId: id,
+          attempt: 1,
+          error: { type: 'error', message: 'boom 1', retryable: true },
+          // The default policy's first interval: one second.
+          retryAt: after(1),
+          at: AT,
+        },
+      ]);
+      await until('the execution settles', () => dispatcher.backlog === 0);
       expect((await t.onlyWorkitem('c1', 'step')).state).toBe('created');
-      expect(dispatcher.backlog).toBe(1);
-      // Delays are drawn from [ceiling/2, ceiling] with ceilings 20, 40, 80, 80 ms.
-      const gaps = calls.slice(1, 4).map((time, i) => time - calls[i]!);
-      expect(gaps[0]).toBeGreaterThanOrEqual(9);
-      expect(gaps[1]).toBeGreaterThanOrEqual(19);
-      expect(gaps[2]).toBeGreaterThanOrEqual(39);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(flaky.requests).toHaveLength(1);
 
       failing = false;
+      await t.fireRetry('c1');
+
       await until('the case finishes', () => t.isFinished('c1'));
       expect((await t.onlyWorkitem('c1', 'step')).output).toBe('finally');
-      await until('the execution settles', () => dispatcher.backlog === 0);
-      expect(dispatcher.statusOf(id)).toBeUndefined();
+      expect(flaky.requests).toHaveLength(2);
+      expect(dispatcher.backlog).toBe(0);
     });
 
-    it('is retried when no executor of the workitem’s name is registered, with that as the last error', async () => {
-      const t = setup({});
+    it('reports a failed answer as it is: an error not retryable raises an executor_failed incident at once', async () => {
+      const declined = recording(() => ({
+        status: 'failed',
+        error: { type: 'card_declined', message: 'no funds', retryable: false },
+      }));
+      const t = setup({ declined: declined.executor });
       const dispatcher = await t.startDispatcher();
 
-      await t.createCase(stepNet('nobody'), 'c1');
-      const { id } = await t.onlyWorkitem('c1', 'step');
-      await until('two attempts failed', () => (dispatcher.statusOf(id)?.attempts ?? 0) >= 2);
+      await t.createCase(stepNet('declined'), 'c1');
+      await until(
+        'an incident is raised',
+        async () => (await t.eventsOf('c1', 'IncidentRaised')).length === 1,
+      );
 
-      expect(dispatcher.statusOf(id)?.lastError).toBe('no executor named nobody is registered');
-      expect((await t.onlyWorkitem('c1', 'step')).state).toBe('created');
+      expect(await t.failuresOf('c1')).toMatchObject([
+        {
+          attempt: 1,
+          error: { type: 'card_declined', message: 'no funds', retryable: false },
+          retryAt: null,
+        },
+      ]);
+      expect(await t.eventsOf('c1', 'IncidentRaised')).toMatchObject([{ kind: 'executor_failed' }]);
+      expect((await t.caseOf('c1')).timers.size).toBe(0);
+      await until('the execution settles', () => dispatcher.backlog === 0);
+      expect(declined.requests).toHaveLength(1);
+    });
+
+    it('reports a workitem whose executor is not registered as a failed attempt naming it', async () => {
+      const t = setup({});
+      await t.startDispatcher();
+
+      await t.createCase(stepNet('nobody'), 'c1');
+      await until('the attempt failed', async () => (await t.failuresOf('c1')).length === 1);
+
+      expect((await t.failuresOf('c1'))[0]?.error).toEqual({
+        type: 'error',
+        message: 'no executor named nobody is registered',
+        retryable: true,
+      });
+    });
+
+    it('numbers the attempts, retrying as the policy says until they run out', async () => {
+      const broken = recording(() => {
+        throw new Error('down');
+      });
+      const t = setup({ broken: broken.executor });
+      await t.startDispatcher();
+      const plain = stepNet('broken');
+      const net: WorkflowDefinition = {
+        ...plain,
+        transitions: plain.transitions.map((transition) => ({
+          ...transition,
+          retry: { initialInterval: 'PT10S', maximumAttempts: 3 },
+        })),
+      };
+      await t.createCase(net, 'c1');
+      for (let attempt = 1; attempt < 3; attempt++) {
+        await until(`attempt ${attempt} failed`, async () => (await t.failuresOf('c1')).length === attempt);
+        await t.fireRetry('c1');
+      }
+      await until('the last attempt failed', async () => (await t.failuresOf('c1')).length === 3);
+
+      expect((await t.failuresOf('c1')).map(({ attempt, retryAt }) => [attempt, retryAt])).toEqual([
+        // Each failure is reported at AT (the dispatcher's clock stands still): 10 s, then 10 s × 2.
+        [1, after(10)],
+        [2, after(20)],
+        [3, null],
+      ]);
+      expect(broken.requests).toHaveLength(3);
+    });
+  });
+
+  describe('a timer’s workitem', () => {
+    it('is never run: it waits for its timer', async () => {
+      const t = setup({});
+      const dispatcher = await t.startDispatcher();
+      const timerNet = normalizeWorkflow({
+        ...stepNet('timer'),
+        id: 'waits',
+        transitions: [{ id: 'step', executor: 'timer', executorParams: { after: 'PT1H' } }],
+      });
+      await t.createCase(timerNet, 'waiting');
+      await t.createCase(stepNet('auto'), 'after');
+
+      await until('the later case finishes', () => t.isFinished('after'));
+      expect(dispatcher.backlog).toBe(0);
+      expect((await t.onlyWorkitem('waiting', 'step')).state).toBe('created');
+      expect(await t.failuresOf('waiting')).toEqual([]);
+      expect(t.problems).toEqual([]);
     });
   });
 
@@ -444,9 +554,12 @@ describe('the dispatcher with in-process executors', () => {
       await t.command({ type: 'PreexecuteTask', data: { caseId: 'c1', taskId: right.taskId, at: AT } });
 
       release.open();
-      await until('two deliveries were refused', () => (dispatcher.statusOf(left.id)?.attempts ?? 0) >= 2);
-      expect(dispatcher.statusOf(left.id)?.lastError).toMatch(/taken by another task/);
+      const refusals = () => t.problems.filter((line) => line.includes(left.id));
+      await until('two deliveries were refused', () => refusals().length >= 2);
+      expect(refusals()[0]).toMatch(/taken by another task/);
+      expect(dispatcher.backlog).toBe(1);
       expect((await t.onlyWorkitem('c1', 'left')).state).toBe('created');
+      expect(await t.failuresOf('c1')).toEqual([]);
 
       await t.command({ type: 'AbandonWorkitem', data: { caseId: 'c1', workitemId: right.id, at: AT } });
 
@@ -490,53 +603,62 @@ describe('the dispatcher with in-process executors', () => {
   });
 
   describe('failing work beside healthy work', () => {
-    const broken: Executor = {
-      execute: () => {
-        throw new Error('connection refused');
-      },
-    };
-
-    /** As many always-failing workitems as there are slots, each in a case of its own. */
-    async function fillEverySlot(t: ReturnType<typeof setup>, dispatcher: Dispatcher, slots: number) {
-      const failing = normalizeWorkflow({ ...stepNet('broken'), id: 'failing' });
+    /** As many failing workitems as there are slots, each in a case of its own, each failed once. */
+    async function failEverySlot(t: ReturnType<typeof setup>, executor: string, slots: number) {
+      const failing = normalizeWorkflow({ ...stepNet(executor), id: 'failing' });
       for (let i = 1; i <= slots; i++) await t.createCase(failing, `failing-${i}`);
-      const ids = await Promise.all(
-        Array.from({ length: slots }, async (_, i) => (await t.onlyWorkitem(`failing-${i + 1}`, 'step')).id),
-      );
-      await until('every failing workitem failed once', () =>
-        ids.every((id) => (dispatcher.statusOf(id)?.attempts ?? 0) >= 1),
-      );
-      return ids;
+      await until('every failing workitem failed once', async () => {
+        const failures = await Promise.all(
+          Array.from({ length: slots }, (_, i) => t.failuresOf(`failing-${i + 1}`)),
+        );
+        return failures.every((list) => list.length === 1);
+      });
     }
 
-    it('runs a new workitem while the failing ones wait out their backoff', async () => {
-      const t = setup({ broken }, { concurrency: 4, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    it('runs a new workitem while the failing ones wait for their retry timers, holding no slot', async () => {
+      const broken = recording(() => {
+        throw new Error('connection refused');
+      });
+      const t = setup({ broken: broken.executor }, { concurrency: 4 });
       const dispatcher = await t.startDispatcher();
-      await fillEverySlot(t, dispatcher, 4);
+      await failEverySlot(t, 'broken', 4);
 
       await t.createCase(stepNet('auto'), 'healthy');
 
       await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
-      expect(dispatcher.backlog).toBe(4);
+      expect(dispatcher.backlog).toBe(0);
+      expect(broken.requests).toHaveLength(4);
     });
 
-    it('runs new work after a restart while the failing workitems it resumed go on backing off', async () => {
-      const t = setup({ broken }, { concurrency: 4, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    it('runs a failed workitem after a restart only when its retry timer fires, not when it reads its creation again', async () => {
+      const broken = recording(() => {
+        throw new Error('connection refused');
+      });
+      const t = setup({ broken: broken.executor }, { concurrency: 4 });
       const first = await t.startDispatcher();
-      const ids = await fillEverySlot(t, first, 4);
+      await failEverySlot(t, 'broken', 4);
       await t.stopDispatcher(first);
 
       const second = await t.startDispatcher();
       await t.createCase(stepNet('auto'), 'healthy');
-
       await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
-      await until('the resumed workitems failed again', () =>
-        ids.every((id) => second.statusOf(id) !== undefined),
+      expect(broken.requests).toHaveLength(4);
+
+      await t.fireRetry('failing-1');
+
+      await until(
+        'the retried workitem failed again',
+        async () => (await t.failuresOf('failing-1')).length === 2,
       );
-      const failing = await Promise.all([1, 2, 3, 4].map((i) => t.onlyWorkitem(`failing-${i}`, 'step')));
-      expect(failing.map((w) => [w.state, second.statusOf(w.id)?.attempts])).toEqual(
-        Array.from({ length: 4 }, () => ['created', 1]),
-      );
+      expect(broken.requests.map((r) => r.caseId)).toEqual([
+        'failing-1',
+        'failing-2',
+        'failing-3',
+        'failing-4',
+        'failing-1',
+      ]);
+      expect((await t.failuresOf('failing-1'))[1]?.attempt).toBe(2);
+      await until('the execution settles', () => second.backlog === 0);
     });
 
     it('takes ready work in turn per workflow, so a busy workflow’s retries do not queue ahead of another’s', async () => {
@@ -556,24 +678,20 @@ describe('the dispatcher with in-process executors', () => {
           return { status: 'completed', output: null };
         },
       };
-      const t = setup({ slowBroken, secondTime }, { concurrency: 1, backoff: { initialMs: 1, maxMs: 1 } });
-      const dispatcher = await t.startDispatcher();
-      const failing = normalizeWorkflow({ ...stepNet('slowBroken'), id: 'failing' });
-      for (let i = 1; i <= 8; i++) await t.createCase(failing, `failing-${i}`);
-      const ids = await Promise.all(
-        Array.from({ length: 8 }, async (_, i) => (await t.onlyWorkitem(`failing-${i + 1}`, 'step')).id),
-      );
-      await until('every failing workitem failed once', () =>
-        ids.every((id) => dispatcher.statusOf(id) !== undefined),
-      );
-
+      const t = setup({ slowBroken, secondTime }, { concurrency: 1 });
+      await t.startDispatcher();
+      await failEverySlot(t, 'slowBroken', 8);
       await t.createCase(stepNet('secondTime'), 'healthy');
+      await until('the healthy attempt failed', async () => (await t.failuresOf('healthy')).length === 1);
+
+      for (let i = 1; i <= 8; i++) await t.fireRetry(`failing-${i}`);
+      await t.fireRetry('healthy');
 
       await until('the healthy case finishes', () => t.isFinished('healthy'), 2000);
       const [first, second] = failingCallsAtHealthy;
-      // Its retry waits for the failing workflow's turn, not for each of that workflow's seven retries.
+      // Its retry waits for the failing workflow's turn, not for each of that workflow's eight retries.
+      expect(first).toBe(8);
       expect(second! - first!).toBeLessThanOrEqual(2);
-      expect(dispatcher.backlog).toBe(8);
     });
   });
 
@@ -592,28 +710,6 @@ describe('the dispatcher with in-process executors', () => {
 
       await until('the second case finishes', () => t.isFinished('while-down'));
       expect(counted.requests.map((r) => r.caseId)).toEqual(['before', 'while-down']);
-    });
-
-    it('resumes the retries of a workitem that was still failing when the dispatcher stopped', async () => {
-      let failing = true;
-      const flaky: Executor = {
-        execute: () => {
-          if (failing) throw new Error('not yet');
-          return { status: 'completed', output: 'resumed' };
-        },
-      };
-      const t = setup({ flaky });
-      const first = await t.startDispatcher();
-      await t.createCase(stepNet('flaky'), 'c1');
-      const { id } = await t.onlyWorkitem('c1', 'step');
-      await until('two attempts failed', () => (first.statusOf(id)?.attempts ?? 0) >= 2);
-      await t.stopDispatcher(first);
-
-      failing = false;
-      await t.startDispatcher();
-
-      await until('the case finishes', () => t.isFinished('c1'));
-      expect((await t.onlyWorkitem('c1', 'step')).output).toBe('resumed');
     });
 
     it('leaves to the next start the workitems that waited for a slot when it stopped', async () => {

@@ -4,15 +4,19 @@ import type {
   CaseEvent,
   CaseState,
   EventStore,
+  ExecutionError,
   ExecutionResult,
   RecordedEvent,
+  TimerFired,
   Workitem,
+  WorkitemCreated,
   WorkitemUpdated,
 } from '@wfnet/domain';
 import {
   CASE_STREAM_PREFIX,
   IllegalStateError,
   NotFoundError,
+  TIMER_EXECUTOR,
   abandonedWorkitem,
   caseStreamId,
   foldCaseWithEnded,
@@ -26,10 +30,11 @@ import type { ExecutorRegistry } from './executor-registry.js';
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
   /**
-   * Most executor calls (and deliveries of their answers) under way at once. A workitem backing off
-   * between attempts holds none; the subscription reads on while new workitems leave a slot free.
+   * Most executor calls (and deliveries of their answers) under way at once. A workitem waiting for its
+   * next attempt holds none; the subscription reads on while new workitems leave a slot free.
    */
   readonly concurrency?: number;
+  /** The wait before an answer the engine could not take (store unavailable, tokens held) is sent again. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
@@ -41,11 +46,6 @@ export interface DispatcherDeps extends DispatcherOptions {
   send(command: CaseCommand): Promise<unknown>;
   now(): string;
   readonly log: { warn(message: string): void; error(message: string): void };
-}
-
-export interface ExecutionStatus {
-  readonly attempts: number;
-  readonly lastError: string | null;
 }
 
 /** Events handed over at once; each `WorkitemCreated` of a batch may still wait for room. */
@@ -60,14 +60,16 @@ const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'ta
 
 /**
  * The outbox: follows the store from its own checkpoint, runs the executor of every created workitem
- * and sends its answer back as a command. The checkpoint never passes an execution still running, so
- * after a crash an in-process executor may run twice, never zero times.
+ * (and again when a `retry` timer of an open workitem fires) and sends its answer back as a command: a
+ * failed attempt as `FailWorkitem`, whose retry policy the case keeps. The checkpoint never passes an
+ * execution still running, so after a crash an in-process executor may run twice, never zero times; it
+ * never runs while its workitem waits for a retry timer or an operator.
  */
 export class Dispatcher implements StoreFollower {
   readonly id = 'dispatcher';
   private readonly feed: StoreFeed;
   private stopping = false;
-  /** Workitems whose execution has not settled: ready, under way or backing off. */
+  /** Workitems whose execution has not settled: ready, under way or backing off on the engine's side. */
   private readonly unsettled = new Map<string, Execution>();
   private readonly ready = new WorkflowTurns();
   /** Ready workitems not yet attempted. */
@@ -80,7 +82,6 @@ export class Dispatcher implements StoreFollower {
    * slots. Retries do not count, or a workflow failing fast would keep new work from being read at all.
    */
   private readonly roomWaiters: (() => void)[] = [];
-  private readonly status = new Map<string, ExecutionStatus>();
   private lastSeen = 0n;
   private savedCheckpoint = 0n;
   private checkpointTimer: NodeJS.Timeout | undefined;
@@ -104,11 +105,6 @@ export class Dispatcher implements StoreFollower {
     );
   }
 
-  /** Attempts and last error of a workitem whose execution is failing (since this process started). */
-  statusOf(workitemId: string): ExecutionStatus | undefined {
-    return this.status.get(workitemId);
-  }
-
   /** The position of the last event taken in hand (a workitem's execution may still be under way). */
   get position(): bigint {
     return this.lastSeen;
@@ -122,7 +118,7 @@ export class Dispatcher implements StoreFollower {
     return this.feed.lastError;
   }
 
-  /** Workitems taken up whose executor has not answered yet: under way or backing off. */
+  /** Workitems taken up whose answer the engine has not taken yet: under way or backing off. */
   get backlog(): number {
     return this.unsettled.size - this.unattempted;
   }
@@ -138,7 +134,7 @@ export class Dispatcher implements StoreFollower {
     // What waits for a slot or a retry stays unsettled, so the checkpoint stays before it.
     this.ready.clear();
     this.unattempted = 0;
-    for (const execution of this.unsettled.values()) clearTimeout(execution.retry);
+    for (const execution of this.unsettled.values()) clearTimeout(execution.backoff);
     for (const wake of this.roomWaiters.splice(0)) wake();
     await this.feed.stop();
     await this.whenIdle();
@@ -157,34 +153,54 @@ export class Dispatcher implements StoreFollower {
 
   /** Answers false when a stop came first and the event was left unhandled. */
   private async handle(event: RecordedEvent): Promise<boolean> {
-    const data = event.data as { caseId: string; workitemId: string; executor?: string; state?: string };
     if (event.type === 'WorkitemCreated') {
+      const { caseId, workitemId, executor } = (event as RecordedEvent & WorkitemCreated).data;
+      // A timer's workitem completes when its timer fires: there is nothing to run.
+      if (executor === TIMER_EXECUTOR) return true;
       while (this.unattempted + this.firstAttempts >= this.concurrency) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         if (this.stopping) return false;
       }
-      if (this.unsettled.has(data.workitemId)) return true;
-      const execution: Execution = {
-        caseId: data.caseId,
-        workitemId: data.workitemId,
-        position: event.position,
-        workflowId: await this.workflowOf(data.caseId),
-        attempts: 0,
-        result: undefined,
-        retry: undefined,
-      };
-      if (this.stopping) return false;
-      this.unsettled.set(data.workitemId, execution);
-      this.unattempted++;
-      this.ready.push(execution);
-      this.dispatch();
+      return this.takeUp(caseId, workitemId, event.position, 'created');
+    }
+    if (event.type === 'TimerFired') {
+      const { caseId, kind, workitemId } = (event as RecordedEvent & TimerFired).data;
+      if (kind === 'retry' && workitemId !== null)
+        return this.takeUp(caseId, workitemId, event.position, 'retry');
     } else if (
       event.type === 'WorkitemUpdated' &&
-      data.state === 'abandoned' &&
+      (event as RecordedEvent & WorkitemUpdated).data.state === 'abandoned' &&
       this.deps.registry.hasAbandonHooks
     ) {
       await this.runAbandonHook(event as RecordedEvent & WorkitemUpdated);
     }
+    return true;
+  }
+
+  /** Answers false when a stop came first and the event was left unhandled. */
+  private async takeUp(caseId: string, workitemId: string, position: bigint, cause: Cause): Promise<boolean> {
+    const unsettled = this.unsettled.get(workitemId);
+    if (unsettled) {
+      // An attempt timed out by the engine may still be running: the retry runs once it has settled.
+      if (cause === 'retry') unsettled.retryAfter ??= position;
+      return true;
+    }
+    const execution: Execution = {
+      caseId,
+      workitemId,
+      position,
+      workflowId: await this.workflowOf(caseId),
+      cause,
+      tries: 0,
+      outcome: undefined,
+      backoff: undefined,
+      retryAfter: undefined,
+    };
+    if (this.stopping) return false;
+    this.unsettled.set(workitemId, execution);
+    if (cause === 'created') this.unattempted++;
+    this.ready.push(execution);
+    this.dispatch();
     return true;
   }
 
@@ -236,7 +252,7 @@ export class Dispatcher implements StoreFollower {
       const execution = this.ready.shift();
       if (!execution) break;
       this.running++;
-      const first = execution.attempts === 0;
+      const first = isFirst(execution);
       if (first) {
         this.unattempted--;
         this.firstAttempts++;
@@ -254,22 +270,21 @@ export class Dispatcher implements StoreFollower {
   }
 
   /**
-   * Runs the executor, then applies its answer; a failure of either schedules another attempt after a
-   * backoff, during which the workitem holds no slot. Once the executor has answered, only the answer is
-   * sent again (e.g. while a competitor holds the tokens it must lock): the executor is not run a second
-   * time for an answer the engine could not take yet. A workitem left unsettled by a stop keeps the
-   * checkpoint before it, so a restart resumes it.
+   * Runs the executor, then sends its answer, a failure included; the engine's refusal to take it for
+   * now (the store unavailable, a competitor holding the tokens) sends it again after a backoff, during
+   * which the workitem holds no slot, without running the executor a second time. A workitem left
+   * unsettled by a stop keeps the checkpoint before it, so a restart resumes it.
    */
   private async attempt(execution: Execution): Promise<void> {
     const { caseId, workitemId } = execution;
-    execution.attempts++;
+    execution.tries++;
     try {
       const state = await this.deps.loadCase(caseId);
       const workitem = state.status === 'active' ? state.workitems.get(workitemId) : undefined;
-      if (state.status === 'active' && workitem?.state === 'created') {
+      if (state.status === 'active' && workitem && (execution.outcome || isDue(execution, workitem, state))) {
         // An answer that arrives during a stop is still applied once: a stop waits for it.
-        execution.result ??= await this.run(caseId, workitem, state);
-        await this.deliver(caseId, workitemId, execution.result);
+        execution.outcome ??= await this.run(workitem, state);
+        await this.deliver(caseId, workitemId, execution.outcome);
       }
       this.settle(execution);
     } catch (error) {
@@ -280,34 +295,67 @@ export class Dispatcher implements StoreFollower {
         this.settle(execution);
         return;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      this.status.set(workitemId, { attempts: execution.attempts, lastError: message });
       if (this.stopping) return;
-      execution.retry = setTimeout(() => {
-        execution.retry = undefined;
+      const delay = this.delay(execution.tries);
+      const message = error instanceof Error ? error.message : String(error);
+      this.deps.log.warn(
+        `dispatcher: workitem ${workitemId} not settled (try ${execution.tries}): ${message}; trying again in ${Math.round(delay)} ms`,
+      );
+      execution.backoff = setTimeout(() => {
+        execution.backoff = undefined;
         this.ready.push(execution);
         this.dispatch();
-      }, this.delay(execution.attempts));
+      }, delay);
     }
   }
 
   private settle(execution: Execution): void {
     this.unsettled.delete(execution.workitemId);
-    // Kept only while it fails, so that the map stays as small as the backlog.
-    this.status.delete(execution.workitemId);
+    if (execution.retryAfter !== undefined && !this.stopping) {
+      void this.takeUp(execution.caseId, execution.workitemId, execution.retryAfter, 'retry');
+    }
   }
 
-  private async run(caseId: string, workitem: Workitem, state: CaseData): Promise<ExecutionResult> {
-    const executor = this.deps.registry.get(workitem.executor);
-    if (!executor) throw new Error(`no executor named ${workitem.executor} is registered`);
-    const task = state.tasks.get(workitem.taskId);
-    const tokens = (task?.offered ?? []).map((id) => state.tokens.get(id)).filter((t) => t !== undefined);
-    const transition = state.definition.transitions.find((t) => t.id === workitem.transitionId);
-    return executor.execute({ caseId, workitem, tokens, params: transition?.executorParams ?? {} });
+  /** The executor's answer; a throw (an unknown executor's included) is a retryable failure of type `error`. */
+  private async run(workitem: Workitem, state: CaseData): Promise<Outcome> {
+    const attempt = (state.attempts.get(workitem.id)?.attempts ?? 0) + 1;
+    try {
+      const executor = this.deps.registry.get(workitem.executor);
+      if (!executor) throw new Error(`no executor named ${workitem.executor} is registered`);
+      const task = state.tasks.get(workitem.taskId);
+      const tokens = (task?.offered ?? []).map((id) => state.tokens.get(id)).filter((t) => t !== undefined);
+      const transition = state.definition.transitions.find((t) => t.id === workitem.transitionId);
+      const result = await executor.execute({
+        caseId: state.caseId,
+        workitem,
+        tokens,
+        params: transition?.executorParams ?? {},
+      });
+      return { result, attempt, workitemWas: workitem.state };
+    } catch (error) {
+      const failure: ExecutionError = {
+        type: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        retryable: true,
+      };
+      return { result: { status: 'failed', error: failure }, attempt, workitemWas: workitem.state };
+    }
   }
 
-  private async deliver(caseId: string, workitemId: string, result: ExecutionResult): Promise<void> {
-    if (result.status === 'failed') throw new Error(`${result.error.type}: ${result.error.message}`);
+  private async deliver(
+    caseId: string,
+    workitemId: string,
+    { result, attempt, workitemWas }: Outcome,
+  ): Promise<void> {
+    if (result.status === 'failed') {
+      await this.deps.send({
+        type: 'FailWorkitem',
+        data: { caseId, workitemId, attempt, error: result.error, at: this.deps.now() },
+      });
+      return;
+    }
+    // A retry of a started workitem that answers started again has nothing new to say.
+    if (result.status === 'started' && workitemWas === 'started') return;
     await this.deps.send({
       type: 'UpdateWorkitem',
       data: {
@@ -320,7 +368,7 @@ export class Dispatcher implements StoreFollower {
     });
   }
 
-  /** Exponential backoff with jitter, capped. */
+  /** Exponential backoff with jitter, capped: for answers the engine could not take, not for failed attempts. */
   private delay(attempt: number): number {
     const ceiling = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (attempt - 1));
     return ceiling / 2 + Math.random() * (ceiling / 2);
@@ -352,18 +400,51 @@ export class Dispatcher implements StoreFollower {
   }
 }
 
-/** A workitem's execution from the event that created it until it settles. */
+/** Why a workitem's executor runs: its workitem was created, or a `retry` timer of it fired. */
+type Cause = 'created' | 'retry';
+
+/** An executor's answer, with the number of the attempt it answers and the workitem's state it ran in. */
+interface Outcome {
+  readonly result: ExecutionResult;
+  readonly attempt: number;
+  readonly workitemWas: Workitem['state'];
+}
+
+/** A workitem's execution from the event that caused it until its answer is taken. */
 interface Execution {
   readonly caseId: string;
   readonly workitemId: string;
-  /** The position of its `WorkitemCreated`: the checkpoint stays before it until it settles. */
+  /** The position of the event that caused it: the checkpoint stays before it until it settles. */
   readonly position: bigint;
   readonly workflowId: string;
-  attempts: number;
+  readonly cause: Cause;
+  /** Runs of `attempt` in this process: the executor's, then each sending again of its answer. */
+  tries: number;
   /** The executor's answer, kept while the engine cannot take it yet. */
-  result: ExecutionResult | undefined;
-  /** The wake-up of the next attempt, while backing off. */
-  retry: NodeJS.Timeout | undefined;
+  outcome: Outcome | undefined;
+  /** The wake-up of the next sending of the answer, while backing off. */
+  backoff: NodeJS.Timeout | undefined;
+  /** The position of a `retry` timer that fired while this execution ran: it runs again once settled. */
+  retryAfter: bigint | undefined;
+}
+
+const isFirst = (execution: Execution): boolean => execution.cause === 'created' && execution.tries === 0;
+
+/**
+ * Whether the workitem waits for its executor now: created (or started, for a retry), with no `retry`
+ * timer pending and no incident open on its task. A workitem that has failed before runs only when its
+ * retry timer fires, so that reading its creation again after a restart never runs it early.
+ */
+function isDue(execution: Execution, workitem: Workitem, state: CaseData): boolean {
+  if (!(workitem.state === 'created' || (execution.cause === 'retry' && workitem.state === 'started'))) {
+    return false;
+  }
+  if (execution.cause === 'created' && state.attempts.has(workitem.id)) return false;
+  for (const timer of state.timers.values()) {
+    if (timer.kind === 'retry' && timer.workitemId === workitem.id) return false;
+  }
+  for (const incident of state.incidents.values()) if (incident.taskId === workitem.taskId) return false;
+  return true;
 }
 
 /**
@@ -387,7 +468,7 @@ class WorkflowTurns {
       turn = { first: [], retries: [] };
       this.turns.set(execution.workflowId, turn);
     }
-    (execution.attempts === 0 ? turn.first : turn.retries).push(execution);
+    (isFirst(execution) ? turn.first : turn.retries).push(execution);
     this.count++;
   }
 

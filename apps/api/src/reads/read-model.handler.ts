@@ -1,6 +1,5 @@
 import { QueryHandler } from '@nestjs/cqrs';
 import type { IQueryHandler } from '@nestjs/cqrs';
-import { Dispatcher } from '../executors/dispatcher.js';
 import { ProjectionRunner, ReadModels } from '../projections/index.js';
 import { ReadModelQuery } from './read-model.query.js';
 
@@ -10,7 +9,6 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
   constructor(
     private readonly models: ReadModels,
     private readonly runner: ProjectionRunner,
-    private readonly dispatcher: Dispatcher,
   ) {}
 
   async execute({ request, waitFor }: ReadModelQuery): Promise<unknown> {
@@ -34,11 +32,10 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
       case 'task':
         return models.getTask(request.id);
       case 'workitem':
-        return this.withExecution(models.getWorkitem(request.id));
+        return models.getWorkitem(request.id);
       case 'workitems': {
         const { page, kind: _, ...filter } = request;
-        const listed = models.listWorkitems({ ...page, ...filter });
-        return { ...listed, items: listed.items.map((item) => this.withExecution(item)) };
+        return models.listWorkitems({ ...page, ...filter });
       }
       case 'incident':
         return models.getIncident(request.id);
@@ -47,11 +44,5 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
         return models.listIncidents({ ...page, state, caseId, kind: incidentKind });
       }
     }
-  }
-
-  /** Attempts and the last error of a workitem's executor, while it is being retried. */
-  private withExecution<W extends { readonly id: string }>(workitem: W): W {
-    const status = this.dispatcher.statusOf(workitem.id);
-    return status ? { ...workitem, attempts: status.attempts, lastError: status.lastError } : workitem;
   }
 }
