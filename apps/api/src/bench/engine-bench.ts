@@ -111,7 +111,7 @@ const casesOf = (scenario: Scenario): number => {
     'seq3-scale': [0, 0],
     memory: [2_000, 100_000],
     'timers-fire': [2_000, 100_000],
-    'timers-memory': [20_000, 1_000_000],
+    'timers-memory': [2_000, 1_000_000],
     'timers-precision': [300, 10_000],
   };
   return counts[scenario][quick ? 0 : 1];

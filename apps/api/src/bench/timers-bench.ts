@@ -222,6 +222,7 @@ async function fireFixture(timers: number): Promise<FireFixture> {
     dueAt,
     setupSeconds: (performance.now() - started) / 1000,
   };
+  log(`timers-fire: made in ${fixture.setupSeconds.toFixed(1)} s, all due at ${dueAt}`);
   fireFixtures.set(timers, fixture);
   return fixture;
 }
