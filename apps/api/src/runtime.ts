@@ -13,6 +13,9 @@ import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
 import { CelConditions } from './conditions/cel.js';
 import { Clock } from './clock/clock.js';
+import { ServiceTiming } from './clock/timing.js';
+import { TimerScheduler } from './timers/timer-scheduler.js';
+import type { TimerSchedulerOptions } from './timers/timer-scheduler.js';
 
 /** Everything the service runs, wired together; NestJS only exposes it. */
 export interface Runtime {
@@ -21,6 +24,7 @@ export interface Runtime {
   readonly executors: ExecutorRegistry;
   readonly runner: ProjectionRunner;
   readonly dispatcher: Dispatcher;
+  readonly timers: TimerScheduler;
   readonly readModels: ReadModels;
   readonly history: CaseHistory;
   readonly followers: Followers;
@@ -43,6 +47,7 @@ export function createRuntime(
   ownExecutors: Readonly<Record<string, Executor>>,
   log: Logger,
   dispatcherOptions: DispatcherOptions = {},
+  timerOptions: TimerSchedulerOptions = {},
 ): Runtime {
   const metrics = new Metrics();
   const clock = new Clock(config.clock);
@@ -70,6 +75,7 @@ export function createRuntime(
     {
       snapshotEvery: config.snapshotEvery,
       conditions,
+      timing: new ServiceTiming(),
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
@@ -91,9 +97,21 @@ export function createRuntime(
     log,
     ...dispatcherOptions,
   });
+  const readModels = new ReadModels(readStore, config.maxPageBytes);
+  const timers = new TimerScheduler({
+    store: stores.eventStore,
+    index: readModels,
+    projected: (position) => runner.waitFor(position),
+    fire: (command) => engine.executeCase(command),
+    clock,
+    log,
+    onFired: (lagSeconds) => metrics.timerFired(lagSeconds),
+    ...timerOptions,
+  });
   followers.add(runner);
   followers.add(dispatcher);
-  const readModels = new ReadModels(readStore, config.maxPageBytes);
+  // Last: it reads the due-timer index, which the runner has caught up by then.
+  followers.add(timers);
   const history = new CaseHistory(stores.eventStore);
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),
@@ -109,6 +127,7 @@ export function createRuntime(
     executors,
     runner,
     dispatcher,
+    timers,
     readModels,
     history,
     followers,

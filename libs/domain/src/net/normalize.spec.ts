@@ -38,6 +38,11 @@ describe('normalizeWorkflow on a body that gives only what is required', () => {
     expect(definition.places.some((p) => 'name' in p)).toBe(false);
     expect(definition.transitions.some((t) => 'name' in t)).toBe(false);
   });
+
+  it('leaves out timeouts, retry policies and the case timeout, so a stored definition stays as it was', () => {
+    expect(definition.transitions.some((t) => 'timeouts' in t || 'retry' in t)).toBe(false);
+    expect('caseTimeout' in definition).toBe(false);
+  });
 });
 
 describe('normalizeWorkflow on a body that gives everything', () => {
@@ -56,6 +61,8 @@ describe('normalizeWorkflow on a body that gives everything', () => {
         executorParams: { url: 'http://example.test/hook', timeoutMs: 5000 },
         joinType: 'and',
         splitType: 'and',
+        timeouts: { scheduleToStart: 'PT1H', startToClose: 'PT10M', scheduleToClose: 'P1D' },
+        retry: { initialInterval: 'PT2S', maximumAttempts: 5, nonRetryableErrorTypes: ['invalid_address'] },
       },
     ],
     arcs: [
@@ -63,9 +70,10 @@ describe('normalizeWorkflow on a body that gives everything', () => {
       { from: 'a', to: 'end' },
     ],
     metadata: { owner: 'ops', tags: ['x'] },
+    caseTimeout: 'P30D',
   };
 
-  it('keeps every given value', () => {
+  it('keeps every given value, a partial retry policy as partial as it was given', () => {
     expect(normalizeWorkflow(input)).toEqual(input);
   });
 

@@ -1,5 +1,13 @@
 import type { JsonValue } from '../core/message.js';
-import type { Arc, Place, PlaceType, Transition, WorkflowDefinition } from './definition.js';
+import type {
+  Arc,
+  Place,
+  PlaceType,
+  RetryPolicy,
+  Timeouts,
+  Transition,
+  WorkflowDefinition,
+} from './definition.js';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE } from './kinds.js';
 import type { JoinType, SplitType } from './kinds.js';
 
@@ -21,6 +29,8 @@ export interface TransitionInput {
   /** `none` when absent. */
   readonly splitType?: SplitType;
   readonly orJoin?: { readonly split: string };
+  readonly timeouts?: Timeouts;
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 export interface ArcInput {
@@ -41,11 +51,14 @@ export interface WorkflowInput {
   readonly arcs: readonly ArcInput[];
   /** `{}` when absent. */
   readonly metadata?: { readonly [key: string]: JsonValue };
+  readonly caseTimeout?: string;
 }
 
 /**
  * The definition with every default filled. Only known fields are copied, so the stored definition
- * (and the idempotency check that compares it) never depends on extra fields of a request body.
+ * (and the idempotency check that compares it) never depends on extra fields of a request body. Timeouts,
+ * retry policies and the case timeout are kept as given, and only when given: `validateNet` judges them,
+ * and a definition without them stays as it was stored before they existed.
  */
 export function normalizeWorkflow(input: WorkflowInput): WorkflowDefinition {
   return {
@@ -55,6 +68,7 @@ export function normalizeWorkflow(input: WorkflowInput): WorkflowDefinition {
     transitions: input.transitions.map(normalizeTransition),
     arcs: input.arcs.map(normalizeArc),
     metadata: input.metadata ?? {},
+    ...(input.caseTimeout !== undefined && { caseTimeout: input.caseTimeout }),
   };
 }
 
@@ -63,7 +77,7 @@ function normalizePlace({ id, type, name }: PlaceInput): Place {
 }
 
 function normalizeTransition(input: TransitionInput): Transition {
-  const { id, name, executor, executorParams, joinType, splitType, orJoin } = input;
+  const { id, name, executor, executorParams, joinType, splitType, orJoin, timeouts, retry } = input;
   return {
     id,
     ...(name !== undefined && { name }),
@@ -72,6 +86,8 @@ function normalizeTransition(input: TransitionInput): Transition {
     joinType: joinType ?? DEFAULT_JOIN_TYPE,
     splitType: splitType ?? DEFAULT_SPLIT_TYPE,
     ...(orJoin !== undefined && { orJoin: { split: orJoin.split } }),
+    ...(timeouts !== undefined && { timeouts }),
+    ...(retry !== undefined && { retry }),
   };
 }
 

@@ -7,6 +7,7 @@ import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
 import { foldCase, foldCaseWithEnded, initialCaseState } from '../case/evolve.js';
 import type { CaseData, CaseState, Task, Workitem } from '../case/state.js';
+import { TIMER_EXECUTOR } from '../net/timing.js';
 import { isOpen } from '../workitem/workitem.js';
 
 export const AT = '2026-01-01T00:00:00.000Z';
@@ -64,7 +65,10 @@ export interface CaseRun {
   task(transitionId: string): Task;
   /** The open workitem of a transition's live task. */
   workitem(transitionId: string): Workitem;
-  /** What the dispatcher does: runs `auto` workitems (lock, complete) and starts `manual` ones, until quiet. */
+  /**
+   * What the dispatcher does: runs `auto` workitems (lock, complete) and starts `manual` ones (and any
+   * other executor's), until quiet; a `timer` workitem waits for its timer.
+   */
   runExecutors(): void;
 }
 
@@ -121,6 +125,7 @@ export function startCase(
         for (const workitem of data_().workitems.values()) {
           if (workitem.state !== 'created') continue;
           const transition = data_().definition.transitions.find((t) => t.id === workitem.transitionId);
+          if (transition?.executor === TIMER_EXECUTOR) continue;
           if (transition?.executor === 'auto') {
             send({
               type: 'UpdateWorkitem',

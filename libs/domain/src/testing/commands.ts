@@ -7,6 +7,8 @@ import type {
   CompleteWorkitem,
   CreateCase,
   DiscardTokens,
+  FailWorkitem,
+  FireTimer,
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
@@ -17,7 +19,8 @@ import type {
 import { entityId } from '../case/ids.js';
 import type { CaseRun } from './case-harness.js';
 import { AT, given } from './case-harness.js';
-import type { CaseEvent, IncidentResolution } from '../case/events.js';
+import { isoTime } from './timing.js';
+import type { CaseEvent, ExecutionError, IncidentResolution } from '../case/events.js';
 
 /** The case id `startCase` uses unless told otherwise. */
 export const CASE_ID = 'c1';
@@ -28,7 +31,11 @@ export const ids = {
   workitem: (n: number, caseId = CASE_ID): string => entityId(caseId, 'workitem', n),
   token: (n: number, caseId = CASE_ID): string => entityId(caseId, 'token', n),
   incident: (n: number, caseId = CASE_ID): string => entityId(caseId, 'incident', n),
+  timer: (n: number, caseId = CASE_ID): string => entityId(caseId, 'timer', n),
 };
+
+/** `AT` plus the given seconds, as the events record times. */
+export const atPlus = (seconds: number): string => isoTime(Date.parse(AT) + seconds * 1000);
 
 export const createCase = (
   definition: WorkflowDefinition,
@@ -112,6 +119,28 @@ export const resolveIncident = (
 ): ResolveIncident => ({
   type: 'ResolveIncident',
   data: { caseId, incidentId, resolution, at: AT },
+});
+
+/** The command as sent at `at` rather than at `AT`. */
+export const sentAt = <C extends CaseCommand>(command: C, at: string): C => ({
+  ...command,
+  data: { ...command.data, at },
+});
+
+export const fireTimer = (timerId: string, at: string, caseId = CASE_ID): FireTimer => ({
+  type: 'FireTimer',
+  data: { caseId, timerId, at },
+});
+
+export const failWorkitem = (
+  workitemId: string,
+  attempt: number,
+  error: ExecutionError = { type: 'http_5xx', message: 'the service answered 503', retryable: true },
+  at = AT,
+  caseId = CASE_ID,
+): FailWorkitem => ({
+  type: 'FailWorkitem',
+  data: { caseId, workitemId, attempt, error, at },
 });
 
 /**

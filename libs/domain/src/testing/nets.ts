@@ -1,4 +1,6 @@
-import type { WorkflowDefinition } from '../net/definition.js';
+import type { JsonValue } from '../core/message.js';
+import type { RetryPolicy, Timeouts, WorkflowDefinition } from '../net/definition.js';
+import { TIMER_EXECUTOR } from '../net/timing.js';
 import { normalizeWorkflow } from '../net/normalize.js';
 import { placeTransitionJoin, placeTransitionSplit } from '../net/kinds.js';
 import type { JoinType, SplitType } from '../net/kinds.js';
@@ -289,3 +291,79 @@ export const correlatedChoicesNet = (id = 'correlated-choices'): WorkflowDefinit
     ['both', 'end'],
     ['neither', 'end'],
   ]);
+
+/**
+ * A deadline, the deferred choice of the contract: the manual `approve` and the timer `escalate` (by
+ * default 48 hours after its workitem is created) race for the token in `start`; whichever acts first
+ * wins and the other is withdrawn.
+ */
+export function deadlineNet(
+  timer: { readonly after: string } | { readonly at: string } = { after: 'PT48H' },
+): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'deadline',
+    places: [
+      { id: 'start', type: 'start' },
+      { id: 'approved' },
+      { id: 'escalated' },
+      { id: 'end', type: 'end' },
+    ],
+    transitions: [
+      { id: 'approve', executor: 'manual' },
+      { id: 'escalate', executor: TIMER_EXECUTOR, executorParams: timer },
+      { id: 'archive', executor: 'manual' },
+      { id: 'review', executor: 'manual' },
+    ],
+    arcs: [
+      { from: 'start', to: 'approve' },
+      { from: 'start', to: 'escalate' },
+      { from: 'approve', to: 'approved' },
+      { from: 'escalate', to: 'escalated' },
+      { from: 'approved', to: 'archive' },
+      { from: 'escalated', to: 'review' },
+      { from: 'archive', to: 'end' },
+      { from: 'review', to: 'end' },
+    ],
+  });
+}
+
+/**
+ * `start → step → after → end`: `step` run by `executor` (by default a webhook, which only the dispatcher
+ * answers) with the given timeouts and retry policy, then a manual `after`; the workflow may have a case
+ * timeout.
+ */
+export function timedStepNet({
+  executor = 'webhook',
+  executorParams = {},
+  timeouts,
+  retry,
+  caseTimeout,
+}: {
+  executor?: string;
+  executorParams?: { readonly [key: string]: JsonValue };
+  timeouts?: Timeouts;
+  retry?: Partial<RetryPolicy>;
+  caseTimeout?: string;
+} = {}): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'timed-step',
+    places: [{ id: 'start', type: 'start' }, { id: 'done' }, { id: 'end', type: 'end' }],
+    transitions: [
+      {
+        id: 'step',
+        executor,
+        executorParams,
+        ...(timeouts && { timeouts }),
+        ...(retry && { retry }),
+      },
+      { id: 'after', executor: 'manual' },
+    ],
+    arcs: [
+      { from: 'start', to: 'step' },
+      { from: 'step', to: 'done' },
+      { from: 'done', to: 'after' },
+      { from: 'after', to: 'end' },
+    ],
+    ...(caseTimeout !== undefined && { caseTimeout }),
+  });
+}

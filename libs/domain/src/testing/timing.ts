@@ -74,12 +74,13 @@ export function fakeTiming(): Timing {
       if (source === 'now') return scope.now;
       if (TIME.test(source)) return isoTime(Date.parse(source));
       const field = CASE_FIELD.exec(source)?.[1];
+      if (field === undefined) throw new Error(`cannot evaluate ${JSON.stringify(source)}`);
       const data = scope.case;
       const fields =
         typeof data === 'object' && data !== null && !Array.isArray(data)
           ? (data as { readonly [key: string]: JsonValue })
           : {};
-      const value = field === undefined ? undefined : fields[field];
+      const value = fields[field];
       if (typeof value === 'string' && TIME.test(value)) return isoTime(Date.parse(value));
       throw new Error(`${source} is ${value === undefined ? 'missing' : 'not a UTC time'}`);
     },
