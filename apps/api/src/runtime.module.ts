@@ -31,6 +31,7 @@ import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workfl
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtime.js';
 import { Clock } from './clock/clock.js';
+import { ServiceTiming } from './clock/timing.js';
 import { CONFIG, EVENT_STORE } from './tokens.js';
 
 const RUNTIME = Symbol('wfnet:runtime');
@@ -48,6 +49,7 @@ const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: R
   [Followers, (runtime) => runtime.followers],
   [EVENT_STORE, (runtime) => runtime.stores.eventStore],
   [Clock, (runtime) => runtime.clock],
+  [ServiceTiming, (runtime) => runtime.timing],
 ];
 
 const runtimePartProviders = (): FactoryProvider[] =>

@@ -1,8 +1,9 @@
 import type { Executor } from '@wfnet/domain';
+import { TIMER_EXECUTOR } from '@wfnet/domain';
 import type { Config } from './config/config.js';
 import { openEventStore, openReadStore } from './stores/store-kinds.js';
 import type { OpenedStores } from './stores/store-kinds.js';
-import { autoExecutor, manualExecutor, webhookExecutor } from './executors/built-in.js';
+import { autoExecutor, manualExecutor, timerExecutor, webhookExecutor } from './executors/built-in.js';
 import { Dispatcher } from './executors/dispatcher.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
@@ -31,6 +32,8 @@ export interface Runtime {
   readonly metrics: Metrics;
   /** The language of arc conditions, for the workflows' checks and the cases' decisions. */
   readonly conditions: CelConditions;
+  /** Durations and timestamps, for the workflows' checks and the cases' timers. */
+  readonly timing: ServiceTiming;
   readonly clock: Clock;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -51,9 +54,11 @@ export function createRuntime(
 ): Runtime {
   const metrics = new Metrics();
   const clock = new Clock(config.clock);
+  const timing = new ServiceTiming();
   const executors = new ExecutorRegistry({
     auto: autoExecutor,
     manual: manualExecutor,
+    [TIMER_EXECUTOR]: timerExecutor(timing),
     webhook: metrics.countedWebhook(
       webhookExecutor({
         defaultTimeoutMs: 5000,
@@ -75,7 +80,7 @@ export function createRuntime(
     {
       snapshotEvery: config.snapshotEvery,
       conditions,
-      timing: new ServiceTiming(),
+      timing,
       onCommand: (type, error) => metrics.command(type, error),
       admission: {
         maxLag: config.admissionMaxLag,
@@ -133,6 +138,7 @@ export function createRuntime(
     followers,
     metrics,
     conditions,
+    timing,
     clock,
     start: () => followers.start(),
     async stop() {

@@ -1,9 +1,9 @@
 import type {
-  Timing,
   CaseCommand,
   CaseData,
   ConditionLanguage,
   CaseEvent,
+  Timing,
   CaseState,
   EventStore,
   WorkflowCommand,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExecutionRequest, JsonValue } from '@wfnet/domain';
-import { autoExecutor, manualExecutor, webhookExecutor } from './built-in.js';
+import { ServiceTiming } from '../clock/timing.js';
+import { autoExecutor, manualExecutor, timerExecutor, webhookExecutor } from './built-in.js';
 
 const request = (params: Record<string, JsonValue> = {}): ExecutionRequest => ({
   caseId: 'c1',
@@ -77,6 +78,46 @@ describe('immediate answers, recorded in the command that creates the workitem',
 describe('the manual executor', () => {
   it('leaves the workitem started', async () => {
     expect(await manualExecutor.execute(request())).toEqual({ status: 'started' });
+  });
+});
+
+describe('the timer executor', () => {
+  const timer = timerExecutor(new ServiceTiming());
+  const problems = (params: Record<string, JsonValue>) => timer.paramsProblems?.(params);
+
+  it.each<Record<string, JsonValue>>([
+    { after: 'PT48H' },
+    { after: 'P30D' },
+    { at: 'timestamp(case.due)' },
+    { at: 'now + duration("48h")' },
+  ])('takes %j', (params) => {
+    expect(problems(params)).toEqual([]);
+  });
+
+  it.each<[Record<string, JsonValue>, string, RegExp]>([
+    [{}, 'after', /needs after .* or at/],
+    [{ after: 'PT1H', at: 'now' }, 'at', /after or at, not both/],
+    [{ after: '48 hours' }, 'after', /^after: "48 hours" is not an ISO 8601 duration/],
+    [{ after: '-PT1H' }, 'after', /not an ISO 8601 duration/],
+    [{ after: 'P200Y' }, 'after', /longer than 100 years/],
+    [{ after: 3600 }, 'after', /must be an ISO 8601 duration/],
+    [{ at: 'case.amount > 3' }, 'at', /^at: the expression gives bool, not a timestamp/],
+    [{ at: 'output.due' }, 'at', /Unknown variable: output/],
+    [{ at: 5 }, 'at', /must be a CEL expression giving a timestamp/],
+  ])('refuses %j at %s', (params, path, message) => {
+    expect(problems(params)).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+
+  it('fails for good if it is ever asked to run, for the case decider alone completes its workitems', async () => {
+    expect(await timer.execute(request({ after: 'PT1H' }))).toEqual({
+      status: 'failed',
+      error: {
+        type: 'timer_not_dispatched',
+        message: expect.stringContaining('never dispatched'),
+        retryable: false,
+      },
+    });
+    expect(timer.immediate).toBeUndefined();
   });
 });
 

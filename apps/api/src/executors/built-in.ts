@@ -1,4 +1,11 @@
-import type { ExecutionError, ExecutionRequest, ExecutionResult, Executor, JsonValue } from '@wfnet/domain';
+import type {
+  ExecutionError,
+  ExecutionRequest,
+  ExecutionResult,
+  Executor,
+  JsonValue,
+  Timing,
+} from '@wfnet/domain';
 import { AddressGuard } from './address-guard.js';
 import { AddressRefusedError, guardedFetch } from './webhook-transport.js';
 import type { WebhookFetch } from './webhook-transport.js';
@@ -22,6 +29,49 @@ const leaveStarted = (): ExecutionResult => ({ status: 'started' });
 
 /** Leaves the workitem started (from the command that created it) until someone completes or abandons it through the API. */
 export const manualExecutor: Executor = { execute: leaveStarted, immediate: leaveStarted };
+
+/**
+ * The `timer` executor (`TIMER_EXECUTOR`): `executorParams.after`, an ISO 8601 duration from the workitem's
+ * creation, or `at`, a CEL expression giving a timestamp. The case decider schedules its timer when it
+ * creates the workitem and completes it with `{firedAt}` when the timer fires; nothing runs it.
+ */
+export function timerExecutor(timing: Timing): Executor {
+  return {
+    paramsProblems: (params) => {
+      const { after, at } = params;
+      if (after === undefined && at === undefined) {
+        return [
+          {
+            path: 'after',
+            message:
+              'a timer needs after (an ISO 8601 duration such as PT48H) or at (a CEL expression giving a timestamp)',
+          },
+        ];
+      }
+      if (after !== undefined && at !== undefined) {
+        return [{ path: 'at', message: 'a timer takes after or at, not both' }];
+      }
+      const path = after !== undefined ? 'after' : 'at';
+      const problem =
+        after !== undefined
+          ? timing.checkDuration(after as string)
+          : typeof at === 'string'
+            ? timing.checkTimestamp(at)
+            : 'must be a CEL expression giving a timestamp';
+      return problem === undefined ? [] : [{ path, message: `${path}: ${problem}` }];
+    },
+    // The dispatcher skips timer workitems; should one reach an executor anyway, it fails for good rather
+    // than complete or wait unseen.
+    execute: () => ({
+      status: 'failed',
+      error: {
+        type: 'timer_not_dispatched',
+        message: 'a timer workitem completes when its timer fires: it is never dispatched to an executor',
+        retryable: false,
+      },
+    }),
+  };
+}
 
 /** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
 export const MAX_WEBHOOK_TIMEOUT_MS = 2 ** 31 - 1;
