@@ -64,6 +64,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', path: (ids) => `/cases/${ids.caseId}/tokens`, allowed: EVERYONE, answer: 200 },
   { method: 'GET', path: (ids) => `/cases/${ids.caseId}/tasks`, allowed: EVERYONE, answer: 200 },
   { method: 'GET', path: (ids) => `/cases/${ids.caseId}/workitems`, allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: (ids) => `/cases/${ids.caseId}/timers`, allowed: EVERYONE, answer: 200 },
   { method: 'GET', path: (ids) => `/cases/${ids.caseId}/events`, allowed: EVERYONE, answer: 200 },
   // An unknown case: the stream of a live one would stay open.
   { method: 'GET', path: () => '/cases/no-such-case/events/stream', allowed: EVERYONE, answer: 404 },

@@ -20,7 +20,7 @@ afterAll(() => {
 });
 
 describe('the crash matrix: the service killed with SIGKILL under a mixed load, 30 times', () => {
-  it('conserves tokens, loses no acknowledged work, keeps the read models equal to a rebuild, and ends every case', async () => {
+  it('conserves tokens, loses no acknowledged work, fires every timer once and no retry early, keeps the read models equal to a rebuild, and ends every case', async () => {
     // Instants spread over the first half second of each round's load, where every net has work in flight.
     const instants = spreadInstants(seededRandom(seed), KILLS, 30, 530);
     console.info(
@@ -44,7 +44,8 @@ describe('the crash matrix: the service killed with SIGKILL under a mixed load, 
       `crash matrix (seed ${seed}): ${totals.kills} kills, ${totals.casesInStore} cases (${totals.creationsAcknowledged} ` +
         `acknowledged), ${totals.casesFinished} finished, ${totals.events} events, workitems answered ` +
         `${JSON.stringify(totals.workitemAcknowledgements)}, ${totals.contended} contended 409s, ` +
-        `${totals.webhookCalls} webhook calls; audit p50 ${median(rounds.map((r) => r.auditMs))} ms, ` +
+        `${totals.webhookCalls} webhook calls, ${totals.failedAttempts} failed attempts retried, ` +
+        `${totals.timersFired} timers fired; audit p50 ${median(rounds.map((r) => r.auditMs))} ms, ` +
         `restart p50 ${median(rounds.map((r) => r.restartMs))} ms, ` +
         `settle p50 ${median(rounds.map((r) => r.settleMs))} ms; per round ` +
         rounds
@@ -65,6 +66,9 @@ describe('the crash matrix: the service killed with SIGKILL under a mixed load, 
     expect(totals.workitemAcknowledgements.completed).toBeGreaterThan(0);
     expect(totals.workitemAcknowledgements.abandoned).toBeGreaterThan(0);
     expect(totals.contended).toBeGreaterThan(0);
+    // Timers fired (the timer net's, the webhook's retries) and failed attempts were recorded under the kills.
+    expect(totals.timersFired).toBeGreaterThan(0);
+    expect(totals.failedAttempts).toBeGreaterThan(0);
     // A bound on a hang, not on speed: 30 restarts under a shared machine's load take minutes.
   }, 600_000);
 });

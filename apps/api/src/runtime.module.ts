@@ -114,6 +114,7 @@ export class RuntimeModule {
         Followers,
         EVENT_STORE,
         CelConditions,
+        ServiceTiming,
         Clock,
       ],
     };

@@ -1,4 +1,5 @@
 import type { Executor } from '@wfnet/domain';
+import type { WorkitemDocument } from '@wfnet/projections';
 import { TIMER_EXECUTOR } from '@wfnet/domain';
 import type { Config } from './config/config.js';
 import { openEventStore, openReadStore } from './stores/store-kinds.js';
@@ -121,7 +122,12 @@ export function createRuntime(
   metrics.observeFrom({
     headPosition: () => stores.eventStore.headPosition(),
     projectionPosition: () => runner.position,
-    dispatcherBacklog: () => dispatcher.backlog,
+    // A workitem waiting for its retry timer is waiting for its executor too, though it holds no execution.
+    dispatcherBacklog: () =>
+      dispatcher.backlog +
+      (['created', 'started'] as const)
+        .flatMap((state) => readStore.list<WorkitemDocument>('workitems', { filter: { state } }))
+        .filter(({ doc }) => doc.retryAt !== null).length,
     casesWaiting: () => engine.casesWaiting,
     workitemsIn: (state) => readStore.list('workitems', { filter: { state } }).length,
     incidentsOpen: () => readStore.list('incidents', { filter: { state: 'open' } }).length,

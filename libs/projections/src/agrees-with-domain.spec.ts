@@ -1,18 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { CaseData, CaseEvent } from '@wfnet/domain';
-import { caseStreamId, foldCaseWithEnded, initialCaseState } from '@wfnet/domain';
+import type { CaseData, CaseEvent, CaseState, WorkflowDefinition } from '@wfnet/domain';
+import { caseStreamId, decideCase, foldCase, foldCaseWithEnded, initialCaseState } from '@wfnet/domain';
+import type { TimedPick } from '@wfnet/domain/testing';
 import {
   arbitraryCaseHistory,
   arbitraryCommandPicks,
   arbitraryDecisionNet,
+  arbitraryTimedCommandPicks,
+  arbitraryTimedNet,
+  fakeTiming,
+  isDomainRefusal,
+  pickTimes,
+  resolvePick,
   runPicks,
+  stepTime,
 } from '@wfnet/domain/testing';
 import { casesView } from './cases/cases-view.js';
 import { projectEvents } from './core/view.js';
 import { incidentsView } from './incidents/incidents-view.js';
 import { recordStream } from './fixtures.js';
 import { tasksView } from './tasks/tasks-view.js';
+import { timersView } from './timers/timers-view.js';
 import { tokensView } from './tokens/tokens-view.js';
 import { workitemsView } from './workitems/workitems-view.js';
 
@@ -29,12 +38,13 @@ function compare(events: readonly CaseEvent[]) {
     tasks: projectEvents(tasksView, recorded),
     workitems: projectEvents(workitemsView, recorded),
     incidents: projectEvents(incidentsView, recorded),
+    timers: projectEvents(timersView, recorded),
   };
 }
 
 /** Every read model of the case's history says what the case decider's own fold says. */
 function expectAgreement(events: readonly CaseEvent[]): void {
-  const { state, cases, tokens, tasks, workitems, incidents } = compare(events);
+  const { state, cases, tokens, tasks, workitems, incidents, timers } = compare(events);
 
   const marking: Record<string, number> = {};
   for (const token of state.tokens.values()) {
@@ -64,6 +74,15 @@ function expectAgreement(events: readonly CaseEvent[]): void {
       message,
       createdAt,
     });
+  }
+
+  // The domain keeps the pending timers; the table keeps every one scheduled, with how it ended.
+  expect(timers.size).toBe(state.counts.timers);
+  expect(sorted([...timers.values()].filter((t) => t.state === 'pending').map((t) => t.id))).toEqual(
+    sorted(state.timers.keys()),
+  );
+  for (const { id, kind, dueAt, taskId, workitemId } of state.timers.values()) {
+    expect(timers.get(id)).toMatchObject({ caseId: state.caseId, kind, dueAt, taskId, workitemId });
   }
 
   expect(sorted(tokens.keys())).toEqual(sorted(state.tokens.keys()));
@@ -97,12 +116,16 @@ function expectAgreement(events: readonly CaseEvent[]): void {
     state: workitemState,
     output,
   } of state.workitems.values()) {
+    const failed = state.attempts.get(id);
     expect(workitems.get(id)).toMatchObject({
       taskId,
       transitionId,
       executor,
       state: workitemState,
       output,
+      attempts: failed?.attempts ?? 0,
+      lastError: failed?.lastError ?? null,
+      retryAt: failed?.retryAt ?? null,
     });
   }
 
@@ -130,6 +153,36 @@ function expectAgreement(events: readonly CaseEvent[]): void {
   }
 }
 
+/** A case of `definition` run with the test Timing through timed picks: the events of the commands accepted. */
+function runTimedPicks(definition: WorkflowDefinition, picks: readonly TimedPick[]): CaseEvent[] {
+  const options = { timing: fakeTiming() };
+  const times = pickTimes(picks);
+  const events: CaseEvent[] = [
+    ...decideCase(
+      {
+        type: 'CreateCase',
+        data: { caseId: 'c1', workflow: { definition, state: 'active' }, data: { n: 1 }, at: stepTime(0) },
+      },
+      initialCaseState(),
+      options,
+    ),
+  ];
+  let state: CaseState = foldCase(initialCaseState(), events);
+  let full: CaseState = foldCaseWithEnded(initialCaseState(), events);
+  picks.forEach(({ pick }, i) => {
+    if (state.status !== 'active' || full.status === 'none') return;
+    try {
+      const decided = decideCase(resolvePick(full, pick, times[i] as string), state, options);
+      state = foldCase(state, decided);
+      full = foldCaseWithEnded(full, decided);
+      events.push(...decided);
+    } catch (error) {
+      if (!isDomainRefusal(error)) throw error;
+    }
+  });
+  return events;
+}
+
 describe('the read models of any case history the domain can record', () => {
   it('agree with the case decider’s own fold, entity by entity', () => {
     fc.assert(
@@ -149,5 +202,22 @@ describe('the read models of any case history the domain can record', () => {
       { numRuns: 200 },
     );
     expect(incidents).toBeGreaterThan(0);
+  });
+
+  it('agree with it on nets with timers, timeouts and retries, at random clock advances', () => {
+    const seen = { fired: 0, cancelled: 0, failed: 0 };
+    fc.assert(
+      fc.property(arbitraryTimedNet(), arbitraryTimedCommandPicks(40), (definition, picks) => {
+        const events = runTimedPicks(definition, picks);
+        seen.fired += events.filter((e) => e.type === 'TimerFired').length;
+        seen.cancelled += events.filter((e) => e.type === 'TimerCancelled').length;
+        seen.failed += events.filter((e) => e.type === 'WorkitemFailed').length;
+        expectAgreement(events);
+      }),
+      { numRuns: 200 },
+    );
+    expect(seen.fired).toBeGreaterThan(0);
+    expect(seen.cancelled).toBeGreaterThan(0);
+    expect(seen.failed).toBeGreaterThan(0);
   });
 });

@@ -135,6 +135,17 @@ export class CasesController {
     );
   }
 
+  @Get(':id/timers')
+  @ApiOkResponse({
+    description:
+      "The case's timers in the order they were scheduled: {id, kind, dueAt, state: pending | fired | cancelled, taskId, workitemId, scheduledAt, firedAt, cancelledAt}",
+  })
+  timers(@Param('id') id: string, @Query() query: WaitForDto) {
+    return this.queries.execute(
+      new ReadModelQuery({ kind: 'caseTimers', caseId: id }, positionOf(query.waitFor)),
+    );
+  }
+
   @Get(':id/workitems')
   async workitems(@Param('id') id: string, @Query() query: ListWorkitemsDto) {
     await this.queries.execute(new ReadModelQuery({ kind: 'case', id }, positionOf(query.waitFor)));

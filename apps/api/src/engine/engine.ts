@@ -59,9 +59,10 @@ function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<C
     }
     case 'CompleteWorkitem':
     case 'AbandonWorkitem': {
-      const workitem = withEnded().workitems.get(command.data.workitemId);
+      const state = withEnded();
+      const workitem = state.workitems.get(command.data.workitemId);
       if (!workitem) throw new NotFoundError('workitem', command.data.workitemId);
-      return { workitem };
+      return { workitem, attempts: state.attempts.get(workitem.id) };
     }
     case 'CreateCase':
     case 'TerminateCase':
@@ -115,7 +116,10 @@ export class Engine {
     this.workflows = new AggregateRepository(
       store,
       snapshots,
-      workflowDeciderWith(options.conditions ? { conditions: options.conditions } : {}),
+      workflowDeciderWith({
+        ...(options.conditions && { conditions: options.conditions }),
+        ...(options.timing && { timing: options.timing }),
+      }),
       {
         streamId: (command) =>
           workflowStreamId(

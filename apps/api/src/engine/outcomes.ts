@@ -9,6 +9,7 @@ import type {
   Token,
   WorkflowState,
   Workitem,
+  WorkitemAttempts,
 } from '@wfnet/domain';
 
 /**
@@ -20,7 +21,7 @@ export type CaseAnswer<C extends CaseCommand> = C extends PreexecuteTask
   : C extends ForceAbandonTask
     ? { readonly task: Task }
     : C extends CompleteWorkitem | AbandonWorkitem
-      ? { readonly workitem: Workitem }
+      ? { readonly workitem: Workitem; readonly attempts: WorkitemAttempts | undefined }
       : object;
 
 export type CaseOutcome<C extends CaseCommand = CaseCommand> = {

@@ -97,7 +97,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'wfnet_dispatcher_backlog',
-      help: 'Workitems whose executor has not answered yet',
+      help: 'Workitems whose executor has not answered yet: under way, or waiting for a retry',
       registers: [this.registry],
       collect() {
         const from = sources();

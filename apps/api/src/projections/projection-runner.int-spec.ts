@@ -13,7 +13,7 @@ import type { SimulationOptions } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { dumpReadModels, foldReadModels } from './read-model-dump.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
-import { ObservedReadStore, appendIncidents, readEverything } from './testing-spec.js';
+import { ObservedReadStore, appendIncidents, appendTimers, readEverything } from './testing-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wfnet-runner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,9 +88,12 @@ describe('the projection runner on the embedded store, read models in the same f
     const restarted = new ProjectionRunner(events, again);
     await restarted.start();
     expect(again.writes).toBe(0);
-    const more = await appendSimulated(events, simulateHistories({ cases: 5, seed: 3 }));
+    await appendSimulated(events, simulateHistories({ cases: 5, seed: 3 }));
+    const more = await appendTimers(events);
     await restarted.waitFor(more);
-    expect(dumpReadModels(again)).toEqual(foldReadModels(await readEverything(events)));
+    const dump = dumpReadModels(again);
+    expect(dump).toEqual(foldReadModels(await readEverything(events)));
+    expect(dump['timers']?.length).toBeGreaterThan(0);
     await restarted.stop();
     again.close();
     await events.close();
@@ -119,6 +122,7 @@ describe('the projection runner on the embedded store, read models in the same f
           for (let i = 0; i < appends.length; i += size) {
             await runner.waitFor(await appendSimulated(events, appends.slice(i, i + size), 1 + (i % 64)));
           }
+          await runner.waitFor(await appendTimers(events));
           const incremental = dumpReadModels(readStore);
           await runner.rebuild();
           const rebuilt = dumpReadModels(readStore);
@@ -185,11 +189,12 @@ describe('the projection runner replaying on worker threads', () => {
     );
   }, 120_000);
 
-  it('rebuilds the incident table and the cases’ open incidents as one thread does', async () => {
+  it('rebuilds the incident and timer tables and the cases’ open incidents as one thread does', async () => {
     const file = freshFile();
     await seed(file, { cases: 60, seed: 8, concurrency: 30, leaveOpen: 0.5 });
     const writer = SqliteEventStore.open(file, { synchronous: 'normal' });
     const head = await appendIncidents(writer);
+    const timersHead = await appendTimers(writer);
     await writer.close();
     const events = SqliteEventStore.open(file, { synchronous: 'normal' });
     const readStore = SqliteReadStore.open(file);
@@ -202,6 +207,9 @@ describe('the projection runner replaying on worker threads', () => {
     const incidents = rebuilt['incidents'] ?? [];
     expect(incidents.length).toBeGreaterThan(12);
     expect(incidents.at(-1)?.position).toBe(head.toString());
+    const timers = rebuilt['timers'] ?? [];
+    expect(timers.length).toBeGreaterThan(40);
+    expect(timers.some((timer) => timer.position === timersHead.toString())).toBe(true);
     expect(rebuilt).toEqual(await sequentialDump(file));
   });
 

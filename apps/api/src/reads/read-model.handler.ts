@@ -29,6 +29,8 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
         return models.getCaseTokens(request.caseId, request.after);
       case 'caseTasks':
         return models.getCaseTasks(request.caseId);
+      case 'caseTimers':
+        return models.timersOfCase(request.caseId);
       case 'task':
         return models.getTask(request.id);
       case 'workitem':

@@ -12,6 +12,7 @@ export type ReadRequest =
   | { readonly kind: 'cases'; readonly page: Page; readonly workflowId?: string; readonly state?: string }
   | { readonly kind: 'caseTokens'; readonly caseId: string; readonly after?: string }
   | { readonly kind: 'caseTasks'; readonly caseId: string }
+  | { readonly kind: 'caseTimers'; readonly caseId: string }
   | { readonly kind: 'task'; readonly id: string }
   | { readonly kind: 'workitem'; readonly id: string }
   | {

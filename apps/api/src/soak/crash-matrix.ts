@@ -5,19 +5,20 @@ import { dumpReadModels, foldReadModels } from '../projections/read-model-dump.j
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
 import { FlakyWebhook } from './flaky-webhook.js';
 import type { NetBody } from './matrix-nets.js';
-import { choiceNet, parallelNet, sequentialNet, webhookNet } from './matrix-nets.js';
+import { choiceNet, parallelNet, sequentialNet, timerNet, webhookNet } from './matrix-nets.js';
 import type { Acknowledgement, WorkitemAction } from './scripted-client.js';
 import { ScriptedClient } from './scripted-client.js';
 import { seededRandom } from './seeded-random.js';
 import type { Service } from './service-process.js';
 import { call, startService } from './service-process.js';
-import type { AuditedCase } from './store-audit.js';
+import type { AuditedCase, AuditedFailure } from './store-audit.js';
 import { isEnded, netShape, StoreAudit } from './store-audit.js';
 import { readEverything, removeDatabase, snapshotDatabase } from './store-files.js';
 
 /**
  * The crash matrix: the built service on a SQLite file under a mixed load (sequential, parallel,
- * deferred choice worked by a scripted client, flaky webhook), killed with SIGKILL once per round and
+ * deferred choice worked by a scripted client, flaky webhook retried by its policy, timer), killed with
+ * SIGKILL once per round and
  * started again on the same file. After each kill the store is audited (`StoreAudit`, which shares no
  * code with the engine) and checked against every 2xx the clients were given; after each restart, once
  * nothing moves, the read models in the file are compared with a rebuild from scratch.
@@ -68,6 +69,9 @@ export interface MatrixTotals {
   readonly requestsCutOff: number;
   readonly events: number;
   readonly webhookCalls: number;
+  readonly timersFired: number;
+  /** `WorkitemFailed` events: attempts of the flaky webhook that failed and were retried. */
+  readonly failedAttempts: number;
 }
 
 const MIX = [
@@ -75,6 +79,7 @@ const MIX = [
   { workflowId: 'parallel', weight: 2 },
   { workflowId: 'choice', weight: 3 },
   { workflowId: 'webhook', weight: 2 },
+  { workflowId: 'timer', weight: 2 },
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,7 +123,7 @@ export class CrashMatrix {
       return r < 0.35 ? 0 : r < 0.8 ? 1 : 2;
     });
     await webhook.start();
-    const nets = [sequentialNet(), parallelNet(), choiceNet(), webhookNet(webhook.url)];
+    const nets = [sequentialNet(), parallelNet(), choiceNet(), webhookNet(webhook.url), timerNet()];
     const matrix = new CrashMatrix(options, webhook, nets);
     try {
       matrix.#service = await startService(options.file);
@@ -252,6 +257,14 @@ export class CrashMatrix {
       requestsCutOff: this.#client.cutOff,
       events: this.#audit.events,
       webhookCalls: [...this.#webhook.calls.values()].reduce((sum, n) => sum + n, 0),
+      timersFired: cases.reduce(
+        (sum, c) => sum + [...c.timers.values()].filter((t) => t.state === 'fired').length,
+        0,
+      ),
+      failedAttempts: cases.reduce(
+        (sum, c) => sum + [...c.failures.values()].reduce((n, list) => n + list.length, 0),
+        0,
+      ),
     };
   }
 
@@ -297,6 +310,7 @@ export class CrashMatrix {
         );
     }
     for (const c of this.#audit.cases.values()) {
+      for (const [id, failures] of c.failures) problems.push(...this.#earlyCalls(c.id, id, failures));
       for (const [id, workitem] of c.workitems) {
         if (workitem.executor !== 'webhook' || workitem.state !== 'completed') continue;
         if (!isDeepStrictEqual(workitem.output, { hooked: id }) || !this.#webhook.completions.get(id))
@@ -307,6 +321,25 @@ export class CrashMatrix {
       }
     }
     return problems;
+  }
+
+  /**
+   * The webhook's calls for a workitem that came while a retry was pending: each call must come at or
+   * after the `retryAt` of the last failure recorded before it (a call the kill cut off from its report
+   * may be made again, but never early).
+   */
+  #earlyCalls(caseId: string, workitemId: string, failures: readonly AuditedFailure[]): string[] {
+    const early: string[] = [];
+    for (const call of this.#webhook.callTimes.get(workitemId) ?? []) {
+      const last = failures.filter((f) => Date.parse(f.at) <= call).at(-1);
+      if (last === undefined) continue;
+      if (last.retryAt === null || call < Date.parse(last.retryAt))
+        early.push(
+          `case ${caseId}: workitem ${workitemId} was called at ${new Date(call).toISOString()}, while attempt ` +
+            `${last.attempt + 1} waited for ${last.retryAt ?? 'an operator'}`,
+        );
+    }
+    return early;
   }
 
   /** Why the store does not bear out an acknowledgement, or undefined when it does. */

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export class FlakyWebhook {
   /** Calls received per workitem, failed or not. */
   readonly calls = new Map<string, number>();
+  /** When each call for a workitem arrived (ms since the epoch), in order. */
+  readonly callTimes = new Map<string, number[]>();
   /** Completions answered per workitem. */
   readonly completions = new Map<string, number>();
   holding = true;
@@ -16,6 +18,7 @@ export class FlakyWebhook {
   heldUrl = '';
   readonly #failures = new Map<string, number>();
   readonly #server: Server = createServer((request, response) => {
+    const arrived = Date.now();
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -23,6 +26,7 @@ export class FlakyWebhook {
       const { workitem } = JSON.parse(body) as { workitem: { id: string } };
       const count = (this.calls.get(workitem.id) ?? 0) + 1;
       this.calls.set(workitem.id, count);
+      this.callTimes.set(workitem.id, [...(this.callTimes.get(workitem.id) ?? []), arrived]);
       if (request.url === '/held' ? this.holding : count <= this.failuresFor(workitem.id)) {
         response.writeHead(500).end();
         return;

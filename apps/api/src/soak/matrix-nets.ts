@@ -11,6 +11,7 @@ export interface NetBody {
     readonly executorParams?: object;
     readonly joinType?: JoinType;
     readonly splitType?: SplitType;
+    readonly retry?: object;
   }[];
   readonly arcs: readonly { readonly from: string; readonly to: string }[];
 }
@@ -62,8 +63,26 @@ export const choiceNet = (): NetBody => ({
   ],
 });
 
+/** A flaky webhook, retried without limit after 0.2 s, 0.4 s, 0.8 s, then every second. */
 export const webhookNet = (url: string): NetBody =>
   sequenceNet('webhook', [
-    { id: 'call', executor: 'webhook', executorParams: { url, timeoutMs: 2000 } },
+    {
+      id: 'call',
+      executor: 'webhook',
+      executorParams: { url, timeoutMs: 2000 },
+      retry: {
+        initialInterval: 'PT0.2S',
+        backoffCoefficient: 2,
+        maximumInterval: 'PT1S',
+        maximumAttempts: 0,
+      },
+    },
     { id: 'after', executor: 'auto' },
+  ]);
+
+/** A timer that waits 0.3 s from its workitem's creation, then an auto step. */
+export const timerNet = (): NetBody =>
+  sequenceNet('timer', [
+    { id: 'wait', executor: 'timer', executorParams: { after: 'PT0.3S' } },
+    { id: 'after', executor: 'auto', executorParams: { output: 'waited' } },
   ]);

@@ -80,6 +80,22 @@ export interface AuditedWorkitem {
   output: unknown;
 }
 
+export interface AuditedTimer {
+  readonly kind: string;
+  readonly dueAt: string;
+  readonly workitemId: string | null;
+  state: 'pending' | 'fired' | 'cancelled';
+  /** The `at` of its `TimerFired`. */
+  firedAt: string | null;
+}
+
+export interface AuditedFailure {
+  readonly attempt: number;
+  /** When the failure was recorded (the command's time). */
+  readonly at: string;
+  readonly retryAt: string | null;
+}
+
 export interface AuditedCase {
   readonly id: string;
   readonly workflowId: string;
@@ -91,6 +107,9 @@ export interface AuditedCase {
   readonly tokens: Map<string, AuditedToken>;
   readonly tasks: Map<string, AuditedTask>;
   readonly workitems: Map<string, AuditedWorkitem>;
+  readonly timers: Map<string, AuditedTimer>;
+  /** The failed attempts of each workitem that failed, in order. */
+  readonly failures: Map<string, AuditedFailure[]>;
 }
 
 const LIVE: ReadonlySet<TaskState> = new Set(['started', 'allocated', 'executing']);
@@ -118,6 +137,12 @@ interface CaseEventData {
   readonly output: unknown;
   readonly reason: 'forced' | 'workitems_abandoned' | 'tokens_withdrawn' | 'case_ended';
   readonly tokenIds: readonly string[];
+  readonly timerId: string;
+  readonly kind: string;
+  readonly dueAt: string;
+  readonly at: string;
+  readonly attempt: number;
+  readonly retryAt: string | null;
   readonly tokens: readonly {
     readonly id: string;
     readonly placeId: string;
@@ -206,6 +231,8 @@ export class StoreAudit {
         tokens: new Map(),
         tasks: new Map(),
         workitems: new Map(),
+        timers: new Map(),
+        failures: new Map(),
       });
       return;
     }
@@ -421,6 +448,48 @@ export class StoreAudit {
       case 'CaseTerminated':
         c.status = 'terminated';
         break;
+      case 'TimerScheduled':
+        if (c.timers.has(data.timerId)) fail(`timer ${data.timerId} scheduled twice`);
+        if (data.workitemId !== null && !c.workitems.has(data.workitemId))
+          fail(`timer ${data.timerId} is for workitem ${data.workitemId}, which was never created`);
+        c.timers.set(data.timerId, {
+          kind: data.kind,
+          dueAt: data.dueAt,
+          workitemId: data.workitemId,
+          state: 'pending',
+          firedAt: null,
+        });
+        break;
+      case 'TimerFired': {
+        const timer = c.timers.get(data.timerId);
+        if (!timer) return fail(`timer ${data.timerId} fired without being scheduled`);
+        if (timer.state !== 'pending') fail(`timer ${data.timerId} fired when it was ${timer.state}`);
+        if (Date.parse(data.at) < Date.parse(timer.dueAt))
+          fail(`timer ${data.timerId} fired at ${data.at}, before it was due at ${timer.dueAt}`);
+        timer.state = 'fired';
+        timer.firedAt = data.at;
+        break;
+      }
+      case 'TimerCancelled': {
+        const timer = c.timers.get(data.timerId);
+        if (!timer) return fail(`timer ${data.timerId} cancelled without being scheduled`);
+        if (timer.state !== 'pending') fail(`timer ${data.timerId} cancelled when it was ${timer.state}`);
+        timer.state = 'cancelled';
+        break;
+      }
+      case 'WorkitemFailed': {
+        const workitem = c.workitems.get(data.workitemId);
+        if (!workitem) return fail(`workitem ${data.workitemId} failed without being created`);
+        if (!isOpen(workitem)) fail(`workitem ${data.workitemId} failed when it was ${workitem.state}`);
+        const failures = c.failures.get(data.workitemId) ?? [];
+        if (data.attempt !== failures.length + 1)
+          fail(
+            `workitem ${data.workitemId} failed attempt ${data.attempt} after ${failures.length} failures`,
+          );
+        failures.push({ attempt: data.attempt, at: data.at, retryAt: data.retryAt });
+        c.failures.set(data.workitemId, failures);
+        break;
+      }
       default:
         fail('an event type the audit does not know');
     }
@@ -477,6 +546,11 @@ function checkCase(c: AuditedCase): string[] {
     )
       broken.push(`token ${id} consumed by ${t.consumedBy}, which has not completed`);
   }
+  for (const [id, timer] of c.timers) {
+    const owner = timer.workitemId === null ? undefined : c.workitems.get(timer.workitemId);
+    if (timer.state === 'pending' && owner !== undefined && !isOpen(owner))
+      broken.push(`timer ${id} is pending, yet its workitem ${timer.workitemId} is ${owner.state}`);
+  }
   const genesis = tokens.filter(([, t]) => t.producedBy === GENESIS).length;
   if (genesis !== 1) broken.push(`${genesis} genesis tokens`);
   if (c.status === 'finished') {
@@ -486,6 +560,8 @@ function checkCase(c: AuditedCase): string[] {
     if (live.length > 0) broken.push(`tasks ${live.join(', ')} still live`);
     const open = [...c.workitems.entries()].filter(([, w]) => isOpen(w)).map(([id]) => id);
     if (open.length > 0) broken.push(`workitems ${open.join(', ')} still open`);
+    const pending = [...c.timers.entries()].filter(([, t]) => t.state === 'pending').map(([id]) => id);
+    if (pending.length > 0) broken.push(`timers ${pending.join(', ')} still pending`);
   } else if (c.finishedEvents !== 0 || c.terminations !== 0) {
     broken.push(`${c.finishedEvents} CaseFinished and ${c.terminations} terminations, yet not finished`);
   }
@@ -505,6 +581,9 @@ function unrest(c: AuditedCase): string | undefined {
   }
   for (const [id, workitem] of c.workitems) {
     if (workitem.state === 'created') return `workitem ${id} (${workitem.transitionId}) is still created`;
+  }
+  for (const [id, timer] of c.timers) {
+    if (timer.state === 'pending') return `timer ${id} (${timer.kind}) is pending, due at ${timer.dueAt}`;
   }
   for (const [id, token] of c.tokens) {
     if (token.state !== 'free') continue;

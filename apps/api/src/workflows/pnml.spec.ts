@@ -86,6 +86,35 @@ describe('a PNML round trip', () => {
     expect(roundTrip(definition)).toEqual(definition);
   });
 
+  it("keeps a transition's timeouts and retry policy and the workflow's caseTimeout, as given", () => {
+    const definition: WorkflowDefinition = {
+      ...sequentialNet(),
+      caseTimeout: 'P30D',
+      transitions: sequentialNet().transitions.map((t, i) =>
+        i === 0
+          ? {
+              ...t,
+              timeouts: { scheduleToStart: 'PT1H', scheduleToClose: 'P1D' },
+              retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['invalid <card> & more'] },
+            }
+          : t,
+      ),
+    };
+    const pnml = toPnml(definition);
+    expect(pnml).toContain('<caseTimeout>P30D</caseTimeout>');
+    expect(roundTrip(definition)).toEqual(definition);
+    expect(roundTrip(sequentialNet())).not.toHaveProperty('caseTimeout');
+  });
+
+  it('refuses timeouts or a retry policy that are not JSON objects, naming the transition', () => {
+    const definition = toPnml({
+      ...sequentialNet(),
+      transitions: sequentialNet().transitions.map((t, i) => (i === 0 ? { ...t, retry: {} } : t)),
+    });
+    const broken = definition.replace('<retry>{}</retry>', '<retry>[1]</retry>');
+    expect(refusal(broken)).toMatchObject({ path: 'transitions[0].retry' });
+  });
+
   it('keeps an and join with a single input and an and split with a single output', () => {
     const definition: WorkflowDefinition = {
       ...sequentialNet(),

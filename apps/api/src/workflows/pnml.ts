@@ -93,6 +93,8 @@ export function toPnml(definition: WorkflowDefinition): string {
       `<splitType>${transition.splitType}</splitType>`,
     );
     if (transition.orJoin) inner.push(`<orJoin><split>${escape(transition.orJoin.split)}</split></orJoin>`);
+    if (transition.timeouts) inner.push(json('timeouts', transition.timeouts as JsonValue));
+    if (transition.retry) inner.push(json('retry', transition.retry));
     page.push(...indent(tool(inner), 1));
     page.push('</transition>');
   }
@@ -106,9 +108,15 @@ export function toPnml(definition: WorkflowDefinition): string {
     else page.push(`${open}>`, ...indent(tool(inner), 1), '</arc>');
   });
 
+  const netTool = [
+    ...(Object.keys(definition.metadata).length > 0 ? [json('metadata', definition.metadata)] : []),
+    ...(definition.caseTimeout === undefined
+      ? []
+      : [`<caseTimeout>${escape(definition.caseTimeout)}</caseTimeout>`]),
+  ];
   const net = [
     ...name(definition.name),
-    ...(Object.keys(definition.metadata).length > 0 ? tool([json('metadata', definition.metadata)]) : []),
+    ...(netTool.length > 0 ? tool(netTool) : []),
     `<page id="${pageId}">`,
     ...indent(page, 1),
     '</page>',
@@ -240,6 +248,7 @@ function readNet(net: XmlNode): WorkflowInput {
   inferPlaceTypes(places, arcs);
   const name = textOf(child(net, 'name'));
   const metadata = jsonObject(toolOf(net), 'metadata', 'metadata');
+  const caseTimeout = textOf(child(toolOf(net), 'caseTimeout'))?.trim();
   return {
     id,
     ...(name !== undefined && { name }),
@@ -247,6 +256,7 @@ function readNet(net: XmlNode): WorkflowInput {
     transitions: transitions.map((transition) => inferJoinAndSplit(transition, arcs)),
     arcs,
     ...(metadata && { metadata }),
+    ...(caseTimeout !== undefined && { caseTimeout }),
   };
 }
 
@@ -296,6 +306,9 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
   const executorParams = jsonObject(tool, 'executorParams', `${path}.executorParams`);
   const joinType = kindOf(tool, 'joinType', `${path}.joinType`, isJoinType, joinTypes);
   const splitType = kindOf(tool, 'splitType', `${path}.splitType`, isSplitType, splitTypes);
+  // Checked as the JSON body's are (the same DTOs): here only read as JSON objects.
+  const timeouts = jsonObject(tool, 'timeouts', `${path}.timeouts`);
+  const retry = jsonObject(tool, 'retry', `${path}.retry`);
   const orJoin = child(tool, 'orJoin');
   const orJoinSplit = textOf(child(orJoin, 'split'))?.trim();
   if (orJoin !== undefined && !orJoinSplit) {
@@ -309,6 +322,8 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
     ...(joinType && { joinType }),
     ...(splitType && { splitType }),
     ...(orJoinSplit && { orJoin: { split: orJoinSplit } }),
+    ...(timeouts && { timeouts }),
+    ...(retry && { retry }),
   };
 }
 

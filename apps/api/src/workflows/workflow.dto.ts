@@ -1,7 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  registerDecorator,
+} from 'class-validator';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
+import { durationProblem } from '../clock/timing.js';
 import { ListOf, OneOf } from '../http/dto-shape.js';
 import { IsJsonObject } from '../http/json.js';
 import { PageDto } from '../http/query.dto.js';
@@ -27,6 +41,96 @@ const UnlessAbsent = () => ValidateIf((_, value) => value !== undefined);
 
 /** The longest condition source, in characters; the condition language also bounds its bytes. */
 export const MAX_CONDITION_LENGTH = 1024;
+
+/** An ISO 8601 duration the engine takes (see `durationProblem`); the message says what is wrong with it. */
+function IsDuration() {
+  return (target: object, propertyName: string): void => {
+    registerDecorator({
+      name: 'isDuration',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: ({ value }) => `${propertyName}: ${durationProblem(value) ?? 'not a duration'}`,
+      },
+      validator: { validate: (value: unknown) => durationProblem(value) === undefined },
+    });
+  };
+}
+
+/** The most error types a retry policy may list as not retryable, and the longest such type. */
+export const MAX_NON_RETRYABLE_TYPES = 100;
+export const MAX_ERROR_TYPE_LENGTH = 200;
+
+export class TimeoutsDto {
+  @ApiPropertyOptional({
+    example: 'PT1H',
+    description: 'From created until started or completed; running out is a failed attempt (type timeout)',
+  })
+  @UnlessAbsent()
+  @IsDuration()
+  scheduleToStart?: string;
+
+  @ApiPropertyOptional({
+    example: 'PT10M',
+    description: 'One attempt, from started; running out is a failed attempt (type timeout)',
+  })
+  @UnlessAbsent()
+  @IsDuration()
+  startToClose?: string;
+
+  @ApiPropertyOptional({
+    example: 'P1D',
+    description: 'From created until completed, across attempts; running out raises a timeout incident',
+  })
+  @UnlessAbsent()
+  @IsDuration()
+  scheduleToClose?: string;
+}
+
+export class RetryPolicyDto {
+  @ApiPropertyOptional({ example: 'PT1S', default: 'PT1S', description: 'The wait before the first retry' })
+  @UnlessAbsent()
+  @IsDuration()
+  initialInterval?: string;
+
+  @ApiPropertyOptional({
+    example: 2,
+    default: 2,
+    minimum: 1,
+    description: 'Each wait is this times the last',
+  })
+  @UnlessAbsent()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(1000)
+  backoffCoefficient?: number;
+
+  @ApiPropertyOptional({ example: 'PT5M', default: 'PT5M', description: 'The longest wait' })
+  @UnlessAbsent()
+  @IsDuration()
+  maximumInterval?: string;
+
+  @ApiPropertyOptional({
+    example: 10,
+    default: 10,
+    minimum: 0,
+    description: 'Attempts in all, the first included; 0: no limit',
+  })
+  @UnlessAbsent()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  maximumAttempts?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Error types that raise an incident at once, whatever their retryable says',
+  })
+  @UnlessAbsent()
+  @IsArray()
+  // Its items reach the pipe set aside (see `shapeForValidation`): the controller checks them.
+  nonRetryableErrorTypes?: string[];
+}
 
 export class OrJoinDto {
   @ApiProperty({ example: 'assess', description: 'The id of the or split whose block this join closes' })
@@ -79,6 +183,22 @@ export class TransitionDto {
   @UnlessAbsent()
   @OneOf(() => OrJoinDto)
   orJoin?: OrJoinDto;
+
+  @ApiPropertyOptional({
+    type: TimeoutsDto,
+    description: "ISO 8601 durations bounding its workitems (Temporal's)",
+  })
+  @UnlessAbsent()
+  @OneOf(() => TimeoutsDto)
+  timeouts?: TimeoutsDto;
+
+  @ApiPropertyOptional({
+    type: RetryPolicyDto,
+    description: 'How failed attempts of its workitems are retried; each field defaults as shown',
+  })
+  @UnlessAbsent()
+  @OneOf(() => RetryPolicyDto)
+  retry?: RetryPolicyDto;
 }
 
 export class ArcDto {
@@ -137,6 +257,14 @@ export class CreateWorkflowDto {
   @IsOptional()
   @IsJsonObject()
   metadata?: { [key: string]: JsonValue };
+
+  @ApiPropertyOptional({
+    example: 'P30D',
+    description: "An ISO 8601 duration from a case's creation after which it is terminated (reason timeout)",
+  })
+  @UnlessAbsent()
+  @IsDuration()
+  caseTimeout?: string;
 
   @ApiPropertyOptional({ description: 'Store the workflow even if the soundness check finds problems' })
   @IsOptional()

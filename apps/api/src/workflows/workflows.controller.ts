@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { WorkflowCommandMessage } from './workflow.messages.js';
 import { CelConditions } from '../conditions/cel.js';
+import { ServiceTiming } from '../clock/timing.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
 import { positionOf } from '../http/ids.js';
 import { Clock } from '../clock/clock.js';
@@ -34,7 +35,12 @@ import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
-import { CreateWorkflowDto, ListWorkflowsDto } from './workflow.dto.js';
+import {
+  CreateWorkflowDto,
+  ListWorkflowsDto,
+  MAX_ERROR_TYPE_LENGTH,
+  MAX_NON_RETRYABLE_TYPES,
+} from './workflow.dto.js';
 
 export const workflowRepresentation = (
   state: Exclude<WorkflowState, { status: 'none' }>,
@@ -81,6 +87,35 @@ function soundnessToStore(
   );
 }
 
+/** `retry.nonRetryableErrorTypes`: at most 100 strings of at most 200 characters each. */
+function assertErrorTypes(definition: WorkflowDefinition): void {
+  const details = definition.transitions.flatMap((transition, index) => {
+    const types: unknown = transition.retry?.nonRetryableErrorTypes;
+    const path = `transitions[${index}].retry.nonRetryableErrorTypes`;
+    if (!Array.isArray(types)) return [];
+    if (types.length > MAX_NON_RETRYABLE_TYPES) {
+      return [{ path, message: `at most ${MAX_NON_RETRYABLE_TYPES} error types, got ${types.length}` }];
+    }
+    return types.flatMap((type: unknown, i) =>
+      typeof type === 'string' && type.length <= MAX_ERROR_TYPE_LENGTH
+        ? []
+        : [
+            {
+              path: `${path}[${i}]`,
+              message: `an error type is a string of at most ${MAX_ERROR_TYPE_LENGTH} characters`,
+            },
+          ],
+    );
+  });
+  if (details.length > 0) {
+    throw new ValidationError(
+      'validation_failed',
+      `workflow ${definition.id} has retry policies that are not valid`,
+      details,
+    );
+  }
+}
+
 @ApiTags('workflows')
 @Controller('workflows')
 export class WorkflowsController {
@@ -90,6 +125,7 @@ export class WorkflowsController {
     private readonly clock: Clock,
     private readonly executors: ExecutorRegistry,
     private readonly conditions: CelConditions,
+    private readonly timing: ServiceTiming,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -109,8 +145,9 @@ export class WorkflowsController {
     const definition = normalizeWorkflow({ ...body, id: body.id ?? randomUUID() });
     this.assertExecutorsKnown(definition);
     this.assertExecutorParams(definition);
+    assertErrorTypes(definition);
     // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
-    assertValidNet(definition, { conditions: this.conditions });
+    assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -133,7 +170,7 @@ export class WorkflowsController {
   async verify(@Body() body: CreateWorkflowDto): Promise<SoundnessReport & { timedOut?: true }> {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
-    assertValidNet(definition, { conditions: this.conditions });
+    assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }
@@ -166,8 +203,16 @@ export class WorkflowsController {
       );
     const pnml = (workflow: WorkflowResource): string => {
       response.type('application/xml');
-      const { name, places, transitions, arcs, metadata } = workflow;
-      return toPnml({ id: workflow.id, name, places, transitions, arcs, metadata });
+      const { name, places, transitions, arcs, metadata, caseTimeout } = workflow;
+      return toPnml({
+        id: workflow.id,
+        name,
+        places,
+        transitions,
+        arcs,
+        metadata,
+        ...(caseTimeout !== undefined && { caseTimeout }),
+      });
     };
     const wantsXml = XML_TYPES.includes(request.accepts(['application/json', ...XML_TYPES]) || '');
     try {

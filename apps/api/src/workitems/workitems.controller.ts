@@ -80,7 +80,10 @@ export class WorkitemsController {
         },
       }),
     );
-    return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
+    return {
+      ...workitemRepresentation(caseId, outcome.workitem, outcome.attempts),
+      position: outcome.position.toString(),
+    };
   }
 
   @Roles('worker')
@@ -94,6 +97,9 @@ export class WorkitemsController {
         data: { caseId, workitemId: id, at: this.clock.iso() },
       }),
     );
-    return { ...workitemRepresentation(caseId, outcome.workitem), position: outcome.position.toString() };
+    return {
+      ...workitemRepresentation(caseId, outcome.workitem, outcome.attempts),
+      position: outcome.position.toString(),
+    };
   }
 }

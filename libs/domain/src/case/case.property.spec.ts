@@ -10,15 +10,20 @@ import {
   arbitraryCaseHistory,
   arbitraryCommandPicks,
   arbitraryDecisionNet,
+  arbitraryTimedCommandPicks,
+  arbitraryTimedNet,
   arbitraryWorkflowNet,
   isDomainRefusal,
   netFromBlock,
+  pickTimes,
   resolvePick,
   stepTime,
 } from '../testing/arbitraries.js';
 import { immediateBuiltIns, replay } from '../testing/case-harness.js';
 import { fakeConditions } from '../testing/conditions.js';
-import { competingJoinNet, twoTokensNet } from '../testing/nets.js';
+import { competingJoinNet, deadlineNet, twoTokensNet } from '../testing/nets.js';
+import { durationMillis, fakeTiming } from '../testing/timing.js';
+import { retryPolicyOf, TIMER_EXECUTOR } from '../net/timing.js';
 import { decideCase } from './decide.js';
 import type { CaseDeciderOptions } from './decide.js';
 import { caseFromSnapshot, caseToSnapshot } from './decider.js';
@@ -124,6 +129,8 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
     }
   }
 
+  checkTimerOwners(state);
+
   switch (state.status) {
     case 'active': {
       // rules 2 and 9, read as an invariant: a case never stalls on a free token.
@@ -184,6 +191,141 @@ function checkInvariants(state: CaseData, everConsumed: Set<string>): void {
       throw new Error(`case status ${String(unknown)}`);
     }
   }
+}
+
+/**
+ * Every pending timer has a live owner: the case's own timer an active case; a workitem's timer an open
+ * workitem of a live task with no open incident, and `scheduleToStart` a workitem still `created`. An
+ * owner has at most one pending timer of a kind, and none bounding an attempt while its retry waits.
+ */
+function checkTimerOwners(state: CaseData): void {
+  const kinds = new Set<string>();
+  for (const timer of state.timers.values()) {
+    const key = `${timer.workitemId}/${timer.kind}`;
+    check(!kinds.has(key), `two pending ${timer.kind} timers of ${timer.workitemId ?? 'the case'}`);
+    kinds.add(key);
+  }
+  for (const timer of state.timers.values()) {
+    // An attempt waiting for its retry is not running: nothing bounds it yet.
+    if (timer.kind === 'scheduleToStart' || timer.kind === 'startToClose') {
+      check(!kinds.has(`${timer.workitemId}/retry`), `${timer.kind} timer ${timer.id} while a retry waits`);
+    }
+  }
+  for (const timer of state.timers.values()) {
+    const where = `pending timer ${timer.id} (${timer.kind})`;
+    check(state.status === 'active', `${where} in a ${state.status} case`);
+    if (timer.kind === 'case') {
+      check(timer.workitemId === null, `${where} has a workitem`);
+      continue;
+    }
+    const workitem = timer.workitemId === null ? undefined : state.workitems.get(timer.workitemId);
+    check(workitem !== undefined && isOpen(workitem), `${where}: its workitem ${timer.workitemId} has ended`);
+    check(timer.taskId === workitem.taskId, `${where} names task ${timer.taskId}, not ${workitem.taskId}`);
+    check(isLive(state.tasks.get(workitem.taskId)!), `${where}: its task has ended`);
+    check(
+      ![...state.incidents.values()].some((incident) => incident.taskId === workitem.taskId),
+      `${where}: an incident holds its task ${workitem.taskId}`,
+    );
+    if (timer.kind === 'scheduleToStart') {
+      check(workitem.state === 'created', `${where}: its workitem is ${workitem.state}`);
+    }
+    if (timer.kind === 'executor') {
+      check(workitem.executor === TIMER_EXECUTOR, `${where} on a ${workitem.executor} workitem`);
+    }
+  }
+}
+
+/** `from` plus a `PnDTnHnMnS` duration, in milliseconds. */
+const plus = (from: string, duration: string): number => Date.parse(from) + durationMillis(duration)!;
+
+/**
+ * What an accepted command did with timers and attempts, read against the state it met (`before`, the
+ * fold keeping what has ended). A timer fires only from `FireTimer` naming it, pending and due; an attempt
+ * is the one after the last; the policy retries a retryable error while attempts are left, after the
+ * interval it sets, and otherwise an `executor_failed` incident follows.
+ */
+function checkTimerEvents(
+  before: CaseData,
+  command: CaseCommand,
+  events: readonly CaseEvent[],
+  operatorRetried: ReadonlySet<string>,
+): void {
+  const { at } = command.data;
+  const fired = events.filter((e) => e.type === 'TimerFired');
+  if (command.type === 'FireTimer') {
+    const timer = before.timers.get(command.data.timerId);
+    const due = timer !== undefined && Date.parse(at) >= Date.parse(timer.dueAt);
+    check(
+      due || events.length === 0,
+      `FireTimer of a timer not pending and due recorded ${events.length} events`,
+    );
+    check(!due || fired.length === 1, `FireTimer of a due timer recorded ${fired.length} TimerFired`);
+  } else {
+    check(fired.length === 0, `${command.type} fired a timer`);
+  }
+  for (const { data } of fired) {
+    const timer = before.timers.get(data.timerId);
+    check(timer !== undefined, `timer ${data.timerId} fired but was not pending`);
+    check(
+      Date.parse(at) >= Date.parse(timer.dueAt),
+      `timer ${timer.id} fired at ${at}, before ${timer.dueAt}`,
+    );
+    check(
+      data.kind === timer.kind && data.workitemId === timer.workitemId,
+      `timer ${timer.id} fired as another`,
+    );
+    const owner = timer.workitemId === null ? undefined : before.workitems.get(timer.workitemId);
+    check(
+      timer.workitemId === null || (owner !== undefined && isOpen(owner)),
+      `timer ${timer.id} fired after its owner ended`,
+    );
+  }
+  events.forEach((event, i) => {
+    if (event.type !== 'WorkitemFailed') return;
+    const { workitemId, attempt, error, retryAt } = event.data;
+    const workitem = before.workitems.get(workitemId)!;
+    const policy = retryPolicyOf(before.definition.transitions.find((t) => t.id === workitem.transitionId)!);
+    check(
+      attempt === (before.attempts.get(workitemId)?.attempts ?? 0) + 1,
+      `workitem ${workitemId} failed attempt ${attempt} after ${before.attempts.get(workitemId)?.attempts ?? 0}`,
+    );
+    const limited = policy.maximumAttempts !== 0;
+    check(
+      !limited || attempt <= policy.maximumAttempts || operatorRetried.has(workitemId),
+      `workitem ${workitemId} ran attempt ${attempt} of ${policy.maximumAttempts} with no operator's retry`,
+    );
+    const retries =
+      error.retryable &&
+      !policy.nonRetryableErrorTypes.includes(error.type) &&
+      (!limited || attempt < policy.maximumAttempts);
+    if (!retries) {
+      check(retryAt === null, `workitem ${workitemId} is retried against its policy`);
+      const next = events[i + 1];
+      check(
+        next?.type === 'IncidentRaised' && next.data.kind === 'executor_failed',
+        `attempt ${attempt} of ${workitemId} failed for good without an incident`,
+      );
+      return;
+    }
+    const wait = Math.min(
+      (plus(at, policy.initialInterval) - Date.parse(at)) * policy.backoffCoefficient ** (attempt - 1),
+      plus(at, policy.maximumInterval) - Date.parse(at),
+    );
+    check(
+      retryAt !== null && Date.parse(retryAt) === Date.parse(at) + Math.round(wait),
+      `workitem ${workitemId} retries at ${retryAt}, ${wait} ms after ${at} expected`,
+    );
+    check(
+      events.some(
+        (e) =>
+          e.type === 'TimerScheduled' &&
+          e.data.kind === 'retry' &&
+          e.data.workitemId === workitemId &&
+          e.data.dueAt === retryAt,
+      ),
+      `no retry timer for ${workitemId} at ${retryAt}`,
+    );
+  });
 }
 
 /**
@@ -391,6 +533,7 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
         : undefined;
     }
     case 'FailWorkitem': {
+      if (!Number.isInteger(command.data.attempt) || command.data.attempt < 1) return ['validation_failed'];
       const workitem = openWorkitem(command.data.workitemId);
       if (!isWorkitem(workitem)) return workitem;
       const failures = state.attempts.get(workitem.id)?.attempts ?? 0;
@@ -421,11 +564,13 @@ const refusalOf = (error: unknown): string => {
 /**
  * Sends the picks one by one; `state` is the incremental fold, one fold per accepted command's batch, and
  * `full` the same fold keeping what has ended, from which commands pick their ids and the rules are read.
+ * The i-th pick is sent at `times[i]`, by default one second after the one before.
  */
 function playAndCheck(
   definition: CaseData['definition'],
   picks: readonly CommandPick[],
   options: CaseDeciderOptions = {},
+  times: readonly string[] = picks.map((_, i) => stepTime(i + 1)),
 ): void {
   const created = decideCase(
     {
@@ -439,12 +584,13 @@ function playAndCheck(
   let state = foldCase(initialCaseState(), created) as CaseData;
   let full = foldCaseWithEnded(initialCaseState(), created) as CaseData;
   const everConsumed = new Set<string>();
+  const operatorRetried = new Set<string>();
   checkInvariants(full, everConsumed);
   checkPruned(state, full, history);
   sameState(replay(history), state, 'replay after creation');
 
   for (const [i, pick] of picks.entries()) {
-    const command = resolvePick(full, pick, stepTime(i + 1));
+    const command = resolvePick(full, pick, times[i]!);
     const before = json(state);
     const refusal = expectedRefusal(full, command);
     let events: readonly CaseEvent[];
@@ -464,12 +610,17 @@ function playAndCheck(
       `${JSON.stringify(command)} was accepted, expected ${refusal?.join(' or ')}`,
     );
     check(json(state) === before, `${command.type} changed the state it decided on`);
+    checkTimerEvents(full, command, events, operatorRetried);
+    if (command.type === 'ResolveIncident' && command.data.resolution.action === 'retry') {
+      const workitemId = full.incidents.get(command.data.incidentId)?.workitemId;
+      if (workitemId) operatorRetried.add(workitemId);
+    }
     const previous = full;
     state = foldCase(state, events) as CaseData;
     full = foldCaseWithEnded(full, events) as CaseData;
     history.push(...events);
-    if (command.type === 'TerminateCase') {
-      // rule 11: terminating abandons the work but moves no token, locked ones included.
+    if (events.some((e) => e.type === 'CaseTerminated')) {
+      // rule 11: terminating (or the case timing out) abandons the work but moves no token, locked ones included.
       expect(full.tokens).toEqual(previous.tokens);
     }
     checkInvariants(full, everConsumed);
@@ -575,6 +726,83 @@ describe('a random case of a small net where tokens meet or race', () => {
         playAndCheck(definition, picks, immediateBuiltIns),
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('a random case of a random net with timers, timeouts and retries, at random clock advances', () => {
+  const timing = { timing: fakeTiming() };
+
+  it('generates only nets that pass validateNet, their durations checked', () => {
+    fc.assert(
+      fc.property(arbitraryTimedNet(), (definition) => {
+        expect(validateNet(definition, timing)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  // Timers fire early, due, twice or after their owner ended; executors fail with random errors and stale
+  // attempts; incidents are resolved at random.
+  it('keeps every invariant, and every pending timer has a live owner, after every command', () => {
+    fc.assert(
+      fc.property(arbitraryTimedNet(), arbitraryTimedCommandPicks(), (definition, picks) =>
+        playAndCheck(
+          definition,
+          picks.map(({ pick }) => pick),
+          timing,
+          pickTimes(picks),
+        ),
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('keeps them too with immediate answers', () => {
+    fc.assert(
+      fc.property(arbitraryTimedNet(), arbitraryTimedCommandPicks(8), (definition, picks) =>
+        playAndCheck(
+          definition,
+          picks.map(({ pick }) => pick),
+          { ...immediateBuiltIns, ...timing },
+          pickTimes(picks),
+        ),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('and on nets that decide', () => {
+    fc.assert(
+      fc.property(
+        arbitraryTimedNet(arbitraryDecisionNet()),
+        arbitraryTimedCommandPicks(),
+        (definition, picks) =>
+          playAndCheck(
+            definition,
+            picks.map(({ pick }) => pick),
+            { ...timing, conditions: fakeConditions() },
+            pickTimes(picks),
+          ),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('in the deadline net, where a timer races a manual step for one token', () => {
+    fc.assert(
+      fc.property(
+        arbitraryTimedNet(fc.constant(deadlineNet())),
+        arbitraryTimedCommandPicks(),
+        (definition, picks) =>
+          playAndCheck(
+            definition,
+            picks.map(({ pick }) => pick),
+            { ...immediateBuiltIns, ...timing },
+            pickTimes(picks),
+          ),
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -114,6 +114,25 @@ describe('normalizeWorkflow on a body with fields it does not know', () => {
     });
   });
 
+  it('copies only the known members of timeouts and retry policies, and none left undefined', () => {
+    const timed = {
+      ...input,
+      transitions: [
+        {
+          id: 'a',
+          executor: 'auto',
+          timeouts: { scheduleToClose: 'P1D', startToClose: undefined, soon: 'PT1S' },
+          retry: { maximumAttempts: 4, nonRetryableErrorTypes: undefined, jitter: true },
+        },
+      ],
+    } as unknown as WorkflowInput;
+
+    const [transition] = normalizeWorkflow(timed).transitions;
+
+    expect(transition?.timeouts).toStrictEqual({ scheduleToClose: 'P1D' });
+    expect(transition?.retry).toStrictEqual({ maximumAttempts: 4 });
+  });
+
   it('leaves the input as it was', () => {
     const before = JSON.stringify(input);
     normalizeWorkflow(input);

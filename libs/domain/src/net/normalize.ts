@@ -86,9 +86,25 @@ function normalizeTransition(input: TransitionInput): Transition {
     joinType: joinType ?? DEFAULT_JOIN_TYPE,
     splitType: splitType ?? DEFAULT_SPLIT_TYPE,
     ...(orJoin !== undefined && { orJoin: { split: orJoin.split } }),
-    ...(timeouts !== undefined && { timeouts }),
-    ...(retry !== undefined && { retry }),
+    ...(timeouts !== undefined && { timeouts: knownMembers(timeouts, TIMEOUT_MEMBERS) }),
+    ...(retry !== undefined && { retry: knownMembers(retry, RETRY_MEMBERS) }),
   };
+}
+
+const TIMEOUT_MEMBERS = ['scheduleToStart', 'startToClose', 'scheduleToClose'] as const;
+const RETRY_MEMBERS = [
+  'initialInterval',
+  'backoffCoefficient',
+  'maximumInterval',
+  'maximumAttempts',
+  'nonRetryableErrorTypes',
+] as const;
+
+/** The given members of `keys`: one present but undefined would hide its default when the policy is spread. */
+function knownMembers<T extends object>(value: T, keys: readonly (keyof T)[]): T {
+  const kept: Partial<T> = {};
+  for (const key of keys) if (value[key] !== undefined) kept[key] = value[key];
+  return kept as T;
 }
 
 function normalizeArc({ from, to, condition, default: isDefault }: ArcInput): Arc {

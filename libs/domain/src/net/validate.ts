@@ -12,6 +12,7 @@ import {
 } from './kinds.js';
 import type { ArcCount, JoinType, SplitType } from './kinds.js';
 import type { ConditionLanguage } from './conditions.js';
+import type { Timing } from './timing.js';
 import { orBlocksOf } from './or-blocks.js';
 
 /** The structural rules of a workflow net; each is the `rule` of an `invalid_net` detail. */
@@ -35,11 +36,16 @@ export type NetRule =
   | 'condition_missing'
   | 'condition_invalid'
   | 'or_join_block'
-  | 'or_join_kind';
+  | 'or_join_kind'
+  | 'timeouts_invalid'
+  | 'retry_invalid'
+  | 'case_timeout_invalid';
 
 export interface ValidateOptions {
   /** Checks each condition's source; without it conditions are held only to the structural rules. */
   readonly conditions?: ConditionLanguage;
+  /** Checks durations; without it timeouts, retry intervals and the case timeout need only be strings. */
+  readonly timing?: Timing;
 }
 
 export interface NetViolation {
@@ -86,6 +92,7 @@ export function validateNet(
   checkPaths(scope, report);
   checkDecisions(scope, report, options.conditions);
   checkOrJoins(scope, report);
+  checkTimes(definition, report, options.timing);
   return violations;
 }
 
@@ -332,4 +339,87 @@ function reachable(
     }
   }
   return seen;
+}
+
+const TIMEOUT_KINDS = ['scheduleToStart', 'startToClose', 'scheduleToClose'] as const;
+const RETRY_FIELDS = [
+  'initialInterval',
+  'backoffCoefficient',
+  'maximumInterval',
+  'maximumAttempts',
+  'nonRetryableErrorTypes',
+] as const;
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Timeouts and retry policies of transitions, and the workflow's case timeout (all optional). */
+function checkTimes(definition: WorkflowDefinition, report: Report, timing: Timing | undefined): void {
+  const durationProblem = (value: unknown): string | undefined =>
+    typeof value !== 'string' ? 'expected an ISO 8601 duration such as PT1H' : timing?.checkDuration(value);
+
+  if (definition.caseTimeout !== undefined) {
+    const why = durationProblem(definition.caseTimeout);
+    if (why !== undefined) {
+      report('case_timeout_invalid', [String(definition.id)], 'caseTimeout', `caseTimeout: ${why}`);
+    }
+  }
+  definition.transitions.forEach(({ id, timeouts, retry }, i) => {
+    const path = `transitions[${i}]`;
+    const ids = [String(id)];
+    if (timeouts !== undefined) {
+      const refuse = (at: string, why: string): void =>
+        report('timeouts_invalid', ids, `${path}.timeouts${at}`, `the timeouts of transition ${id}: ${why}`);
+      if (!isRecord(timeouts)) {
+        refuse('', 'expected an object of scheduleToStart, startToClose and scheduleToClose durations');
+      } else {
+        for (const [key, value] of Object.entries(timeouts)) {
+          if (!(TIMEOUT_KINDS as readonly string[]).includes(key)) {
+            refuse(`.${key}`, `${key} is not a timeout: expected ${TIMEOUT_KINDS.join(', ')}`);
+            continue;
+          }
+          const why = durationProblem(value);
+          if (why !== undefined) refuse(`.${key}`, `${key}: ${why}`);
+        }
+      }
+    }
+    if (retry !== undefined) {
+      const refuse = (at: string, why: string): void =>
+        report('retry_invalid', ids, `${path}.retry${at}`, `the retry policy of transition ${id}: ${why}`);
+      if (!isRecord(retry)) {
+        refuse('', `expected an object of ${RETRY_FIELDS.join(', ')}`);
+        return;
+      }
+      for (const [key, value] of Object.entries(retry)) {
+        const why = retryFieldProblem(key, value, durationProblem);
+        if (why !== undefined) refuse(`.${key}`, `${key}: ${why}`);
+      }
+    }
+  });
+}
+
+function retryFieldProblem(
+  field: string,
+  value: unknown,
+  durationProblem: (value: unknown) => string | undefined,
+): string | undefined {
+  switch (field) {
+    case 'initialInterval':
+    case 'maximumInterval':
+      return durationProblem(value);
+    case 'backoffCoefficient':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 1
+        ? undefined
+        : 'expected a number of at least 1';
+    case 'maximumAttempts':
+      return Number.isInteger(value) && (value as number) >= 0
+        ? undefined
+        : 'expected a whole number of attempts, 0 for no limit';
+    case 'nonRetryableErrorTypes':
+      return Array.isArray(value) && value.every((type) => typeof type === 'string')
+        ? undefined
+        : 'expected a list of error types (strings)';
+    default:
+      return `not a field of a retry policy: expected ${RETRY_FIELDS.join(', ')}`;
+  }
 }

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
-import type { WorkflowDefinition } from '../net/definition.js';
+import type { RetryPolicy, Timeouts, WorkflowDefinition } from '../net/definition.js';
+import { TIMER_EXECUTOR } from '../net/timing.js';
 import type { ExecutorName, NetBlock } from '../net/blocks.js';
 import { blockNet, buildSharedBlock, netFromBlock } from '../net/blocks.js';
 import { netOf } from '../net/net.js';
 import type { CaseCommand } from '../case/commands.js';
-import type { IncidentResolution } from '../case/events.js';
+import type { ExecutionError, IncidentResolution } from '../case/events.js';
 import { decideCase } from '../case/decide.js';
 import type { CaseEvent } from '../case/events.js';
 import { entityId } from '../case/ids.js';
@@ -14,6 +15,7 @@ import { foldCase, foldCaseWithEnded, initialCaseState } from '../case/evolve.js
 import type { CaseData, CaseState, Task, Token, Workitem } from '../case/state.js';
 import { isLive } from '../task/task.js';
 import { isOpen } from '../workitem/workitem.js';
+import { isoTime } from './timing.js';
 
 export { netFromBlock } from '../net/blocks.js';
 export type { ExecutorName, NetBlock } from '../net/blocks.js';
@@ -194,7 +196,9 @@ export type PickKind =
   | 'discard'
   | 'terminate'
   | 'recreate'
-  | 'resolve';
+  | 'resolve'
+  | 'fire'
+  | 'fail';
 
 /**
  * A command chosen against the state it will meet: `target` and `extra` index into what exists, and a
@@ -221,9 +225,18 @@ const PICK_WEIGHTS: readonly (readonly [PickKind, number])[] = [
   ['resolve', 6],
 ];
 
-export function arbitraryCommandPick(): fc.Arbitrary<CommandPick> {
+/** With timers: the scheduler's `FireTimer` and the dispatcher's `FailWorkitem` among the others. */
+const TIMED_PICK_WEIGHTS: readonly (readonly [PickKind, number])[] = [
+  ...PICK_WEIGHTS,
+  ['fire', 20],
+  ['fail', 12],
+];
+
+export function arbitraryCommandPick(
+  weights: readonly (readonly [PickKind, number])[] = PICK_WEIGHTS,
+): fc.Arbitrary<CommandPick> {
   return fc.record({
-    kind: fc.oneof(...PICK_WEIGHTS.map(([kind, weight]) => ({ arbitrary: fc.constant(kind), weight }))),
+    kind: fc.oneof(...weights.map(([kind, weight]) => ({ arbitrary: fc.constant(kind), weight }))),
     target: fc.nat(),
     extra: fc.nat(),
     wild: fc.nat(9).map((n) => n === 0),
@@ -232,6 +245,109 @@ export function arbitraryCommandPick(): fc.Arbitrary<CommandPick> {
 
 export function arbitraryCommandPicks(maxLength = 60): fc.Arbitrary<readonly CommandPick[]> {
   return fc.array(arbitraryCommandPick(), { maxLength, size: 'max' });
+}
+
+/** A pick and how many seconds the clock moves before it is sent (often none, now and then hours). */
+export interface TimedPick {
+  readonly pick: CommandPick;
+  readonly advance: number;
+}
+
+export function arbitraryTimedCommandPicks(maxLength = 60): fc.Arbitrary<readonly TimedPick[]> {
+  const advance = fc.oneof(
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.integer({ min: 1, max: 30 }), weight: 4 },
+    { arbitrary: fc.integer({ min: 31, max: 400 }), weight: 2 },
+    { arbitrary: fc.integer({ min: 401, max: 7200 }), weight: 1 },
+  );
+  return fc.array(fc.record({ pick: arbitraryCommandPick(TIMED_PICK_WEIGHTS), advance }), {
+    maxLength,
+    size: 'max',
+  });
+}
+
+/** The times of timed picks: the clock starts at `stepTime(0)` and each pick moves it before it is sent. */
+export function pickTimes(picks: readonly TimedPick[]): string[] {
+  let seconds = 0;
+  return picks.map(({ advance }) => isoTime(Date.parse(stepTime(0)) + (seconds += advance) * 1000));
+}
+
+/** Errors a dispatcher reports: retryable ones, one that some policies do not retry, one never retried. */
+export const EXECUTION_ERRORS: readonly ExecutionError[] = [
+  { type: 'http_5xx', message: 'the service answered 503', retryable: true },
+  { type: 'network', message: 'connection refused', retryable: true },
+  { type: 'invalid_address', message: 'no such street', retryable: true },
+  { type: 'error', message: 'the executor threw', retryable: false },
+];
+
+const seconds = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.integer({ min, max }).map((n) => `PT${n}S`);
+
+interface TransitionTiming {
+  readonly executor: 'keep' | 'timer' | 'webhook';
+  readonly timer: { readonly after: string } | { readonly at: string };
+  readonly timeouts?: Timeouts;
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+const arbitraryTransitionTiming: fc.Arbitrary<TransitionTiming> = fc.record(
+  {
+    executor: fc.constantFrom<TransitionTiming['executor']>('keep', 'keep', 'timer', 'webhook'),
+    timer: fc.oneof(
+      seconds(1, 600).map((after) => ({ after })),
+      // `now`, a fixed time (perhaps past), or a field the case's data `{ n: 1 }` lacks: an incident.
+      fc.constantFrom('now', '2026-01-01T00:05:00Z', 'case.due').map((at) => ({ at })),
+    ),
+    timeouts: fc.record(
+      {
+        scheduleToStart: seconds(1, 900),
+        startToClose: seconds(1, 900),
+        scheduleToClose: seconds(60, 3600),
+      },
+      { requiredKeys: [] },
+    ),
+    retry: fc.record(
+      {
+        initialInterval: seconds(1, 20),
+        backoffCoefficient: fc.constantFrom(1, 1.5, 2, 3),
+        maximumInterval: seconds(5, 120),
+        maximumAttempts: fc.nat(4),
+        nonRetryableErrorTypes: fc.constantFrom([], ['invalid_address']),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: ['executor', 'timer'] },
+);
+
+/**
+ * A net of `nets` whose transitions get random timer settings: some become `timer` executors (after a
+ * duration, or at a time an expression gives, some of which cannot be evaluated) or webhooks, some get
+ * timeouts and retry policies; the workflow may have a case timeout. Valid with `fakeTiming()`.
+ */
+export function arbitraryTimedNet(
+  nets: fc.Arbitrary<WorkflowDefinition> = arbitraryWorkflowNet(),
+): fc.Arbitrary<WorkflowDefinition> {
+  return fc
+    .record({
+      definition: nets,
+      settings: fc.array(arbitraryTransitionTiming, { minLength: 1, maxLength: 6 }),
+      caseTimeout: fc.option(seconds(600, 36_000), { nil: undefined }),
+    })
+    .map(({ definition, settings, caseTimeout }) => ({
+      ...definition,
+      transitions: definition.transitions.map((transition, i) => {
+        const { executor, timer, timeouts, retry } = settings[i % settings.length]!;
+        return {
+          ...transition,
+          ...(executor === 'timer' && { executor: TIMER_EXECUTOR, executorParams: timer }),
+          ...(executor === 'webhook' && { executor: 'webhook' }),
+          ...(timeouts && Object.keys(timeouts).length > 0 && { timeouts }),
+          ...(retry && { retry }),
+        };
+      }),
+      ...(caseTimeout !== undefined && { caseTimeout }),
+    }));
 }
 
 /** A distinct, increasing ISO time per step, so histories carry times worth projecting. */
@@ -280,8 +396,8 @@ export function resolvePick(state: CaseData, pick: CommandPick, at: string): Cas
   switch (pick.kind) {
     case 'dispatch': {
       // What the dispatcher and the built-in executors do: `auto` locks (sometimes as a step of its own)
-      // and completes with its output, `manual` reports started.
-      const workitemId = pickWorkitem((w) => w.state === 'created');
+      // and completes with its output, `manual` reports started; a `timer` workitem is never dispatched.
+      const workitemId = pickWorkitem((w) => w.state === 'created' && w.executor !== TIMER_EXECUTOR);
       const workitem = state.workitems.get(workitemId);
       const transition = state.definition.transitions.find((t) => t.id === workitem?.transitionId);
       if (transition?.executor !== 'auto') {
@@ -387,6 +503,21 @@ export function resolvePick(state: CaseData, pick: CommandPick, at: string): Cas
         type: 'ResolveIncident',
         data: { ...base, incidentId, resolution: choose(resolutions, pick.extra)! },
       };
+    }
+    case 'fire': {
+      // A pending timer, due or not at `at`; or (wild, or none pending) any timer id, made or not.
+      const pending = [...state.timers.values()];
+      const chosen = pick.wild || pending.length === 0 ? undefined : choose(pending, pick.target);
+      const timerId = chosen?.id ?? entityId(caseId, 'timer', (pick.target % (state.counts.timers + 2)) + 1);
+      return { type: 'FireTimer', data: { ...base, timerId } };
+    }
+    case 'fail': {
+      // The attempt running, now and then a stale one (reported twice, or one not begun).
+      const workitemId = pickWorkitem(isOpen);
+      const failures = state.attempts.get(workitemId)?.attempts ?? 0;
+      const attempt = pick.extra % 7 === 0 ? failures : pick.extra % 11 === 0 ? failures + 2 : failures + 1;
+      const error = choose(EXECUTION_ERRORS, pick.extra >> 2)!;
+      return { type: 'FailWorkitem', data: { ...base, workitemId, attempt, error } };
     }
     case 'recreate':
       return {

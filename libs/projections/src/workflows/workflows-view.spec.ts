@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
-import { approvalDefinition, at, recordStream, through, workflowHistory } from '../fixtures.js';
+import {
+  approvalDefinition,
+  at,
+  paymentDefinition,
+  recordStream,
+  through,
+  workflowHistory,
+} from '../fixtures.js';
 import { workflowsView } from './workflows-view.js';
 
 const history = workflowHistory();
@@ -60,5 +67,28 @@ describe('a workflow stored with a soundness report', () => {
     const withReport = { ...created, data: { ...created.data, soundness } };
     const doc = projectEvents(workflowsView, recordStream('workflow-approval', [withReport])).get('approval');
     expect(doc?.soundness).toEqual(soundness);
+  });
+});
+
+describe('a workflow with timeouts, a retry policy and a caseTimeout', () => {
+  it('keeps them as the definition gives them', () => {
+    const doc = projectEvents(
+      workflowsView,
+      recordStream('workflow-payment', [
+        {
+          type: 'WorkflowCreated',
+          data: { workflowId: 'payment', definition: paymentDefinition, at: at(0) },
+        },
+      ]),
+    ).get('payment');
+    expect(doc).toMatchObject({
+      caseTimeout: 'P30D',
+      transitions: [
+        expect.objectContaining({
+          timeouts: { scheduleToClose: 'P1D' },
+          retry: { initialInterval: 'PT1M', maximumAttempts: 3, nonRetryableErrorTypes: ['invalid_card'] },
+        }),
+      ],
+    });
   });
 });

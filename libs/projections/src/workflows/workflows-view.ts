@@ -10,6 +10,8 @@ export interface WorkflowDocument extends Document {
   readonly transitions: WorkflowDefinition['transitions'];
   readonly arcs: WorkflowDefinition['arcs'];
   readonly metadata: WorkflowDefinition['metadata'];
+  /** The definition's `caseTimeout`; absent when it has none. */
+  readonly caseTimeout?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The soundness report of a net stored with `allowUnsound`; absent otherwise. */
@@ -38,7 +40,7 @@ export const workflowsView = defineView<WorkflowDocument, WorkflowEvent>({
     switch (event.type) {
       case 'WorkflowCreated': {
         const { definition, at, soundness } = event.data;
-        const { name, places, transitions, arcs, metadata } = definition;
+        const { name, places, transitions, arcs, metadata, caseTimeout } = definition;
         return {
           name,
           state: 'active',
@@ -46,6 +48,7 @@ export const workflowsView = defineView<WorkflowDocument, WorkflowEvent>({
           transitions,
           arcs,
           metadata,
+          ...(caseTimeout !== undefined && { caseTimeout }),
           createdAt: at,
           updatedAt: at,
           ...(soundness && { soundness }),
