@@ -127,12 +127,20 @@ const memoryConfig = () =>
   loadConfig({ WFNET_EVENT_STORE: 'memory', WFNET_WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32' });
 
 /** `start → call → middle → after → end`: the step under test, then a manual step that holds the token it issues. */
+/** Failed attempts of `call` are retried after 20 ms, 40 ms, then every 80 ms, without limit. */
+const QUICK_RETRIES = {
+  initialInterval: 'PT0.02S',
+  backoffCoefficient: 2,
+  maximumInterval: 'PT0.08S',
+  maximumAttempts: 0,
+};
+
 function stepThenWait(id: string, executor: string, executorParams: Record<string, JsonValue> = {}) {
   return {
     id,
     places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
     transitions: [
-      { id: 'call', executor, executorParams },
+      { id: 'call', executor, executorParams, retry: QUICK_RETRIES },
       { id: 'after', executor: 'manual' },
     ],
     arcs: [
@@ -324,17 +332,20 @@ describe('the webhook executor against a local server', () => {
       () => getWorkitem(id),
       (w) => (w.attempts ?? 0) >= 3,
     );
-    expect(failingState).toMatchObject({ state: 'created', lastError: 'the webhook answered HTTP 500' });
+    expect(failingState).toMatchObject({
+      state: 'created',
+      lastError: { type: 'http_5xx', message: 'the webhook answered HTTP 500', retryable: true },
+    });
     const listed = (await api('GET', `/workitems?caseId=${caseId}&transitionId=call`)).body.items;
     expect(listed[0]).toMatchObject({
       id,
       attempts: expect.any(Number),
-      lastError: 'the webhook answered HTTP 500',
+      lastError: { type: 'http_5xx', message: 'the webhook answered HTTP 500', retryable: true },
     });
     const times = hooks.calls('/flaky').map((c) => c.at);
-    // Backoff ceilings 20, 40, 80 ms: each delay is at least half its ceiling.
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(9);
-    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(19);
+    // The retry policy's intervals, 20 then 40 ms, counted from each failure's report, after its call.
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(20);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(40);
 
     failing = false;
     const done = await until(
@@ -364,7 +375,11 @@ describe('the webhook executor against a local server', () => {
       (w) => (w.attempts ?? 0) >= 2,
     );
     expect(failing.state).toBe('created');
-    expect(failing.lastError).toBe('the webhook did not answer within 100 ms');
+    expect(failing.lastError).toEqual({
+      type: 'timeout',
+      message: 'the webhook did not answer within 100 ms',
+      retryable: true,
+    });
 
     slow = false;
     const done = await until(
@@ -390,7 +405,7 @@ describe('the webhook executor against a local server', () => {
     );
     expect(failing).toMatchObject({
       state: 'created',
-      lastError: "the webhook's answer is over 1048576 bytes",
+      lastError: { type: 'error', message: "the webhook's answer is over 1048576 bytes" },
     });
 
     huge = false;
@@ -419,7 +434,11 @@ describe('the webhook executor against a local server', () => {
     );
 
     expect(failing.state).toBe('created');
-    expect(failing.lastError).toBe('the call to the webhook failed: unexpected redirect');
+    expect(failing.lastError).toEqual({
+      type: 'error',
+      message: 'the call to the webhook failed: unexpected redirect',
+      retryable: true,
+    });
     expect(hooks.calls('/target')).toHaveLength(0);
     expect(hooks.calls('/redirect').length).toBeGreaterThanOrEqual(2);
     const terminated = await api('POST', `/cases/${caseId}/terminate`);
@@ -437,7 +456,7 @@ describe('in-process executors of the application', () => {
       () => getWorkitem(id),
       (w) => (w.attempts ?? 0) >= 2,
     );
-    expect(failing).toMatchObject({ state: 'created', lastError: 'not today' });
+    expect(failing).toMatchObject({ state: 'created', lastError: { type: 'error', message: 'not today' } });
 
     grumpyFails = false;
     const done = await until(

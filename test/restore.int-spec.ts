@@ -29,9 +29,20 @@ const manualNet = sequenceNet('manual2', [
   { id: 'm1', executor: 'manual' },
   { id: 'm2', executor: 'manual' },
 ]);
+// Retried after 0.2 s, 0.4 s, then at most every second: the kill instants fall among the retries.
 const hookNet = (url: string, id = 'hook') =>
   sequenceNet(id, [
-    { id: 'w', executor: 'webhook', executorParams: { url, timeoutMs: 2000 } },
+    {
+      id: 'w',
+      executor: 'webhook',
+      executorParams: { url, timeoutMs: 2000 },
+      retry: {
+        initialInterval: 'PT0.2S',
+        backoffCoefficient: 2,
+        maximumInterval: 'PT1S',
+        maximumAttempts: 0,
+      },
+    },
     { id: 'after', executor: 'auto' },
   ]);
 
