@@ -2,6 +2,8 @@
  * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite]
  *               [-- --cases N] [-- --runs N] [-- --duration S]
  * xor-burst is told as a ratio to seq3-burst in the same run, so asking for it runs seq3-burst too.
+ * `--scenario timers` runs timers-fire, timers-memory and timers-precision (see timers-bench.ts); for
+ * them `--cases` is the number of timers, of pending timers and of seq3 cases per burst of load.
  * Drives the whole engine in-process through the command bus (http-manual through the real HTTP server)
  * and prints a table, or with --json one JSON object per scenario and store per line. Latency is from
  * sending CreateCase to seeing the case's CaseFinished in the store. A timed run ends when every case
@@ -9,42 +11,47 @@
  * fresh store (SQLite files in a temporary folder, FULL sync unless said otherwise).
  */
 import 'reflect-metadata';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type {
-  CaseData,
-  EventStore,
-  JsonValue,
-  WorkflowDefinition,
-  WorkflowInput,
-  WorkflowSnapshot,
-} from '@wfnet/domain';
-import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { QueryBus } from '@nestjs/cqrs';
+import type { CaseData, JsonValue, WorkflowDefinition } from '@wfnet/domain';
+import { normalizeWorkflow } from '@wfnet/domain';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadConfig } from '../config/config.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
-import { Engine } from '../engine/engine.js';
 import { CaseCommandMessage, CaseHistoryQuery } from '../cases/case.messages.js';
-import { WorkflowCommandMessage } from '../workflows/workflow.messages.js';
-import { EVENT_STORE } from '../tokens.js';
-import type { CaseOutcome } from '../engine/outcomes.js';
-import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
+import type { Opened, RunFigures, StoreKind } from './bench-app.js';
+import {
+  Finishes,
+  auto,
+  benchDir,
+  benchFile,
+  closeApp,
+  createCase,
+  createWorkflow,
+  log,
+  now,
+  openApp,
+  percentile,
+  readModelsCaughtUp,
+  removeBenchDir,
+  removeStoreFiles,
+  rssSampler,
+  runCases,
+  seq3Net,
+  sleep,
+} from './bench-app.js';
 import { appendSimulated, simulateHistories, trafficLightNet } from './case-simulation.js';
 import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
+import { timersFireRun, timersMemoryRun, timersPrecisionRun } from './timers-bench.js';
 
 // Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
 const stdoutWrite = process.stdout.write.bind(process.stdout);
 process.stdout.write = process.stderr.write.bind(process.stderr);
 const out = (line: string): void => void stdoutWrite(`${line}\n`);
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-type StoreKind = 'memory' | 'sqlite';
 const SCENARIOS = [
   'seq3-burst',
   'xor-burst',
@@ -56,8 +63,15 @@ const SCENARIOS = [
   'big-case',
   'seq3-scale',
   'memory',
+  'timers-fire',
+  'timers-memory',
+  'timers-precision',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Names that stand for several scenarios. */
+const GROUPS: Readonly<Record<string, readonly Scenario[]>> = {
+  timers: ['timers-fire', 'timers-memory', 'timers-precision'],
+};
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -66,9 +80,12 @@ const option = (name: string): string | undefined => {
 };
 const quick = args.includes('--quick');
 const json = args.includes('--json');
-const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]) as Scenario[];
+const scenarios = (option('--scenario')?.split(',') ?? [...SCENARIOS]).flatMap<string>(
+  (name) => GROUPS[name] ?? [name],
+) as Scenario[];
 for (const name of scenarios)
-  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+  if (!SCENARIOS.includes(name))
+    throw new Error(`unknown scenario ${name}; one of ${[...SCENARIOS, ...Object.keys(GROUPS)].join(', ')}`);
 if (scenarios.includes('xor-burst') && !scenarios.includes('seq3-burst'))
   scenarios.splice(scenarios.indexOf('xor-burst'), 0, 'seq3-burst');
 const stores = (option('--store')?.split(',') ?? ['memory', 'sqlite']) as StoreKind[];
@@ -78,7 +95,8 @@ const durationOption = option('--duration') === undefined ? undefined : Number(o
 
 /** Runs per figure: 5 by default; the long scenarios fewer, so that a default run ends within minutes. */
 const runsOf = (scenario: Scenario): number =>
-  runsOption ?? (quick || scenario === 'memory' ? 1 : scenario === 'seq3-scale' ? 3 : 5);
+  runsOption ??
+  (quick || scenario === 'memory' ? 1 : scenario === 'seq3-scale' || scenario.startsWith('timers-') ? 3 : 5);
 const casesOf = (scenario: Scenario): number => {
   if (casesOption !== undefined) return casesOption;
   const counts: Record<Scenario, [quick: number, full: number]> = {
@@ -92,33 +110,12 @@ const casesOf = (scenario: Scenario): number => {
     'big-case': [3_000, 100_000],
     'seq3-scale': [0, 0],
     memory: [2_000, 100_000],
+    'timers-fire': [2_000, 100_000],
+    'timers-memory': [2_000, 1_000_000],
+    'timers-precision': [300, 10_000],
   };
   return counts[scenario][quick ? 0 : 1];
 };
-
-const dir = mkdtempSync(join(tmpdir(), 'wfnet-engine-bench-'));
-let fileNo = 0;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const now = (): string => new Date().toISOString();
-
-function auto(id: string, extra: Partial<WorkflowInput['transitions'][number]> = {}) {
-  return { id, executor: 'auto', ...extra };
-}
-
-const seq3Net = normalizeWorkflow({
-  id: 'seq3',
-  name: 'Three automatic steps',
-  places: [{ id: 'start', type: 'start' }, { id: 'p1' }, { id: 'p2' }, { id: 'end', type: 'end' }],
-  transitions: [auto('t1'), auto('t2'), auto('t3')],
-  arcs: [
-    { from: 'start', to: 't1' },
-    { from: 't1', to: 'p1' },
-    { from: 'p1', to: 't2' },
-    { from: 't2', to: 'p2' },
-    { from: 'p2', to: 't3' },
-    { from: 't3', to: 'end' },
-  ],
-});
 
 /**
  * seq3 with a decision on the case's data: `t1` is an xor split to `a` (an even `case.n`) or `b` (the
@@ -202,130 +199,6 @@ const manual2Net = normalizeWorkflow({
   ],
 });
 
-interface Opened {
-  readonly app: NestExpressApplication;
-  readonly bus: CommandBus;
-  readonly engine: Engine;
-  readonly store: EventStore;
-  readonly runner: ProjectionRunner;
-  readonly file: string | undefined;
-}
-
-async function openApp(
-  store: StoreKind,
-  options: { file?: string; sync?: 'full' | 'normal' } = {},
-): Promise<Opened> {
-  const file = store === 'sqlite' ? (options.file ?? join(dir, `engine-${++fileNo}.db`)) : undefined;
-  const config = loadConfig({
-    WFNET_EVENT_STORE: file ? `sqlite:${file}` : 'memory',
-    WFNET_SQLITE_SYNC: options.sync ?? 'full',
-  });
-  const app = await createApp({ config });
-  app.useLogger(['error', 'warn']);
-  await app.init();
-  return {
-    app,
-    bus: app.get(CommandBus),
-    engine: app.get(Engine),
-    store: app.get<symbol, EventStore>(EVENT_STORE),
-    runner: app.get(ProjectionRunner),
-    file,
-  };
-}
-
-async function closeApp(opened: Opened, keepFile = false): Promise<void> {
-  await opened.app.close();
-  if (opened.file && !keepFile)
-    for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
-      rmSync(`${opened.file}${suffix}`, { force: true });
-}
-
-async function createWorkflow(opened: Opened, definition: WorkflowDefinition): Promise<WorkflowSnapshot> {
-  const outcome = await opened.bus.execute(
-    new WorkflowCommandMessage({ type: 'CreateWorkflow', data: { definition, at: now() } }),
-  );
-  return { definition: outcome.state.definition, state: outcome.state.status };
-}
-
-const createCase = (
-  opened: Opened,
-  workflow: WorkflowSnapshot,
-  caseId: string,
-  data: JsonValue = {},
-): Promise<CaseOutcome> =>
-  opened.bus.execute(
-    new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data, at: now() } }),
-  );
-
-/** Follows the store as any client of it would, noting when each case finishes and counting events. */
-class Finishes {
-  readonly finishedAt = new Map<string, number>();
-  events = 0;
-  readonly #waiting = new Map<string, () => void>();
-  readonly #subscription;
-  readonly #loop: Promise<void>;
-
-  constructor(store: EventStore, after: bigint) {
-    this.#subscription = store.subscribe({ after, streamPrefixes: [CASE_STREAM_PREFIX] });
-    this.#loop = this.#follow();
-  }
-
-  async #follow(): Promise<void> {
-    for await (const event of this.#subscription) {
-      this.events++;
-      if (event.type !== 'CaseFinished') continue;
-      const caseId = (event.data as { caseId: string }).caseId;
-      this.finishedAt.set(caseId, performance.now());
-      this.#waiting.get(caseId)?.();
-      this.#waiting.delete(caseId);
-    }
-  }
-
-  whenFinished(caseId: string): Promise<void> {
-    if (this.finishedAt.has(caseId)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.set(caseId, resolve));
-  }
-
-  async close(): Promise<void> {
-    await this.#subscription.close();
-    await this.#loop;
-  }
-}
-
-/** Until the read models reflect every event in the store. Polls: the runner's waitFor has a timeout. */
-async function readModelsCaughtUp(opened: Opened): Promise<void> {
-  const head = await opened.store.headPosition();
-  while (opened.runner.position < head) await sleep(1);
-}
-
-/** Samples the resident set every 50 ms: a scenario's peak, not the process's lifetime peak. */
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
-    },
-  };
-}
-
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
-};
-
-interface RunFigures {
-  readonly cases: number | null;
-  readonly seconds: number;
-  readonly casesPerSec: number | null;
-  readonly eventsPerSec: number | null;
-  readonly p50Ms: number | null;
-  readonly p99Ms: number | null;
-  readonly peakRssMb: number;
-  readonly extra?: Readonly<Record<string, number>>;
-}
-
 /**
  * Ends a run of cases once the read models have caught up: latency is case created → case finished.
  * `created` holds every case of the run with the time it was created.
@@ -366,16 +239,8 @@ async function autoRun(
   const workflow = await createWorkflow(opened, net);
   const finishes = new Finishes(opened.store, await opened.store.headPosition());
   const rss = rssSampler();
-  const created = new Map<string, number>();
   const started = performance.now();
-  const one = async (i: number): Promise<void> => {
-    const caseId = `c${i}`;
-    created.set(caseId, performance.now());
-    await createCase(opened, workflow, caseId, dataOf(i));
-    await finishes.whenFinished(caseId);
-  };
-  if (mode === 'burst') await Promise.all(Array.from({ length: cases }, (_, i) => one(i)));
-  else for (let i = 0; i < cases; i++) await one(i);
+  const created = await runCases(opened, workflow, finishes, cases, mode, { dataOf });
   return runFigures(opened, finishes, created, started, rss);
 }
 
@@ -424,7 +289,7 @@ async function httpRun(cases: number): Promise<RunFigures> {
 async function rebuildFixture(events: number): Promise<string> {
   const shared = join(process.cwd(), '.bench', `projections-events-${events}.db`);
   if (existsSync(shared) && existsSync(`${shared}.json`)) return shared;
-  const file = quick ? join(dir, `rebuild-fixture-${events}.db`) : shared;
+  const file = quick ? join(benchDir, `rebuild-fixture-${events}.db`) : shared;
   if (!quick) mkdirSync(join(process.cwd(), '.bench'), { recursive: true });
   log(`making ${file} (${events} events)`);
   const store = SqliteEventStore.open(file, { synchronous: 'normal' });
@@ -443,7 +308,7 @@ async function rebuildFixture(events: number): Promise<string> {
 
 async function rebuildRun(events: number): Promise<RunFigures> {
   const fixture = await rebuildFixture(events);
-  const file = join(dir, `rebuild-${++fileNo}.db`);
+  const file = benchFile('rebuild');
   copyFileSync(fixture, file);
   const store = SqliteEventStore.open(file, { synchronous: 'full' });
   const readStore = SqliteReadStore.open(file);
@@ -455,8 +320,7 @@ async function rebuildRun(events: number): Promise<RunFigures> {
   const peakRssMb = rss.stop();
   readStore.close();
   await store.close();
-  for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
-    rmSync(`${file}${suffix}`, { force: true });
+  removeStoreFiles(file);
   return {
     cases: null,
     seconds,
@@ -699,6 +563,21 @@ function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | un
         met: extra('rssAfterCasesMb') <= 600 && growth <= 20,
       };
     }
+    case 'timers-fire':
+      return {
+        text: 'every timer fires ≤ 10 s after the instant they are all due',
+        met: (medianOf(row.runs, (r) => r.seconds) ?? Infinity) <= 10,
+      };
+    case 'timers-memory':
+      return {
+        text: 'service RSS with the pending timers ≤ 100 MB above without them',
+        met: extra('rssDifferenceMb') <= 100,
+      };
+    case 'timers-precision':
+      return {
+        text: 'p99 of (fired − due) ≤ 200 ms under seq3-burst',
+        met: (medianOf(row.runs, (r) => r.p99Ms) ?? Infinity) <= 200,
+      };
   }
 }
 
@@ -812,6 +691,20 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
       case 'memory':
         figures = await memoryRun(store, cases, durationOption ?? (quick ? 5 : 60));
         break;
+      case 'timers-fire':
+        figures = await timersFireRun(cases);
+        break;
+      case 'timers-memory':
+        figures = await timersMemoryRun(cases, quick ? 500 : 5_000, quick ? 4 : 20);
+        break;
+      case 'timers-precision':
+        figures = await timersPrecisionRun(
+          cases,
+          quick ? 50 : 1_000,
+          quick ? 1_000 : 3_000,
+          quick ? 1_000 : 8_000,
+        );
+        break;
     }
     const extras = Object.entries(figures.extra ?? {}).map(([name, value]) => `, ${name} ${fmt(value, 2)}`);
     log(
@@ -823,7 +716,14 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
 }
 
 /** Scenarios that only make sense on the embedded store (a real server on disk, a cold reopen, a file). */
-const SQLITE_ONLY: readonly Scenario[] = ['http-manual', 'rebuild', 'big-case'];
+const SQLITE_ONLY: readonly Scenario[] = [
+  'http-manual',
+  'rebuild',
+  'big-case',
+  'timers-fire',
+  'timers-memory',
+  'timers-precision',
+];
 
 const rows: Row[] = [];
 try {
@@ -839,5 +739,5 @@ try {
   }
   report(rows);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  removeBenchDir();
 }

@@ -1,0 +1,225 @@
+/**
+ * What the engine's scenarios share: an app opened in-process on a fresh store, its workflows and cases
+ * sent through the command bus, a follower of the store that notes when cases finish, and the burst or
+ * serial load of cases that seq3-burst and seq3-serial measure.
+ */
+import 'reflect-metadata';
+import { CommandBus } from '@nestjs/cqrs';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type {
+  EventStore,
+  JsonValue,
+  WorkflowDefinition,
+  WorkflowInput,
+  WorkflowSnapshot,
+} from '@wfnet/domain';
+import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClockMode } from '../clock/clock.js';
+import { Clock } from '../clock/clock.js';
+import { loadConfig } from '../config/config.js';
+import { Engine } from '../engine/engine.js';
+import { CaseCommandMessage } from '../cases/case.messages.js';
+import { WorkflowCommandMessage } from '../workflows/workflow.messages.js';
+import { EVENT_STORE } from '../tokens.js';
+import type { CaseOutcome } from '../engine/outcomes.js';
+import { createApp } from '../main.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+
+export type StoreKind = 'memory' | 'sqlite';
+
+/** Progress goes to stderr: stdout carries only the table or the JSON lines. */
+export const log = (line: string): void => void process.stderr.write(`${line}\n`);
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const now = (): string => new Date().toISOString();
+
+/** The benchmark's temporary folder; the caller removes it with `removeBenchDir` at the end. */
+export const benchDir = mkdtempSync(join(tmpdir(), 'wfnet-engine-bench-'));
+let fileNo = 0;
+export const benchFile = (name: string): string => join(benchDir, `${name}-${++fileNo}.db`);
+export const removeBenchDir = (): void => rmSync(benchDir, { recursive: true, force: true });
+
+/** Removes a SQLite store and the files SQLite and the service keep beside it. */
+export function removeStoreFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
+    rmSync(`${file}${suffix}`, { force: true });
+}
+
+export function auto(id: string, extra: Partial<WorkflowInput['transitions'][number]> = {}) {
+  return { id, executor: 'auto', ...extra };
+}
+
+export const seq3Net = normalizeWorkflow({
+  id: 'seq3',
+  name: 'Three automatic steps',
+  places: [{ id: 'start', type: 'start' }, { id: 'p1' }, { id: 'p2' }, { id: 'end', type: 'end' }],
+  transitions: [auto('t1'), auto('t2'), auto('t3')],
+  arcs: [
+    { from: 'start', to: 't1' },
+    { from: 't1', to: 'p1' },
+    { from: 'p1', to: 't2' },
+    { from: 't2', to: 'p2' },
+    { from: 'p2', to: 't3' },
+    { from: 't3', to: 'end' },
+  ],
+});
+
+export interface Opened {
+  readonly app: NestExpressApplication;
+  readonly bus: CommandBus;
+  readonly engine: Engine;
+  readonly store: EventStore;
+  readonly runner: ProjectionRunner;
+  readonly clock: Clock;
+  readonly file: string | undefined;
+}
+
+export interface OpenOptions {
+  /** An existing SQLite store to open; a new one in the benchmark's folder when absent. */
+  readonly file?: string;
+  readonly sync?: 'full' | 'normal';
+  readonly clock?: ClockMode;
+}
+
+export async function openApp(store: StoreKind, options: OpenOptions = {}): Promise<Opened> {
+  const file = store === 'sqlite' ? (options.file ?? benchFile('engine')) : undefined;
+  const config = loadConfig({
+    WFNET_EVENT_STORE: file ? `sqlite:${file}` : 'memory',
+    WFNET_SQLITE_SYNC: options.sync ?? 'full',
+    WFNET_CLOCK: options.clock ?? 'system',
+  });
+  const app = await createApp({ config });
+  app.useLogger(['error', 'warn']);
+  await app.init();
+  return {
+    app,
+    bus: app.get(CommandBus),
+    engine: app.get(Engine),
+    store: app.get<symbol, EventStore>(EVENT_STORE),
+    runner: app.get(ProjectionRunner),
+    clock: app.get(Clock),
+    file,
+  };
+}
+
+export async function closeApp(opened: Opened, keepFile = false): Promise<void> {
+  await opened.app.close();
+  if (opened.file && !keepFile) removeStoreFiles(opened.file);
+}
+
+export async function createWorkflow(
+  opened: Opened,
+  definition: WorkflowDefinition,
+): Promise<WorkflowSnapshot> {
+  const outcome = await opened.bus.execute(
+    new WorkflowCommandMessage({ type: 'CreateWorkflow', data: { definition, at: opened.clock.iso() } }),
+  );
+  return { definition: outcome.state.definition, state: outcome.state.status };
+}
+
+export const createCase = (
+  opened: Opened,
+  workflow: WorkflowSnapshot,
+  caseId: string,
+  data: JsonValue = {},
+): Promise<CaseOutcome> =>
+  opened.bus.execute(
+    new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data, at: opened.clock.iso() } }),
+  );
+
+/** Follows the store as any client of it would, noting when each case finishes and counting events. */
+export class Finishes {
+  readonly finishedAt = new Map<string, number>();
+  events = 0;
+  readonly #waiting = new Map<string, () => void>();
+  readonly #subscription;
+  readonly #loop: Promise<void>;
+
+  constructor(store: EventStore, after: bigint) {
+    this.#subscription = store.subscribe({ after, streamPrefixes: [CASE_STREAM_PREFIX] });
+    this.#loop = this.#follow();
+  }
+
+  async #follow(): Promise<void> {
+    for await (const event of this.#subscription) {
+      this.events++;
+      if (event.type !== 'CaseFinished') continue;
+      const caseId = (event.data as { caseId: string }).caseId;
+      this.finishedAt.set(caseId, performance.now());
+      this.#waiting.get(caseId)?.();
+      this.#waiting.delete(caseId);
+    }
+  }
+
+  whenFinished(caseId: string): Promise<void> {
+    if (this.finishedAt.has(caseId)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.set(caseId, resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.#subscription.close();
+    await this.#loop;
+  }
+}
+
+/**
+ * The load of seq3-burst and seq3-serial: `cases` cases of `workflow`, all sent at once (`burst`) or each
+ * once the one before has finished (`serial`), until every one has finished. Answers when each was sent.
+ */
+export async function runCases(
+  opened: Opened,
+  workflow: WorkflowSnapshot,
+  finishes: Finishes,
+  cases: number,
+  mode: 'burst' | 'serial',
+  options: { readonly prefix?: string; readonly dataOf?: (i: number) => JsonValue } = {},
+): Promise<Map<string, number>> {
+  const { prefix = 'c', dataOf = () => ({}) } = options;
+  const created = new Map<string, number>();
+  const one = async (i: number): Promise<void> => {
+    const caseId = `${prefix}${i}`;
+    created.set(caseId, performance.now());
+    await createCase(opened, workflow, caseId, dataOf(i));
+    await finishes.whenFinished(caseId);
+  };
+  if (mode === 'burst') await Promise.all(Array.from({ length: cases }, (_, i) => one(i)));
+  else for (let i = 0; i < cases; i++) await one(i);
+  return created;
+}
+
+/** Until the read models reflect every event in the store. Polls: the runner's waitFor has a timeout. */
+export async function readModelsCaughtUp(opened: Opened): Promise<void> {
+  const head = await opened.store.headPosition();
+  while (opened.runner.position < head) await sleep(1);
+}
+
+/** Samples the resident set every 50 ms: a scenario's peak, not the process's lifetime peak. */
+export function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
+    },
+  };
+}
+
+export const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+};
+
+/** One run of a scenario; null where a figure means nothing for it. */
+export interface RunFigures {
+  readonly cases: number | null;
+  readonly seconds: number;
+  readonly casesPerSec: number | null;
+  readonly eventsPerSec: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly peakRssMb: number;
+  readonly extra?: Readonly<Record<string, number>>;
+}
