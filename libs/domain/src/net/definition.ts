@@ -36,6 +36,8 @@ export interface Timeouts {
   readonly scheduleToClose?: string;
 }
 
+export const TIMEOUT_KINDS = ['scheduleToStart', 'startToClose', 'scheduleToClose'] as const;
+
 /** Temporal's retry policy: the n-th retry waits `initialInterval × backoffCoefficient^(n-1)`, at most `maximumInterval`. */
 export interface RetryPolicy {
   readonly initialInterval: string;
@@ -72,3 +74,11 @@ export interface WorkflowDefinition {
 
 /** Ids of the contract: `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export const RETRY_FIELDS = [
+  'initialInterval',
+  'backoffCoefficient',
+  'maximumInterval',
+  'maximumAttempts',
+  'nonRetryableErrorTypes',
+] as const;

@@ -8,6 +8,7 @@ import type {
   Transition,
   WorkflowDefinition,
 } from './definition.js';
+import { RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE } from './kinds.js';
 import type { JoinType, SplitType } from './kinds.js';
 
@@ -86,19 +87,10 @@ function normalizeTransition(input: TransitionInput): Transition {
     joinType: joinType ?? DEFAULT_JOIN_TYPE,
     splitType: splitType ?? DEFAULT_SPLIT_TYPE,
     ...(orJoin !== undefined && { orJoin: { split: orJoin.split } }),
-    ...(timeouts !== undefined && { timeouts: knownMembers(timeouts, TIMEOUT_MEMBERS) }),
-    ...(retry !== undefined && { retry: knownMembers(retry, RETRY_MEMBERS) }),
+    ...(timeouts !== undefined && { timeouts: knownMembers(timeouts, TIMEOUT_KINDS) }),
+    ...(retry !== undefined && { retry: knownMembers(retry, RETRY_FIELDS) }),
   };
 }
-
-const TIMEOUT_MEMBERS = ['scheduleToStart', 'startToClose', 'scheduleToClose'] as const;
-const RETRY_MEMBERS = [
-  'initialInterval',
-  'backoffCoefficient',
-  'maximumInterval',
-  'maximumAttempts',
-  'nonRetryableErrorTypes',
-] as const;
 
 /** The given members of `keys`: one present but undefined would hide its default when the policy is spread. */
 function knownMembers<T extends object>(value: T, keys: readonly (keyof T)[]): T {

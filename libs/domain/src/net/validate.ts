@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import { ID_PATTERN } from './definition.js';
+import { ID_PATTERN, RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
 import type { WorkflowDefinition } from './definition.js';
 import {
   admits,
@@ -340,15 +340,6 @@ function reachable(
   }
   return seen;
 }
-
-const TIMEOUT_KINDS = ['scheduleToStart', 'startToClose', 'scheduleToClose'] as const;
-const RETRY_FIELDS = [
-  'initialInterval',
-  'backoffCoefficient',
-  'maximumInterval',
-  'maximumAttempts',
-  'nonRetryableErrorTypes',
-] as const;
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
