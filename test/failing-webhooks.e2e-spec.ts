@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import type { Client } from './http/client.js';
 import type { Service } from './http/harness.js';
 import { startService } from './http/harness.js';
@@ -9,21 +8,12 @@ import { sequential } from './http/nets.js';
 import { until } from './http/poll.js';
 import type { Case } from './http/resources.js';
 import { caseWhen, createCase, defineWorkflow, historyOf, workitemOf } from './http/resources.js';
+import { freePort } from '../apps/api/src/soak/service-process.js';
 
 jest.setTimeout(60_000);
 
 /** As many failing webhooks as the dispatcher has slots by default. */
 const FAILING = 64;
-
-/** A loopback port nothing listens on: each call to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the server is not on a TCP port');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
-}
 
 function webhookTo(url: string): NetBody {
   return {
@@ -72,7 +62,7 @@ describe(`${FAILING} webhooks to a closed port`, () => {
   it('hold no dispatcher slot while they back off: a new sequential case finishes, before and after a restart', async () => {
     const first = await startService('sqlite', { env });
     services.push(first);
-    await defineWorkflow(first.api, webhookTo(`http://127.0.0.1:${await closedPort()}/`));
+    await defineWorkflow(first.api, webhookTo(`http://127.0.0.1:${await freePort()}/`));
     await defineWorkflow(first.api, sequential());
     for (let i = 0; i < FAILING; i++) await createCase(first.api, 'closed-hook');
     const failedBefore = await until(

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { createServer } from 'node:net';
 import type { Client, ErrorBody } from './http/client.js';
 import type { Service } from './http/harness.js';
 import { STORE_KINDS, startService } from './http/harness.js';
 import type { NetBody } from './http/nets.js';
 import { until } from './http/poll.js';
 import { freshId } from './http/resources.js';
+import { freePort } from '../apps/api/src/soak/service-process.js';
 
 jest.setTimeout(30_000);
 
@@ -342,16 +342,6 @@ describe.each(STORE_KINDS)('the timers of a case (%s store, manual clock)', (sto
   });
 });
 
-/** A loopback port nothing listens on: each call to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the server is not on a TCP port');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
-}
-
 interface FailedWorkitem {
   readonly id: string;
   readonly state: string;
@@ -373,7 +363,7 @@ describe('a workitem whose webhook fails (manual clock)', () => {
   it('shows its attempts, its last error and when it is retried, then no retry once they run out', async () => {
     const { api } = service;
     const workflowId = freshId('closed-hook');
-    const url = `http://127.0.0.1:${await closedPort()}/`;
+    const url = `http://127.0.0.1:${await freePort()}/`;
     const defined = await api.post('/workflows', {
       id: workflowId,
       places: [
