@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlakyWebhook } from '../apps/api/src/soak/flaky-webhook.js';
-import { sequenceNet } from '../apps/api/src/soak/matrix-nets.js';
+import { sequenceNet, webhookNet } from '../apps/api/src/soak/matrix-nets.js';
 import type { Answer } from '../apps/api/src/soak/service-process.js';
 import { call, killServices, spawnService, startService } from '../apps/api/src/soak/service-process.js';
 import { readEverything } from '../apps/api/src/soak/store-files.js';
@@ -29,23 +29,6 @@ const manualNet = sequenceNet('manual2', [
   { id: 'm1', executor: 'manual' },
   { id: 'm2', executor: 'manual' },
 ]);
-// Retried after 0.2 s, 0.4 s, then at most every second: the kill instants fall among the retries.
-const hookNet = (url: string, id = 'hook') =>
-  sequenceNet(id, [
-    {
-      id: 'w',
-      executor: 'webhook',
-      executorParams: { url, timeoutMs: 2000 },
-      retry: {
-        initialInterval: 'PT0.2S',
-        backoffCoefficient: 2,
-        maximumInterval: 'PT1S',
-        maximumAttempts: 0,
-      },
-    },
-    { id: 'after', executor: 'auto' },
-  ]);
-
 // ---- the fold of the store: every case, checked event by event ----
 
 type TokenState = 'free' | 'locked' | 'consumed';
@@ -372,7 +355,7 @@ describe('the service killed with SIGKILL and started again on the same file', (
     const problems: string[] = [];
 
     let service = await startService(file);
-    for (const net of [autoNet, manualNet, hookNet(webhook.url)]) {
+    for (const net of [autoNet, manualNet, webhookNet(webhook.url, 'hook')]) {
       expect((await call(service.base, 'POST', '/workflows', net)).status).toBe(201);
     }
 
@@ -502,7 +485,7 @@ describe('stopping and starting the built service', () => {
     const file = join(dir, 'graceful.db');
     let service = await startService(file);
     expect((await call(service.base, 'POST', '/workflows', manualNet)).status).toBe(201);
-    expect((await call(service.base, 'POST', '/workflows', hookNet(webhook.heldUrl, 'held'))).status).toBe(
+    expect((await call(service.base, 'POST', '/workflows', webhookNet(webhook.heldUrl, 'held'))).status).toBe(
       201,
     );
     expect(

@@ -18,7 +18,7 @@ import { assertDataWithin } from '../http/limits.js';
 import { HttpError } from '../http/error.filter.js';
 import { assertId, positionOf } from '../http/ids.js';
 import { Clock } from '../clock/clock.js';
-import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
+import { ListWorkitemsDto, WaitForDto, pageOf } from '../http/query.dto.js';
 import { CreateCaseDto, GetCaseDto, HistoryDto, ListCasesDto, TokenTableDto } from './case.dto.js';
 import type { Page, TokenResource } from '../projections/read-models.js';
 import { caseRepresentation } from './representation.js';
@@ -72,7 +72,7 @@ export class CasesController {
       new ReadModelQuery(
         {
           kind: 'cases',
-          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          page: pageOf(query),
           ...(query.workflowId && { workflowId: query.workflowId }),
           ...(query.state && { state: query.state }),
         },
@@ -152,7 +152,7 @@ export class CasesController {
     return this.queries.execute(
       new ReadModelQuery({
         kind: 'workitems',
-        page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+        page: pageOf(query),
         caseId: id,
         ...(query.state && { state: query.state }),
         ...(query.transitionId && { transitionId: query.transitionId }),

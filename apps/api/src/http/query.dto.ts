@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import type { Page } from '../reads/read-model.query.js';
 
 /** `?state=` reads as no filter at all, as in the contract's `GET /cases?workflowId=&state=`. */
 export const EmptyAsAbsent = () =>
@@ -30,8 +31,11 @@ export class WaitForDto {
   waitFor?: string;
 }
 
+/** A list's page size when the request names none (the contract's). */
+const DEFAULT_PAGE_LIMIT = 100;
+
 export class PageDto extends WaitForDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: DEFAULT_PAGE_LIMIT })
   @EmptyAsAbsent()
   @IsOptional()
   @Type(() => Number)
@@ -46,6 +50,12 @@ export class PageDto extends WaitForDto {
   @IsString()
   after?: string;
 }
+
+/** The page a list request asks for. */
+export const pageOf = ({ limit, after }: PageDto): Page => ({
+  limit: limit ?? DEFAULT_PAGE_LIMIT,
+  ...(after && { after }),
+});
 
 export class ListWorkitemsDto extends PageDto {
   @ApiPropertyOptional({ enum: ['created', 'started', 'completed', 'abandoned'] })

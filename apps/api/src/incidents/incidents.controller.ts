@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import { caseIdOf, positionOf } from '../http/ids.js';
 import { Clock } from '../clock/clock.js';
 import { assertDataWithin } from '../http/limits.js';
-import { WaitForDto } from '../http/query.dto.js';
+import { WaitForDto, pageOf } from '../http/query.dto.js';
 import type { IncidentResource } from '../projections/read-models.js';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { CONFIG } from '../tokens.js';
@@ -28,7 +28,7 @@ export class IncidentsController {
       new ReadModelQuery(
         {
           kind: 'incidents',
-          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          page: pageOf(query),
           ...(query.state && { state: query.state }),
           ...(query.caseId && { caseId: query.caseId }),
           ...(query.kind && { incidentKind: query.kind }),

@@ -64,8 +64,8 @@ export const choiceNet = (): NetBody => ({
 });
 
 /** A flaky webhook, retried without limit after 0.2 s, 0.4 s, 0.8 s, then every second. */
-export const webhookNet = (url: string): NetBody =>
-  sequenceNet('webhook', [
+export const webhookNet = (url: string, id = 'webhook'): NetBody =>
+  sequenceNet(id, [
     {
       id: 'call',
       executor: 'webhook',

@@ -29,7 +29,7 @@ import { HttpError } from '../http/error.filter.js';
 import { assertNetWithin } from '../http/limits.js';
 import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
-import { WaitForDto } from '../http/query.dto.js';
+import { WaitForDto, pageOf } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
@@ -181,7 +181,7 @@ export class WorkflowsController {
       new ReadModelQuery(
         {
           kind: 'workflows',
-          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          page: pageOf(query),
         },
         positionOf(query.waitFor),
       ),

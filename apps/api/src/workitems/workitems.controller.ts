@@ -9,7 +9,7 @@ import type { Config } from '../config/config.js';
 import { assertDataWithin } from '../http/limits.js';
 import { caseIdOf, positionOf } from '../http/ids.js';
 import { Clock } from '../clock/clock.js';
-import { ListWorkitemsDto, WaitForDto } from '../http/query.dto.js';
+import { ListWorkitemsDto, WaitForDto, pageOf } from '../http/query.dto.js';
 import { tokenRepresentation } from '../cases/representation.js';
 import { CompleteWorkitemDto } from './workitem.dto.js';
 import { workitemRepresentation } from './representation.js';
@@ -30,7 +30,7 @@ export class WorkitemsController {
       new ReadModelQuery(
         {
           kind: 'workitems',
-          page: { limit: query.limit ?? 100, ...(query.after && { after: query.after }) },
+          page: pageOf(query),
           ...(query.state && { state: query.state }),
           ...(query.caseId && { caseId: query.caseId }),
           ...(query.transitionId && { transitionId: query.transitionId }),
