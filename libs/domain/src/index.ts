@@ -8,6 +8,7 @@ export * from './core/event-store.js';
 
 export type {
   Arc,
+  Assignment,
   Place,
   PlaceType,
   RetryPolicy,

@@ -2,6 +2,13 @@ import type { Command, JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
 import type { ExecutionError, IncidentResolution } from './events.js';
 
+/** Who sends a command on a person's behalf. Admins may set the people rules aside (recorded as an override). */
+export interface Actor {
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly admin: boolean;
+}
+
 interface CaseIntent {
   readonly caseId: string;
   /** ISO-8601 time stamped by the caller; the domain reads no clock. */
@@ -61,6 +68,15 @@ export type FireTimer = Command<'FireTimer', CaseIntent & { readonly timerId: st
 export type FailWorkitem = Command<
   'FailWorkitem',
   CaseIntent & { readonly workitemId: string; readonly attempt: number; readonly error: ExecutionError }
+>;
+
+export type ClaimWorkitem = Command<
+  'ClaimWorkitem',
+  CaseIntent & { readonly workitemId: string; readonly actor: Actor }
+>;
+export type ReleaseWorkitem = Command<
+  'ReleaseWorkitem',
+  CaseIntent & { readonly workitemId: string; readonly actor: Actor }
 >;
 
 export type CaseCommand =

@@ -158,6 +158,28 @@ export type WorkitemFailed = Event<
     readonly retryAt: string | null;
   }
 >;
+/** A workitem's candidates, evaluated when it was created; `assignee` is null when none was named. */
+export interface WorkitemAssignment {
+  readonly candidateGroups: readonly string[];
+  readonly candidateUsers: readonly string[];
+  readonly assignee: string | null;
+}
+/** The people rules an admin's command set aside; recorded on the event of what the admin did. */
+export type OverriddenRule = 'workitem_claimed' | 'not_a_candidate' | 'separation_of_duties';
+export type WorkitemClaimed = Event<
+  'WorkitemClaimed',
+  TaskFact & { readonly workitemId: string; readonly by: string }
+>;
+/** `by` released `claimedBy`'s claim (an admin may release someone else's: `override`). */
+export type WorkitemReleased = Event<
+  'WorkitemReleased',
+  TaskFact & {
+    readonly workitemId: string;
+    readonly by: string;
+    readonly claimedBy: string;
+    readonly override?: readonly OverriddenRule[];
+  }
+>;
 export type CaseFinished = Event<'CaseFinished', CaseFact>;
 /** `reason` is `timeout` when the case's `caseTimeout` ran out; absent when someone terminated it. */
 export type CaseTerminated = Event<'CaseTerminated', CaseFact & { readonly reason?: 'timeout' }>;

@@ -6,7 +6,8 @@ export type IllegalStateCode =
   | 'task_not_available'
   | 'workitem_not_available'
   | 'case_not_available'
-  | 'incident_not_open';
+  | 'incident_not_open'
+  | 'workitem_claimed';
 
 export interface ValidationDetail {
   readonly path: string;
@@ -45,6 +46,17 @@ export class IllegalStateError extends Error {
   override readonly name = 'IllegalStateError';
   constructor(
     readonly code: IllegalStateCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The caller may not do this to this workitem, whatever the state (403). */
+export class NotPermittedError extends Error {
+  override readonly name = 'NotPermittedError';
+  constructor(
+    readonly code: 'not_a_candidate' | 'separation_of_duties',
     message: string,
   ) {
     super(message);

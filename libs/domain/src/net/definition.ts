@@ -23,6 +23,22 @@ export interface Transition {
   readonly timeouts?: Timeouts;
   /** How its workitems' failed attempts are retried; absent: `DEFAULT_RETRY_POLICY`. */
   readonly retry?: Partial<RetryPolicy>;
+  /** Who may work its manual workitems; absent: anyone who may complete workitems. */
+  readonly assignment?: Assignment;
+  /** Four eyes: a user who completed a workitem of one of these transitions in the case may not complete this one. */
+  readonly separateFrom?: readonly string[];
+  /** A JSON Schema (draft 2020-12) that a completion's output must satisfy; the UI renders a form from it. */
+  readonly outputSchema?: { readonly [key: string]: JsonValue };
+}
+
+/**
+ * Candidates of a transition's workitems. `assignee` is a CEL expression over `case` and `inputs` giving one
+ * user, evaluated when the workitem is created.
+ */
+export interface Assignment {
+  readonly candidateGroups?: readonly string[];
+  readonly candidateUsers?: readonly string[];
+  readonly assignee?: string;
 }
 
 /**
