@@ -1,5 +1,5 @@
 import type { SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
-import { ValidationError, assertValidNet } from '@wfnet/domain';
+import { ValidationError } from '@wfnet/domain';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HttpError } from '../http/error.filter.js';
@@ -14,12 +14,14 @@ export interface VerificationLimits {
 /** What a workflow thread is asked: to verify a net, or to read a PNML document into a net's JSON. */
 export type ThreadRequest =
   | { readonly type: 'verify'; readonly definition: WorkflowDefinition; readonly timeoutMs: number }
-  | { readonly type: 'readPnml'; readonly xml: string; readonly maxLayouts: number };
+  | { readonly type: 'readPnml'; readonly xml: string; readonly maxLayouts: number }
+  | { readonly type: 'writePnml'; readonly definition: WorkflowDefinition };
 
 export type ThreadReply =
   | { readonly type: 'report'; readonly report: SoundnessReport; readonly timedOut: boolean }
   /** The PNML document as the JSON text of `POST /workflows`, and its object layouts (up to `maxLayouts + 1`). */
   | { readonly type: 'workflow'; readonly json: string; readonly layouts: number }
+  | { readonly type: 'pnml'; readonly xml: string }
   | { readonly type: 'unreadable'; readonly message: string; readonly path: string }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -122,14 +124,13 @@ function ask(
 /**
  * Soundness verification explores up to 100,000 markings: seconds for a net of a couple of thousand
  * nodes, which on the request's thread would stall every other request. So verifications run on worker
- * threads, bounded in time and heap. A net that is not a workflow net is refused first, here
- * (`invalid_net`): that check is linear in the net.
+ * threads, bounded in time and heap. `definition` must be a workflow net (`assertValidNet`), as the
+ * callers have checked with the net's conditions before.
  */
 export async function verifyOffThread(
   definition: WorkflowDefinition,
   limits: VerificationLimits,
 ): Promise<Verification> {
-  assertValidNet(definition);
   // The exploration checks its time now and then; the reduction and the analysis after it do not.
   const reply = await ask(
     { type: 'verify', definition, timeoutMs: limits.timeoutMs },
@@ -139,6 +140,13 @@ export async function verifyOffThread(
   );
   if (reply.type !== 'report') throw new Error(`a verification thread answered ${reply.type}`);
   return { report: reply.report, timedOut: reply.timedOut };
+}
+
+/** A net as PNML, written on a workflow thread: hundreds of milliseconds of XML for a net at the bounds. */
+export async function writePnmlOffThread(definition: WorkflowDefinition, maxHeapMb: number): Promise<string> {
+  const reply = await ask({ type: 'writePnml', definition }, maxHeapMb, PNML_BACKSTOP_MS, 'writing PNML');
+  if (reply.type !== 'pnml') throw new Error(`a workflow thread answered ${reply.type}`);
+  return reply.xml;
 }
 
 /** Reading 1 MiB of PNML takes up to a second or two of XML parsing: on a thread, as verification does. */

@@ -1,12 +1,12 @@
 /**
  * A workflow thread (verification.ts): explores each net it is sent until it is decided or its time runs
- * out, and answers the report; reads PNML documents into a net's JSON.
+ * out, and answers the report; reads PNML documents into a net's JSON, and writes nets as PNML.
  */
 import { verifySoundness } from '@wfnet/domain';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { jsonLayoutCount } from '../http/limits.js';
-import { PnmlError, fromPnml } from './pnml.js';
+import { PnmlError, fromPnml, toPnml } from './pnml.js';
 import type { ThreadReply, ThreadRequest } from './verification.js';
 
 const port = parentPort;
@@ -34,7 +34,17 @@ function readPnml({ xml, maxLayouts }: Extract<ThreadRequest, { type: 'readPnml'
 port.on('message', (request: ThreadRequest) => {
   let reply: ThreadReply;
   try {
-    reply = request.type === 'verify' ? verify(request) : readPnml(request);
+    switch (request.type) {
+      case 'verify':
+        reply = verify(request);
+        break;
+      case 'readPnml':
+        reply = readPnml(request);
+        break;
+      case 'writePnml':
+        reply = { type: 'pnml', xml: toPnml(request.definition) };
+        break;
+    }
   } catch (error) {
     reply = { type: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
