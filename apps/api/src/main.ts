@@ -12,10 +12,11 @@ import { loadConfig } from './config/config.js';
 import { isJsonBody, isXmlBody } from './http/content-type.guard.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { requestOrigin } from './http/request-origin.js';
-import { yieldAfterLargeBody } from './http/limits.js';
+import { assertLayoutsWithin, yieldAfterLargeBody } from './http/limits.js';
 import { DtoValidationPipe } from './http/validation.pipe.js';
 import { createLogging } from './logging/json-logger.js';
 import { StartupError } from './startup-error.js';
+import { json } from 'body-parser';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
 
@@ -70,7 +71,15 @@ export async function createApp(options: AppOptions = {}): Promise<NestExpressAp
   // XML bodies (PNML for POST /workflows) arrive as text, JSON bodies parsed; any other body is left unread
   // and refused by the content-type guard.
   app.useBodyParser('text', { limit: BODY_LIMIT, type: isXmlBody });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: isJsonBody });
+  // Nest's `useBodyParser` reserves `verify`; the member count must see the bytes before they are parsed.
+  app.use(
+    json({
+      limit: BODY_LIMIT,
+      type: isJsonBody,
+      verify: (_request, _response, body) =>
+        assertLayoutsWithin(body, config.maxBodyLayouts, 'the request body'),
+    }),
+  );
   app.use(yieldAfterLargeBody);
   app.set('x-powered-by', false);
   boundConnections(app.getHttpServer(), config);

@@ -65,3 +65,45 @@ describe('the routes of a case at a revision', () => {
     expect((await cases.atRevision(caseId, 2n)).routes).toEqual(new Map());
   });
 });
+
+describe("a page of a case's history", () => {
+  it('is the events asked for, however many slices it is read in', async () => {
+    const events = await (await caseHistory()).page(caseId, 0n, 1_000);
+    expect(events.map((event) => event.revision)).toEqual(history.map((_, revision) => BigInt(revision)));
+    const middle = await (await caseHistory()).page(caseId, 3n, 4);
+    expect(middle.map((event) => event.type)).toEqual(history.slice(3, 7).map((event) => event.type));
+  });
+
+  it('is read in smaller slices, a turn of the event loop each, while slices take long', async () => {
+    const store = new MemoryEventStore();
+    const long = [
+      history[0]!,
+      ...Array.from({ length: 150 }, (_, i) => [started(`t${i}`, 'register'), completed(`t${i}`)]).flat(),
+    ];
+    await store.append(
+      caseStreamId(caseId),
+      long.map((event) => ({ id: randomUUID(), ...event })),
+      'no_stream',
+    );
+    const reads: number[] = [];
+    const slowStore = Object.create(store) as MemoryEventStore;
+    slowStore.readStream = async (streamId, options) => {
+      reads.push(options?.maxCount ?? Infinity);
+      const started = performance.now();
+      while (performance.now() - started < 15);
+      return store.readStream(streamId, options);
+    };
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const events = await new CaseHistory(slowStore).page(caseId, 0n, 1_000);
+    counting = false;
+    expect(events.map((event) => event.revision)).toEqual(long.map((_, revision) => BigInt(revision)));
+    expect(reads.slice(0, 4)).toEqual([100, 50, 25, 12]);
+    expect(turns).toBeGreaterThanOrEqual(reads.length - 1);
+  });
+});

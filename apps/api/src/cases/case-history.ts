@@ -1,4 +1,5 @@
 import type { CaseData, CaseEvent, EventStore, EventSubscription, RecordedEvent, Route } from '@wfnet/domain';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   NotFoundError,
   ValidationError,
@@ -21,6 +22,10 @@ export interface CaseFollow {
   readonly history: readonly RecordedEvent[];
   readonly live: EventSubscription | undefined;
 }
+
+/** Events of a history page read in one turn of the event loop at first, and how long a turn may take. */
+const FIRST_SLICE = 100;
+const SLICE_MS = 10;
 
 const ENDS_CASE = new Set<string>(['CaseFinished', 'CaseTerminated']);
 
@@ -49,10 +54,25 @@ export class CaseHistory {
 
   constructor(private readonly store: EventStore) {}
 
-  /** Up to `limit` events from `fromRevision` on; a case that does not exist is a `NotFoundError`. */
+  /**
+   * Up to `limit` events from `fromRevision` on; a case that does not exist is a `NotFoundError`. Read a
+   * slice at a time, a turn of the event loop each, the slices halved while one takes longer than
+   * `SLICE_MS`: a page of 1,000 events of large payloads would otherwise be decoded in one stretch.
+   */
   async page(caseId: string, fromRevision: bigint, limit: number): Promise<readonly RecordedEvent[]> {
     const streamId = caseStreamId(caseId);
-    const events = await this.store.readStream(streamId, { fromRevision, maxCount: limit });
+    const events: RecordedEvent[] = [];
+    let slice = FIRST_SLICE;
+    for (let from = fromRevision; events.length < limit;) {
+      if (events.length > 0) await nextTurn();
+      const wanted = Math.min(slice, limit - events.length);
+      const started = performance.now();
+      const read = await this.store.readStream(streamId, { fromRevision: from, maxCount: wanted });
+      events.push(...read);
+      if (read.length < wanted) break;
+      from = read[read.length - 1]!.revision + 1n;
+      if (performance.now() - started > SLICE_MS) slice = Math.max(1, slice >> 1);
+    }
     if (events.length === 0 && (await this.store.readStream(streamId, { maxCount: 1 })).length === 0)
       throw new NotFoundError('case', caseId);
     return events;

@@ -100,6 +100,7 @@ describe('the configuration', () => {
     ['WFNET_RATE_LIMIT', '100', /WFNET_RATE_LIMIT must be <requests>\/<seconds>/],
     ['WFNET_RATE_LIMIT', '0/60', /WFNET_RATE_LIMIT/],
     ['WFNET_MAX_DATA_BYTES', '2000000', /WFNET_MAX_DATA_BYTES must be an integer/],
+    ['WFNET_MAX_BODY_LAYOUTS', '0', /WFNET_MAX_BODY_LAYOUTS must be an integer/],
     ['WFNET_WEBHOOK_ALLOW', 'https://hooks.example.com', /WFNET_WEBHOOK_ALLOW must be/],
     ['WFNET_WEBHOOK_ALLOW', 'a.example,', /WFNET_WEBHOOK_ALLOW/],
     ['WFNET_READY_MAX_LAG', 'lots', /WFNET_READY_MAX_LAG must be an integer/],

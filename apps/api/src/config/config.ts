@@ -32,6 +32,8 @@ export interface Config {
   readonly maxNetArcs: number;
   /** Largest case data or workitem output, in bytes of JSON (413 beyond). */
   readonly maxDataBytes: number;
+  /** Distinct object layouts a JSON body, or the net a PNML body makes, may hold (`jsonLayoutCount`). */
+  readonly maxBodyLayouts: number;
   /** At most `limit` requests per `windowSeconds` per API key or client address; undefined: no limit. */
   readonly rateLimit: { readonly limit: number; readonly windowSeconds: number } | undefined;
   /** Hosts the webhook executor may call (`host` or `*.domain`); undefined: any. */
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxNetArcs: integer(env, 'WFNET_MAX_NET_ARCS', 10_000, 2, 1_000_000),
     // A request body is at most 1 MiB, so a larger bound would never be reached.
     maxDataBytes: integer(env, 'WFNET_MAX_DATA_BYTES', 1024 * 1024, 2, 1024 * 1024),
+    maxBodyLayouts: integer(env, 'WFNET_MAX_BODY_LAYOUTS', 10_000, 1, 1_000_000),
     rateLimit: rateLimitOf(env['WFNET_RATE_LIMIT']),
     webhookAllow: webhookAllowOf(env['WFNET_WEBHOOK_ALLOW']),
     webhookAllowNetworks: webhookAllowNetworksOf(env['WFNET_WEBHOOK_ALLOW_NETWORKS']),

@@ -39,8 +39,8 @@ export class RecentEvents {
   }
 
   /**
-   * The events after `after`, at most `maxCount` and no more than `DECODE_BUDGET` of encoded JSON past the
-   * first, deeply frozen since every reader gets the same objects; undefined when some of them are older
+   * The events after `after`, at most `maxCount` and no more than `DECODE_BUDGET` of encoded JSON to decode
+   * (one event at least), deeply frozen since every reader gets the same objects; undefined when some of them are older
    * than this window.
    */
   after(after: bigint, maxCount: number): readonly RecordedEvent[] | undefined {
@@ -56,9 +56,13 @@ export class RecentEvents {
     }
     const page: RecordedEvent[] = [];
     let budget = DECODE_BUDGET;
-    for (let index = low; index < entries.length && page.length < maxCount && budget > 0; index++) {
+    for (let index = low; index < entries.length && page.length < maxCount; index++) {
       const entry = entries[index] as Entry;
-      if (entry.decoded === undefined) budget -= entry.committed.encodedLength;
+      if (entry.decoded === undefined) {
+        // A large event waits for the next read rather than join others decoded in this one.
+        if (page.length > 0 && entry.committed.encodedLength > budget) break;
+        budget -= entry.committed.encodedLength;
+      }
       page.push((entry.decoded ??= deepFreeze(entry.committed.decode())));
     }
     return page;

@@ -120,6 +120,80 @@ export function assertNetWithin(
   }
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+// Seeded per process, so that a body cannot be made of names whose hashes collide on purpose.
+const [SEED_A, SEED_B] = crypto.getRandomValues(new Uint32Array(2));
+
+/** An object being read: the hashes of its keys so far, in order; or an array (`null`). */
+interface Frame {
+  hashA: number;
+  hashB: number;
+  expectsKey: boolean;
+}
+
+/**
+ * How many object layouts a JSON text makes: each distinct sequence of keys from an object's first key on
+ * (`{"a"}`, `{"a","b"}`, …) counts once, as V8 gives each its own hidden class when the text is parsed.
+ * Those, not the bytes or the members, are what `JSON.parse` and every later encoding and decoding of the
+ * value pay for: 1 MiB of 90,000 distinct keys parses in 70-120 ms, 1 MiB of records that share their
+ * keys in 10. Read without parsing, in one pass, and stops once `max` is passed (answering `max + 1`).
+ */
+export function jsonLayoutCount(text: Uint8Array, max: number): number {
+  const layouts = new Set<number>();
+  const frames: (Frame | null)[] = [];
+  let top: Frame | null = null;
+  for (let at = 0; at < text.length; at++) {
+    const byte = text[at]!;
+    if (byte === QUOTE) {
+      // A string: hashed only when it is a key (FNV-1a, twice with different seeds).
+      let hashA = SEED_A! ^ 0x811c9dc5;
+      let hashB = SEED_B! ^ 0x01000193;
+      for (at++; at < text.length && text[at] !== QUOTE; at++) {
+        if (text[at] === BACKSLASH) at++;
+        hashA = Math.imul(hashA ^ text[at]!, 0x01000193);
+        hashB = Math.imul(hashB ^ text[at]!, 0x5bd1e995);
+      }
+      if (top?.expectsKey) {
+        top.hashA = Math.imul(top.hashA ^ hashA, 0x01000193) ^ (top.hashA >>> 15);
+        top.hashB = Math.imul(top.hashB ^ hashB, 0x5bd1e995) ^ (top.hashB >>> 13);
+        top.expectsKey = false;
+        layouts.add((top.hashA >>> 0) * 0x200000 + (top.hashB >>> 11));
+        if (layouts.size > max) return layouts.size;
+      }
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+      frames.push(top);
+      top = byte === OPEN_OBJECT ? { hashA: SEED_A!, hashB: SEED_B!, expectsKey: true } : null;
+    } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      top = frames.pop() ?? null;
+    } else if (byte === COMMA && top !== null) {
+      top.expectsKey = true;
+    }
+  }
+  return layouts.size;
+}
+
+/**
+ * 413 when a JSON text makes more than `maxLayouts` object layouts (see `jsonLayoutCount`): checked before
+ * it is parsed, this bounds what the text can cost every step that parses or encodes it.
+ */
+export function assertLayoutsWithin(text: Uint8Array, maxLayouts: number, what: string): void {
+  const layouts = jsonLayoutCount(text, maxLayouts);
+  if (layouts > maxLayouts) {
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `${what} has more than ${maxLayouts} distinct object layouts (an object's keys in their order: each new key name, or new order of keys, makes one), at most ${maxLayouts} allowed (WFNET_MAX_BODY_LAYOUTS)`,
+    );
+  }
+}
+
 /** A body past which its parsing is worth letting other requests run before it is handled. */
 const LARGE_BODY_BYTES = 64 * 1024;
 

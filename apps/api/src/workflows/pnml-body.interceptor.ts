@@ -1,9 +1,10 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { Injectable } from '@nestjs/common';
-import { ValidationError } from '@wfnet/domain';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
-import { PnmlError, fromPnml } from './pnml.js';
+import { from, mergeMap, type Observable } from 'rxjs';
+import type { Config } from '../config/config.js';
+import { CONFIG } from '../tokens.js';
+import { readPnmlOffThread } from './verification.js';
 
 /**
  * Turns a PNML body (an XML body arrives as text, see `main.ts`) into the JSON body of `POST /workflows`
@@ -12,25 +13,23 @@ import { PnmlError, fromPnml } from './pnml.js';
  */
 @Injectable()
 export class PnmlBodyInterceptor implements NestInterceptor {
+  constructor(@Inject(CONFIG) private readonly config: Config) {}
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
-    if (typeof request.body === 'string') {
-      try {
-        request.body = fromPnml(request.body);
-      } catch (error) {
-        if (!(error instanceof PnmlError)) throw error;
-        throw new ValidationError('validation_failed', `the PNML body cannot be read: ${error.message}`, [
-          { path: error.path, message: error.message },
-        ]);
-      }
-    }
-    if (
-      request.query['allowUnsound'] === 'true' &&
-      typeof request.body === 'object' &&
-      request.body !== null
-    ) {
-      request.body = { ...(request.body as object), allowUnsound: true };
-    }
-    return next.handle();
+    return from(this.jsonBodyOf(request.body)).pipe(
+      mergeMap((body) => {
+        request.body =
+          request.query['allowUnsound'] === 'true' && typeof body === 'object' && body !== null
+            ? { ...body, allowUnsound: true }
+            : body;
+        return next.handle();
+      }),
+    );
+  }
+
+  private async jsonBodyOf(body: unknown): Promise<unknown> {
+    if (typeof body !== 'string') return body;
+    return readPnmlOffThread(body, this.config.maxBodyLayouts, this.config.verifyMaxHeapMb);
   }
 }

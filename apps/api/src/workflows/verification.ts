@@ -1,5 +1,5 @@
 import type { SoundnessReport, WorkflowDefinition } from '@wfnet/domain';
-import { assertValidNet } from '@wfnet/domain';
+import { ValidationError } from '@wfnet/domain';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HttpError } from '../http/error.filter.js';
@@ -11,13 +11,18 @@ export interface VerificationLimits {
   readonly maxHeapMb: number;
 }
 
-export interface VerifyRequest {
-  readonly definition: WorkflowDefinition;
-  readonly timeoutMs: number;
-}
+/** What a workflow thread is asked: to verify a net, or to read a PNML document into a net's JSON. */
+export type ThreadRequest =
+  | { readonly type: 'verify'; readonly definition: WorkflowDefinition; readonly timeoutMs: number }
+  | { readonly type: 'readPnml'; readonly xml: string; readonly maxLayouts: number }
+  | { readonly type: 'writePnml'; readonly definition: WorkflowDefinition };
 
-export type VerifyReply =
+export type ThreadReply =
   | { readonly type: 'report'; readonly report: SoundnessReport; readonly timedOut: boolean }
+  /** The PNML document as the JSON text of `POST /workflows`, and its object layouts (up to `maxLayouts + 1`). */
+  | { readonly type: 'workflow'; readonly json: string; readonly layouts: number }
+  | { readonly type: 'pnml'; readonly xml: string }
+  | { readonly type: 'unreadable'; readonly message: string; readonly path: string }
   | { readonly type: 'failed'; readonly message: string };
 
 export interface Verification {
@@ -80,43 +85,101 @@ function giveBack(thread: Thread, reusable: boolean): void {
 }
 
 /**
+ * Sends `request` to a thread of the pool and waits for its reply. A thread that fails, stops or outlives
+ * `backstopMs` is not reused.
+ */
+function ask(
+  request: ThreadRequest,
+  maxHeapMb: number,
+  backstopMs: number,
+  what: string,
+): Promise<ThreadReply> {
+  return borrow(maxHeapMb).then(
+    (thread) =>
+      new Promise((resolve, reject) => {
+        const { worker } = thread;
+        const unavailable = (why: string): HttpError =>
+          new HttpError(503, 'verification_unavailable', `${what} ${why}`);
+        const onMessage = (reply: ThreadReply): void => settle(reply, true);
+        const onError = (error: Error): void => settle(unavailable(`failed: ${error.message}`), false);
+        const onExit = (code: number): void => settle(unavailable(`stopped (exit code ${code})`), false);
+        const backstop = setTimeout(
+          () => settle(unavailable(`did not end within ${backstopMs} ms`), false),
+          backstopMs,
+        );
+        function settle(outcome: ThreadReply | Error, reusable: boolean): void {
+          clearTimeout(backstop);
+          worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+          giveBack(thread, reusable);
+          if (outcome instanceof Error) reject(outcome);
+          else if (outcome.type === 'failed') reject(unavailable(`failed: ${outcome.message}`));
+          else resolve(outcome);
+        }
+        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+        worker.postMessage(request);
+      }),
+  );
+}
+
+/**
  * Soundness verification explores up to 100,000 markings: seconds for a net of a couple of thousand
  * nodes, which on the request's thread would stall every other request. So verifications run on worker
- * threads, bounded in time and heap. A net that is not a workflow net is refused first, here
- * (`invalid_net`): that check is linear in the net.
+ * threads, bounded in time and heap. `definition` must be a workflow net (`assertValidNet`), as the
+ * callers have checked with the net's conditions before.
  */
 export async function verifyOffThread(
   definition: WorkflowDefinition,
   limits: VerificationLimits,
 ): Promise<Verification> {
-  assertValidNet(definition);
-  const thread = await borrow(limits.maxHeapMb);
-  const { worker } = thread;
-  return new Promise((resolve, reject) => {
-    const unavailable = (why: string): HttpError =>
-      new HttpError(503, 'verification_unavailable', `the verification of workflow ${definition.id} ${why}`);
-    const onMessage = (reply: VerifyReply): void =>
-      settle(
-        reply.type === 'report'
-          ? { report: reply.report, timedOut: reply.timedOut }
-          : unavailable(`failed: ${reply.message}`),
-        true,
-      );
-    const onError = (error: Error): void => settle(unavailable(`failed: ${error.message}`), false);
-    const onExit = (code: number): void => settle(unavailable(`stopped (exit code ${code})`), false);
-    // The exploration checks its time now and then; the reduction and the analysis after it do not.
-    const backstop = setTimeout(
-      () => settle(unavailable(`did not end within ${limits.timeoutMs + GRACE_MS} ms`), false),
-      limits.timeoutMs + GRACE_MS,
+  // The exploration checks its time now and then; the reduction and the analysis after it do not.
+  const reply = await ask(
+    { type: 'verify', definition, timeoutMs: limits.timeoutMs },
+    limits.maxHeapMb,
+    limits.timeoutMs + GRACE_MS,
+    `the verification of workflow ${definition.id}`,
+  );
+  if (reply.type !== 'report') throw new Error(`a verification thread answered ${reply.type}`);
+  return { report: reply.report, timedOut: reply.timedOut };
+}
+
+/** A net as PNML, written on a workflow thread: hundreds of milliseconds of XML for a net at the bounds. */
+export async function writePnmlOffThread(definition: WorkflowDefinition, maxHeapMb: number): Promise<string> {
+  const reply = await ask({ type: 'writePnml', definition }, maxHeapMb, PNML_BACKSTOP_MS, 'writing PNML');
+  if (reply.type !== 'pnml') throw new Error(`a workflow thread answered ${reply.type}`);
+  return reply.xml;
+}
+
+/** Reading 1 MiB of PNML takes up to a second or two of XML parsing: on a thread, as verification does. */
+const PNML_BACKSTOP_MS = 30_000;
+
+/**
+ * A PNML document read on a workflow thread into the JSON body of `POST /workflows`: its JSON text is
+ * parsed here only after its layouts were counted, so a document costs this thread no more than a JSON
+ * body within `maxLayouts`. Unreadable PNML is `400 validation_failed`; too many layouts `413`.
+ */
+export async function readPnmlOffThread(
+  xml: string,
+  maxLayouts: number,
+  maxHeapMb: number,
+): Promise<unknown> {
+  const reply = await ask(
+    { type: 'readPnml', xml, maxLayouts },
+    maxHeapMb,
+    PNML_BACKSTOP_MS,
+    'reading the PNML document',
+  );
+  if (reply.type === 'unreadable') {
+    throw new ValidationError('validation_failed', `the PNML body cannot be read: ${reply.message}`, [
+      { path: reply.path, message: reply.message },
+    ]);
+  }
+  if (reply.type !== 'workflow') throw new Error(`a workflow thread answered ${reply.type}`);
+  if (reply.layouts > maxLayouts) {
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `the PNML document makes more than ${maxLayouts} distinct object layouts, at most ${maxLayouts} allowed (WFNET_MAX_BODY_LAYOUTS)`,
     );
-    function settle(outcome: Verification | Error, reusable: boolean): void {
-      clearTimeout(backstop);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      giveBack(thread, reusable);
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    }
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    worker.postMessage({ definition, timeoutMs: limits.timeoutMs } satisfies VerifyRequest);
-  });
+  }
+  return JSON.parse(reply.json);
 }

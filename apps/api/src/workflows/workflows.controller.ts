@@ -32,8 +32,7 @@ import type { Config } from '../config/config.js';
 import { WaitForDto, pageOf } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
-import { toPnml } from './pnml.js';
-import { verifyOffThread } from './verification.js';
+import { verifyOffThread, writePnmlOffThread } from './verification.js';
 import type { Verification, VerificationLimits } from './verification.js';
 import {
   CreateWorkflowDto,
@@ -201,18 +200,22 @@ export class WorkflowsController {
       this.queries.execute<ReadModelQuery, WorkflowResource>(
         new ReadModelQuery({ kind: 'workflow', id: workflowId }, positionOf(query.waitFor)),
       );
-    const pnml = (workflow: WorkflowResource): string => {
-      response.type('application/xml');
+    const pnml = async (workflow: WorkflowResource): Promise<string> => {
       const { name, places, transitions, arcs, metadata, caseTimeout } = workflow;
-      return toPnml({
-        id: workflow.id,
-        name,
-        places,
-        transitions,
-        arcs,
-        metadata,
-        ...(caseTimeout !== undefined && { caseTimeout }),
-      });
+      const xml = await writePnmlOffThread(
+        {
+          id: workflow.id,
+          name,
+          places,
+          transitions,
+          arcs,
+          metadata,
+          ...(caseTimeout !== undefined && { caseTimeout }),
+        },
+        this.config.verifyMaxHeapMb,
+      );
+      response.type('application/xml');
+      return xml;
     };
     const wantsXml = XML_TYPES.includes(request.accepts(['application/json', ...XML_TYPES]) || '');
     try {
