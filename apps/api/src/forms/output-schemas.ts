@@ -16,6 +16,9 @@ export const MAX_OUTPUT_PROBLEMS = 20;
 
 type OutputSchema = NonNullable<WorkflowDefinition['transitions'][number]['outputSchema']>;
 
+const isObject = (value: unknown): value is OutputSchema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 const bytesOf = (schema: OutputSchema): number => Buffer.byteLength(JSON.stringify(schema), 'utf8');
 
 /**
@@ -39,8 +42,9 @@ export function outputSchemaProblems(definition: WorkflowDefinition): Validation
   const problems: ValidationDetail[] = [];
   let total = 0;
   definition.transitions.forEach((transition, index) => {
-    const schema = transition.outputSchema;
-    if (schema === undefined) return;
+    const schema: unknown = transition.outputSchema;
+    // One that is not an object is the domain's net rules' to refuse.
+    if (!isObject(schema)) return;
     const problem = (message: string): void => {
       problems.push({
         path: `transitions[${index}].outputSchema`,
