@@ -112,6 +112,22 @@ describe('forms', () => {
     expect(reply.body.details?.[0]?.message).toMatch(/bytes of JSON; at most 16384/);
   });
 
+  it('documents claim, release, the work-list filters and the people members in OpenAPI', async () => {
+    type Operation = { parameters?: { name: string; in: string }[] };
+    const reply = await api.get<{
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: { TransitionDto: { properties: Record<string, unknown> } } };
+    }>('/docs-json');
+    const { paths } = reply.body;
+    expect(Object.keys(paths['/workitems/{id}/claim'] ?? {})).toEqual(['post']);
+    expect(Object.keys(paths['/workitems/{id}/release'] ?? {})).toEqual(['post']);
+    const filters = (paths['/workitems']?.['get']?.parameters ?? []).map((p) => `${p.in}:${p.name}`);
+    expect(filters).toEqual(expect.arrayContaining(['query:candidate', 'query:claimedBy']));
+    expect(Object.keys(reply.body.components.schemas.TransitionDto.properties)).toEqual(
+      expect.arrayContaining(['assignment', 'separateFrom', 'outputSchema']),
+    );
+  });
+
   it('answers the schema with the workflow, as it was defined', async () => {
     const reply = await api.get<{ transitions: { outputSchema?: unknown }[] }>('/workflows/expense');
     expect(reply.body.transitions[0]?.outputSchema).toEqual(EXPENSE_FORM);
