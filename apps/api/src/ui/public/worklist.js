@@ -69,6 +69,8 @@ function OutputEditor({ workitem, schema, value, onValue, text, onText, asJson, 
     }`;
 }
 
+const BUSY = { complete: 'completing', abandon: 'abandoning', claim: 'claiming', release: 'releasing' };
+
 /**
  * What a person may do with one open workitem: claim or release it, complete it (with a form drawn from its
  * transition's `outputSchema`, or JSON) or abandon it. Shows only what the caller's role may do; `onDone`
@@ -91,7 +93,7 @@ export function WorkitemActions({ workitem, onDone, onEditing }) {
   const busy = mode !== 'idle' && mode !== 'editing';
 
   const act = async (action, body) => {
-    setMode(`${action}ing`);
+    setMode(BUSY[action]);
     setError(undefined);
     try {
       await api(path`workitems/${workitem.id}/${action}`, { method: 'POST', body });
@@ -224,7 +226,7 @@ function WorkitemInput({ workitem }) {
     const [task, tokens, workitems] = await Promise.all([
       api(path`tasks/${workitem.taskId}`, { readModel: true }),
       api(path`cases/${workitem.caseId}/tokens`, { readModel: true }),
-      api(path`cases/${workitem.caseId}/workitems${query({ limit: 500 })}`, { readModel: true }),
+      api(`${path`cases/${workitem.caseId}/workitems`}${query({ limit: 500 })}`, { readModel: true }),
     ]);
     const ids = new Set(task.tokens.map((t) => t.tokenId));
     return {
@@ -267,7 +269,7 @@ const VIEWS = {
   },
   all: {
     label: 'Everything',
-    filter: { state: 'started' },
+    filter: {},
     empty: 'Nothing to do: no manual workitem is waiting.',
   },
 };
@@ -294,7 +296,9 @@ function useWorklist(filter, keep) {
   const generation = useRef(0);
   const keyVersion = useKeyVersion();
   const load = (after) =>
-    api(`workitems${query({ ...filter, executor: 'manual', limit: PAGE, after })}`, { readModel: true });
+    api(`workitems${query({ ...filter, state: 'started', executor: 'manual', limit: PAGE, after })}`, {
+      readModel: true,
+    });
 
   const refresh = useCallback(async () => {
     const ticket = generation.current;
@@ -304,8 +308,12 @@ function useWorklist(filter, keep) {
         afters.map((after) => load(after).then((page) => ({ after, ...page }))),
       );
       if (ticket !== generation.current) return;
-      pages.current = fresh;
-      setState((s) => ({ ...s, status: 'ok', pages: fresh, error: undefined }));
+      // Pages loaded while this refresh was under way stay.
+      const byAfter = new Map(fresh.map((page) => [page.after, page]));
+      pages.current = pages.current.length
+        ? pages.current.map((page) => byAfter.get(page.after) ?? page)
+        : fresh;
+      setState((s) => ({ ...s, status: 'ok', pages: pages.current, error: undefined }));
     } catch (error) {
       if (ticket === generation.current) setState((s) => ({ ...s, status: 'error', error }));
     }
