@@ -15,6 +15,9 @@ export interface NetBody {
     splitType?: string;
     timeouts?: Record<string, string>;
     retry?: Record<string, unknown>;
+    assignment?: { candidateGroups?: string[]; candidateUsers?: string[]; assignee?: string };
+    separateFrom?: string[];
+    outputSchema?: Record<string, unknown>;
   }[];
   arcs: { from: string; to: string; condition?: string; default?: boolean }[];
   metadata?: Record<string, unknown>;

@@ -26,6 +26,8 @@ import {
   StartCaseHandler,
 } from './cases/case.handlers.js';
 import { HealthQueryHandler } from './health/health.handler.js';
+import { OutputForms } from './forms/output-schemas.js';
+import { CompleteWorkitemHandler } from './workitems/workitem.handlers.js';
 import { ReadModelQueryHandler } from './reads/read-model.handler.js';
 import { WorkflowCommandHandler, WorkflowQueryHandler } from './workflows/workflow.handlers.js';
 import type { Runtime } from './runtime.js';
@@ -95,7 +97,9 @@ export class RuntimeModule {
         },
         ...runtimePartProviders(),
         RuntimeLifecycle,
+        { provide: OutputForms, useFactory: () => new OutputForms() },
         CaseCommandHandler,
+        CompleteWorkitemHandler,
         StartCaseHandler,
         WorkflowCommandHandler,
         ReadModelQueryHandler,

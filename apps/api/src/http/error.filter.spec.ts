@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   IllegalStateError,
   NotFoundError,
+  NotPermittedError,
   StoreUnavailableError,
   ValidationError,
 } from '@wfnet/domain';
@@ -26,6 +27,19 @@ describe('the error body of every failure', () => {
       409,
       'tokens_not_available',
     ],
+    [
+      'a claim held by someone else',
+      new IllegalStateError('workitem_claimed', 'claimed'),
+      409,
+      'workitem_claimed',
+    ],
+    [
+      'a caller who is not a candidate',
+      new NotPermittedError('not_a_candidate', 'no'),
+      403,
+      'not_a_candidate',
+    ],
+    ['four eyes', new NotPermittedError('separation_of_duties', 'no'), 403, 'separation_of_duties'],
     ['a conflict after the retries', new ConcurrencyError('case-c1', '3', '4'), 409, 'concurrency_conflict'],
     ['an unreachable store', new StoreUnavailableError('down'), 503, 'store_unavailable'],
     ['lagging read models', new ProjectionLaggingError(10n, 5n, 'waited'), 503, 'projection_lagging'],
@@ -44,7 +58,7 @@ describe('the error body of every failure', () => {
       400,
       'validation_failed',
     ],
-  ])('maps %s to %i %s', (_what, error, statusCode, code) => {
+  ])('maps %s to its status and code', (_what, error, statusCode, code) => {
     const body = errorBody(error);
     expect(body).toMatchObject({ statusCode, code });
     expect(typeof body.message).toBe('string');
@@ -53,6 +67,14 @@ describe('the error body of every failure', () => {
   it('keeps the details of a validation error', () => {
     const details = [{ path: 'places', message: 'must be an array' }];
     expect(errorBody(new ValidationError('validation_failed', 'bad', details)).details).toEqual(details);
+  });
+
+  it('keeps the message of a refusal to the caller', () => {
+    expect(errorBody(new NotPermittedError('not_a_candidate', 'ann may not complete w1'))).toEqual({
+      statusCode: 403,
+      code: 'not_a_candidate',
+      message: 'ann may not complete w1',
+    });
   });
 
   it('answers an unforeseen error with 500 and no internals', () => {

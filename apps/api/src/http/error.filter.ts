@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   IllegalStateError,
   NotFoundError,
+  NotPermittedError,
   StoreUnavailableError,
   ValidationError,
 } from '@wfnet/domain';
@@ -71,6 +72,8 @@ export function errorBody(error: unknown): ErrorBody {
   if (error instanceof NotFoundError) return { statusCode: 404, code: 'not_found', message: error.message };
   if (error instanceof IllegalStateError)
     return { statusCode: 409, code: error.code, message: error.message };
+  if (error instanceof NotPermittedError)
+    return { statusCode: 403, code: error.code, message: error.message };
   if (error instanceof ConcurrencyError) {
     return { statusCode: 409, code: 'concurrency_conflict', message: `${error.message}; retry the request` };
   }

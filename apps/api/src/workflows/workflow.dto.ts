@@ -17,7 +17,7 @@ import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@w
 import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
 import { durationProblem } from '../clock/timing.js';
 import { ListOf, OneOf } from '../http/dto-shape.js';
-import { IsJsonObject } from '../http/json.js';
+import { IsJson, IsJsonObject } from '../http/json.js';
 import { PageDto } from '../http/query.dto.js';
 
 export class PlaceDto {
@@ -199,6 +199,43 @@ export class TransitionDto {
   @UnlessAbsent()
   @OneOf(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
+
+  // The people and form members are taken as JSON here: the domain's net rules check them (invalid_net,
+  // naming the rule), as they check a definition however it arrives.
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: {
+      candidateGroups: { type: 'array', items: { type: 'string' } },
+      candidateUsers: { type: 'array', items: { type: 'string' } },
+      assignee: { type: 'string', example: 'case.requester' },
+    },
+    description:
+      'Who may work its workitems: members of `candidateGroups`, the `candidateUsers`, or the user the CEL expression `assignee` gives (over `case` and `inputs`, evaluated when the workitem is created). Absent: anyone who may complete workitems.',
+  })
+  @UnlessAbsent()
+  @IsJson()
+  assignment?: JsonValue;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['submit'],
+    description:
+      'Four eyes: a user who completed a workitem of one of these transitions in the case may not complete this one (403 separation_of_duties)',
+  })
+  @UnlessAbsent()
+  @IsJson()
+  separateFrom?: JsonValue;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { type: 'object', required: ['approved'], properties: { approved: { type: 'boolean' } } },
+    description:
+      "A JSON Schema (2020-12; formats such as date, date-time and email checked) that the output of a completion must satisfy, else 400 validation_failed with a detail per violation at `/output/...`. At most 16 KiB of JSON, 64 KiB for all of a workflow's.",
+  })
+  @UnlessAbsent()
+  @IsJson()
+  outputSchema?: JsonValue;
 }
 
 export class ArcDto {

@@ -31,6 +31,7 @@ import { CONFIG } from '../tokens.js';
 import type { Config } from '../config/config.js';
 import { WaitForDto, pageOf } from '../http/query.dto.js';
 import type { WorkflowResource } from '../projections/read-models.js';
+import { outputSchemaProblems } from '../forms/output-schemas.js';
 import { PnmlBodyInterceptor } from './pnml-body.interceptor.js';
 import { toPnml } from './pnml.js';
 import { verifyOffThread } from './verification.js';
@@ -116,6 +117,18 @@ function assertErrorTypes(definition: WorkflowDefinition): void {
   }
 }
 
+/** Output schemas the validator can use, within the size bounds (`invalid_net`, rule `output_schema_invalid`). */
+function assertOutputSchemas(definition: WorkflowDefinition): void {
+  const details = outputSchemaProblems(definition);
+  if (details.length > 0) {
+    throw new ValidationError(
+      'invalid_net',
+      `workflow ${definition.id} has output schemas that cannot be used`,
+      details,
+    );
+  }
+}
+
 @ApiTags('workflows')
 @Controller('workflows')
 export class WorkflowsController {
@@ -148,6 +161,7 @@ export class WorkflowsController {
     assertErrorTypes(definition);
     // The net's rules with its conditions, before the (costlier) verification; the decider checks them again.
     assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
+    assertOutputSchemas(definition);
     const limits = this.verificationLimits;
     const verification = await verifyOffThread(definition, limits);
     const soundness = soundnessToStore(definition, verification, limits, body.allowUnsound === true);
@@ -171,6 +185,7 @@ export class WorkflowsController {
     this.assertSize(body);
     const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
     assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
+    assertOutputSchemas(definition);
     const { report, timedOut } = await verifyOffThread(definition, this.verificationLimits);
     return timedOut ? { ...report, timedOut } : report;
   }

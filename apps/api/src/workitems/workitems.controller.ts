@@ -12,6 +12,7 @@ import { Clock } from '../clock/clock.js';
 import { ListWorkitemsDto, WaitForDto, pageOf } from '../http/query.dto.js';
 import { tokenRepresentation } from '../cases/representation.js';
 import { CompleteWorkitemDto } from './workitem.dto.js';
+import { CompleteWorkitemMessage } from './workitem.messages.js';
 import { workitemRepresentation } from './representation.js';
 
 @ApiTags('workitems')
@@ -70,7 +71,7 @@ export class WorkitemsController {
     const caseId = caseIdOf(id, 'workitem');
     assertDataWithin(body.output, 'output', this.config.maxDataBytes);
     const outcome = await this.commands.execute(
-      new CaseCommandMessage({
+      new CompleteWorkitemMessage({
         type: 'CompleteWorkitem',
         data: {
           caseId,
