@@ -23,7 +23,9 @@ describe.each(STORE_KINDS)('API keys on the %s store', (store: StoreKind) => {
   let reader: Client;
 
   beforeAll(async () => {
-    service = await startService(store, { env: { WFNET_API_KEYS: 'a:admin,w:worker,r:reader' } });
+    service = await startService(store, {
+      env: { WFNET_API_KEYS: 'a:admin,w:worker,r:reader,u:worker:ursula,g:reader:gita:finance|managers' },
+    });
     admin = service.api.withKey('a');
     worker = service.api.withKey('w');
     reader = service.api.withKey('r');
@@ -46,6 +48,34 @@ describe.each(STORE_KINDS)('API keys on the %s store', (store: StoreKind) => {
       await service.api.withKey('a:admin').post('/workflows', singleManual('by-a-stranger')),
       401,
     );
+  });
+
+  it('answers GET /whoami with the user, role and groups of each kind of key entry', async () => {
+    const whoami = async (key: string) => {
+      const reply = await service.api.withKey(key).get('/whoami');
+      return { status: reply.status, body: reply.body };
+    };
+    expect(await whoami('a')).toEqual({ status: 200, body: { user: 'admin', role: 'admin', groups: [] } });
+    expect(await whoami('w')).toEqual({ status: 200, body: { user: 'worker', role: 'worker', groups: [] } });
+    expect(await whoami('r')).toEqual({ status: 200, body: { user: 'reader', role: 'reader', groups: [] } });
+    expect(await whoami('u')).toEqual({ status: 200, body: { user: 'ursula', role: 'worker', groups: [] } });
+    expect(await whoami('g')).toEqual({
+      status: 200,
+      body: { user: 'gita', role: 'reader', groups: ['finance', 'managers'] },
+    });
+    expectRefused(await service.api.get('/whoami'), 401);
+    expectRefused(await service.api.withKey('u:worker:ursula').get('/whoami'), 401);
+  });
+
+  it('gives a key with a user the rights of its role', async () => {
+    const ursula = service.api.withKey('u');
+    const gita = service.api.withKey('g');
+    expect(
+      (await ursula.post<Case>('/cases', { workflowId: 'approval', id: freshId('by-ursula') })).status,
+    ).toBe(201);
+    expectRefused(await ursula.post('/workflows', singleManual('by-ursula')), 403);
+    expect((await gita.get('/workflows')).status).toBe(200);
+    expectRefused(await gita.post('/cases', { workflowId: 'approval' }), 403);
   });
 
   it('serves GET /health without a key, or with a wrong one', async () => {
@@ -94,5 +124,25 @@ describe.each(STORE_KINDS)('API keys on the %s store', (store: StoreKind) => {
     await workitemOf(admin, created.body.id, 'review');
     expect((await admin.post(`/cases/${created.body.id}/terminate`)).status).toBe(200);
     expect((await admin.post('/workflows/by-the-admin/discard')).status).toBe(200);
+  });
+});
+
+describe('without API keys', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    service = await startService('memory');
+  });
+
+  afterAll(() => service.stop());
+
+  it('takes every caller for the anonymous admin, whatever it presents', async () => {
+    for (const client of [service.api, service.api.withKey('anything')]) {
+      const reply = await client.get('/whoami');
+      expect({ status: reply.status, body: reply.body }).toEqual({
+        status: 200,
+        body: { user: 'anonymous', role: 'admin', groups: [] },
+      });
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { DispatcherOptions } from './executors/dispatcher.js';
 import { loadConfig } from './config/config.js';
 import { EventStreamLimit } from './cases/event-stream-limit.js';
 import { AuthGuard } from './http/auth.guard.js';
+import { Callers } from './http/caller.js';
 import { ContentTypeGuard } from './http/content-type.guard.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { JsonShapeInterceptor } from './http/limits.js';
@@ -23,6 +24,7 @@ import { DiagramsController } from './ui/diagrams.controller.js';
 import { UiController } from './ui/ui.controller.js';
 import { WorkflowsController } from './workflows/workflows.controller.js';
 import { WorkitemsController } from './workitems/workitems.controller.js';
+import { WhoamiController } from './http/whoami.controller.js';
 
 export interface WfnetOptions {
   /** Settings; read from the environment when absent. */
@@ -56,8 +58,10 @@ export class WfnetModule {
         AdminController,
         DiagramsController,
         UiController,
+        WhoamiController,
       ],
       providers: [
+        Callers,
         EventStreamLimit,
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_GUARD, useClass: ContentTypeGuard },

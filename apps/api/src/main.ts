@@ -8,7 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { WfnetOptions } from './app.module.js';
 import { WfnetModule } from './app.module.js';
 import type { Config } from './config/config.js';
-import { loadConfig } from './config/config.js';
+import { authenticates, loadConfig } from './config/config.js';
 import { isJsonBody, isXmlBody } from './http/content-type.guard.js';
 import { REQUEST_ID_HEADER, requestIds } from './http/request-id.js';
 import { requestOrigin } from './http/request-origin.js';
@@ -162,8 +162,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp({ config, holdStartLogs: true });
   // After createApp: from there on, Nest's logger writes the JSON lines.
-  if (config.apiKeys.size === 0)
-    logger.warn('WFNET_API_KEYS is not set: every request is allowed without a key');
+  if (!authenticates(config))
+    logger.warn('neither WFNET_API_KEYS nor WFNET_JWT_ISSUER is set: every request is allowed without a key');
   closeOnSignals(app, logger, config.shutdownGraceMs);
   try {
     await app.listen(config.port, config.host);

@@ -33,7 +33,7 @@ export {
   splitKinds,
   splitTypes,
 } from './net/kinds.js';
-export type { ConditionLanguage, ConditionScope } from './net/conditions.js';
+export type { AssigneeScope, ConditionLanguage, ConditionScope } from './net/conditions.js';
 export { ConditionFailure } from './net/conditions.js';
 export type { TimestampScope, Timing } from './net/timing.js';
 export { DEFAULT_RETRY_POLICY, retryPolicyOf, TIMER_EXECUTOR } from './net/timing.js';

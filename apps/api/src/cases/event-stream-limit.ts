@@ -6,18 +6,19 @@ import { Callers } from '../http/caller.js';
 import { HttpError } from '../http/error.filter.js';
 
 /**
- * Counts the open event streams per caller (API key, or client address without one): each holds a
- * connection and a subscription to the store for as long as its case runs, so one caller may not open
- * them without bound and slow every other request.
+ * Counts the open event streams per caller (API key, JWT user, or client address without either): each
+ * holds a connection and a subscription to the store for as long as its case runs, so one caller may not
+ * open them without bound and slow every other request.
  */
 @Injectable()
 export class EventStreamLimit {
-  private readonly callers: Callers;
   private readonly open = new Map<string, number>();
   private readonly max: number;
 
-  constructor(@Inject(CONFIG) config: Config) {
-    this.callers = new Callers(config.apiKeys.keys());
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(Callers) private readonly callers: Callers,
+  ) {
     this.max = config.maxStreamsPerCaller;
   }
 
@@ -29,7 +30,7 @@ export class EventStreamLimit {
       throw new HttpError(
         429,
         'too_many_streams',
-        `at most ${this.max} event streams may be open at once per API key (or client address without one); close one first`,
+        `at most ${this.max} event streams may be open at once per API key or JWT user (or client address without either); close one first`,
       );
     }
     this.open.set(caller, count + 1);

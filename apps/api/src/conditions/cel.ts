@@ -1,7 +1,13 @@
 import { Environment, EvaluationError, ParseError, TypeError as CelTypeError } from '@marcbachmann/cel-js';
 import type { ASTNode, ParseResult } from '@marcbachmann/cel-js';
 import { ConditionFailure } from '@wfnet/domain';
-import type { ConditionLanguage, ConditionScope, JsonValue, TimestampScope } from '@wfnet/domain';
+import type {
+  AssigneeScope,
+  ConditionLanguage,
+  ConditionScope,
+  JsonValue,
+  TimestampScope,
+} from '@wfnet/domain';
 
 /** What one condition may be and do: checked once per source, and spent while it runs. */
 export interface ConditionLimits {
@@ -51,6 +57,17 @@ function conditionEnvironment(limits: ConditionLimits): Environment {
     })
     .registerVariable('payload', 'dyn', { description: 'The payload the task is about to issue' })
     .registerVariable('now', 'google.protobuf.Timestamp', { description: "The command's time" });
+}
+
+/** Declared variables of an assignee expression (see `AssigneeScope`). */
+function assigneeEnvironment(limits: ConditionLimits): Environment {
+  return new Environment({
+    limits: { maxAstNodes: limits.maxAstNodes, maxDepth: limits.maxDepth },
+  })
+    .registerVariable('case', 'map', { description: "The case's data" })
+    .registerVariable('inputs', 'map<string, dyn>', {
+      description: "The payloads of the tokens offered to the workitem's task, by input place id",
+    });
 }
 
 /** Declared variables of a `timer` executor's `at` (see `TimestampScope`). */
@@ -305,6 +322,7 @@ function whyFailed(error: unknown, limits: ConditionLimits): string {
  */
 export class CelConditions implements ConditionLanguage {
   private readonly compiler: CelCompiler;
+  private readonly assignees: CelCompiler;
 
   constructor(private readonly limits: ConditionLimits = CONDITION_LIMITS) {
     this.compiler = new CelCompiler(
@@ -317,6 +335,44 @@ export class CelConditions implements ConditionLanguage {
       },
       limits,
     );
+    this.assignees = new CelCompiler(
+      {
+        noun: 'assignee expression',
+        plural: 'assignee expressions',
+        environment: assigneeEnvironment(limits),
+        gives: 'string',
+        givesName: 'a string',
+      },
+      limits,
+    );
+  }
+
+  checkAssignee(source: string): string | undefined {
+    const compiled = this.assignees.compile(source);
+    return compiled.ok ? undefined : compiled.problem;
+  }
+
+  evaluateAssignee(source: string, scope: AssigneeScope): string {
+    const compiled = this.assignees.compile(source);
+    if (!compiled.ok) throw new ConditionFailure(`assignee ${JSON.stringify(source)}: ${compiled.problem}`);
+    const budget = new ReadBudget(this.limits.maxReadUnits);
+    let value: unknown;
+    try {
+      value = compiled.program({
+        case: celValue(scope.case, budget),
+        inputs: celValue(scope.inputs, budget),
+      });
+    } catch (error) {
+      throw new ConditionFailure(
+        `assignee ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new ConditionFailure(
+        `assignee ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a string`,
+      );
+    }
+    return value;
   }
 
   check(source: string): string | undefined {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config.js';
 
 const base = { WFNET_EVENT_STORE: 'memory' };
@@ -111,5 +112,156 @@ describe('the configuration', () => {
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(message);
+  });
+
+  it('reads API key entries with a role, a user and groups; a key without a user acts as its role', () => {
+    const keys = loadConfig({
+      ...base,
+      WFNET_API_KEYS: 'k1:admin, k2:worker:ursula , k3:reader:gita:finance|managers',
+    }).apiKeys;
+    expect(Object.fromEntries(keys)).toEqual({
+      k1: { user: 'admin', role: 'admin', groups: [] },
+      k2: { user: 'ursula', role: 'worker', groups: [] },
+      k3: { user: 'gita', role: 'reader', groups: ['finance', 'managers'] },
+    });
+  });
+
+  it.each([
+    ['k1:boss', /entry 1 \(<key>:boss\) has the role "boss"/],
+    ['k1:admin,k2', /entry 2 \(<key>:\) has the role ""/],
+    [':admin', /entry 1 \(<key>:admin\) has no key/],
+    ['k1:worker:', /entry 1 \(<key>:worker:\) has an empty user/],
+    ['k1:worker:ann smith', /has an empty user or one with spaces/],
+    ['k1:worker:ann:finance||hr', /entry 1 \(<key>:worker:ann:finance\|\|hr\) has an empty group/],
+    ['k1:worker:ann:finance:more', /entry 1 \(<key>:worker:ann:finance\) has more than four parts/],
+    ['k1:worker,k1:reader', /entry 2 \(<key>:reader\) repeats the key of an earlier entry/],
+  ])('refuses WFNET_API_KEYS=%s, naming the entry but never its key', (entries, message) => {
+    const load = () => loadConfig({ ...base, WFNET_API_KEYS: entries });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+    expect(load).toThrow(/^WFNET_API_KEYS must be comma-separated entries key:role, key:role:user/);
+    expect(load).not.toThrow(/k1/);
+  });
+
+  describe('JWTs', () => {
+    const jwks = {
+      ...base,
+      WFNET_JWT_ISSUER: 'https://id.example',
+      WFNET_JWT_AUDIENCE: 'wfnet',
+      WFNET_JWT_JWKS_URL: 'https://id.example/jwks.json',
+    };
+    const pem = (key: { publicKey: { export(options: { type: 'spki'; format: 'pem' }): string | Buffer } }) =>
+      String(key.publicKey.export({ type: 'spki', format: 'pem' }));
+
+    it('accepts no JWT unless WFNET_JWT_ISSUER is set', () => {
+      expect(loadConfig(base).jwt).toBeUndefined();
+    });
+
+    it('reads the issuer, audience, JWKS URL and claim names, with sub, wfnet_role and groups by default', () => {
+      expect(loadConfig(jwks).jwt).toEqual({
+        issuer: 'https://id.example',
+        audience: 'wfnet',
+        keys: { jwksUrl: new URL('https://id.example/jwks.json') },
+        algorithms: [
+          'RS256',
+          'RS384',
+          'RS512',
+          'PS256',
+          'PS384',
+          'PS512',
+          'ES256',
+          'ES384',
+          'ES512',
+          'EdDSA',
+          'Ed25519',
+        ],
+        userClaim: 'sub',
+        roleClaim: 'wfnet_role',
+        groupsClaim: 'groups',
+      });
+      expect(
+        loadConfig({
+          ...jwks,
+          WFNET_JWT_USER_CLAIM: 'preferred_username',
+          WFNET_JWT_ROLE_CLAIM: 'https://wfnet.example/role',
+          WFNET_JWT_GROUPS_CLAIM: 'teams',
+        }).jwt,
+      ).toMatchObject({
+        userClaim: 'preferred_username',
+        roleClaim: 'https://wfnet.example/role',
+        groupsClaim: 'teams',
+      });
+      expect(loadConfig({ ...jwks, WFNET_JWT_JWKS_URL: 'http://localhost:8080/jwks' }).jwt?.keys).toEqual({
+        jwksUrl: new URL('http://localhost:8080/jwks'),
+      });
+    });
+
+    it('accepts, from a public key, only the algorithms that key verifies, its line breaks written as \\n or not', () => {
+      const { WFNET_JWT_JWKS_URL: _, ...issuer } = jwks;
+      const algorithmsOf = (publicKey: string) =>
+        loadConfig({ ...issuer, WFNET_JWT_PUBLIC_KEY: publicKey }).jwt?.algorithms;
+      const rsa = pem(generateKeyPairSync('rsa', { modulusLength: 2048 }));
+      expect(algorithmsOf(rsa)).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+      expect(algorithmsOf(rsa.replace(/\n/g, '\\n'))).toEqual(algorithmsOf(rsa));
+      expect(algorithmsOf(pem(generateKeyPairSync('ec', { namedCurve: 'P-384' })))).toEqual(['ES384']);
+      expect(algorithmsOf(pem(generateKeyPairSync('ed25519')))).toEqual(['EdDSA', 'Ed25519']);
+      expect(loadConfig({ ...issuer, WFNET_JWT_PUBLIC_KEY: rsa }).jwt?.keys).toEqual({
+        publicKeyPem: rsa.trim(),
+      });
+    });
+
+    it.each([
+      [{ WFNET_JWT_AUDIENCE: 'wfnet' }, /^WFNET_JWT_AUDIENCE is set but WFNET_JWT_ISSUER is not/],
+      [{ WFNET_JWT_ISSUER: 'https://id.example' }, /^WFNET_JWT_AUDIENCE must be set with WFNET_JWT_ISSUER/],
+      [
+        { WFNET_JWT_ISSUER: 'https://id.example', WFNET_JWT_AUDIENCE: 'wfnet' },
+        /^WFNET_JWT_ISSUER needs exactly one of WFNET_JWT_JWKS_URL or WFNET_JWT_PUBLIC_KEY$/,
+      ],
+      [
+        { ...jwks, WFNET_JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' },
+        /^WFNET_JWT_ISSUER needs exactly one of/,
+      ],
+      [
+        { ...jwks, WFNET_JWT_JWKS_URL: 'http://id.example/jwks' },
+        /^WFNET_JWT_JWKS_URL must be an https:\/\/ URL/,
+      ],
+      [{ ...jwks, WFNET_JWT_JWKS_URL: 'id.example/jwks' }, /^WFNET_JWT_JWKS_URL must be an https:\/\/ URL/],
+      [
+        { ...jwks, WFNET_JWT_ROLE_CLAIM: 'the role' },
+        /^WFNET_JWT_ROLE_CLAIM must be a claim name without spaces/,
+      ],
+      [{ ...jwks, WFNET_API_KEYS: 'aaa.bbb.ccc:admin' }, /^WFNET_API_KEYS holds a key shaped like a JWT/],
+    ])('refuses the JWT settings %j with a message naming the setting', (env, message) => {
+      expect(() => loadConfig({ ...base, ...env })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+    });
+
+    it.each([
+      [
+        'not a PEM',
+        'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA',
+        /it does not begin with -----BEGIN PUBLIC KEY-----/,
+      ],
+      ['a damaged PEM', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', /it could not be read/],
+      [
+        'a short RSA key',
+        pem(generateKeyPairSync('rsa', { modulusLength: 1024 })),
+        /it is an RSA key of 1024 bits/,
+      ],
+      [
+        'a secp256k1 key',
+        pem(generateKeyPairSync('ec', { namedCurve: 'secp256k1' })),
+        /on the curve secp256k1/,
+      ],
+      ['an X25519 key', pem(generateKeyPairSync('x25519')), /it is a key of type x25519/],
+    ])('refuses as WFNET_JWT_PUBLIC_KEY %s, saying which keys it takes', (_, publicKey, message) => {
+      const { WFNET_JWT_JWKS_URL: _url, ...issuer } = jwks;
+      const load = () => loadConfig({ ...issuer, WFNET_JWT_PUBLIC_KEY: publicKey });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(
+        /^WFNET_JWT_PUBLIC_KEY must be a PEM public key \(-----BEGIN PUBLIC KEY-----\): RSA of 2048 bits/,
+      );
+      expect(load).toThrow(message);
+    });
   });
 });

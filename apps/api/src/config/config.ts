@@ -1,4 +1,6 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ClockMode } from '../clock/clock.js';
+import type { Identity } from '../http/identity.js';
 import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js';
 import {
   DEFAULT_EVENT_STORE,
@@ -19,8 +21,10 @@ export interface Config {
   /** Where read models live (`WFNET_READ_STORE`); by default where the event store's kind keeps them. */
   readonly readStore: ReadStoreConfig;
   readonly snapshotEvery: number;
-  /** Bearer keys and their roles; empty means no authentication. */
-  readonly apiKeys: ReadonlyMap<string, Role>;
+  /** Bearer keys and who each acts as; with no keys and no `jwt`, no authentication. */
+  readonly apiKeys: ReadonlyMap<string, Identity>;
+  /** Bearer JWTs accepted besides the keys (`WFNET_JWT_*`); undefined: none. */
+  readonly jwt: JwtConfig | undefined;
   /** `GET /health` answers 503 when the read models are more than this many events behind the store. */
   readonly readyMaxLag: number;
   /** New cases wait while the read models or the dispatcher are more than this many events behind; 0: never. */
@@ -68,6 +72,40 @@ export interface Config {
 
 export type Role = 'admin' | 'worker' | 'reader';
 
+export const ROLES: readonly Role[] = ['admin', 'worker', 'reader'];
+
+export const isRole = (value: unknown): value is Role => ROLES.some((role) => role === value);
+
+/** Asymmetric signatures only: with an HMAC one, anyone holding the verification secret could sign. */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** How bearer JWTs are verified and what their claims mean. */
+export interface JwtConfig {
+  /** The `iss` and `aud` a token must carry. */
+  readonly issuer: string;
+  readonly audience: string;
+  /** Where the signing keys come from: the issuer's JWKS, or one public key (PEM, SPKI). */
+  readonly keys: { readonly jwksUrl: URL } | { readonly publicKeyPem: string };
+  /** The signature algorithms accepted: those the public key can verify, or all of `JWT_ALGORITHMS`. */
+  readonly algorithms: readonly JwtAlgorithm[];
+  readonly userClaim: string;
+  readonly roleClaim: string;
+  readonly groupsClaim: string;
+}
+
 /** pino's levels, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -97,23 +135,153 @@ function setting<T>(read: () => T): T {
   }
 }
 
-function apiKeysOf(raw: string | undefined): ReadonlyMap<string, Role> {
-  const keys = new Map<string, Role>();
+/** A bearer credential of this shape is verified as a JWT, not looked up as a key. */
+export const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const NAME = /^[^\s:,|]+$/;
+
+const API_KEYS_FORMAT =
+  'WFNET_API_KEYS must be comma-separated entries key:role, key:role:user or key:role:user:group1|group2, with roles admin, worker or reader';
+
+function apiKeysOf(raw: string | undefined): ReadonlyMap<string, Identity> {
+  const keys = new Map<string, Identity>();
   if (raw === undefined || raw.trim() === '') return keys;
-  for (const pair of raw.split(',')) {
-    const separator = pair.lastIndexOf(':');
-    const key = pair.slice(0, separator).trim();
-    const role = pair.slice(separator + 1).trim();
-    if (separator <= 0 || key === '' || (role !== 'admin' && role !== 'worker' && role !== 'reader')) {
-      // The key itself is never echoed: it is a secret.
-      throw new ConfigError(
-        'WFNET_API_KEYS must be comma-separated key:role pairs with roles admin, worker or reader',
-      );
-    }
-    keys.set(key, role);
-  }
+  raw.split(',').forEach((entry, index) => {
+    const [key = '', role = '', user, groups, ...rest] = entry.split(':').map((part) => part.trim());
+    // The key itself is never echoed: it is a secret. The entry is named by its place and its other parts.
+    const refuse = (why: string): never => {
+      const shown = [role, user, groups].filter((part) => part !== undefined).join(':');
+      throw new ConfigError(`${API_KEYS_FORMAT}; entry ${index + 1} (<key>:${shown}) ${why}`);
+    };
+    if (key === '') refuse('has no key');
+    if (rest.length > 0) refuse('has more than four parts');
+    if (!isRole(role)) refuse(`has the role "${role}"`);
+    if (user !== undefined && !NAME.test(user)) refuse('has an empty user or one with spaces');
+    const groupNames = groups === undefined ? [] : groups.split('|').map((group) => group.trim());
+    if (groupNames.some((group) => !NAME.test(group))) refuse('has an empty group or one with spaces');
+    if (keys.has(key)) refuse('repeats the key of an earlier entry');
+    keys.set(key, { user: user ?? role, role: role as Role, groups: groupNames });
+  });
   return keys;
 }
+
+const JWT_SETTINGS = [
+  'WFNET_JWT_AUDIENCE',
+  'WFNET_JWT_JWKS_URL',
+  'WFNET_JWT_PUBLIC_KEY',
+  'WFNET_JWT_USER_CLAIM',
+  'WFNET_JWT_ROLE_CLAIM',
+  'WFNET_JWT_GROUPS_CLAIM',
+] as const;
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function jwksUrlOf(raw: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Keys fetched in the clear could be replaced on the way; loopback is this machine's own issuer.
+  if (
+    url === undefined ||
+    !(url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)))
+  ) {
+    throw new ConfigError(
+      `WFNET_JWT_JWKS_URL must be an https:// URL (http:// only on localhost), got "${raw}"`,
+    );
+  }
+  return url;
+}
+
+/** The algorithms a public key can verify; a key of any other kind is refused at start. */
+function publicKeyOf(raw: string): { publicKeyPem: string; algorithms: readonly JwtAlgorithm[] } {
+  // An environment variable often holds a PEM on one line, its line breaks written as \n.
+  const pem = raw.replace(/\\n/g, '\n').trim();
+  const refuse = (why: string): never => {
+    throw new ConfigError(
+      `WFNET_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----): RSA of 2048 bits or more, EC P-256, P-384 or P-521, or Ed25519; ${why}`,
+    );
+  };
+  if (!pem.startsWith('-----BEGIN PUBLIC KEY-----'))
+    refuse('it does not begin with -----BEGIN PUBLIC KEY-----');
+  const key = ((): KeyObject => {
+    try {
+      return createPublicKey({ key: pem, format: 'pem' });
+    } catch (error) {
+      return refuse(`it could not be read (${error instanceof Error ? error.message : String(error)})`);
+    }
+  })();
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa' || type === 'rsa-pss') {
+    if ((details.modulusLength ?? 0) < 2048) refuse(`it is an RSA key of ${details.modulusLength} bits`);
+    const pss = ['PS256', 'PS384', 'PS512'] as const;
+    return { publicKeyPem: pem, algorithms: type === 'rsa' ? ['RS256', 'RS384', 'RS512', ...pss] : pss };
+  }
+  if (type === 'ec') {
+    const curves: Readonly<Record<string, JwtAlgorithm>> = {
+      prime256v1: 'ES256',
+      secp384r1: 'ES384',
+      secp521r1: 'ES512',
+    };
+    const algorithm = curves[details.namedCurve ?? ''];
+    if (algorithm === undefined) return refuse(`it is an EC key on the curve ${details.namedCurve}`);
+    return { publicKeyPem: pem, algorithms: [algorithm] };
+  }
+  if (type === 'ed25519') return { publicKeyPem: pem, algorithms: ['EdDSA', 'Ed25519'] };
+  return refuse(`it is a key of type ${type}`);
+}
+
+function claimOf(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (/\s/.test(raw.trim()))
+    throw new ConfigError(`${name} must be a claim name without spaces, got "${raw}"`);
+  return raw.trim();
+}
+
+function jwtOf(env: Env): JwtConfig | undefined {
+  const issuer = env['WFNET_JWT_ISSUER']?.trim() ?? '';
+  if (issuer === '') {
+    const stray = JWT_SETTINGS.find((name) => (env[name]?.trim() ?? '') !== '');
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray} is set but WFNET_JWT_ISSUER is not: JWTs are accepted only from an issuer`,
+      );
+    }
+    return undefined;
+  }
+  const audience = env['WFNET_JWT_AUDIENCE']?.trim() ?? '';
+  if (audience === '') {
+    throw new ConfigError(
+      "WFNET_JWT_AUDIENCE must be set with WFNET_JWT_ISSUER: without it, the issuer's tokens for any other service would be accepted",
+    );
+  }
+  const jwksUrl = env['WFNET_JWT_JWKS_URL']?.trim() ?? '';
+  const publicKey = env['WFNET_JWT_PUBLIC_KEY']?.trim() ?? '';
+  if ((jwksUrl === '') === (publicKey === '')) {
+    throw new ConfigError('WFNET_JWT_ISSUER needs exactly one of WFNET_JWT_JWKS_URL or WFNET_JWT_PUBLIC_KEY');
+  }
+  const { keys, algorithms } =
+    jwksUrl !== ''
+      ? { keys: { jwksUrl: jwksUrlOf(jwksUrl) }, algorithms: JWT_ALGORITHMS }
+      : (({ publicKeyPem, algorithms }) => ({ keys: { publicKeyPem }, algorithms }))(publicKeyOf(publicKey));
+  return {
+    issuer,
+    audience,
+    keys,
+    algorithms,
+    userClaim: claimOf(env, 'WFNET_JWT_USER_CLAIM', 'sub'),
+    roleClaim: claimOf(env, 'WFNET_JWT_ROLE_CLAIM', 'wfnet_role'),
+    groupsClaim: claimOf(env, 'WFNET_JWT_GROUPS_CLAIM', 'groups'),
+  };
+}
+
+/** Whether requests must prove who they are: with API keys or JWTs configured. */
+export const authenticates = (config: Pick<Config, 'apiKeys' | 'jwt'>): boolean =>
+  config.apiKeys.size > 0 || config.jwt !== undefined;
 
 function corsOriginsOf(raw: string | undefined): readonly string[] {
   if (raw === undefined || raw.trim() === '') return [];
@@ -218,6 +386,13 @@ function allowedHostsOf(raw: string | undefined, host: string): readonly string[
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = setting(() => parseEventStoreConfig(env));
   const readStore = setting(() => parseReadStoreConfig(env['WFNET_READ_STORE'], eventStore));
+  const apiKeys = apiKeysOf(env['WFNET_API_KEYS']);
+  const jwt = jwtOf(env);
+  if (jwt !== undefined && [...apiKeys.keys()].some((key) => JWT_SHAPE.test(key))) {
+    throw new ConfigError(
+      'WFNET_API_KEYS holds a key shaped like a JWT (three parts joined by dots): with WFNET_JWT_ISSUER set it would be verified as a token, never found as a key',
+    );
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
@@ -225,7 +400,8 @@ export function loadConfig(env: Env = process.env): Config {
     eventStore,
     readStore,
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
-    apiKeys: apiKeysOf(env['WFNET_API_KEYS']),
+    apiKeys,
+    jwt,
     readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
     admissionMaxLag: integer(
       env,

@@ -58,7 +58,9 @@ function answerOf(command: CaseCommand, withEnded: () => CaseData): CaseAnswer<C
       return { task };
     }
     case 'CompleteWorkitem':
-    case 'AbandonWorkitem': {
+    case 'AbandonWorkitem':
+    case 'ClaimWorkitem':
+    case 'ReleaseWorkitem': {
       const state = withEnded();
       const workitem = state.workitems.get(command.data.workitemId);
       if (!workitem) throw new NotFoundError('workitem', command.data.workitemId);

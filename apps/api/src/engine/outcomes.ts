@@ -2,9 +2,11 @@ import type {
   AbandonWorkitem,
   CaseCommand,
   CaseData,
+  ClaimWorkitem,
   CompleteWorkitem,
   ForceAbandonTask,
   PreexecuteTask,
+  ReleaseWorkitem,
   Task,
   Token,
   WorkflowState,
@@ -20,7 +22,7 @@ export type CaseAnswer<C extends CaseCommand> = C extends PreexecuteTask
   ? { readonly lockedTokens: readonly Token[] }
   : C extends ForceAbandonTask
     ? { readonly task: Task }
-    : C extends CompleteWorkitem | AbandonWorkitem
+    : C extends CompleteWorkitem | AbandonWorkitem | ClaimWorkitem | ReleaseWorkitem
       ? { readonly workitem: Workitem; readonly attempts: WorkitemAttempts | undefined }
       : object;
 

@@ -81,6 +81,25 @@ export class ListWorkitemsDto extends PageDto {
   @IsOptional()
   @IsString()
   executor?: string;
+
+  @ApiPropertyOptional({
+    enum: ['me'],
+    description:
+      'The workitems the caller may work: open, not claimed by someone else, and unassigned or the caller a candidate (a candidate user, in a candidate group, or the assignee)',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsIn(['me'], { message: 'candidate must be me' })
+  candidate?: 'me';
+
+  @ApiPropertyOptional({
+    example: 'me',
+    description: 'The workitems claimed by the caller (`me`) or, for admins, by the user named',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsString()
+  claimedBy?: string;
 }
 
 export const AT_REVISION = {

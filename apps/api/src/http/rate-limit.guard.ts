@@ -27,7 +27,6 @@ interface Window {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly callers: Callers;
   private readonly windows = new Map<string, Window>();
   private readonly limit: number;
   private readonly windowMs: number;
@@ -36,20 +35,20 @@ export class RateLimitGuard implements CanActivate {
     @Inject(CONFIG) config: Config,
     private readonly reflector: Reflector,
     @Inject(RATE_LIMIT_CLOCK) private readonly now: () => number,
+    @Inject(Callers) private readonly callers: Callers,
   ) {
-    this.callers = new Callers(config.apiKeys.keys());
     this.limit = config.rateLimit?.limit ?? Number.POSITIVE_INFINITY;
     this.windowMs = (config.rateLimit?.windowSeconds ?? 1) * 1000;
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(EXEMPT, [context.getHandler(), context.getClass()])) {
       return true;
     }
     const http = context.switchToHttp();
+    const { tracker } = await this.callers.identify(http.getRequest<Request>());
     const now = this.now();
-    const tracker = this.callers.of(http.getRequest<Request>());
     let window = this.windows.get(tracker);
     if (!window || window.endsAt <= now) {
       this.sweep(now);

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/config.js';
-import { hostName } from '../config/config.js';
+import { authenticates, hostName } from '../config/config.js';
 import { HttpError } from './error.filter.js';
 
 /** The host name of a `Host` header, without its port. */
@@ -14,7 +14,7 @@ function hostOf(header: string): string {
  * - an `Origin` other than the service's own (the origin whose host is the request's `Host`) or one of
  *   `WFNET_CORS_ORIGINS` answers `403 origin_not_allowed`. Requests without `Origin` (curl, servers, a
  *   browser's same-origin GET) are not concerned.
- * - with no API keys configured, a `Host` other than `WFNET_ALLOWED_HOSTS` (loopback names by default)
+ * - with no API keys or JWTs configured, a `Host` other than `WFNET_ALLOWED_HOSTS` (loopback names by default)
  *   answers `403 host_not_allowed`: a page whose own name was re-pointed at this machine (DNS rebinding)
  *   would otherwise be same-origin with it. With keys, such a page has no key to send. `GET /health` is
  *   exempt, so that probes may name the machine by any address.
@@ -22,7 +22,7 @@ function hostOf(header: string): string {
 export function requestOrigin(config: Config) {
   const anyOrigin = config.corsOrigins.includes('*');
   const origins = new Set(config.corsOrigins.map((origin) => origin.toLowerCase()));
-  const checkHost = config.apiKeys.size === 0 && !config.allowedHosts.includes('*');
+  const checkHost = !authenticates(config) && !config.allowedHosts.includes('*');
   const hosts = new Set(config.allowedHosts);
   return (request: Request, _response: Response, next: NextFunction): void => {
     const host = request.headers.host;

@@ -7,7 +7,7 @@ import type {
   ReadStore,
   TableSpec,
 } from './read-store.js';
-import { READ_MODELS } from './read-store.js';
+import { READ_MODELS, satisfies } from './read-store.js';
 import { readModelTables } from './tables.js';
 
 interface Row {
@@ -48,16 +48,24 @@ export class MemoryReadStore implements ReadStore {
     return row && (JSON.parse(row.json) as D);
   }
 
-  list<D extends Document>(table: string, { filter, afterSeq, limit, maxBytes }: ListQuery): ListedRow<D>[] {
+  list<D extends Document>(
+    table: string,
+    { filter, oneOf = {}, match, afterSeq, limit, maxBytes }: ListQuery,
+  ): ListedRow<D>[] {
     const rows: ListedRow<D>[] = [];
     const conditions = Object.entries(filter);
+    const choices = Object.entries(oneOf);
     if (limit === 0) return rows;
     let total = 0;
     for (const row of this.#table(table).values()) {
       if (afterSeq !== undefined && row.seq <= afterSeq) continue;
       if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
+      if (!choices.every(([column, values]) => values.some((value) => row.columns[column] === value)))
+        continue;
+      const doc = JSON.parse(row.json) as D;
+      if (match && !satisfies(doc, match)) continue;
       const bytes = Buffer.byteLength(row.json, 'utf8');
-      rows.push({ seq: row.seq, doc: JSON.parse(row.json) as D, bytes });
+      rows.push({ seq: row.seq, doc, bytes });
       total += bytes;
       if (rows.length === limit || (maxBytes !== undefined && total > maxBytes && rows.length > 1)) break;
     }

@@ -10,7 +10,8 @@ import type {
   WorkflowDocument,
   WorkitemDocument,
 } from '@wfnet/projections';
-import type { ListedRow, ReadStore } from './read-store.js';
+import type { DocumentCondition, ListQuery, ListedRow, ReadStore } from './read-store.js';
+import { satisfies } from './read-store.js';
 
 export type WorkflowResource = Omit<WorkflowDocument, 'lastRevision'>;
 export type CaseResource = Omit<CaseDocument, 'lastRevision' | 'unconsumed'>;
@@ -54,6 +55,16 @@ export interface ListWorkitems extends PageRequest {
   readonly caseId?: string;
   readonly transitionId?: string;
   readonly executor?: string;
+  /** Only the workitems this user has claimed. */
+  readonly claimedBy?: string;
+  /** Only the workitems this person may work (see `mayWork`). */
+  readonly candidate?: Candidate;
+}
+
+/** A person asking for the workitems they may work. */
+export interface Candidate {
+  readonly user: string;
+  readonly groups: readonly string[];
 }
 
 export interface ListIncidents extends PageRequest {
@@ -64,6 +75,41 @@ export interface ListIncidents extends PageRequest {
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 500;
+
+const OPEN_STATES: readonly string[] = ['created', 'started'];
+
+/**
+ * The workitems `candidate` may work, beside being open: not claimed by someone else, and either no one is
+ * named for them or the candidate is (a candidate user, in a candidate group, or the assignee).
+ */
+export const candidateCondition = ({ user, groups }: Candidate): DocumentCondition => ({
+  allOf: [
+    {
+      anyOf: [
+        { field: 'claimedBy', isNull: true },
+        { field: 'claimedBy', equals: user },
+      ],
+    },
+    {
+      anyOf: [
+        {
+          allOf: [
+            { field: 'candidateGroups', isEmpty: true },
+            { field: 'candidateUsers', isEmpty: true },
+            { field: 'assignee', isNull: true },
+          ],
+        },
+        { field: 'assignee', equals: user },
+        { field: 'candidateUsers', hasOneOf: [user] },
+        { field: 'candidateGroups', hasOneOf: groups },
+      ],
+    },
+  ],
+});
+
+/** Whether `candidate` may work the workitem (see `candidateCondition`). */
+export const mayWork = (workitem: WorkitemDocument, candidate: Candidate): boolean =>
+  OPEN_STATES.includes(workitem.state) && satisfies(workitem, candidateCondition(candidate));
 
 const CURSOR = /^([a-z]+):([1-9][0-9]{0,15})$/;
 
@@ -167,13 +213,26 @@ export class ReadModels {
     caseId,
     transitionId,
     executor,
+    claimedBy,
+    candidate,
     ...page
   }: ListWorkitems = {}): Page<WorkitemResource> {
+    const people: DocumentCondition[] = [
+      ...(claimedBy === undefined ? [] : [{ field: 'claimedBy', equals: claimedBy }]),
+      ...(candidate === undefined ? [] : [candidateCondition(candidate)]),
+    ];
     return this.#page<WorkitemDocument, WorkitemResource>(
       'workitems',
       { state, caseId, transitionId, executor },
       page,
       withoutRevision,
+      people.length === 0
+        ? {}
+        : {
+            // Claims and candidates are of open workitems only: the state column narrows the rows first.
+            oneOf: { state: OPEN_STATES },
+            match: { allOf: people },
+          },
     );
   }
 
@@ -238,6 +297,7 @@ export class ReadModels {
     filter: Readonly<Record<string, string | undefined>>,
     { limit = DEFAULT_LIMIT, after }: PageRequest,
     represent: (doc: D) => R,
+    narrower: Pick<ListQuery, 'oneOf' | 'match'> = {},
   ): Page<R> {
     const unbounded = limit === Number.POSITIVE_INFINITY;
     if (!unbounded && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
@@ -246,6 +306,7 @@ export class ReadModels {
       ]);
     }
     const rows = this.store.list<D>(table, {
+      ...narrower,
       filter: definedOnly(filter),
       ...(after !== undefined && { afterSeq: decodeCursor(table, after) }),
       // One more than asked, or the row past the byte bound, tells whether another page follows.

@@ -23,9 +23,44 @@ export interface DocumentWrite {
   readonly previous?: Document;
 }
 
+/**
+ * A condition on a document's own fields, for a list that columns cannot narrow alone (arrays, claims). A
+ * store checks it in place (SQLite: its JSON functions), without handing over the rows it refuses.
+ */
+export type DocumentCondition =
+  | { readonly allOf: readonly DocumentCondition[] }
+  | { readonly anyOf: readonly DocumentCondition[] }
+  /** The field is absent or null. */
+  | { readonly field: string; readonly isNull: true }
+  | { readonly field: string; readonly equals: string }
+  /** The field is an array holding one of these strings. */
+  | { readonly field: string; readonly hasOneOf: readonly string[] }
+  /** The field is absent or an empty array. */
+  | { readonly field: string; readonly isEmpty: true };
+
+/** Whether the document satisfies the condition: how the memory store checks it. */
+export function satisfies(doc: Document, condition: DocumentCondition): boolean {
+  if ('allOf' in condition) return condition.allOf.every((c) => satisfies(doc, c));
+  if ('anyOf' in condition) return condition.anyOf.some((c) => satisfies(doc, c));
+  const value = (doc as unknown as Record<string, unknown>)[condition.field];
+  if ('isNull' in condition) return value === undefined || value === null;
+  if ('equals' in condition) return value === condition.equals;
+  if ('hasOneOf' in condition) {
+    return Array.isArray(value) && value.some((item) => condition.hasOneOf.includes(item as string));
+  }
+  return value === undefined || (Array.isArray(value) && value.length === 0);
+}
+
 export interface ListQuery {
   /** Column → value; every one must match. */
   readonly filter: Readonly<Record<string, string>>;
+  /** Column → values: the column must hold one of them. */
+  readonly oneOf?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A condition on the fields of each document the columns let through, checked as the rows are read (so
+   * the columns should narrow them first); `limit` and `maxBytes` count only the rows it keeps.
+   */
+  readonly match?: DocumentCondition;
   /** Only rows after this place in creation order. */
   readonly afterSeq?: number;
   /** At most this many rows; all when absent. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TimerDocument, WorkitemDocument } from '@wfnet/projections';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { describeReadModels } from './read-models.contract-spec.js';
+import { describeWorkitemPeople } from './workitem-people.contract-spec.js';
 import { ReadModels } from './read-models.js';
 import type { DocumentWrite } from './read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
@@ -17,6 +18,7 @@ let files = 0;
 const freshFile = (): string => join(dir, `read-${++files}.db`);
 
 describeReadModels('SQLite', () => SqliteReadStore.open(freshFile()));
+describeWorkitemPeople('SQLite', () => SqliteReadStore.open(freshFile()));
 
 const STATES = ['created', 'started', 'completed', 'abandoned'] as const;
 const EXECUTORS = ['auto', 'manual', 'webhook'] as const;

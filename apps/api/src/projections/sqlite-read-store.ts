@@ -12,6 +12,7 @@ import type {
   TableSpec,
 } from './read-store.js';
 import { READ_MODELS, chooseIndex } from './read-store.js';
+import type { DocumentCondition } from './read-store.js';
 import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
 
@@ -162,19 +163,32 @@ export class SqliteReadStore implements ReadStore {
     return json === undefined ? undefined : (JSON.parse(json) as D);
   }
 
-  list<D extends Document>(table: string, { filter, afterSeq, limit, maxBytes }: ListQuery): ListedRow<D>[] {
+  list<D extends Document>(
+    table: string,
+    { filter, oneOf = {}, match, afterSeq, limit, maxBytes }: ListQuery,
+  ): ListedRow<D>[] {
     const statements = this.#statements(table);
     const columns = Object.keys(filter).sort();
-    const key = columns.join(',');
+    const choices = Object.keys(oneOf)
+      .sort()
+      .map((column) => ({ column, values: oneOf[column] ?? [] }));
+    const condition = match && conditionSql(match);
+    const key = [
+      columns.join(','),
+      ...choices.map(({ column, values }) => `${column}:${values.length}`),
+      condition?.sql ?? '',
+    ].join('|');
     let statement = statements.lists.get(key);
     if (!statement) {
-      statement = this.#prepareList(statements.spec, columns);
+      statement = this.#prepareList(statements.spec, columns, choices, condition?.sql);
       statements.lists.set(key, statement);
     }
     const rows: ListedRow<D>[] = [];
     let total = 0;
     for (const { seq, doc } of statement.iterate(
       ...columns.map((c) => filter[c]),
+      ...choices.flatMap(({ values }) => values),
+      ...(condition?.params ?? []),
       afterSeq ?? 0,
       limit ?? -1,
     )) {
@@ -350,12 +364,26 @@ export class SqliteReadStore implements ReadStore {
   #prepareList(
     spec: TableSpec,
     columns: readonly string[],
+    choices: readonly { readonly column: string; readonly values: readonly string[] }[] = [],
+    match?: string,
   ): Statement<unknown[], { seq: number; doc: string }> {
     const index = chooseIndex(spec, columns);
     const name = index && indexName(spec.name, index);
-    // While a rebuild defers the indexes, a list scans instead.
-    const indexedBy = name !== undefined && this.#indexes.has(name) ? ` INDEXED BY ${name}` : '';
-    const conditions = [...columns.map((c) => `${snake(c)} = ?`), 'seq > ?'].join(' AND ');
+    // While a rebuild defers the indexes, a list scans instead. Without an index for equal columns, a column
+    // of several values is read in creation order too: an index on it would have SQLite sort every row it
+    // finds before answering the first, where this order stops once the page is full.
+    const indexedBy =
+      name !== undefined && this.#indexes.has(name)
+        ? ` INDEXED BY ${name}`
+        : choices.length > 0
+          ? ' NOT INDEXED'
+          : '';
+    const conditions = [
+      ...columns.map((c) => `${snake(c)} = ?`),
+      ...choices.map(({ column, values }) => `${snake(column)} IN (${values.map(() => '?').join(', ')})`),
+      ...(match === undefined ? [] : [match]),
+      'seq > ?',
+    ].join(' AND ');
     return this.#db.prepare(
       `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq LIMIT ?`,
     );
@@ -404,6 +432,29 @@ export class SqliteReadStore implements ReadStore {
       .all(...columns.map(() => 'x'), 0, 10)
       .map((r) => r.detail);
   }
+}
+
+/** A document condition as SQL over the `doc` column (SQLite's JSON functions), its values as parameters. */
+function conditionSql(condition: DocumentCondition): { sql: string; params: string[] } {
+  if ('allOf' in condition || 'anyOf' in condition) {
+    const [parts, join] = 'allOf' in condition ? [condition.allOf, ' AND '] : [condition.anyOf, ' OR '];
+    const compiled = parts.map(conditionSql);
+    return {
+      sql: `(${compiled.map((c) => c.sql).join(join) || ('allOf' in condition ? '1' : '0')})`,
+      params: compiled.flatMap((c) => c.params),
+    };
+  }
+  const path = `$.${condition.field}`;
+  if ('isNull' in condition) return { sql: 'json_extract(doc, ?) IS NULL', params: [path] };
+  if ('equals' in condition) return { sql: 'json_extract(doc, ?) = ?', params: [path, condition.equals] };
+  if ('hasOneOf' in condition) {
+    const values = condition.hasOneOf;
+    return {
+      sql: `EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE value IN (${values.map(() => '?').join(', ')}))`,
+      params: [path, ...values],
+    };
+  }
+  return { sql: 'COALESCE(json_array_length(doc, ?), 0) = 0', params: [path] };
 }
 
 const notCreated = (table: string, id: string): Error =>

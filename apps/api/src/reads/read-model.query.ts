@@ -1,4 +1,5 @@
 import { Query } from '@nestjs/cqrs';
+import type { Candidate } from '../projections/read-models.js';
 
 export interface Page {
   readonly limit: number;
@@ -22,6 +23,8 @@ export type ReadRequest =
       readonly caseId?: string;
       readonly transitionId?: string;
       readonly executor?: string;
+      readonly claimedBy?: string;
+      readonly candidate?: Candidate;
     }
   | { readonly kind: 'incident'; readonly id: string }
   | {

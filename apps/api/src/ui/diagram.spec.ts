@@ -57,6 +57,7 @@ const caseWith = (tokens: Token[], tasks: Task[], live: [string, string][] = [])
   incidents: new Map(),
   timers: new Map(),
   attempts: new Map(),
+  completedBy: new Map(),
   liveTaskOf: new Map(live),
   counts: { tokens: tokens.length, tasks: tasks.length, workitems: 0, incidents: 0, timers: 0 },
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -1,6 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../http/auth.guard.js';
+import { HttpError } from '../http/error.filter.js';
+import { Caller } from '../http/identity.js';
+import type { Identity } from '../http/identity.js';
 import { ApiTags } from '@nestjs/swagger';
 import { CaseCommandMessage } from '../cases/case.messages.js';
 import { ReadModelQuery } from '../reads/read-model.query.js';
@@ -26,7 +29,11 @@ export class WorkitemsController {
   ) {}
 
   @Get()
-  list(@Query() query: ListWorkitemsDto) {
+  list(@Query() query: ListWorkitemsDto, @Caller() caller: Identity) {
+    const claimedBy = query.claimedBy === 'me' ? caller.user : query.claimedBy;
+    if (claimedBy !== undefined && claimedBy !== caller.user && caller.role !== 'admin') {
+      throw new HttpError(403, 'forbidden', `only an admin may list the workitems claimed by ${claimedBy}`);
+    }
     return this.queries.execute(
       new ReadModelQuery(
         {
@@ -36,6 +43,8 @@ export class WorkitemsController {
           ...(query.caseId && { caseId: query.caseId }),
           ...(query.transitionId && { transitionId: query.transitionId }),
           ...(query.executor && { executor: query.executor }),
+          ...(claimedBy !== undefined && { claimedBy }),
+          ...(query.candidate && { candidate: { user: caller.user, groups: caller.groups } }),
         },
         positionOf(query.waitFor),
       ),

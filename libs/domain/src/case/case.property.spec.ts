@@ -464,6 +464,11 @@ function expectedRefusal(state: CaseData, command: CaseCommand): readonly string
         (command.type === 'UpdateWorkitem' && command.data.state === 'completed');
       return completes ? lockRefusal(state.tasks.get(workitem.taskId)!) : undefined;
     }
+    case 'ClaimWorkitem':
+    case 'ReleaseWorkitem': {
+      const workitem = openWorkitem(command.data.workitemId);
+      return isWorkitem(workitem) ? undefined : workitem;
+    }
     case 'ReceiveTokens': {
       const task = liveTask(command.data.taskId);
       if (!isTask(task)) return task;

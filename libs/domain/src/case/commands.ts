@@ -34,10 +34,13 @@ export type DiscardTokens = Command<
   'DiscardTokens',
   CaseIntent & { readonly taskId: string; readonly tokenIds: readonly string[] }
 >;
-/** Addressed to a task, or to a workitem for its task (`POST /workitems/:id/preexecute`). */
+/**
+ * Addressed to a task, or to a workitem for its task (`POST /workitems/:id/preexecute`); from a workitem, an
+ * `actor` is held to its claim and its candidates.
+ */
 export type PreexecuteTask = Command<
   'PreexecuteTask',
-  CaseIntent & ({ readonly taskId: string } | { readonly workitemId: string })
+  CaseIntent & ({ readonly taskId: string } | { readonly workitemId: string; readonly actor?: Actor })
 >;
 export type ForceAbandonTask = Command<'ForceAbandonTask', CaseIntent & { readonly taskId: string }>;
 export type UpdateWorkitem = Command<
@@ -48,11 +51,15 @@ export type UpdateWorkitem = Command<
     readonly output?: JsonValue;
   }
 >;
+/** Without an `actor` (an executor, the system) no people rule applies. */
 export type CompleteWorkitem = Command<
   'CompleteWorkitem',
-  CaseIntent & { readonly workitemId: string; readonly output: JsonValue }
+  CaseIntent & { readonly workitemId: string; readonly output: JsonValue; readonly actor?: Actor }
 >;
-export type AbandonWorkitem = Command<'AbandonWorkitem', CaseIntent & { readonly workitemId: string }>;
+export type AbandonWorkitem = Command<
+  'AbandonWorkitem',
+  CaseIntent & { readonly workitemId: string; readonly actor?: Actor }
+>;
 
 export type ResolveIncident = Command<
   'ResolveIncident',
@@ -91,4 +98,6 @@ export type CaseCommand =
   | AbandonWorkitem
   | ResolveIncident
   | FireTimer
-  | FailWorkitem;
+  | FailWorkitem
+  | ClaimWorkitem
+  | ReleaseWorkitem;

@@ -1,5 +1,5 @@
 import type { IllegalStateCode } from '../core/errors.js';
-import { IllegalStateError, NotFoundError, ValidationError } from '../core/errors.js';
+import { IllegalStateError, NotFoundError, NotPermittedError, ValidationError } from '../core/errors.js';
 import type { JsonValue } from '../core/message.js';
 import type { Timeouts, Transition } from '../net/definition.js';
 import type { ConditionLanguage, ConditionScope } from '../net/conditions.js';
@@ -14,7 +14,9 @@ import type { ExecutionRequest, ExecutionResult } from '../executor/executor.js'
 import { canAllocate, selectTokensToLock, settledOutcome } from '../task/task.js';
 import { canMoveTo, isOpen } from '../workitem/workitem.js';
 import type {
+  Actor,
   CaseCommand,
+  ClaimWorkitem,
   CreateCase,
   DiscardTokens,
   FailWorkitem,
@@ -22,6 +24,7 @@ import type {
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
+  ReleaseWorkitem,
   ResolveIncident,
   TerminateCase,
 } from './commands.js';
@@ -30,8 +33,10 @@ import type {
   CaseEvent,
   ExecutionError,
   IncidentKind,
+  OverriddenRule,
   Route,
   TimerKind,
+  WorkitemAssignment,
   WorkitemUpdated,
 } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
@@ -173,12 +178,19 @@ function lockTokens(decision: Decision, task: Task): void {
 const abandonment = (workitem: Workitem, to: WorkitemUpdated['data']['state']) =>
   to === 'abandoned' ? { transitionId: workitem.transitionId, executor: workitem.executor } : {};
 
+/** Who moved a workitem through the API, and the people rules an admin set aside to do it. */
+interface Person {
+  readonly by: string;
+  readonly override: readonly OverriddenRule[];
+}
+
 /** Records a workitem's new state; one that starts has its attempt bounded by `startToClose`. */
 function updateWorkitemState(
   decision: Decision,
   workitem: Workitem,
   to: WorkitemUpdated['data']['state'],
   output: JsonValue,
+  person?: Person,
 ): void {
   record(decision, {
     type: 'WorkitemUpdated',
@@ -189,6 +201,8 @@ function updateWorkitemState(
       state: to,
       output: to === 'completed' ? output : null,
       ...abandonment(workitem, to),
+      ...(person && { by: person.by }),
+      ...(person && person.override.length > 0 && { override: person.override }),
       at: decision.at,
     },
   });
@@ -338,6 +352,13 @@ function scheduleTimeouts(decision: Decision, workitem: Workitem, kinds: readonl
   }
 }
 
+/** The payloads of the tokens offered to a task, by input place id (the first token of each place). */
+function offeredInputs(draft: CaseDraft, task: Task): Record<string, JsonValue> {
+  const inputs: Record<string, JsonValue> = {};
+  for (const token of task.offered.map(tokenOf(draft))) inputs[token.placeId] ??= token.payload;
+  return inputs;
+}
+
 /**
  * A `timer` executor's workitem waits for its own timer: `after` a duration from now, or `at` the time its
  * expression gives. When neither can be computed it raises an `executor_failed` incident; answers whether
@@ -352,9 +373,11 @@ function scheduleExecutorTimer(decision: Decision, workitem: Workitem): boolean 
   if (typeof after === 'string') {
     due = dueAfter(options.timing, at, after);
   } else if (typeof expression === 'string') {
-    const inputs: Record<string, JsonValue> = {};
-    for (const token of task.offered.map(tokenOf(draft))) inputs[token.placeId] ??= token.payload;
-    due = dueAtExpression(options.timing, expression, { case: draft.data, inputs, now: at });
+    due = dueAtExpression(options.timing, expression, {
+      case: draft.data,
+      inputs: offeredInputs(draft, task),
+      now: at,
+    });
   } else {
     due = { ok: false, message: 'its executorParams have neither after (a duration) nor at (an expression)' };
   }
@@ -621,6 +644,47 @@ function offerFreeTokens(decision: Decision): boolean {
   return missing.size > 0;
 }
 
+type Assigned =
+  | { readonly ok: true; readonly assignment: WorkitemAssignment }
+  | { readonly ok: false; readonly assignment: WorkitemAssignment; readonly message: string };
+
+/**
+ * The candidates of a new workitem of the transition, its assignee expression evaluated over the case's
+ * data and the task's offered tokens. One that cannot be evaluated, or gives no user, leaves the workitem
+ * without an assignee (only its other candidates, and admins, may work it) and says why.
+ */
+function assign(decision: Decision, task: Task, transition: Transition): Assigned | undefined {
+  const { assignment } = transition;
+  if (assignment === undefined) return undefined;
+  const candidateGroups = assignment.candidateGroups ?? [];
+  const candidateUsers = assignment.candidateUsers ?? [];
+  const source = assignment.assignee;
+  if (source === undefined)
+    return { ok: true, assignment: { candidateGroups, candidateUsers, assignee: null } };
+  const unassigned = { candidateGroups, candidateUsers, assignee: null };
+  const where = `the assignee ${JSON.stringify(source)} of transition ${transition.id}`;
+  const evaluate = decision.options.conditions?.evaluateAssignee?.bind(decision.options.conditions);
+  if (!evaluate) {
+    return {
+      ok: false,
+      assignment: unassigned,
+      message: `${where} cannot be evaluated: no condition language`,
+    };
+  }
+  let user: unknown;
+  try {
+    user = evaluate(source, { case: decision.draft.data, inputs: offeredInputs(decision.draft, task) });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { ok: false, assignment: unassigned, message: `${where} failed: ${why}` };
+  }
+  if (typeof user !== 'string' || user === '') {
+    const gave = typeof user === 'string' ? 'an empty string' : user === null ? 'null' : typeof user;
+    return { ok: false, assignment: unassigned, message: `${where} gave ${gave}, not a user name` };
+  }
+  return { ok: true, assignment: { candidateGroups, candidateUsers, assignee: user } };
+}
+
 function allocateEnabledTasks(decision: Decision): boolean {
   const { draft, net, at } = decision;
   const { caseId } = draft;
@@ -629,6 +693,7 @@ function allocateEnabledTasks(decision: Decision): boolean {
     if (!canAllocate(net, task, tokenOf(draft))) continue;
     const workitemId = entityId(caseId, 'workitem', draft.counts.workitems + 1);
     const transition = net.transition(task.transitionId);
+    const assigned = assign(decision, task, transition);
     record(decision, { type: 'TaskAllocated', data: { caseId, taskId: task.id, workitemId, at } });
     record(decision, {
       type: 'WorkitemCreated',
@@ -638,10 +703,15 @@ function allocateEnabledTasks(decision: Decision): boolean {
         taskId: task.id,
         transitionId: transition.id,
         executor: transition.executor,
+        ...(assigned && { assignment: assigned.assignment }),
         at,
       },
     });
     scheduleAttemptTimers(decision, requireWorkitem(draft, workitemId));
+    // As a condition that fails: the task waits for a person, who may complete the workitem or abandon it.
+    if (assigned && !assigned.ok) {
+      raiseIncident(decision, requireTask(draft, task.id), 'condition_failed', workitemId, assigned.message);
+    }
     allocated = true;
   }
   return allocated;
@@ -718,6 +788,165 @@ function cascade(decision: Decision): readonly CaseEvent[] {
     finishIfDone(decision);
     break;
   }
+  return decision.events;
+}
+
+// ---- people ----
+
+/** Whether the actor may work a workitem with this assignment: anyone when it has none. */
+function isCandidate(assignment: WorkitemAssignment | undefined, actor: Actor): boolean {
+  if (assignment === undefined) return true;
+  return (
+    assignment.candidateUsers.includes(actor.user) ||
+    assignment.assignee === actor.user ||
+    assignment.candidateGroups.some((group) => actor.groups.includes(group))
+  );
+}
+
+function candidatesOf({ candidateUsers, candidateGroups, assignee }: WorkitemAssignment): string {
+  const parts = [
+    candidateUsers.length > 0 && `users ${candidateUsers.join(', ')}`,
+    candidateGroups.length > 0 && `groups ${candidateGroups.join(', ')}`,
+    assignee !== null && `assignee ${assignee}`,
+  ].filter((part) => part !== false);
+  return parts.length > 0 ? parts.join('; ') : 'no one but admins';
+}
+
+function requireActor(actor: Actor): void {
+  if (typeof actor?.user !== 'string' || actor.user === '' || !Array.isArray(actor.groups)) {
+    const message = 'a person acting on a workitem needs a user name and groups';
+    throw new ValidationError('validation_failed', message, [{ path: 'actor', message }]);
+  }
+}
+
+/**
+ * Holds the actor to the people rules named in `rules`, in the order of their refusals (claim, candidate,
+ * four eyes). A person who breaks one is refused; an admin sets them aside, and the rules set aside are
+ * answered, for the event to record.
+ */
+function permit(
+  state: Pick<CaseData, 'caseId' | 'completedBy'>,
+  net: Net,
+  workitem: Workitem,
+  actor: Actor,
+  rules: readonly OverriddenRule[],
+): readonly OverriddenRule[] {
+  requireActor(actor);
+  const broken: OverriddenRule[] = [];
+  const refuse = (rule: OverriddenRule, message: string): void => {
+    if (!actor.admin) {
+      throw rule === 'workitem_claimed'
+        ? new IllegalStateError(rule, message)
+        : new NotPermittedError(rule, message);
+    }
+    broken.push(rule);
+  };
+  for (const rule of rules) {
+    switch (rule) {
+      case 'workitem_claimed':
+        if (workitem.claimedBy !== undefined && workitem.claimedBy !== actor.user) {
+          refuse(rule, `workitem ${workitem.id} is claimed by ${workitem.claimedBy}`);
+        }
+        break;
+      case 'not_a_candidate':
+        if (workitem.assignment !== undefined && !isCandidate(workitem.assignment, actor)) {
+          refuse(
+            rule,
+            `${actor.user} is not a candidate for workitem ${workitem.id}: it is for ${candidatesOf(workitem.assignment)}`,
+          );
+        }
+        break;
+      case 'separation_of_duties': {
+        const earlier = (net.transition(workitem.transitionId).separateFrom ?? []).find((id) =>
+          state.completedBy.get(id)?.includes(actor.user),
+        );
+        if (earlier !== undefined) {
+          refuse(
+            rule,
+            `${actor.user} completed ${earlier} in case ${state.caseId}, so may not complete workitem ${workitem.id} (${workitem.transitionId}): four eyes`,
+          );
+        }
+        break;
+      }
+      default: {
+        const unknown: never = rule;
+        throw new Error(`unknown people rule ${String(unknown)}`);
+      }
+    }
+  }
+  return broken;
+}
+
+/** The rules completing and abandoning a workitem hold a person to. */
+const RULES_OF: Readonly<Record<'completed' | 'abandoned', readonly OverriddenRule[]>> = {
+  completed: ['workitem_claimed', 'not_a_candidate', 'separation_of_duties'],
+  abandoned: ['workitem_claimed', 'not_a_candidate'],
+};
+
+/**
+ * A person claims an open workitem: claiming one's own claim again changes nothing; an admin may take over
+ * someone else's (their claim released first, the override recorded there).
+ */
+function claimWorkitem(
+  { data }: ClaimWorkitem,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const existing = requireCase(state, data.caseId);
+  const workitem = requireOpenWorkitem(existing, data.workitemId);
+  const decision = begin(requireActive(existing), data.at, options);
+  const { actor, caseId, at } = data;
+  requireActor(actor);
+  if (workitem.claimedBy === actor.user) return [];
+  const override = permit(existing, decision.net, workitem, actor, ['workitem_claimed', 'not_a_candidate']);
+  const { id: workitemId, taskId } = workitem;
+  if (workitem.claimedBy !== undefined) {
+    record(decision, {
+      type: 'WorkitemReleased',
+      data: {
+        caseId,
+        taskId,
+        workitemId,
+        by: actor.user,
+        claimedBy: workitem.claimedBy,
+        override: ['workitem_claimed'],
+        at,
+      },
+    });
+  }
+  const rest = override.filter((rule) => rule !== 'workitem_claimed');
+  record(decision, {
+    type: 'WorkitemClaimed',
+    data: { caseId, taskId, workitemId, by: actor.user, ...(rest.length > 0 && { override: rest }), at },
+  });
+  return decision.events;
+}
+
+/** The claimer, or an admin, releases a claim; releasing an unclaimed open workitem changes nothing. */
+function releaseWorkitem(
+  { data }: ReleaseWorkitem,
+  state: CaseState,
+  options: CaseDeciderOptions,
+): readonly CaseEvent[] {
+  const existing = requireCase(state, data.caseId);
+  const workitem = requireOpenWorkitem(existing, data.workitemId);
+  const decision = begin(requireActive(existing), data.at, options);
+  const { actor, caseId, at } = data;
+  requireActor(actor);
+  if (workitem.claimedBy === undefined) return [];
+  const override = permit(existing, decision.net, workitem, actor, ['workitem_claimed']);
+  record(decision, {
+    type: 'WorkitemReleased',
+    data: {
+      caseId,
+      taskId: workitem.taskId,
+      workitemId: workitem.id,
+      by: actor.user,
+      claimedBy: workitem.claimedBy,
+      ...(override.length > 0 && { override }),
+      at,
+    },
+  });
   return decision.events;
 }
 
@@ -850,7 +1079,14 @@ function preexecuteTask(
     requireMade(existing, 'workitem', data.workitemId);
     const workitem = existing.workitems.get(data.workitemId);
     if (workitem) {
-      const { caseId, at } = data;
+      const { caseId, at, actor } = data;
+      // Locking is a step towards completing: only who may work the workitem takes it (nothing to record).
+      if (actor !== undefined) {
+        permit(requireActive(existing), netOf(existing.definition), workitem, actor, [
+          'workitem_claimed',
+          'not_a_candidate',
+        ]);
+      }
       return preexecuteTask(
         { type: 'PreexecuteTask', data: { caseId, taskId: workitem.taskId, at } },
         existing,
@@ -882,6 +1118,7 @@ function forceAbandonTask(
   return cascade(decision);
 }
 
+/** A workitem's new state; with an `actor` (a person, through the API) the people rules apply. */
 function updateWorkitem(
   caseId: string,
   workitemId: string,
@@ -890,6 +1127,7 @@ function updateWorkitem(
   at: string,
   state: CaseState,
   options: CaseDeciderOptions,
+  actor?: Actor,
 ): readonly CaseEvent[] {
   const existing = requireCase(state, caseId);
   const workitem = requireOpenWorkitem(existing, workitemId);
@@ -902,9 +1140,13 @@ function updateWorkitem(
       `workitem ${workitemId} cannot go from ${workitem.state} to ${to}`,
     );
   }
+  const person =
+    actor === undefined || to === 'started'
+      ? undefined
+      : { by: actor.user, override: permit(existing, decision.net, workitem, actor, RULES_OF[to]) };
   // Completing before preexecute locks first, with preexecute's errors, instead of being lost.
   if (to === 'completed') lockTokens(decision, requireTask(decision.draft, workitem.taskId));
-  updateWorkitemState(decision, workitem, to, output);
+  updateWorkitemState(decision, workitem, to, output, person);
   return cascade(decision);
 }
 
@@ -970,6 +1212,13 @@ function resolveIncident(
         throw new ValidationError(
           'validation_failed',
           `incident ${incident.id} is ${incident.kind}: only a condition_failed incident takes a route`,
+        );
+      }
+      const open = incident.workitemId === null ? undefined : draft.workitems.get(incident.workitemId);
+      if (open && isOpen(open)) {
+        throw new ValidationError(
+          'validation_failed',
+          `incident ${incident.id} holds workitem ${open.id}, still ${open.state}: a route is for a decision that failed`,
         );
       }
       const route = operatorRoute(net, task, resolution.placeIds);
@@ -1151,13 +1400,17 @@ export function decideCase(
       return updateWorkitem(caseId, workitemId, to, output ?? null, at, state, options);
     }
     case 'CompleteWorkitem': {
-      const { caseId, workitemId, output, at } = command.data;
-      return updateWorkitem(caseId, workitemId, 'completed', output, at, state, options);
+      const { caseId, workitemId, output, at, actor } = command.data;
+      return updateWorkitem(caseId, workitemId, 'completed', output, at, state, options, actor);
     }
     case 'AbandonWorkitem': {
-      const { caseId, workitemId, at } = command.data;
-      return updateWorkitem(caseId, workitemId, 'abandoned', null, at, state, options);
+      const { caseId, workitemId, at, actor } = command.data;
+      return updateWorkitem(caseId, workitemId, 'abandoned', null, at, state, options, actor);
     }
+    case 'ClaimWorkitem':
+      return claimWorkitem(command, state, options);
+    case 'ReleaseWorkitem':
+      return releaseWorkitem(command, state, options);
     case 'ResolveIncident':
       return resolveIncident(command, state, options);
     case 'FireTimer':

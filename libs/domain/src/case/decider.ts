@@ -33,7 +33,15 @@ type CaseSnapshot =
   | { readonly status: 'none' }
   | (Omit<
       CaseData,
-      'tokens' | 'tasks' | 'workitems' | 'incidents' | 'timers' | 'attempts' | 'liveTaskOf' | 'counts'
+      | 'tokens'
+      | 'tasks'
+      | 'workitems'
+      | 'incidents'
+      | 'timers'
+      | 'attempts'
+      | 'completedBy'
+      | 'liveTaskOf'
+      | 'counts'
     > & {
       readonly counts: Omit<CaseCounts, 'incidents' | 'timers'> & {
         readonly incidents?: number;
@@ -47,6 +55,8 @@ type CaseSnapshot =
       /** Absent in snapshots taken before timers and retries existed: none was pending then. */
       readonly timers?: readonly Timer[];
       readonly attempts?: readonly (readonly [string, WorkitemAttempts])[];
+      /** Absent in snapshots taken before people existed: nobody had completed anything through the API then. */
+      readonly completedBy?: readonly (readonly [string, readonly string[]])[];
       readonly liveTaskOf: readonly (readonly [string, string])[];
     });
 
@@ -61,6 +71,7 @@ export function caseToSnapshot(state: CaseState): CaseSnapshot {
     incidents: [...state.incidents.values()],
     timers: [...state.timers.values()],
     attempts: [...state.attempts],
+    completedBy: [...state.completedBy],
     liveTaskOf: [...state.liveTaskOf],
   };
 }
@@ -78,6 +89,7 @@ export function caseFromSnapshot(json: unknown): CaseState {
     incidents: new Map((snapshot.incidents ?? []).map((i) => [i.id, i])),
     timers: new Map((snapshot.timers ?? []).map((t) => [t.id, t])),
     attempts: new Map(snapshot.attempts ?? []),
+    completedBy: new Map(snapshot.completedBy ?? []),
     counts: {
       ...snapshot.counts,
       incidents: snapshot.counts.incidents ?? 0,

@@ -77,9 +77,15 @@ export type TokensIssued = Event<'TokensIssued', CaseFact & { readonly tokens: r
 export type TaskStarted = Event<'TaskStarted', TaskFact & { readonly transitionId: string }>;
 export type TokensReceived = Event<'TokensReceived', TokensFact>;
 export type TaskAllocated = Event<'TaskAllocated', TaskFact & { readonly workitemId: string }>;
+/** `assignment` is present only when the transition has one. */
 export type WorkitemCreated = Event<
   'WorkitemCreated',
-  TaskFact & { readonly workitemId: string; readonly transitionId: string; readonly executor: string }
+  TaskFact & {
+    readonly workitemId: string;
+    readonly transitionId: string;
+    readonly executor: string;
+    readonly assignment?: WorkitemAssignment;
+  }
 >;
 /** The task is `executing` from this event on. */
 export type TokensLocked = Event<'TokensLocked', TokensFact>;
@@ -96,6 +102,10 @@ export type WorkitemUpdated = Event<
      */
     readonly transitionId?: string;
     readonly executor?: string;
+    /** The user who completed or abandoned it through the API; absent for executors and the system. */
+    readonly by?: string;
+    /** The people rules the admin `by` set aside; absent when none was. */
+    readonly override?: readonly OverriddenRule[];
   }
 >;
 /** `taskId` is `termination` when the case itself consumes the token in `end`. */
@@ -166,9 +176,14 @@ export interface WorkitemAssignment {
 }
 /** The people rules an admin's command set aside; recorded on the event of what the admin did. */
 export type OverriddenRule = 'workitem_claimed' | 'not_a_candidate' | 'separation_of_duties';
+/** `override` when an admin who is not a candidate claimed it. */
 export type WorkitemClaimed = Event<
   'WorkitemClaimed',
-  TaskFact & { readonly workitemId: string; readonly by: string }
+  TaskFact & {
+    readonly workitemId: string;
+    readonly by: string;
+    readonly override?: readonly OverriddenRule[];
+  }
 >;
 /** `by` released `claimedBy`'s claim (an admin may release someone else's: `override`). */
 export type WorkitemReleased = Event<
@@ -205,6 +220,8 @@ export type CaseEvent =
   | TimerFired
   | TimerCancelled
   | WorkitemFailed
+  | WorkitemClaimed
+  | WorkitemReleased
   | CaseFinished
   | CaseTerminated;
 
@@ -231,6 +248,8 @@ export const CASE_EVENT_TYPES: readonly CaseEventType[] = [
   'TimerFired',
   'TimerCancelled',
   'WorkitemFailed',
+  'WorkitemClaimed',
+  'WorkitemReleased',
   'CaseFinished',
   'CaseTerminated',
 ];

@@ -26,6 +26,7 @@ export interface CaseDraft {
   readonly incidents: Map<string, Incident>;
   readonly timers: Map<string, Timer>;
   readonly attempts: Map<string, WorkitemAttempts>;
+  readonly completedBy: Map<string, readonly string[]>;
   readonly liveTaskOf: Map<string, string>;
   readonly counts: { -readonly [K in keyof CaseCounts]: CaseCounts[K] };
   readonly createdAt: string;
@@ -44,6 +45,7 @@ export function draftOf(state: CaseData): CaseDraft {
     incidents: new Map(state.incidents),
     timers: new Map(state.timers),
     attempts: new Map(state.attempts),
+    completedBy: new Map(state.completedBy),
     liveTaskOf: new Map(state.liveTaskOf),
     counts: { ...state.counts },
   };
@@ -62,6 +64,7 @@ export function draftFromCreation({ data }: CaseCreated): CaseDraft {
     incidents: new Map(),
     timers: new Map(),
     attempts: new Map(),
+    completedBy: new Map(),
     liveTaskOf: new Map(),
     counts: { tokens: 0, tasks: 0, workitems: 0, incidents: 0, timers: 0 },
     createdAt: data.at,
@@ -141,6 +144,7 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
         executor: event.data.executor,
         state: 'created',
         output: null,
+        ...(event.data.assignment && { assignment: event.data.assignment }),
       });
       draft.counts.workitems += 1;
       return;
@@ -152,8 +156,31 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
       });
       return;
     case 'WorkitemUpdated': {
+      const { state, output, by } = event.data;
+      const { claimedBy, ...workitem } = must(
+        draft.workitems.get(event.data.workitemId),
+        `workitem ${event.data.workitemId}`,
+      );
+      // An ended workitem loses its claim.
+      const claim = state === 'started' && claimedBy !== undefined ? { claimedBy } : {};
+      draft.workitems.set(workitem.id, { ...workitem, state, output, ...claim });
+      if (state === 'completed' && by !== undefined) {
+        const users = draft.completedBy.get(workitem.transitionId) ?? [];
+        if (!users.includes(by)) draft.completedBy.set(workitem.transitionId, [...users, by]);
+      }
+      return;
+    }
+    case 'WorkitemClaimed': {
       const workitem = must(draft.workitems.get(event.data.workitemId), `workitem ${event.data.workitemId}`);
-      draft.workitems.set(workitem.id, { ...workitem, state: event.data.state, output: event.data.output });
+      draft.workitems.set(workitem.id, { ...workitem, claimedBy: event.data.by });
+      return;
+    }
+    case 'WorkitemReleased': {
+      const { claimedBy: _, ...workitem } = must(
+        draft.workitems.get(event.data.workitemId),
+        `workitem ${event.data.workitemId}`,
+      );
+      draft.workitems.set(workitem.id, workitem);
       return;
     }
     case 'TokensConsumed':

@@ -7,6 +7,7 @@ import type {
   TaskState,
   TimerKind,
   TokenState,
+  WorkitemAssignment,
   WorkitemState,
 } from './events.js';
 
@@ -41,6 +42,10 @@ export interface Workitem {
   readonly executor: string;
   readonly state: WorkitemState;
   readonly output: JsonValue;
+  /** Its candidates, when its transition has an assignment; absent: anyone who may work workitems. */
+  readonly assignment?: WorkitemAssignment;
+  /** The user who claimed it; absent when unclaimed, and always once it has ended. */
+  readonly claimedBy?: string;
 }
 
 /** An open incident; a resolved one is only in the history. */
@@ -104,6 +109,11 @@ export interface CaseData {
   /** The failures of open workitems that have failed, by workitem id. */
   readonly attempts: ReadonlyMap<string, WorkitemAttempts>;
   readonly counts: CaseCounts;
+  /**
+   * The users who completed each transition's workitems through the API, by transition id, for four eyes;
+   * kept for the whole case (it is small: one entry per person and transition).
+   */
+  readonly completedBy: ReadonlyMap<string, readonly string[]>;
   /** The one live task (started, allocated or executing) of each transition that has one. */
   readonly liveTaskOf: ReadonlyMap<string, string>;
   readonly createdAt: string;

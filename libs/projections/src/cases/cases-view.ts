@@ -93,6 +93,8 @@ export const casesView = defineView<CaseDocument, CaseEvent>({
       case 'TimerFired':
       case 'TimerCancelled':
       case 'WorkitemFailed':
+      case 'WorkitemClaimed':
+      case 'WorkitemReleased':
         return { updatedAt };
       case 'IncidentRaised':
         return { openIncidents: doc.openIncidents + 1, updatedAt };
