@@ -7,6 +7,8 @@ import { api, getKey } from './api.js';
 let current = { status: 'loading' };
 const listeners = new Set();
 let asked = 0;
+/** The key the current identity was asked with: a key saved by other means (another tab) is noticed. */
+let askedWith;
 
 function publish(identity) {
   current = identity;
@@ -15,6 +17,7 @@ function publish(identity) {
 
 function ask() {
   const ticket = ++asked;
+  askedWith = getKey();
   publish({ status: 'loading' });
   api('whoami').then(
     (body) => ticket === asked && publish({ status: 'ok', ...body }),
@@ -28,13 +31,15 @@ function ask() {
 }
 
 window.addEventListener('wfnet:key', ask);
+window.addEventListener('storage', () => askedWith !== getKey() && ask());
 ask();
 
 export function useIdentity() {
   const [identity, setIdentity] = useState(current);
   useEffect(() => {
     listeners.add(setIdentity);
-    setIdentity(current);
+    if (askedWith !== getKey()) ask();
+    else setIdentity(current);
     return () => listeners.delete(setIdentity);
   }, []);
   return identity;
