@@ -92,7 +92,7 @@ function WhoAmI() {
         })
       </p>`;
     case 'refused':
-      return html`<p class="whoami refused" role="alert">
+      return html`<p class="whoami refused">
         ${
           identity.keySaved
             ? 'This API key was refused: enter another one or forget it.'
