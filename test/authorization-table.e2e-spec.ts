@@ -2,19 +2,24 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Client, Reply } from './http/client.js';
 import type { Service } from './http/harness.js';
 import { startService } from './http/harness.js';
-import { approval } from './http/nets.js';
+import type { NetBody } from './http/nets.js';
+import { approval, singleManual } from './http/nets.js';
 import type { Workitem } from './http/resources.js';
 import { createCase, workitemOf } from './http/resources.js';
 
 jest.setTimeout(30_000);
 
-type Caller = 'admin' | 'worker' | 'reader' | 'anonymous';
+type Caller = 'admin' | 'worker' | 'reader' | 'anonymous' | 'wrong key';
 const KEYS: Readonly<Record<Caller, string | undefined>> = {
   admin: 'key-a',
   worker: 'key-w',
   reader: 'key-r',
   anonymous: undefined,
+  'wrong key': 'key-nobody-has',
 };
+/** The keys of the callers above, with users and groups; `walt` is a second worker, in no group. */
+const API_KEYS = 'key-a:admin:root,key-w:worker:wendy:staff,key-r:reader,key-walt:worker:walt';
+type Role = Exclude<Caller, 'anonymous' | 'wrong key'>;
 
 interface Ids {
   readonly caseId: string;
@@ -28,7 +33,7 @@ interface Endpoint {
   readonly path: (ids: Ids) => string;
   readonly body?: unknown;
   /** Who gets past the guard; everyone else gets 403 (with a key) or 401 (without one). */
-  readonly allowed: 'public' | readonly Exclude<Caller, 'anonymous'>[];
+  readonly allowed: 'public' | readonly Role[];
   /** What an allowed caller gets: the request is made harmless (unknown ids, invalid bodies) so nothing changes. */
   readonly answer: number;
 }
@@ -84,6 +89,13 @@ const ENDPOINTS: readonly Endpoint[] = [
     answer: 404,
   },
   { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/abandon`, allowed: WORKERS, answer: 404 },
+  { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/claim`, allowed: WORKERS, answer: 404 },
+  { method: 'POST', path: () => `/workitems/${MISSING_WORKITEM}/release`, allowed: WORKERS, answer: 404 },
+  { method: 'GET', path: () => '/workitems?candidate=me', allowed: EVERYONE, answer: 200 },
+  { method: 'GET', path: () => '/workitems?claimedBy=me', allowed: EVERYONE, answer: 200 },
+  // Another user's claims: admins only, whatever the role's other reads.
+  { method: 'GET', path: () => '/workitems?claimedBy=walt', allowed: ADMIN, answer: 200 },
+  { method: 'GET', path: () => '/whoami', allowed: EVERYONE, answer: 200 },
   { method: 'GET', path: () => '/incidents', allowed: EVERYONE, answer: 200 },
   { method: 'GET', path: () => `/incidents/${MISSING_INCIDENT}`, allowed: EVERYONE, answer: 404 },
   {
@@ -97,7 +109,7 @@ const ENDPOINTS: readonly Endpoint[] = [
 
 function expected(endpoint: Endpoint, caller: Caller): { status: number; code?: string } {
   if (endpoint.allowed === 'public') return { status: endpoint.answer };
-  if (caller === 'anonymous') return { status: 401, code: 'unauthorized' };
+  if (caller === 'anonymous' || caller === 'wrong key') return { status: 401, code: 'unauthorized' };
   return endpoint.allowed.includes(caller) ? { status: endpoint.answer } : { status: 403, code: 'forbidden' };
 }
 
@@ -127,7 +139,7 @@ describe('every endpoint for every role', () => {
 
   beforeAll(async () => {
     service = await startService('memory', {
-      env: { WFNET_API_KEYS: 'key-a:admin,key-w:worker,key-r:reader' },
+      env: { WFNET_API_KEYS: API_KEYS },
     });
     ids = await setUp(service.api.withKey('key-a'));
     before = (await service.api.withKey('key-a').get(`/cases/${ids.caseId}/events`)).text;
@@ -165,6 +177,90 @@ describe('every endpoint without WFNET_API_KEYS', () => {
     async ({ endpoint }) => {
       const reply = await service.api.request(endpoint.method, endpoint.path(ids), endpoint.body);
       expect(reply.status).toBe(endpoint.answer);
+    },
+  );
+});
+
+type Action = 'claim' | 'complete' | 'abandon' | 'release';
+type Person = 'wendy' | 'walt' | 'root';
+const PERSON_KEYS: Readonly<Record<Person, string>> = { wendy: 'key-w', walt: 'key-walt', root: 'key-a' };
+
+interface Situation {
+  readonly name: string;
+  /** What the workitem is when the caller acts: assigned to the `staff` group, or claimed by wendy. */
+  readonly workitem: 'assigned to staff' | 'claimed by wendy';
+  readonly caller: Person;
+}
+
+// wendy is a worker in `staff`, walt a worker in no group, root an admin (who may set the rules aside).
+const SITUATIONS: readonly Situation[] = [
+  { name: 'a candidate', workitem: 'assigned to staff', caller: 'wendy' },
+  { name: 'not a candidate', workitem: 'assigned to staff', caller: 'walt' },
+  { name: 'an admin, not a candidate', workitem: 'assigned to staff', caller: 'root' },
+  { name: 'the claimer', workitem: 'claimed by wendy', caller: 'wendy' },
+  { name: 'another user', workitem: 'claimed by wendy', caller: 'walt' },
+  { name: 'an admin, not the claimer', workitem: 'claimed by wendy', caller: 'root' },
+];
+
+/** What each action answers in each situation: a status, and the code of a refusal. */
+function outcome(action: Action, { workitem, caller }: Situation): { status: number; code?: string } {
+  if (caller === 'root') return { status: 200 };
+  if (workitem === 'assigned to staff') {
+    // Releasing an unclaimed workitem changes nothing, whoever asks.
+    if (caller === 'walt' && action !== 'release') return { status: 403, code: 'not_a_candidate' };
+    return { status: 200 };
+  }
+  return caller === 'wendy' ? { status: 200 } : { status: 409, code: 'workitem_claimed' };
+}
+
+const ACTIONS: readonly Action[] = ['claim', 'complete', 'abandon', 'release'];
+const PEOPLE_TABLE = ACTIONS.flatMap((action) =>
+  SITUATIONS.map((situation) => ({ action, situation, want: outcome(action, situation) })),
+);
+
+/** `start → review → end`, `review` offered to the `staff` group only. */
+function staffReview(): NetBody {
+  const net = singleManual('staff-review');
+  net.transitions = [{ id: 'review', executor: 'manual', assignment: { candidateGroups: ['staff'] } }];
+  return net;
+}
+
+describe('the workitem actions for candidates and claimers', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    service = await startService('memory', { env: { WFNET_API_KEYS: API_KEYS } });
+    const admin = service.api.withKey('key-a');
+    for (const net of [staffReview(), singleManual('open-review')]) {
+      expect([200, 201]).toContain((await admin.post('/workflows', net)).status);
+    }
+  });
+
+  afterAll(() => service.stop());
+
+  /** A fresh workitem in the situation's state: each row acts on its own. */
+  async function workitemIn(situation: Situation): Promise<Workitem> {
+    const admin = service.api.withKey('key-a');
+    const assigned = situation.workitem === 'assigned to staff';
+    const created = await createCase(admin, assigned ? 'staff-review' : 'open-review');
+    const review = await workitemOf(admin, created.id, 'review');
+    if (!assigned) {
+      const claim = await service.api.withKey(PERSON_KEYS.wendy).post(`/workitems/${review.id}/claim`);
+      expect(claim.status).toBe(200);
+    }
+    return review;
+  }
+
+  it.each(PEOPLE_TABLE.map((row) => ({ ...row, name: row.situation.name })))(
+    '$action by $name answers $want.status $want.code',
+    async ({ action, situation, want }) => {
+      const review = await workitemIn(situation);
+      const client = service.api.withKey(PERSON_KEYS[situation.caller]);
+      const reply = await client.post(
+        `/workitems/${review.id}/${action}`,
+        action === 'complete' ? { output: 'ok' } : undefined,
+      );
+      expect(want.code ? describeReply(reply) : reply.status).toEqual(want.code ? want : want.status);
     },
   );
 });

@@ -1,5 +1,14 @@
-import type { CaseEvent, Event, JsonValue, WorkflowDefinition, WorkflowEvent } from '@wfnet/domain';
-import { exampleNets } from '@wfnet/domain';
+import type {
+  Actor,
+  CaseCommand,
+  CaseEvent,
+  CaseState,
+  Event,
+  JsonValue,
+  WorkflowDefinition,
+  WorkflowEvent,
+} from '@wfnet/domain';
+import { decideCase, exampleNets, foldCase, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
 import type { ProjectedEvent } from './core/view.js';
 
 // Hand-written histories for the views' tests: every case event type appears, in the order the case
@@ -722,6 +731,67 @@ export function timedOutCaseHistory(): CaseEvent[] {
 type DataOf<E extends Event, T extends E['type']> = Extract<E, { type: T }>['data'];
 
 /** Which event of a type a test means: the fields its data holds (compared as JSON), or a test of its data. */
+/** `submit` then `approve` (both manual); approve is for bob or the managers, never for who submitted. */
+export const peopleDefinition: WorkflowDefinition = normalizeWorkflow({
+  id: 'review-by-people',
+  places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
+  transitions: [
+    { id: 'submit', executor: 'manual' },
+    {
+      id: 'approve',
+      executor: 'manual',
+      assignment: { candidateUsers: ['bob'], candidateGroups: ['managers'] },
+      separateFrom: ['submit'],
+    },
+  ],
+  arcs: [
+    { from: 'start', to: 'submit' },
+    { from: 'submit', to: 'submitted' },
+    { from: 'submitted', to: 'approve' },
+    { from: 'approve', to: 'end' },
+  ],
+});
+
+const c6 = (n: 'workitem', i: number): string => `c6:${n}-${i}`;
+
+/**
+ * Case c6 of the people net, as the case decider records it: ann claims and completes submit; bob claims
+ * approve, the admin root takes it over (bob's claim released with an override) and releases it, then
+ * completes it though not a candidate (an override); the case finishes.
+ */
+export function peopleCaseHistory(): CaseEvent[] {
+  const ann: Actor = { user: 'ann', groups: ['staff'], admin: false };
+  const bob: Actor = { user: 'bob', groups: [], admin: false };
+  const root: Actor = { user: 'root', groups: [], admin: true };
+  const caseId = 'c6';
+  const commands: CaseCommand[] = [
+    {
+      type: 'CreateCase',
+      data: { caseId, workflow: { definition: peopleDefinition, state: 'active' }, data: {}, at: at(40) },
+    },
+    { type: 'ClaimWorkitem', data: { caseId, workitemId: c6('workitem', 1), actor: ann, at: at(41) } },
+    {
+      type: 'CompleteWorkitem',
+      data: { caseId, workitemId: c6('workitem', 1), output: 'sent', actor: ann, at: at(42) },
+    },
+    { type: 'ClaimWorkitem', data: { caseId, workitemId: c6('workitem', 2), actor: bob, at: at(43) } },
+    { type: 'ClaimWorkitem', data: { caseId, workitemId: c6('workitem', 2), actor: root, at: at(44) } },
+    { type: 'ReleaseWorkitem', data: { caseId, workitemId: c6('workitem', 2), actor: root, at: at(45) } },
+    {
+      type: 'CompleteWorkitem',
+      data: { caseId, workitemId: c6('workitem', 2), output: 'approved', actor: root, at: at(46) },
+    },
+  ];
+  const history: CaseEvent[] = [];
+  let state: CaseState = initialCaseState();
+  for (const command of commands) {
+    const events = decideCase(command, state);
+    state = foldCase(state, events);
+    history.push(...events);
+  }
+  return history;
+}
+
 export type EventMatch<E extends Event, T extends E['type']> =
   Partial<DataOf<E, T>> | ((data: DataOf<E, T>) => boolean);
 
@@ -767,7 +837,7 @@ export const issuing =
   (data: { readonly tokens: readonly { readonly id: string }[] }): boolean =>
     data.tokens.some((token) => token.id === tokenId);
 
-/** Every history above as one store would record it: workflow first, then c1 to c5. */
+/** Every history above as one store would record it: workflow first, then c1 to c6. */
 export function sampleEvents(): ProjectedEvent[] {
   const [created, discarded] = workflowHistory() as [WorkflowEvent, WorkflowEvent];
   const cases: ProjectedEvent[] = [];
@@ -777,6 +847,7 @@ export function sampleEvents(): ProjectedEvent[] {
     ['case-c3', incidentCaseHistory()],
     ['case-c4', timerCaseHistory()],
     ['case-c5', timedOutCaseHistory()],
+    ['case-c6', peopleCaseHistory()],
   ];
   for (const [streamId, history] of histories) {
     cases.push(...(recordStream(streamId, history, 2n + BigInt(cases.length)) as ProjectedEvent[]));

@@ -168,6 +168,12 @@ function syntheticWorkitem(n: number): WorkitemDocument {
     attempts: 0,
     lastError: null,
     retryAt: null,
+    assigned: transition.executor === 'manual',
+    candidateGroups: transition.executor === 'manual' ? [`group-${n % 7}`] : [],
+    candidateUsers: [],
+    assignee: null,
+    claimedBy: state === 'started' && transition.executor === 'manual' ? `user-${n % 50}` : null,
+    completedBy: state === 'completed' && transition.executor === 'manual' ? `user-${n % 50}` : null,
   };
 }
 

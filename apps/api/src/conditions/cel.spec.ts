@@ -193,3 +193,31 @@ describe('a condition over a 1 MiB case', () => {
     expect(JSON.stringify(data)).toBe(before);
   });
 });
+
+describe('an assignee expression', () => {
+  it('gives the user it names over case and inputs', () => {
+    expect(cel.checkAssignee('case.requester.manager')).toBeUndefined();
+    expect(
+      cel.evaluateAssignee('case.requester.manager', { case: { requester: { manager: 'max' } }, inputs: {} }),
+    ).toBe('max');
+    expect(
+      cel.evaluateAssignee("inputs.submitted.owner + ''", {
+        case: {},
+        inputs: { submitted: { owner: 'ann' } },
+      }),
+    ).toBe('ann');
+  });
+
+  it('must give a string and read only case and inputs', () => {
+    expect(cel.checkAssignee('case.amount > 3')).toMatch(/gives bool, not a string/);
+    expect(cel.checkAssignee('output.user')).toBeDefined();
+    expect(cel.checkAssignee("'a'.matches('a')")).toMatch(/not allowed in assignee expressions/);
+  });
+
+  it('fails, with ConditionFailure, on a missing field or a value that is not a string', () => {
+    expect(() => cel.evaluateAssignee('case.manager', { case: {}, inputs: {} })).toThrow(ConditionFailure);
+    expect(() => cel.evaluateAssignee('case.manager', { case: { manager: 7 }, inputs: {} })).toThrow(
+      /not a string/,
+    );
+  });
+});

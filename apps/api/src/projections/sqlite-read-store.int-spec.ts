@@ -39,6 +39,12 @@ function workitem(n: number): WorkitemDocument {
     attempts: 0,
     lastError: null,
     retryAt: null,
+    assigned: false,
+    candidateGroups: [],
+    candidateUsers: [],
+    assignee: null,
+    claimedBy: null,
+    completedBy: null,
   };
 }
 

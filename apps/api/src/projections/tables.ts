@@ -4,7 +4,7 @@ import type { TableSpec } from './read-store.js';
  * Bump when a view's documents change shape or meaning: a store holding another version is dropped and
  * rebuilt from position 0 when it opens.
  */
-export const READ_MODEL_VERSION = 3;
+export const READ_MODEL_VERSION = 4;
 
 export const readModelTables: readonly TableSpec[] = [
   { name: 'workflows', columns: ['state'], indexes: [['state']] },
@@ -17,11 +17,13 @@ export const readModelTables: readonly TableSpec[] = [
   { name: 'tasks', columns: ['caseId'], indexes: [['caseId']] },
   {
     name: 'workitems',
-    columns: ['caseId', 'state', 'transitionId', 'executor'],
+    columns: ['caseId', 'state', 'transitionId', 'executor', 'claimedBy'],
     // A case has few workitems, so caseId alone narrows any filter that names it; a transition has one
-    // executor, so transitionId needs no pairing with it.
+    // executor, so transitionId needs no pairing with it. A user's claims are few, and only open workitems
+    // are claimed, so claimedBy alone narrows any filter that names it.
     indexes: [
       ['caseId'],
+      ['claimedBy'],
       ['state', 'transitionId'],
       ['state', 'executor'],
       ['transitionId'],

@@ -14,7 +14,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE, joinTypes, splitTypes } from '@wfnet/domain';
-import type { JoinType, JsonValue, SplitType } from '@wfnet/domain';
+import type { Assignment, JoinType, JsonValue, SplitType } from '@wfnet/domain';
 import { durationProblem } from '../clock/timing.js';
 import { ListOf, OneOf } from '../http/dto-shape.js';
 import { IsJson, IsJsonObject } from '../http/json.js';
@@ -200,8 +200,8 @@ export class TransitionDto {
   @OneOf(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
 
-  // The people and form members are taken as JSON here: the domain's net rules check them (invalid_net,
-  // naming the rule), as they check a definition however it arrives.
+  // The people and form members are taken as any JSON here, whatever their types say: the domain's net
+  // rules check them (invalid_net, naming the rule), as they check a definition however it arrives.
   @ApiPropertyOptional({
     type: 'object',
     properties: {
@@ -214,7 +214,7 @@ export class TransitionDto {
   })
   @UnlessAbsent()
   @IsJson()
-  assignment?: JsonValue;
+  assignment?: Assignment;
 
   @ApiPropertyOptional({
     type: [String],
@@ -224,7 +224,7 @@ export class TransitionDto {
   })
   @UnlessAbsent()
   @IsJson()
-  separateFrom?: JsonValue;
+  separateFrom?: string[];
 
   @ApiPropertyOptional({
     type: 'object',
@@ -235,7 +235,7 @@ export class TransitionDto {
   })
   @UnlessAbsent()
   @IsJson()
-  outputSchema?: JsonValue;
+  outputSchema?: { [key: string]: JsonValue };
 }
 
 export class ArcDto {

@@ -4,7 +4,8 @@ import { Roles } from '../http/auth.guard.js';
 import { HttpError } from '../http/error.filter.js';
 import { Caller } from '../http/identity.js';
 import type { Identity } from '../http/identity.js';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Actor } from '@wfnet/domain';
 import { CaseCommandMessage } from '../cases/case.messages.js';
 import { ReadModelQuery } from '../reads/read-model.query.js';
 import { CONFIG } from '../tokens.js';
@@ -17,6 +18,9 @@ import { tokenRepresentation } from '../cases/representation.js';
 import { CompleteWorkitemDto } from './workitem.dto.js';
 import { CompleteWorkitemMessage } from './workitem.messages.js';
 import { workitemRepresentation } from './representation.js';
+
+/** Who a person's command acts as: admins may set the people rules aside (the domain records it). */
+const actorOf = ({ user, groups, role }: Identity): Actor => ({ user, groups, admin: role === 'admin' });
 
 @ApiTags('workitems')
 @Controller('workitems')
@@ -59,12 +63,12 @@ export class WorkitemsController {
   @Roles('worker')
   @Post(':id/preexecute')
   @HttpCode(200)
-  async preexecute(@Param('id') id: string) {
+  async preexecute(@Param('id') id: string, @Caller() caller: Identity) {
     const caseId = caseIdOf(id, 'workitem');
     const outcome = await this.commands.execute(
       new CaseCommandMessage({
         type: 'PreexecuteTask',
-        data: { caseId, workitemId: id, at: this.clock.iso() },
+        data: { caseId, workitemId: id, actor: actorOf(caller), at: this.clock.iso() },
       }),
     );
     return {
@@ -76,7 +80,7 @@ export class WorkitemsController {
   @Roles('worker')
   @Post(':id/complete')
   @HttpCode(200)
-  async complete(@Param('id') id: string, @Body() body: CompleteWorkitemDto) {
+  async complete(@Param('id') id: string, @Body() body: CompleteWorkitemDto, @Caller() caller: Identity) {
     const caseId = caseIdOf(id, 'workitem');
     assertDataWithin(body.output, 'output', this.config.maxDataBytes);
     const outcome = await this.commands.execute(
@@ -86,12 +90,13 @@ export class WorkitemsController {
           caseId,
           workitemId: id,
           output: body.output === undefined ? null : body.output,
+          actor: actorOf(caller),
           at: this.clock.iso(),
         },
       }),
     );
     return {
-      ...workitemRepresentation(caseId, outcome.workitem, outcome.attempts),
+      ...workitemRepresentation(caseId, outcome.workitem, outcome.attempts, caller.user),
       position: outcome.position.toString(),
     };
   }
@@ -99,12 +104,42 @@ export class WorkitemsController {
   @Roles('worker')
   @Post(':id/abandon')
   @HttpCode(200)
-  async abandon(@Param('id') id: string) {
+  async abandon(@Param('id') id: string, @Caller() caller: Identity) {
+    return this.onWorkitem('AbandonWorkitem', id, caller);
+  }
+
+  @Roles('worker')
+  @Post(':id/claim')
+  @HttpCode(200)
+  @ApiOkResponse({
+    description:
+      'The workitem, claimed by the caller. 409 workitem_claimed when someone else holds it (an admin takes it over), 403 not_a_candidate when the caller is not one of its candidates, 409 workitem_not_available when it has ended.',
+  })
+  async claim(@Param('id') id: string, @Caller() caller: Identity) {
+    return this.onWorkitem('ClaimWorkitem', id, caller);
+  }
+
+  @Roles('worker')
+  @Post(':id/release')
+  @HttpCode(200)
+  @ApiOkResponse({
+    description:
+      'The workitem, unclaimed. Only its claimer or an admin may release it (else 409 workitem_claimed); an unclaimed open workitem is answered as it is; 409 workitem_not_available when it has ended.',
+  })
+  async release(@Param('id') id: string, @Caller() caller: Identity) {
+    return this.onWorkitem('ReleaseWorkitem', id, caller);
+  }
+
+  private async onWorkitem(
+    type: 'AbandonWorkitem' | 'ClaimWorkitem' | 'ReleaseWorkitem',
+    id: string,
+    caller: Identity,
+  ) {
     const caseId = caseIdOf(id, 'workitem');
     const outcome = await this.commands.execute(
       new CaseCommandMessage({
-        type: 'AbandonWorkitem',
-        data: { caseId, workitemId: id, at: this.clock.iso() },
+        type,
+        data: { caseId, workitemId: id, actor: actorOf(caller), at: this.clock.iso() },
       }),
     );
     return {

@@ -91,6 +91,8 @@ export interface WorkflowDefinition {
 /** Ids of the contract: `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
+export const ASSIGNMENT_FIELDS = ['candidateGroups', 'candidateUsers', 'assignee'] as const;
+
 export const RETRY_FIELDS = [
   'initialInterval',
   'backoffCoefficient',

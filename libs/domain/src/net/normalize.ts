@@ -1,6 +1,7 @@
 import type { JsonValue } from '../core/message.js';
 import type {
   Arc,
+  Assignment,
   Place,
   PlaceType,
   RetryPolicy,
@@ -8,7 +9,7 @@ import type {
   Transition,
   WorkflowDefinition,
 } from './definition.js';
-import { RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
+import { ASSIGNMENT_FIELDS, RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
 import { DEFAULT_JOIN_TYPE, DEFAULT_SPLIT_TYPE } from './kinds.js';
 import type { JoinType, SplitType } from './kinds.js';
 
@@ -32,6 +33,9 @@ export interface TransitionInput {
   readonly orJoin?: { readonly split: string };
   readonly timeouts?: Timeouts;
   readonly retry?: Partial<RetryPolicy>;
+  readonly assignment?: Assignment;
+  readonly separateFrom?: readonly string[];
+  readonly outputSchema?: { readonly [key: string]: JsonValue };
 }
 
 export interface ArcInput {
@@ -79,6 +83,7 @@ function normalizePlace({ id, type, name }: PlaceInput): Place {
 
 function normalizeTransition(input: TransitionInput): Transition {
   const { id, name, executor, executorParams, joinType, splitType, orJoin, timeouts, retry } = input;
+  const { assignment, separateFrom, outputSchema } = input;
   return {
     id,
     ...(name !== undefined && { name }),
@@ -89,6 +94,12 @@ function normalizeTransition(input: TransitionInput): Transition {
     ...(orJoin !== undefined && { orJoin: { split: orJoin.split } }),
     ...(timeouts !== undefined && { timeouts: knownMembers(timeouts, TIMEOUT_KINDS) }),
     ...(retry !== undefined && { retry: knownMembers(retry, RETRY_FIELDS) }),
+    // Anything but an object is kept as given, for `validateNet` to refuse.
+    ...(assignment !== undefined && {
+      assignment: isRecord(assignment) ? knownMembers(assignment, ASSIGNMENT_FIELDS) : assignment,
+    }),
+    ...(separateFrom !== undefined && { separateFrom }),
+    ...(outputSchema !== undefined && { outputSchema }),
   };
 }
 
@@ -98,6 +109,9 @@ function knownMembers<T extends object>(value: T, keys: readonly (keyof T)[]): T
   for (const key of keys) if (value[key] !== undefined) kept[key] = value[key];
   return kept as T;
 }
+
+const isRecord = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function normalizeArc({ from, to, condition, default: isDefault }: ArcInput): Arc {
   return {

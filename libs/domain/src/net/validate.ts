@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import { ID_PATTERN, RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
+import { ASSIGNMENT_FIELDS, ID_PATTERN, RETRY_FIELDS, TIMEOUT_KINDS } from './definition.js';
 import type { WorkflowDefinition } from './definition.js';
 import {
   admits,
@@ -39,7 +39,10 @@ export type NetRule =
   | 'or_join_kind'
   | 'timeouts_invalid'
   | 'retry_invalid'
-  | 'case_timeout_invalid';
+  | 'case_timeout_invalid'
+  | 'assignment_invalid'
+  | 'separate_from_invalid'
+  | 'output_schema_invalid';
 
 export interface ValidateOptions {
   /** Checks each condition's source; without it conditions are held only to the structural rules. */
@@ -93,6 +96,7 @@ export function validateNet(
   checkDecisions(scope, report, options.conditions);
   checkOrJoins(scope, report);
   checkTimes(definition, report, options.timing);
+  checkPeople(definition, report, options.conditions);
   return violations;
 }
 
@@ -413,4 +417,92 @@ function retryFieldProblem(
     default:
       return `not a field of a retry policy: expected ${RETRY_FIELDS.join(', ')}`;
   }
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * Who may work each transition's workitems (`assignment`), four eyes (`separateFrom`) and the form of its
+ * output (`outputSchema`, here only its shape: whether a schema compiles is the application's to say).
+ */
+function checkPeople(
+  definition: WorkflowDefinition,
+  report: Report,
+  conditions: ConditionLanguage | undefined,
+): void {
+  const transitionIds = new Set(definition.transitions.map((t) => t.id));
+  definition.transitions.forEach(({ id, assignment, separateFrom, outputSchema }, i) => {
+    const path = `transitions[${i}]`;
+    const ids = [String(id)];
+    if (assignment !== undefined) {
+      let refused = false;
+      const refuse = (at: string, why: string): void => {
+        refused = true;
+        report(
+          'assignment_invalid',
+          ids,
+          `${path}.assignment${at}`,
+          `the assignment of transition ${id}: ${why}`,
+        );
+      };
+      if (!isRecord(assignment)) {
+        refuse('', `expected an object of ${ASSIGNMENT_FIELDS.join(', ')}`);
+      } else {
+        for (const key of Object.keys(assignment)) {
+          if (!(ASSIGNMENT_FIELDS as readonly string[]).includes(key)) {
+            refuse(
+              `.${key}`,
+              `${key} is not a field of an assignment: expected ${ASSIGNMENT_FIELDS.join(', ')}`,
+            );
+          }
+        }
+        const { candidateGroups, candidateUsers, assignee } = assignment as Record<string, unknown>;
+        for (const [field, list] of [
+          ['candidateGroups', candidateGroups],
+          ['candidateUsers', candidateUsers],
+        ] as const) {
+          if (list !== undefined && !(Array.isArray(list) && list.every(isNonEmptyString))) {
+            refuse(`.${field}`, `${field}: expected a list of names (non-empty strings)`);
+          }
+        }
+        if (assignee !== undefined) {
+          const why = isNonEmptyString(assignee)
+            ? conditions?.checkAssignee?.(assignee)
+            : 'expected an expression giving a user name (a non-empty string)';
+          if (why !== undefined) refuse('.assignee', `assignee: ${why}`);
+        }
+        const names = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
+        if (!refused && names(candidateGroups) + names(candidateUsers) === 0 && assignee === undefined) {
+          refuse('', 'it names no candidate group, candidate user or assignee, so only admins could work it');
+        }
+      }
+    }
+    if (separateFrom !== undefined) {
+      const refuse = (at: string, why: string): void =>
+        report(
+          'separate_from_invalid',
+          ids,
+          `${path}.separateFrom${at}`,
+          `separateFrom of transition ${id}: ${why}`,
+        );
+      if (!Array.isArray(separateFrom)) {
+        refuse('', 'expected a list of ids of other transitions of the net');
+      } else {
+        (separateFrom as readonly unknown[]).forEach((other, j) => {
+          if (other === id) refuse(`[${j}]`, 'a transition cannot be kept apart from itself');
+          else if (typeof other !== 'string' || !transitionIds.has(other)) {
+            refuse(`[${j}]`, `${JSON.stringify(other)} is not a transition of the net`);
+          }
+        });
+      }
+    }
+    if (outputSchema !== undefined && !isRecord(outputSchema)) {
+      report(
+        'output_schema_invalid',
+        ids,
+        `${path}.outputSchema`,
+        `the outputSchema of transition ${id}: expected a JSON Schema object`,
+      );
+    }
+  });
 }

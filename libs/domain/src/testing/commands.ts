@@ -3,7 +3,9 @@ import type { JsonValue } from '../core/message.js';
 import type { WorkflowDefinition } from '../net/definition.js';
 import type {
   AbandonWorkitem,
+  Actor,
   CaseCommand,
+  ClaimWorkitem,
   CompleteWorkitem,
   CreateCase,
   DiscardTokens,
@@ -12,6 +14,7 @@ import type {
   ForceAbandonTask,
   PreexecuteTask,
   ReceiveTokens,
+  ReleaseWorkitem,
   ResolveIncident,
   TerminateCase,
   UpdateWorkitem,
@@ -111,6 +114,31 @@ export const abandonWorkitem = (workitemId: string, caseId = CASE_ID): AbandonWo
   type: 'AbandonWorkitem',
   data: { caseId, workitemId, at: AT },
 });
+
+/** People for the people rules: ann and bob are staff, ann and max managers, root an admin. */
+export const people = {
+  ann: { user: 'ann', groups: ['staff', 'managers'], admin: false },
+  bob: { user: 'bob', groups: ['staff'], admin: false },
+  max: { user: 'max', groups: ['managers'], admin: false },
+  eve: { user: 'eve', groups: [], admin: false },
+  root: { user: 'root', groups: [], admin: true },
+} satisfies Record<string, Actor>;
+
+export const claimWorkitem = (workitemId: string, actor: Actor, caseId = CASE_ID): ClaimWorkitem => ({
+  type: 'ClaimWorkitem',
+  data: { caseId, workitemId, actor, at: AT },
+});
+
+export const releaseWorkitem = (workitemId: string, actor: Actor, caseId = CASE_ID): ReleaseWorkitem => ({
+  type: 'ReleaseWorkitem',
+  data: { caseId, workitemId, actor, at: AT },
+});
+
+/** The command as a person sends it through the API. */
+export const actingAs = <C extends CompleteWorkitem | AbandonWorkitem | PreexecuteTask>(
+  command: C,
+  actor: Actor,
+): C => ({ ...command, data: { ...command.data, actor } });
 
 export const resolveIncident = (
   incidentId: string,

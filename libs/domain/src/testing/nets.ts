@@ -367,3 +367,33 @@ export function timedStepNet({
     ...(caseTimeout !== undefined && { caseTimeout }),
   });
 }
+
+/**
+ * `submit → approve`, both manual: approve is for the managers and for bob (`assignment`, plus the given
+ * assignee expression), and never for who submitted (`separateFrom`).
+ */
+export function peopleNet(assignee?: string): WorkflowDefinition {
+  return normalizeWorkflow({
+    id: 'people',
+    places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
+    transitions: [
+      { id: 'submit', executor: 'manual' },
+      {
+        id: 'approve',
+        executor: 'manual',
+        assignment: {
+          candidateGroups: ['managers'],
+          candidateUsers: ['bob'],
+          ...(assignee !== undefined && { assignee }),
+        },
+        separateFrom: ['submit'],
+      },
+    ],
+    arcs: [
+      { from: 'start', to: 'submit' },
+      { from: 'submit', to: 'submitted' },
+      { from: 'submitted', to: 'approve' },
+      { from: 'approve', to: 'end' },
+    ],
+  });
+}

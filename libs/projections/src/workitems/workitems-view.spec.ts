@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CaseEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
-import { at, finishedCaseHistory, recordStream, through, timerCaseHistory } from '../fixtures.js';
+import {
+  at,
+  finishedCaseHistory,
+  peopleCaseHistory,
+  recordStream,
+  through,
+  timerCaseHistory,
+} from '../fixtures.js';
 import { workitemsView } from './workitems-view.js';
 
 const c1 = finishedCaseHistory();
@@ -28,6 +35,12 @@ describe('the workitem table', () => {
         attempts: 0,
         lastError: null,
         retryAt: null,
+        assigned: false,
+        candidateGroups: [],
+        candidateUsers: [],
+        assignee: null,
+        claimedBy: null,
+        completedBy: null,
       });
     });
   });
@@ -114,6 +127,64 @@ describe('the workitem table', () => {
         lastError: { type: 'invalid_card', message: 'the card is not valid', retryable: true },
         retryAt: null,
         updatedAt: at(43),
+      });
+    });
+  });
+
+  describe('given the people of case c6', () => {
+    const c6 = peopleCaseHistory();
+    const approve = (history: readonly CaseEvent[]) =>
+      projectEvents(workitemsView, recordStream('case-c6', history)).get('c6:workitem-2');
+
+    it('holds the candidates and the assignee of an assigned workitem, and none of one without', () => {
+      expect(approve(through(c6, 'WorkitemCreated', { workitemId: 'c6:workitem-2' }))).toMatchObject({
+        assigned: true,
+        candidateGroups: ['managers'],
+        candidateUsers: ['bob'],
+        assignee: null,
+        claimedBy: null,
+      });
+      expect(projectEvents(workitemsView, recordStream('case-c6', c6)).get('c6:workitem-1')).toMatchObject({
+        assigned: false,
+        candidateGroups: [],
+        candidateUsers: [],
+        assignee: null,
+      });
+    });
+
+    it('shows who claimed it, the admin who took it over, and no one once released', () => {
+      expect(approve(through(c6, 'WorkitemClaimed', { by: 'bob' }))).toMatchObject({
+        claimedBy: 'bob',
+        updatedAt: at(43),
+      });
+      expect(approve(through(c6, 'WorkitemReleased', { claimedBy: 'bob' }))).toMatchObject({
+        claimedBy: null,
+      });
+      expect(approve(through(c6, 'WorkitemClaimed', { by: 'root' }))).toMatchObject({ claimedBy: 'root' });
+      expect(approve(through(c6, 'WorkitemReleased', { claimedBy: 'root' }))).toMatchObject({
+        claimedBy: null,
+        updatedAt: at(45),
+      });
+    });
+
+    it('shows who completed each workitem, and an ended workitem claimed by no one', () => {
+      const docs = projectEvents(workitemsView, recordStream('case-c6', c6));
+      expect(docs.get('c6:workitem-1')).toMatchObject({
+        state: 'completed',
+        completedBy: 'ann',
+        claimedBy: null,
+      });
+      expect(docs.get('c6:workitem-2')).toMatchObject({
+        state: 'completed',
+        completedBy: 'root',
+        claimedBy: null,
+      });
+    });
+
+    it('a workitem completed by an executor was completed by no one', () => {
+      expect(projectEvents(workitemsView, recordStream('case-c1', c1)).get('c1:workitem-4')).toMatchObject({
+        state: 'completed',
+        completedBy: null,
       });
     });
   });

@@ -1,8 +1,10 @@
 import type {
   ExecutionError,
   JsonValue,
+  WorkitemClaimed,
   WorkitemCreated,
   WorkitemFailed,
+  WorkitemReleased,
   WorkitemState,
   WorkitemUpdated,
 } from '@wfnet/domain';
@@ -26,13 +28,27 @@ export interface WorkitemDocument extends Document {
   readonly lastError: ExecutionError | null;
   /** When the next attempt may start, as the last failure scheduled it; null when none is scheduled. */
   readonly retryAt: string | null;
+  /**
+   * Whether its transition has an assignment: when false anyone who may work workitems may work it, else
+   * only its candidate users, the members of its candidate groups and its assignee (and admins).
+   */
+  readonly assigned: boolean;
+  readonly candidateGroups: readonly string[];
+  readonly candidateUsers: readonly string[];
+  /** The user its assignee expression named when it was created; null when none. */
+  readonly assignee: string | null;
+  /** Who claimed it; null when unclaimed, and once it has ended. */
+  readonly claimedBy: string | null;
+  /** Who completed it through the API; null otherwise (an executor, an operator, not completed). */
+  readonly completedBy: string | null;
 }
 
-export type WorkitemEvent = WorkitemCreated | WorkitemUpdated | WorkitemFailed;
+export type WorkitemEvent =
+  WorkitemCreated | WorkitemUpdated | WorkitemFailed | WorkitemClaimed | WorkitemReleased;
 
 export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
   name: 'workitems',
-  handles: ['WorkitemCreated', 'WorkitemUpdated', 'WorkitemFailed'],
+  handles: ['WorkitemCreated', 'WorkitemUpdated', 'WorkitemFailed', 'WorkitemClaimed', 'WorkitemReleased'],
   creates: ['WorkitemCreated'],
   documentId: (event) => event.data.workitemId,
   initial: (id) => ({
@@ -50,11 +66,17 @@ export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
     attempts: 0,
     lastError: null,
     retryAt: null,
+    assigned: false,
+    candidateGroups: [],
+    candidateUsers: [],
+    assignee: null,
+    claimedBy: null,
+    completedBy: null,
   }),
   apply(doc, event) {
     switch (event.type) {
       case 'WorkitemCreated': {
-        const { caseId, taskId, transitionId, executor, at } = event.data;
+        const { caseId, taskId, transitionId, executor, assignment, at } = event.data;
         return {
           caseId,
           taskId,
@@ -67,12 +89,25 @@ export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
           attempts: 0,
           lastError: null,
           retryAt: null,
+          assigned: assignment !== undefined,
+          candidateGroups: assignment?.candidateGroups ?? [],
+          candidateUsers: assignment?.candidateUsers ?? [],
+          assignee: assignment?.assignee ?? null,
+          claimedBy: null,
+          completedBy: null,
         };
       }
       case 'WorkitemUpdated': {
-        const { state, output, at } = event.data;
-        return { state, output, updatedAt: at };
+        const { state, output, by, at } = event.data;
+        // An ended workitem loses its claim.
+        const ended = state === 'started' ? {} : { claimedBy: null };
+        const completedBy = state === 'completed' ? { completedBy: by ?? null } : {};
+        return { state, output, ...ended, ...completedBy, updatedAt: at };
       }
+      case 'WorkitemClaimed':
+        return { claimedBy: event.data.by, updatedAt: event.data.at };
+      case 'WorkitemReleased':
+        return { claimedBy: null, updatedAt: event.data.at };
       case 'WorkitemFailed': {
         const { attempt, error, retryAt, at } = event.data;
         return { attempts: attempt, lastError: error, retryAt, updatedAt: at };
