@@ -234,3 +234,28 @@ describe('the actions a role may take', () => {
     expect(await refused.textContent()).toContain('This API key was refused');
   });
 });
+
+describe('an admin', () => {
+  it("sees everything and may release someone else's claim, recorded as an override", async () => {
+    const claimed = await service.call('POST', '/workitems/pr-2:workitem-1/claim', undefined, KEYS.sam);
+    expect(claimed.status).toBe(200);
+    const admin = await openAs(ADMIN_KEY);
+    await admin.goto(`${service.url}/#/worklist?view=all`);
+    expect(await admin.locator('nav.tabs a').allTextContents()).toEqual([
+      'My work',
+      'Available to me',
+      'Everything',
+    ]);
+    const submit = admin.locator('article.workitem', { hasText: 'pr-2' });
+    await submit.locator('.claim', { hasText: 'claimed by sam' }).waitFor();
+    await submit.getByRole('button', { name: 'Release sam’s claim' }).click();
+    await submit.getByRole('button', { name: 'Claim' }).waitFor();
+    const events = await service.call<
+      { type: string; data: { by?: string; claimedBy?: string; override?: string[] } }[]
+    >('GET', '/cases/pr-2/events');
+    expect(events.body.filter((e) => e.type === 'WorkitemReleased').map((e) => e.data)).toEqual([
+      expect.objectContaining({ by: 'admin', claimedBy: 'sam', override: ['workitem_claimed'] }),
+    ]);
+    expect(pageErrors).toEqual([]);
+  });
+});
