@@ -197,12 +197,23 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
             'attempts',
             'lastError',
             'retryAt',
+            'assigned',
+            'candidateGroups',
+            'candidateUsers',
+            'assignee',
+            'claimedBy',
+            'completedBy',
           ].sort(),
         );
         expect(readModels.getWorkitem(first.id)).toMatchObject({
           attempts: 0,
           lastError: null,
           retryAt: null,
+          assigned: false,
+          candidateGroups: [],
+          candidateUsers: [],
+          assignee: null,
+          claimedBy: null,
         });
       });
 

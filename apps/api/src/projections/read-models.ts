@@ -92,13 +92,7 @@ export const candidateCondition = ({ user, groups }: Candidate): DocumentConditi
     },
     {
       anyOf: [
-        {
-          allOf: [
-            { field: 'candidateGroups', isEmpty: true },
-            { field: 'candidateUsers', isEmpty: true },
-            { field: 'assignee', isNull: true },
-          ],
-        },
+        { field: 'assigned', equals: false },
         { field: 'assignee', equals: user },
         { field: 'candidateUsers', hasOneOf: [user] },
         { field: 'candidateGroups', hasOneOf: groups },
@@ -217,22 +211,15 @@ export class ReadModels {
     candidate,
     ...page
   }: ListWorkitems = {}): Page<WorkitemResource> {
-    const people: DocumentCondition[] = [
-      ...(claimedBy === undefined ? [] : [{ field: 'claimedBy', equals: claimedBy }]),
-      ...(candidate === undefined ? [] : [candidateCondition(candidate)]),
-    ];
     return this.#page<WorkitemDocument, WorkitemResource>(
       'workitems',
-      { state, caseId, transitionId, executor },
+      { state, caseId, transitionId, executor, claimedBy },
       page,
       withoutRevision,
-      people.length === 0
+      candidate === undefined
         ? {}
-        : {
-            // Claims and candidates are of open workitems only: the state column narrows the rows first.
-            oneOf: { state: OPEN_STATES },
-            match: { allOf: people },
-          },
+        : // Candidates are of open workitems only: the state column narrows the rows first.
+          { oneOf: { state: OPEN_STATES }, match: candidateCondition(candidate) },
     );
   }
 

@@ -32,7 +32,7 @@ export type DocumentCondition =
   | { readonly anyOf: readonly DocumentCondition[] }
   /** The field is absent or null. */
   | { readonly field: string; readonly isNull: true }
-  | { readonly field: string; readonly equals: string }
+  | { readonly field: string; readonly equals: string | boolean }
   /** The field is an array holding one of these strings. */
   | { readonly field: string; readonly hasOneOf: readonly string[] }
   /** The field is absent or an empty array. */

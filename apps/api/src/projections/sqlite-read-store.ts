@@ -446,7 +446,13 @@ function conditionSql(condition: DocumentCondition): { sql: string; params: stri
   }
   const path = `$.${condition.field}`;
   if ('isNull' in condition) return { sql: 'json_extract(doc, ?) IS NULL', params: [path] };
-  if ('equals' in condition) return { sql: 'json_extract(doc, ?) = ?', params: [path, condition.equals] };
+  if ('equals' in condition) {
+    const { equals } = condition;
+    // JSON's true and false come out of json_extract as 1 and 0, like numbers: their type tells them apart.
+    return typeof equals === 'boolean'
+      ? { sql: `json_type(doc, ?) = '${equals}'`, params: [path] }
+      : { sql: 'json_extract(doc, ?) = ?', params: [path, equals] };
+  }
   if ('hasOneOf' in condition) {
     const values = condition.hasOneOf;
     return {

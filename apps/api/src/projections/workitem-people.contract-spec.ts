@@ -5,6 +5,8 @@ import { ReadModels, mayWork } from './read-models.js';
 import type { ReadStore } from './read-store.js';
 
 interface People {
+  /** An assignment that named no one: only admins may work it. */
+  readonly assigned?: boolean;
   readonly claimedBy?: string | null;
   readonly candidateGroups?: readonly string[];
   readonly candidateUsers?: readonly string[];
@@ -34,7 +36,12 @@ function workitem(n: number, state: WorkitemDocument['state'], people: People = 
     assignee: null,
     completedBy: null,
     ...people,
-  } as WorkitemDocument;
+    assigned:
+      (people.candidateGroups ?? []).length > 0 ||
+      (people.candidateUsers ?? []).length > 0 ||
+      people.assignee != null ||
+      people.assigned === true,
+  };
 }
 
 const ANN: Candidate = { user: 'ann', groups: ['clerks'] };
@@ -52,6 +59,7 @@ const WORKITEMS: readonly WorkitemDocument[] = [
   workitem(8, 'abandoned'), // nobody: ended
   workitem(9, 'started', { candidateGroups: ['finance', 'clerks'] }), // ann and bob
   workitem(10, 'started', { candidateGroups: ['auditors'], candidateUsers: ['carl'] }), // nobody of the two
+  workitem(11, 'started', { assigned: true }), // nobody: an assignee expression that named no one
 ];
 
 const numbers = (items: readonly { id: string }[]) => items.map((w) => Number(w.id.split('-').pop()));

@@ -106,6 +106,24 @@ describe('a PNML round trip', () => {
     expect(roundTrip(sequentialNet())).not.toHaveProperty('caseTimeout');
   });
 
+  it("keeps a transition's assignment, four eyes and output schema", () => {
+    const definition: WorkflowDefinition = {
+      ...sequentialNet(),
+      transitions: sequentialNet().transitions.map((t, i) =>
+        i === 1
+          ? {
+              ...t,
+              assignment: { candidateGroups: ['managers'], candidateUsers: ['ann'], assignee: 'case.owner' },
+              separateFrom: [sequentialNet().transitions[0]!.id],
+              outputSchema: { type: 'object', properties: { note: { type: 'string', pattern: '^<&>$' } } },
+            }
+          : t,
+      ),
+    };
+    expect(roundTrip(definition)).toEqual(definition);
+    expect(roundTrip(sequentialNet()).transitions[1]).not.toHaveProperty('assignment');
+  });
+
   it('refuses timeouts or a retry policy that are not JSON objects, naming the transition', () => {
     const definition = toPnml({
       ...sequentialNet(),

@@ -95,6 +95,9 @@ export function toPnml(definition: WorkflowDefinition): string {
     if (transition.orJoin) inner.push(`<orJoin><split>${escape(transition.orJoin.split)}</split></orJoin>`);
     if (transition.timeouts) inner.push(json('timeouts', transition.timeouts as JsonValue));
     if (transition.retry) inner.push(json('retry', transition.retry));
+    if (transition.assignment) inner.push(json('assignment', transition.assignment as JsonValue));
+    if (transition.separateFrom) inner.push(json('separateFrom', [...transition.separateFrom]));
+    if (transition.outputSchema) inner.push(json('outputSchema', transition.outputSchema));
     page.push(...indent(tool(inner), 1));
     page.push('</transition>');
   }
@@ -309,6 +312,9 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
   // Checked as the JSON body's are (the same DTOs): here only read as JSON objects.
   const timeouts = jsonObject(tool, 'timeouts', `${path}.timeouts`);
   const retry = jsonObject(tool, 'retry', `${path}.retry`);
+  const assignment = jsonObject(tool, 'assignment', `${path}.assignment`);
+  const separateFrom = jsonOf(tool, 'separateFrom', `${path}.separateFrom`);
+  const outputSchema = jsonObject(tool, 'outputSchema', `${path}.outputSchema`);
   const orJoin = child(tool, 'orJoin');
   const orJoinSplit = textOf(child(orJoin, 'split'))?.trim();
   if (orJoin !== undefined && !orJoinSplit) {
@@ -324,6 +330,10 @@ function readTransition(transition: XmlNode, path: string): TransitionInput {
     ...(orJoinSplit && { orJoin: { split: orJoinSplit } }),
     ...(timeouts && { timeouts }),
     ...(retry && { retry }),
+    // The domain's net rules check what these hold, as for a JSON body.
+    ...(assignment && { assignment }),
+    ...(separateFrom !== undefined && { separateFrom: separateFrom as string[] }),
+    ...(outputSchema && { outputSchema }),
   };
 }
 
@@ -467,19 +477,24 @@ function oneOf(values: readonly string[]): string {
   return values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values.join('');
 }
 
+/** The JSON in the tag's text; undefined when the tag is absent. */
+function jsonOf(tool: XmlNode | undefined, tag: string, path: string): JsonValue | undefined {
+  const text = textOf(child(tool, tag));
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new PnmlError(`${path} is not JSON`, path);
+  }
+}
+
 function jsonObject(
   tool: XmlNode | undefined,
   tag: string,
   path: string,
 ): { [key: string]: JsonValue } | undefined {
-  const text = textOf(child(tool, tag));
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new PnmlError(`${path} is not JSON`, path);
-  }
+  const value = jsonOf(tool, tag, path);
+  if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PnmlError(`${path} is not a JSON object`, path);
   }

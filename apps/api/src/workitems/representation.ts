@@ -20,6 +20,7 @@ export const workitemRepresentation = (
   attempts: attempts?.attempts ?? 0,
   lastError: attempts?.lastError ?? null,
   retryAt: attempts?.retryAt ?? null,
+  assigned: workitem.assignment !== undefined,
   claimedBy: workitem.claimedBy ?? null,
   candidateGroups: workitem.assignment?.candidateGroups ?? [],
   candidateUsers: workitem.assignment?.candidateUsers ?? [],
