@@ -490,6 +490,14 @@ export class StoreAudit {
         c.failures.set(data.workitemId, failures);
         break;
       }
+      case 'WorkitemClaimed':
+      case 'WorkitemReleased': {
+        const workitem = c.workitems.get(data.workitemId);
+        if (!workitem) return fail(`workitem ${data.workitemId} was never created`);
+        if (!isOpen(workitem))
+          fail(`workitem ${data.workitemId} was claimed or released when ${workitem.state}`);
+        break;
+      }
       default:
         fail('an event type the audit does not know');
     }

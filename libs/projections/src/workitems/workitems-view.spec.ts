@@ -9,7 +9,7 @@ import {
   through,
   timerCaseHistory,
 } from '../fixtures.js';
-import { workitemsView } from './workitems-view.js';
+import { isAvailableTo, workitemsView } from './workitems-view.js';
 
 const c1 = finishedCaseHistory();
 const workitems = (history: readonly CaseEvent[]) =>
@@ -186,6 +186,39 @@ describe('the workitem table', () => {
         state: 'completed',
         completedBy: null,
       });
+    });
+  });
+
+  describe('isAvailableTo (candidate=me)', () => {
+    const docs = projectEvents(workitemsView, recordStream('case-c6', peopleCaseHistory()));
+    const approve = (history = peopleCaseHistory()) =>
+      projectEvents(workitemsView, recordStream('case-c6', history)).get('c6:workitem-2')!;
+    const created = approve(through(peopleCaseHistory(), 'WorkitemCreated', { workitemId: 'c6:workitem-2' }));
+
+    it('offers an assigned open workitem to its candidate users and the members of its groups only', () => {
+      expect(isAvailableTo(created, 'bob', [])).toBe(true);
+      expect(isAvailableTo(created, 'max', ['managers'])).toBe(true);
+      expect(isAvailableTo(created, 'eve', ['staff'])).toBe(false);
+    });
+
+    it('offers its assignee an assigned workitem', () => {
+      expect(isAvailableTo({ ...created, assignee: 'eve' }, 'eve', [])).toBe(true);
+    });
+
+    it('offers an unassigned open workitem to anyone', () => {
+      const history = through(peopleCaseHistory(), 'WorkitemCreated', { workitemId: 'c6:workitem-1' });
+      const submit = projectEvents(workitemsView, recordStream('case-c6', history)).get('c6:workitem-1')!;
+      expect(isAvailableTo(submit, 'eve', [])).toBe(true);
+    });
+
+    it('offers a claimed workitem to its claimer only', () => {
+      const claimed = approve(through(peopleCaseHistory(), 'WorkitemClaimed', { by: 'bob' }));
+      expect(isAvailableTo(claimed, 'bob', [])).toBe(true);
+      expect(isAvailableTo(claimed, 'max', ['managers'])).toBe(false);
+    });
+
+    it('offers no ended workitem', () => {
+      expect(isAvailableTo(docs.get('c6:workitem-2')!, 'bob', [])).toBe(false);
     });
   });
 });

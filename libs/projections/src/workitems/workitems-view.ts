@@ -119,3 +119,26 @@ export const workitemsView = defineView<WorkitemDocument, WorkitemEvent>({
     }
   },
 });
+
+/**
+ * Whether the user, a member of `groups`, may work the workitem (`?candidate=me`): it is open, claimed by no
+ * one else, and either unassigned or the user is one of its candidate users, in one of its candidate groups,
+ * or its assignee. The same rules as the case decider's, which has the last word (four eyes is its alone).
+ */
+export function isAvailableTo(
+  doc: Pick<
+    WorkitemDocument,
+    'state' | 'claimedBy' | 'assigned' | 'candidateUsers' | 'candidateGroups' | 'assignee'
+  >,
+  user: string,
+  groups: readonly string[],
+): boolean {
+  if (doc.state !== 'created' && doc.state !== 'started') return false;
+  if (doc.claimedBy !== null && doc.claimedBy !== user) return false;
+  return (
+    !doc.assigned ||
+    doc.candidateUsers.includes(user) ||
+    doc.assignee === user ||
+    doc.candidateGroups.some((group) => groups.includes(group))
+  );
+}

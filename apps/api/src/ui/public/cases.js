@@ -162,7 +162,11 @@ function summary(event, transitionOf) {
     case 'TaskCompleted':
       return of(d.taskId);
     case 'WorkitemUpdated':
-      return `${of(d.taskId)} → ${d.state}`;
+      return `${of(d.taskId)} → ${d.state}${d.by ? ` by ${d.by}` : ''}`;
+    case 'WorkitemClaimed':
+      return `${of(d.taskId)} by ${d.by}`;
+    case 'WorkitemReleased':
+      return `${of(d.taskId)} by ${d.by}${d.by === d.claimedBy ? '' : ` (claimed by ${d.claimedBy})`}`;
     case 'TaskAbandoned':
       return `${of(d.taskId)} (${d.reason})`;
     case 'TimerScheduled':
