@@ -29,6 +29,15 @@ const timeFields = (net: Record<string, unknown>) => ({
   })),
 });
 
+/** Who may work each transition and what its output must be, which the service must keep as written. */
+const peopleFields = (net: Record<string, unknown>) =>
+  (net['transitions'] as Record<string, unknown>[]).map((t) => ({
+    id: t['id'],
+    assignment: t['assignment'],
+    separateFrom: t['separateFrom'],
+    outputSchema: t['outputSchema'],
+  }));
+
 let app: INestApplication;
 let base: string;
 
@@ -61,7 +70,7 @@ describe('examples/', () => {
   });
 
   it.each(jsonFiles)(
-    '%s loads with POST /workflows, keeping its timers, timeouts and retry policies',
+    '%s loads with POST /workflows, keeping its timers, timeouts, retry policies, assignments and forms',
     async (file) => {
       const body = readFileSync(`examples/${file}`, 'utf8');
       const posted = await fetch(`${base}/workflows`, {
@@ -74,6 +83,7 @@ describe('examples/', () => {
       const { id } = JSON.parse(body) as { id: string };
       const stored = (await (await fetch(`${base}/workflows/${id}`)).json()) as Record<string, unknown>;
       expect(timeFields(stored)).toEqual(timeFields(JSON.parse(body) as Record<string, unknown>));
+      expect(peopleFields(stored)).toEqual(peopleFields(JSON.parse(body) as Record<string, unknown>));
     },
   );
 

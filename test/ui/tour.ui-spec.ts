@@ -148,10 +148,14 @@ describe('the web UI, from defining a net to travelling back in a case', () => {
         .locator(`article.workitem[data-transition="${transition}"]`, { hasText: CASE })
         .waitFor();
     expect(await worklist.locator('article.workitem').count()).toBe(2);
-    // Each shows what it works on: the token in submitted, carrying submit's payload.
-    const inputs = worklist.locator('article.workitem .input', { hasText: `"${CASE}:workitem-1":null` });
+    // Each shows what it works on, readably: the token in submitted, carrying submit's (empty) output.
+    const inputs = worklist.locator('article.workitem .input', {
+      hasText: `From submit ${CASE}:workitem-1:`,
+    });
     await inputs.nth(1).waitFor();
     expect(await inputs.first().textContent()).toContain('in submitted');
+    expect(await inputs.first().locator(`[data-from="${CASE}:workitem-1"] .none`).textContent()).toBe('none');
+    expect(await inputs.first().textContent()).not.toContain('":null');
     await expectNotBlank(worklist, 'worklist');
   });
 

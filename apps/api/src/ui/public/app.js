@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getKey, setKey } from './api.js';
 import { CasePage, CasesPage } from './cases.js';
+import { useIdentity } from './identity.js';
 import { IncidentsPage } from './incidents.js';
 import { href, html } from './widgets.js';
 import { WorkflowPage, WorkflowsPage } from './workflows.js';
@@ -36,7 +37,7 @@ function Page({ route }) {
         ? html`<${CasesPage} params=${route.params} />`
         : html`<${CasePage} key=${id} id=${id} />`;
     case 'worklist':
-      return id === undefined ? html`<${WorklistPage} />` : html`<${NotFound} />`;
+      return id === undefined ? html`<${WorklistPage} params=${route.params} />` : html`<${NotFound} />`;
     case 'incidents':
       return id === undefined ? html`<${IncidentsPage} params=${route.params} />` : html`<${NotFound} />`;
     default:
@@ -76,7 +77,34 @@ function KeyForm() {
     />
     <button type="submit" disabled=${draft.trim() === ''}>Save key</button>
     ${saved ? html`<button type="button" onClick=${forget}>Forget key</button>` : null}
+    <${WhoAmI} />
   </form>`;
+}
+
+/** Who the saved key (or the open service) acts as, or why it acts as nobody. */
+function WhoAmI() {
+  const identity = useIdentity();
+  switch (identity.status) {
+    case 'ok':
+      return html`<p class="whoami" data-user=${identity.user} data-role=${identity.role}>
+        Signed in as <strong>${identity.user}</strong> (${identity.role}${
+          identity.groups.length ? `; ${identity.groups.join(', ')}` : ''
+        })
+      </p>`;
+    case 'refused':
+      return html`<p class="whoami refused">
+        ${
+          identity.keySaved
+            ? 'This API key was refused: enter another one or forget it.'
+            : 'This service needs an API key: enter one here.'
+        }
+      </p>`;
+    case 'loading':
+    case 'unknown':
+      return null;
+    default:
+      throw new Error(`unknown identity status ${identity.status}`);
+  }
 }
 
 const NAV = [

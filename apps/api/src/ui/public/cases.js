@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, followCase, notePosition, path, query } from './api.js';
+import { may, useIdentity } from './identity.js';
 import { IncidentsPanel } from './incidents.js';
 import { WorkitemActions } from './worklist.js';
 import {
@@ -539,6 +540,7 @@ function Terminate({ id }) {
   const [step, setStep] = useState('idle');
   const [error, setError] = useState(undefined);
   const confirm = useRef(null);
+  const identity = useIdentity();
   useEffect(() => {
     if (step === 'confirm') confirm.current?.focus();
   }, [step]);
@@ -553,6 +555,7 @@ function Terminate({ id }) {
       setStep('confirm');
     }
   };
+  if (!may(identity, 'administer')) return null;
   if (step === 'idle')
     return html`<button type="button" class="danger" onClick=${() => setStep('confirm')}>
       Terminate case…

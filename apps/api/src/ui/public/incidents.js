@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, path, query } from './api.js';
+import { may, useIdentity } from './identity.js';
 import {
   Badge,
   ErrorState,
@@ -224,6 +225,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
   const [error, setError] = useState(undefined);
   const [output, setOutput] = useState('{}');
   const [chosen, setChosen] = useState([]);
+  const identity = useIdentity();
   const parsed = parseJson(output);
 
   const resolve = async (body) => {
@@ -250,6 +252,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
     );
   const failure = error ? html`<${ErrorState} error=${error} what="resolve the incident" />` : null;
 
+  if (!may(identity, 'administer')) return null;
   if (mode === 'complete') {
     return html`<form
       class="complete"

@@ -1,7 +1,7 @@
 import { h } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
-import { api, svg } from './api.js';
+import { api, getKey, svg } from './api.js';
 
 export const html = htm.bind(h);
 
@@ -65,8 +65,10 @@ export function useLoad(loader, deps) {
 export function ErrorState({ error, retry, what }) {
   const hint =
     error.status === 401
-      ? ' Enter an API key above.'
-      : error.status === 403
+      ? getKey()
+        ? ' This API key was refused: enter another one above.'
+        : ' Enter an API key above.'
+      : error.code === 'forbidden'
         ? ' Your key’s role may not do this.'
         : '';
   return html`<div class="state error" role="alert">

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, path, query } from './api.js';
+import { may, useIdentity } from './identity.js';
 import {
   Badge,
   Diagram,
@@ -42,6 +43,7 @@ export function WorkflowsPage() {
 
 function WorkflowCard({ workflow }) {
   const [open, setOpen] = useState(false);
+  const identity = useIdentity();
   return html`<article class="card workflow" data-workflow=${workflow.id}>
     <header class="card-head">
       <h2><a href=${href.workflow(workflow.id)}>${workflow.name || workflow.id}</a></h2>
@@ -54,7 +56,7 @@ function WorkflowCard({ workflow }) {
       <button type="button" aria-expanded=${open ? 'true' : 'false'} onClick=${() => setOpen(!open)}>
         ${open ? 'Hide diagram' : 'Show diagram'}
       </button>
-      <a class="button" href=${href.workflow(workflow.id)}>Start a case…</a>
+      ${may(identity, 'work') ? html`<a class="button" href=${href.workflow(workflow.id)}>Start a case…</a>` : null}
       <a class="button" href=${href.cases({ workflowId: workflow.id })}>Its cases</a>
     </div>
     ${
@@ -100,6 +102,7 @@ function StartCase({ workflowId }) {
   const [caseId, setCaseId] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(undefined);
+  const identity = useIdentity();
   const parsed = parseJson(data);
   const idOk = caseId === '' || ID.test(caseId);
   const start = async (event) => {
@@ -119,6 +122,7 @@ function StartCase({ workflowId }) {
       setBusy(false);
     }
   };
+  if (!may(identity, 'work')) return null;
   return html`<form class="panel" onSubmit=${start} aria-labelledby="start-title">
     <h2 id="start-title">Start a case</h2>
     <div class="field">
