@@ -48,13 +48,18 @@ export class MemoryReadStore implements ReadStore {
     return row && (JSON.parse(row.json) as D);
   }
 
-  list<D extends Document>(table: string, { filter, afterSeq, limit, maxBytes }: ListQuery): ListedRow<D>[] {
+  list<D extends Document>(
+    table: string,
+    { filter, afterSeq, limit, maxBytes, descending = false }: ListQuery,
+  ): ListedRow<D>[] {
     const rows: ListedRow<D>[] = [];
     const conditions = Object.entries(filter);
     if (limit === 0) return rows;
     let total = 0;
-    for (const row of this.#table(table).values()) {
-      if (afterSeq !== undefined && row.seq <= afterSeq) continue;
+    // A table's rows are kept in insertion order, which is creation order.
+    const inOrder = descending ? [...this.#table(table).values()].reverse() : this.#table(table).values();
+    for (const row of inOrder) {
+      if (afterSeq !== undefined && (descending ? row.seq >= afterSeq : row.seq <= afterSeq)) continue;
       if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
       const bytes = Buffer.byteLength(row.json, 'utf8');
       rows.push({ seq: row.seq, doc: JSON.parse(row.json) as D, bytes });
@@ -75,6 +80,14 @@ export class MemoryReadStore implements ReadStore {
     }
     picked.sort((a, b) => compareStrings(a.key, b.key) || compareStrings(a.id, b.id));
     return picked.slice(0, Math.max(0, limit)).map(({ row }) => JSON.parse(row.json) as D);
+  }
+
+  count(table: string, filter: Readonly<Record<string, string>>): number {
+    const conditions = Object.entries(filter);
+    let count = 0;
+    for (const row of this.#table(table).values())
+      if (conditions.every(([column, value]) => row.columns[column] === value)) count += 1;
+    return count;
   }
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
