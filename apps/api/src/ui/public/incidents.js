@@ -3,6 +3,8 @@ import { api, path, query } from './api.js';
 import {
   Badge,
   ErrorState,
+  actedElsewhere,
+  errorText,
   Failures,
   Json,
   JsonField,
@@ -180,7 +182,7 @@ function IncidentWorkitem({ workitemId, version }) {
     ${w ? html`<${Failures} workitem=${w} />` : null}
     ${
       workitem.status === 'error'
-        ? html`<p class="meta">Its workitem could not be read: ${workitem.error.message}</p>`
+        ? html`<p class="meta">${errorText(workitem.error, 'read its workitem')}</p>`
         : null
     }
   </div>`;
@@ -236,6 +238,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
       onDone();
     } catch (failure) {
       setError(failure);
+      if (actedElsewhere(failure)) onDone();
     } finally {
       setBusy(false);
     }

@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
+import { AbandonWorkitem } from './abandon.js';
 import { api, path, query } from './api.js';
 import {
   ErrorState,
+  actedElsewhere,
+  errorText,
   Failures,
   Json,
   JsonField,
@@ -17,30 +20,33 @@ import {
   useServiceNow,
 } from './widgets.js';
 
-/** Complete (with a JSON output) or abandon one workitem; `onDone` runs after either succeeds. */
+/**
+ * Complete (with a JSON output) or abandon one workitem; `onDone` runs after either succeeds, and when
+ * someone else ended the workitem first (the buttons then stay disabled).
+ */
 export function WorkitemActions({ workitem, onDone }) {
   const [mode, setMode] = useState('idle');
   const [output, setOutput] = useState('{}');
   const [error, setError] = useState(undefined);
   const parsed = parseJson(output);
-  const act = async (action, body) => {
-    setMode(action === 'complete' ? 'completing' : 'abandoning');
+  const complete = async (event) => {
+    event.preventDefault();
+    if (!parsed.ok) return;
+    setMode('completing');
     setError(undefined);
     try {
-      await api(path`workitems/${workitem.id}/${action}`, { method: 'POST', body });
-      notify(
-        `${action === 'complete' ? 'Completed' : 'Abandoned'} ${workitem.transitionId} of case ${workitem.caseId}.`,
-      );
+      await api(path`workitems/${workitem.id}/complete`, { method: 'POST', body: { output: parsed.value } });
+      notify(`Completed ${workitem.transitionId} of case ${workitem.caseId}.`);
       setMode('idle');
       onDone?.();
     } catch (failure) {
       setError(failure);
-      setMode(action === 'complete' ? 'editing' : 'idle');
+      if (actedElsewhere(failure)) {
+        setMode('gone');
+        notify(errorText(failure, 'complete the workitem'), 'error');
+        onDone?.();
+      } else setMode('editing');
     }
-  };
-  const complete = (event) => {
-    event.preventDefault();
-    if (parsed.ok) void act('complete', { output: parsed.value });
   };
   if (mode === 'editing' || mode === 'completing') {
     return html`<form class="complete" onSubmit=${complete} aria-label=${`Complete ${workitem.id}`}>
@@ -62,18 +68,11 @@ export function WorkitemActions({ workitem, onDone }) {
     </form>`;
   }
   return html`<div class="actions">
-    <button
-      type="button"
-      class="primary"
-      onClick=${() => setMode('editing')}
-      disabled=${mode === 'abandoning'}
-    >
+    <button type="button" class="primary" onClick=${() => setMode('editing')} disabled=${mode === 'gone'}>
       Complete…
     </button>
-    <button type="button" onClick=${() => act('abandon', {})} disabled=${mode === 'abandoning'}>
-      ${mode === 'abandoning' ? 'Abandoning…' : 'Abandon'}
-    </button>
-    ${error ? html`<${ErrorState} error=${error} what="abandon the workitem" />` : null}
+    <${AbandonWorkitem} workitem=${workitem} onDone=${onDone} disabled=${mode === 'gone'} />
+    ${error ? html`<${ErrorState} error=${error} what="complete the workitem" />` : null}
   </div>`;
 }
 
