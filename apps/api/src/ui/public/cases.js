@@ -1,5 +1,5 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, followCase, notePosition, path, query } from './api.js';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, followCase, notePosition, path, prefetchSvg, query } from './api.js';
 import { IncidentsPanel } from './incidents.js';
 import { WorkitemActions } from './worklist.js';
 import {
@@ -12,12 +12,15 @@ import {
   Load,
   LoadMore,
   Relative,
+  NARROW,
   Time,
+  diagramSource,
   href,
   html,
   notify,
   useKeyVersion,
   useLoad,
+  useMedia,
   usePaged,
   useServiceNow,
 } from './widgets.js';
@@ -286,16 +289,30 @@ const STREAM_TEXT = {
   error: 'not available',
 };
 
+/**
+ * A case's workitems for its page: the first 500, and the open ones whatever their place, so that a long
+ * case (thousands of workitems) still shows the work waiting in it. In creation order, as the list is.
+ */
+async function caseWorkitems(id) {
+  const read = (state) =>
+    api(`${path`cases/${id}/workitems`}${query({ limit: 500, state })}`, { readModel: true });
+  const pages = await Promise.all([read(undefined), read('created'), read('started')]);
+  const byId = new Map();
+  for (const page of pages) for (const w of page.items) byId.set(w.id, w);
+  const items = [...byId.values()].sort((a, b) => caseOrder(a.id, b.id));
+  return { items };
+}
+
+/** Ids the engine makes end in a sequence number (`c1:workitem-12`): ordered by it, as they were made. */
+const caseOrder = (a, b) => Number(/[0-9]+$/.exec(a)?.[0] ?? 0) - Number(/[0-9]+$/.exec(b)?.[0] ?? 0);
+
 export function CasePage({ id }) {
   const [events, setEvents] = useState([]);
   const [stream, setStream] = useState({ status: 'connecting', error: undefined });
   const [selected, setSelected] = useState(null);
   const [current, reloadCurrent] = useLoad(() => api(path`cases/${id}`, { readModel: true }), [id]);
   const [tasks, reloadTasks] = useLoad(() => api(path`cases/${id}/tasks`, { readModel: true }), [id]);
-  const [workitems, reloadWorkitems] = useLoad(
-    () => api(`${path`cases/${id}/workitems`}${query({ limit: 500 })}`, { readModel: true }),
-    [id],
-  );
+  const [workitems, reloadWorkitems] = useLoad(() => caseWorkitems(id), [id]);
   const [tokens, reloadTokens] = useLoad(() => api(path`cases/${id}/tokens`, { readModel: true }), [id]);
   const [timers, reloadTimers] = useLoad(() => api(path`cases/${id}/timers`, { readModel: true }), [id]);
   const now = useServiceNow([id, timers.data]);
@@ -346,25 +363,52 @@ export function CasePage({ id }) {
   const lastRevision = events.length - 1;
   const shown = selected ?? lastRevision;
   const travelling = selected !== null;
+  // The case as it was is read once stepping pauses: each read folds the history up to there, and while
+  // keys are held down it would compete with the diagram's.
+  const [settled, setSettled] = useState(null);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(selected), 250);
+    return () => clearTimeout(timer);
+  }, [selected]);
   const [past] = useLoad(
     () =>
-      travelling ? api(`${path`cases/${id}`}${query({ atRevision: selected })}`) : Promise.resolve(null),
-    [id, selected],
+      travelling && settled === selected
+        ? api(`${path`cases/${id}`}${query({ atRevision: selected })}`)
+        : Promise.resolve(null),
+    [id, selected, settled],
   );
   const goTo = (revision) => {
     const bounded = Math.max(0, Math.min(lastRevision, revision));
+    if (bounded !== shown) direction.current = bounded < shown ? -1 : 1;
     setSelected(bounded >= lastRevision ? null : bounded);
   };
-  const diagramUrl =
-    shown >= 0
-      ? `${path`cases/${id}/diagram.svg`}${query({ atRevision: shown })}`
-      : path`cases/${id}/diagram.svg`;
+  const pictureAt = (revision) => `${path`cases/${id}/diagram.svg`}${query({ atRevision: revision })}`;
+  const diagramUrl = shown >= 0 ? pictureAt(shown) : path`cases/${id}/diagram.svg`;
+  const narrow = useMedia(NARROW);
+  // The pictures of the next steps either way, and of the first event (Home), are asked for ahead, after
+  // this one: a step then shows one already drawn. Behind the shown revision first, where time travel
+  // mostly goes.
+  const direction = useRef(-1);
+  useEffect(() => {
+    if (shown < 0) return;
+    const ahead = [1, 2, 3].map((n) => shown + direction.current * n);
+    const other = shown - direction.current;
+    for (const revision of [...ahead, other, 0])
+      if (revision >= 0 && revision <= lastRevision) prefetchSvg(diagramSource(pictureAt(revision), narrow));
+  }, [shown, narrow]);
   const event = events[shown];
   const caseState = current.data?.state;
 
   // The tables do not change with the revision shown: kept as one vnode, a step of time travel does not
   // diff their rows (a long case has thousands of tasks). `now` moves them every few seconds.
   const tick = Math.floor(now / 5_000);
+  // Neither moves with the clock.
+  const dataPanel = useMemo(
+    () =>
+      html`<${DataPanel} tokens=${tokens} retry=${reloadTokens} workitems=${workitems.data?.items ?? []} />`,
+    [tokens, workitems],
+  );
+  const tasksTable = useMemo(() => html`<${TasksTable} items=${tasks.data ?? []} />`, [tasks]);
   const tables = useMemo(
     () => html`${
       current.data
@@ -389,7 +433,7 @@ export function CasePage({ id }) {
       <//>
     </section>
     <div class="columns">
-      <${DataPanel} tokens=${tokens} retry=${reloadTokens} workitems=${workitems.data?.items ?? []} />
+      ${dataPanel}
       <div>
         <${TimersPanel}
           state=${timers}
@@ -406,7 +450,7 @@ export function CasePage({ id }) {
             isEmpty=${(items) => items.length === 0}
             empty=${html`<p>No tasks yet.</p>`}
           >
-            ${(items) => html`<${TasksTable} items=${items} />`}
+            ${() => tasksTable}
           <//>
         </section>
       </div>
@@ -499,6 +543,24 @@ export function CasePage({ id }) {
   </section>`;
 }
 
+/** Rows a case table shows before "Show all": a long case has thousands of tasks, a person reads the last few. */
+const RECENT = 50;
+
+/** The last `RECENT` of `items` until `all`, and the button that shows the rest. */
+function useRecent(items, what) {
+  const [all, setAll] = useState(false);
+  const hidden = all ? 0 : Math.max(0, items.length - RECENT);
+  const more =
+    hidden === 0
+      ? null
+      : html`<p class="more">
+          <button type="button" onClick=${() => setAll(true)}>
+            Show all ${items.length} ${what} (${hidden} earlier)
+          </button>
+        </p>`;
+  return [hidden === 0 ? items : items.slice(hidden), more];
+}
+
 /** JSON laid out for reading, in a block that wraps rather than widening the page. */
 const JsonBlock = ({ value, label }) =>
   html`<pre class="json-block" aria-label=${label}>${JSON.stringify(value, null, 2)}</pre>`;
@@ -520,7 +582,10 @@ const tokenOrder = (token) => (atEnd(token) ? 2 : token.state === 'locked' ? 1 :
  * token in a place now, and the output of each workitem that has one.
  */
 function DataPanel({ tokens, retry, workitems }) {
-  const outputs = workitems.filter((w) => w.output !== null && w.output !== undefined);
+  const [outputs, moreOutputs] = useRecent(
+    workitems.filter((w) => w.output !== null && w.output !== undefined),
+    'outputs',
+  );
   return html`<section class="panel data-panel" aria-labelledby="data-title">
     <h2 id="data-title">Data <span class="now">now</span></h2>
     <${Load} state=${tokens} retry=${retry} what="the tokens">
@@ -568,6 +633,7 @@ function DataPanel({ tokens, retry, workitems }) {
             )}
           </ul>`
     }
+    ${moreOutputs}
   </section>`;
 }
 
@@ -576,6 +642,28 @@ const ROW = 44;
 /** Rows drawn beyond each edge of the view, so that a short scroll shows no gap. */
 const OVERSCAN = 8;
 const PAGE_ROWS = 10;
+
+function timelineRow(event, index, side, total, transitionOf, onSelect) {
+  const revision = Number(event.revision);
+  return html`<li
+    key=${event.revision}
+    role="option"
+    class=${side === 'future' ? 'future' : ''}
+    style=${`top: ${index * ROW}px`}
+    aria-selected=${side === 'current' ? 'true' : 'false'}
+    aria-current=${side === 'current' ? 'step' : undefined}
+    aria-setsize=${total}
+    aria-posinset=${index + 1}
+    tabindex=${side === 'current' ? '0' : '-1'}
+    data-revision=${event.revision}
+    onClick=${() => onSelect(revision)}
+  >
+    <span class="rev">${event.revision}</span>
+    <span class="type">${event.type}</span>
+    <${Time} iso=${event.recordedAt} />
+    <span class="what">${summary(event, transitionOf)}</span>
+  </li>`;
+}
 
 /**
  * The case's events, virtualized: only the rows in view are in the DOM, so a step of time travel re-renders
@@ -587,6 +675,11 @@ function Timeline({ events, shown, onSelect }) {
   const [view, setView] = useState({ top: 0, height: 28 * 16 });
   const transitionOf = useMemo(() => transitionsOf(events), [events]);
   const focusAfterMove = useRef(false);
+  const rowCache = useRef({ events: undefined, rows: new Map() });
+  // Kept rows call the latest onSelect, not the one of the render that drew them.
+  const latestSelect = useRef(onSelect);
+  latestSelect.current = onSelect;
+  const select = useCallback((revision) => latestSelect.current(revision), []);
 
   useLayoutEffect(() => {
     const container = box.current;
@@ -624,29 +717,19 @@ function Timeline({ events, shown, onSelect }) {
   };
   const first = Math.max(0, Math.floor(view.top / ROW) - OVERSCAN);
   const end = Math.min(events.length, Math.ceil((view.top + view.height) / ROW) + OVERSCAN);
+  // A row is drawn again only when it changes side of the shown revision: a step redraws two rows.
+  if (rowCache.current.events !== events || rowCache.current.rows.size > 2_000)
+    rowCache.current = { events, rows: new Map() };
   const rows = [];
   for (let index = first; index < end; index++) {
-    const event = events[index];
-    const revision = Number(event.revision);
-    const current = revision === shown;
-    rows.push(html`<li
-      key=${event.revision}
-      role="option"
-      class=${index > shown ? 'future' : ''}
-      style=${`top: ${index * ROW}px`}
-      aria-selected=${current ? 'true' : 'false'}
-      aria-current=${current ? 'step' : undefined}
-      aria-setsize=${events.length}
-      aria-posinset=${index + 1}
-      tabindex=${current ? '0' : '-1'}
-      data-revision=${event.revision}
-      onClick=${() => onSelect(revision)}
-    >
-      <span class="rev">${event.revision}</span>
-      <span class="type">${event.type}</span>
-      <${Time} iso=${event.recordedAt} />
-      <span class="what">${summary(event, transitionOf)}</span>
-    </li>`);
+    const side = index < shown ? 'past' : index === shown ? 'current' : 'future';
+    const key = `${index}:${side}`;
+    let row = rowCache.current.rows.get(key);
+    if (row === undefined) {
+      row = timelineRow(events[index], index, side, events.length, transitionOf, select);
+      rowCache.current.rows.set(key, row);
+    }
+    rows.push(row);
   }
   return html`<div
     class="timeline"
@@ -722,6 +805,7 @@ function TimersPanel({ state, retry, workitems, now }) {
 }
 
 function WorkitemsTable({ items, onChange, now }) {
+  const [shown, more] = useRecent(items, 'workitems');
   return html`<div class="table-wrap">
     <table class="workitems stack">
       <thead>
@@ -735,7 +819,7 @@ function WorkitemsTable({ items, onChange, now }) {
         </tr>
       </thead>
       <tbody>
-        ${items.map(
+        ${shown.map(
           (w) =>
             html`<tr key=${w.id} data-workitem=${w.id}>
               <th scope="row"><${Id} value=${w.id} /></th>
@@ -754,10 +838,12 @@ function WorkitemsTable({ items, onChange, now }) {
         )}
       </tbody>
     </table>
-  </div>`;
+  </div>
+  ${more}`;
 }
 
 function TasksTable({ items }) {
+  const [shown, more] = useRecent(items, 'tasks');
   return html`<div class="table-wrap">
     <table class="tasks stack">
       <thead>
@@ -769,7 +855,7 @@ function TasksTable({ items }) {
         </tr>
       </thead>
       <tbody>
-        ${items.map(
+        ${shown.map(
           (t) =>
             html`<tr key=${t.id} data-task=${t.id}>
               <th scope="row"><${Id} value=${t.id} /></th>
@@ -780,7 +866,8 @@ function TasksTable({ items }) {
         )}
       </tbody>
     </table>
-  </div>`;
+  </div>
+  ${more}`;
 }
 
 /**

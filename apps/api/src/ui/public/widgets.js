@@ -210,7 +210,11 @@ export function Json({ value, max = 80 }) {
     : html`<code>${text}</code>`;
 }
 
-const NARROW = '(max-width: 40rem)';
+export const NARROW = '(max-width: 40rem)';
+
+/** On a narrow screen the net is laid out top to bottom, so it fits without scrolling sideways. */
+export const diagramSource = (url, narrow) =>
+  narrow ? `${url}${url.includes('?') ? '&' : '?'}direction=down` : url;
 
 export function useMedia(query) {
   const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
@@ -232,8 +236,7 @@ export function Diagram({ url, label }) {
   const [state, setState] = useState({ svg: '', error: undefined, loading: true });
   const latest = useRef(0);
   const narrow = useMedia(NARROW);
-  // On a narrow screen the net is laid out top to bottom, so it fits without scrolling sideways.
-  const source = narrow ? `${url}${url.includes('?') ? '&' : '?'}direction=down` : url;
+  const source = diagramSource(url, narrow);
   useEffect(() => {
     const ticket = ++latest.current;
     setState((previous) => ({ ...previous, loading: true }));
