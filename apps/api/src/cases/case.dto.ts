@@ -40,6 +40,28 @@ export class ListCasesDto extends PageDto {
   @IsOptional()
   @IsIn(['created', 'active', 'finished', 'terminated'])
   state?: 'created' | 'active' | 'finished' | 'terminated';
+
+  @ApiPropertyOptional({
+    enum: ['asc', 'desc'],
+    default: 'asc',
+    description:
+      '`desc`: newest first. A cursor belongs to its order: `next` of one order is refused by the other',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description:
+      '`true`: the answer carries `total`, how many cases match workflowId and state, counted on the read model’s index (not by paging)',
+  })
+  @EmptyAsAbsent()
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  total?: 'true' | 'false';
 }
 
 export class TokenTableDto extends WaitForDto {

@@ -67,6 +67,10 @@ export class CasesController {
   }
 
   @Get()
+  @ApiOkResponse({
+    description:
+      '`{items, next}` in creation order, newest first with `order=desc`; with `total=true` also `total`, the number of cases matching the filter',
+  })
   list(@Query() query: ListCasesDto) {
     return this.queries.execute(
       new ReadModelQuery(
@@ -75,6 +79,8 @@ export class CasesController {
           page: pageOf(query),
           ...(query.workflowId && { workflowId: query.workflowId }),
           ...(query.state && { state: query.state }),
+          ...(query.order && { order: query.order }),
+          ...(query.total === 'true' && { total: true }),
         },
         positionOf(query.waitFor),
       ),

@@ -50,15 +50,17 @@ export class MemoryReadStore implements ReadStore {
 
   list<D extends Document>(
     table: string,
-    { filter, oneOf = {}, match, afterSeq, limit, maxBytes }: ListQuery,
+    { filter, oneOf = {}, match, afterSeq, limit, maxBytes, descending = false }: ListQuery,
   ): ListedRow<D>[] {
     const rows: ListedRow<D>[] = [];
     const conditions = Object.entries(filter);
     const choices = Object.entries(oneOf);
     if (limit === 0) return rows;
     let total = 0;
-    for (const row of this.#table(table).values()) {
-      if (afterSeq !== undefined && row.seq <= afterSeq) continue;
+    // A table's rows are kept in insertion order, which is creation order.
+    const inOrder = descending ? [...this.#table(table).values()].reverse() : this.#table(table).values();
+    for (const row of inOrder) {
+      if (afterSeq !== undefined && (descending ? row.seq >= afterSeq : row.seq <= afterSeq)) continue;
       if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
       if (!choices.every(([column, values]) => values.some((value) => row.columns[column] === value)))
         continue;
@@ -83,6 +85,14 @@ export class MemoryReadStore implements ReadStore {
     }
     picked.sort((a, b) => compareStrings(a.key, b.key) || compareStrings(a.id, b.id));
     return picked.slice(0, Math.max(0, limit)).map(({ row }) => JSON.parse(row.json) as D);
+  }
+
+  count(table: string, filter: Readonly<Record<string, string>>): number {
+    const conditions = Object.entries(filter);
+    let count = 0;
+    for (const row of this.#table(table).values())
+      if (conditions.every(([column, value]) => row.columns[column] === value)) count += 1;
+    return count;
   }
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {

@@ -350,6 +350,49 @@ export function describeReadModels(storeName: string, open: () => ReadStore): vo
         expect(allPages((page) => readModels.listCases({ ...filter, ...page }), 9).items).toEqual(want);
       });
 
+      it.each<Record<string, string>>([
+        {},
+        { workflowId: 'approval' },
+        { state: 'finished' },
+        { workflowId: 'traffic-light', state: 'active' },
+      ])('pages through the cases %j newest first, and counts them', (filter) => {
+        const want = matching(expected['cases'] ?? [], filter).map((doc) => {
+          const { lastRevision: _, unconsumed: __, ...rest } = doc as unknown as Record<string, unknown>;
+          return rest;
+        });
+        expect(want.length).toBeGreaterThan(1);
+        for (const limit of [1, 4, 500]) {
+          const newestFirst = allPages(
+            (page) => readModels.listCases({ ...filter, ...page, order: 'desc' }),
+            limit,
+          );
+          expect(newestFirst.items).toEqual([...want].reverse());
+          expect(newestFirst.pages).toBe(Math.ceil(want.length / limit));
+        }
+        expect(readModels.listCases({ ...filter, limit: 1, total: true })).toMatchObject({
+          total: want.length,
+        });
+        expect(readModels.listCases({ ...filter, limit: 1, order: 'desc', total: true })).toMatchObject({
+          total: want.length,
+        });
+        expect(readModels.listCases({ ...filter, limit: 1 })).not.toHaveProperty('total');
+      });
+
+      it('counts no cases for a filter nothing matches', () => {
+        expect(readModels.listCases({ workflowId: 'none', total: true })).toEqual({
+          items: [],
+          next: null,
+          total: 0,
+        });
+      });
+
+      it('refuses a cursor of one order in the other', () => {
+        const oldest = readModels.listCases({ limit: 1 }).next as string;
+        const newest = readModels.listCases({ limit: 1, order: 'desc' }).next as string;
+        expect(() => readModels.listCases({ after: oldest, order: 'desc' })).toThrow(ValidationError);
+        expect(() => readModels.listCases({ after: newest })).toThrow(ValidationError);
+      });
+
       it.each([
         ['a few items', 2_000],
         ['one item, however large', 1],

@@ -43,12 +43,21 @@ export interface Page<T> {
   readonly next: string | null;
 }
 
+/** A page with the number of items the whole list holds, counted by the read store. */
+export interface CountedPage<T> extends Page<T> {
+  readonly total: number;
+}
+
 export interface ListWorkflows extends PageRequest {
   readonly state?: string;
 }
 export interface ListCases extends PageRequest {
   readonly workflowId?: string;
   readonly state?: string;
+  /** `desc`: newest first. Creation order when absent, as every list. */
+  readonly order?: 'asc' | 'desc';
+  /** Answers `total` too: how many cases match the filter. */
+  readonly total?: boolean;
 }
 export interface ListWorkitems extends PageRequest {
   readonly state?: string;
@@ -105,9 +114,12 @@ export const candidateCondition = ({ user, groups }: Candidate): DocumentConditi
 export const mayWork = (workitem: WorkitemDocument, candidate: Candidate): boolean =>
   OPEN_STATES.includes(workitem.state) && satisfies(workitem, candidateCondition(candidate));
 
-const CURSOR = /^([a-z]+):([1-9][0-9]{0,15})$/;
+const CURSOR = /^([a-z]+(?:-desc)?):([1-9][0-9]{0,15})$/;
 
-/** A cursor names its list and a place in creation order; it is opaque to clients. */
+/**
+ * A cursor names its list (`cases-desc` for the cases newest first) and a place in creation order; it is
+ * opaque to clients.
+ */
 export function encodeCursor(table: string, seq: number): string {
   return Buffer.from(`${table}:${seq}`).toString('base64url');
 }
@@ -158,8 +170,14 @@ export class ReadModels {
     return caseResource(this.#require<CaseDocument>('cases', 'case', id));
   }
 
-  listCases({ workflowId, state, ...page }: ListCases = {}): Page<CaseResource> {
-    return this.#page<CaseDocument, CaseResource>('cases', { workflowId, state }, page, caseResource);
+  /** A page of cases; with `total`, a `CountedPage`. */
+  listCases({ workflowId, state, order, total, ...page }: ListCases = {}):
+    Page<CaseResource> | CountedPage<CaseResource> {
+    const filter = { workflowId, state };
+    const listed = this.#page<CaseDocument, CaseResource>('cases', filter, page, caseResource, {
+      descending: order === 'desc',
+    });
+    return total ? { ...listed, total: this.store.count('cases', definedOnly(filter)) } : listed;
   }
 
   /**
@@ -284,8 +302,10 @@ export class ReadModels {
     filter: Readonly<Record<string, string | undefined>>,
     { limit = DEFAULT_LIMIT, after }: PageRequest,
     represent: (doc: D) => R,
-    narrower: Pick<ListQuery, 'oneOf' | 'match'> = {},
+    options: Pick<ListQuery, 'oneOf' | 'match' | 'descending'> = {},
   ): Page<R> {
+    const { descending = false, ...narrower } = options;
+    const list = descending ? `${table}-desc` : table;
     const unbounded = limit === Number.POSITIVE_INFINITY;
     if (!unbounded && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
       throw new ValidationError('validation_failed', `limit must be an integer from 1 to ${MAX_LIMIT}`, [
@@ -295,7 +315,8 @@ export class ReadModels {
     const rows = this.store.list<D>(table, {
       ...narrower,
       filter: definedOnly(filter),
-      ...(after !== undefined && { afterSeq: decodeCursor(table, after) }),
+      ...(after !== undefined && { afterSeq: decodeCursor(list, after) }),
+      ...(descending && { descending }),
       // One more than asked, or the row past the byte bound, tells whether another page follows.
       ...(!unbounded && { limit: limit + 1 }),
       ...(Number.isFinite(this.maxPageBytes) && { maxBytes: this.maxPageBytes }),
@@ -310,7 +331,7 @@ export class ReadModels {
     const last = items[items.length - 1];
     return {
       items: items.map(({ doc }) => represent(doc)),
-      next: rows.length > items.length && last ? encodeCursor(table, last.seq) : null,
+      next: rows.length > items.length && last ? encodeCursor(list, last.seq) : null,
     };
   }
 }

@@ -61,8 +61,10 @@ export interface ListQuery {
    * the columns should narrow them first); `limit` and `maxBytes` count only the rows it keeps.
    */
   readonly match?: DocumentCondition;
-  /** Only rows after this place in creation order. */
+  /** Only rows after this place in the list's order: a higher `seq`, or a lower one when `descending`. */
   readonly afterSeq?: number;
+  /** Newest first: in reverse creation order. */
+  readonly descending?: boolean;
   /** At most this many rows; all when absent. */
   readonly limit?: number;
   /**
@@ -111,6 +113,8 @@ export interface ReadStore extends CheckpointStore {
    * columns are the filter's, then `orderBy`, then `id`, without reading the rows past the limit.
    */
   listOrdered<D extends Document>(table: string, query: OrderedQuery): D[];
+  /** How many documents match `filter` (column → value), counted on the list index that serves the filter. */
+  count(table: string, filter: Readonly<Record<string, string>>): number;
   /** Writes documents and moves the checkpoint, all or nothing. */
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void;
   /**
@@ -150,6 +154,9 @@ export class DelegatingReadStore implements ReadStore {
   }
   listOrdered<D extends Document>(table: string, query: OrderedQuery): D[] {
     return this.inner.listOrdered<D>(table, query);
+  }
+  count(table: string, filter: Readonly<Record<string, string>>): number {
+    return this.inner.count(table, filter);
   }
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
     this.inner.commit(writes, checkpoint);

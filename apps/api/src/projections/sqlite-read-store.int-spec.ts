@@ -259,6 +259,17 @@ describe('the SQLite read store', () => {
       expect(plan).toContain(`rm_${table}_by_`);
       expect(plan).not.toMatch(/TEMP B-TREE/);
     });
+
+    it.each([[], ['workflowId'], ['state'], ['workflowId', 'state']])(
+      'lists the cases by %j newest first and counts them on an index, never sorting or reading documents',
+      (...columns) => {
+        const newestFirst = store.explainList('cases', columns, true).join(' | ');
+        expect(newestFirst).not.toMatch(/TEMP B-TREE/);
+        if (columns.length > 0) expect(newestFirst).toContain('rm_cases_by_');
+        const count = store.explainCount('cases', columns).join(' | ');
+        expect(count).toMatch(/USING COVERING INDEX rm_cases_by_/);
+      },
+    );
   });
 });
 

@@ -74,6 +74,7 @@ interface TableStatements {
   /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
   readonly updateDoc: Statement<[string, string]>;
   readonly lists: Map<string, Statement<unknown[], { seq: number; doc: string }>>;
+  readonly counts: Map<string, Statement<unknown[], number>>;
   readonly ordered: Map<string, Statement<unknown[], string>>;
 }
 
@@ -165,7 +166,7 @@ export class SqliteReadStore implements ReadStore {
 
   list<D extends Document>(
     table: string,
-    { filter, oneOf = {}, match, afterSeq, limit, maxBytes }: ListQuery,
+    { filter, oneOf = {}, match, afterSeq, limit, maxBytes, descending = false }: ListQuery,
   ): ListedRow<D>[] {
     const statements = this.#statements(table);
     const columns = Object.keys(filter).sort();
@@ -177,10 +178,11 @@ export class SqliteReadStore implements ReadStore {
       columns.join(','),
       ...choices.map(({ column, values }) => `${column}:${values.length}`),
       condition?.sql ?? '',
+      descending ? 'desc' : '',
     ].join('|');
     let statement = statements.lists.get(key);
     if (!statement) {
-      statement = this.#prepareList(statements.spec, columns, choices, condition?.sql);
+      statement = this.#prepareList(statements.spec, columns, choices, condition?.sql, descending);
       statements.lists.set(key, statement);
     }
     const rows: ListedRow<D>[] = [];
@@ -189,7 +191,7 @@ export class SqliteReadStore implements ReadStore {
       ...columns.map((c) => filter[c]),
       ...choices.flatMap(({ values }) => values),
       ...(condition?.params ?? []),
-      afterSeq ?? 0,
+      afterSeq ?? (descending ? Number.MAX_SAFE_INTEGER : 0),
       limit ?? -1,
     )) {
       const bytes = Buffer.byteLength(doc, 'utf8');
@@ -212,6 +214,18 @@ export class SqliteReadStore implements ReadStore {
     }
     const values = [...columns.map((c) => filter[c]), ...(atMost === undefined ? [] : [atMost])];
     return statement.all(...values, Math.max(0, limit)).map((doc) => JSON.parse(doc) as D);
+  }
+
+  count(table: string, filter: Readonly<Record<string, string>>): number {
+    const statements = this.#statements(table);
+    const columns = Object.keys(filter).sort();
+    const key = columns.join(',');
+    let statement = statements.counts.get(key);
+    if (!statement) {
+      statement = this.#prepareCount(statements.spec, columns);
+      statements.counts.set(key, statement);
+    }
+    return statement.get(...columns.map((c) => filter[c])) ?? 0;
   }
 
   commit(writes: readonly DocumentWrite[], checkpoint: bigint): void {
@@ -354,6 +368,7 @@ export class SqliteReadStore implements ReadStore {
             ),
             updateDoc: db.prepare<[string, string]>(`UPDATE ${table} SET doc = ? WHERE id = ?`),
             lists: new Map(),
+            counts: new Map(),
             ordered: new Map(),
           },
         ];
@@ -361,32 +376,43 @@ export class SqliteReadStore implements ReadStore {
     );
   }
 
+  /** The `INDEXED BY` clause of a list or count with these filter columns; none while a rebuild defers the indexes. */
+  #indexedBy(spec: TableSpec, columns: readonly string[]): string {
+    const index = chooseIndex(spec, columns);
+    const name = index && indexName(spec.name, index);
+    return name !== undefined && this.#indexes.has(name) ? ` INDEXED BY ${name}` : '';
+  }
+
   #prepareList(
     spec: TableSpec,
     columns: readonly string[],
     choices: readonly { readonly column: string; readonly values: readonly string[] }[] = [],
     match?: string,
+    descending = false,
   ): Statement<unknown[], { seq: number; doc: string }> {
-    const index = chooseIndex(spec, columns);
-    const name = index && indexName(spec.name, index);
     // While a rebuild defers the indexes, a list scans instead. Without an index for equal columns, a column
     // of several values is read in creation order too: an index on it would have SQLite sort every row it
     // finds before answering the first, where this order stops once the page is full.
-    const indexedBy =
-      name !== undefined && this.#indexes.has(name)
-        ? ` INDEXED BY ${name}`
-        : choices.length > 0
-          ? ' NOT INDEXED'
-          : '';
+    const indexedBy = this.#indexedBy(spec, columns) || (choices.length > 0 ? ' NOT INDEXED' : '');
     const conditions = [
       ...columns.map((c) => `${snake(c)} = ?`),
       ...choices.map(({ column, values }) => `${snake(column)} IN (${values.map(() => '?').join(', ')})`),
       ...(match === undefined ? [] : [match]),
-      'seq > ?',
+      descending ? 'seq < ?' : 'seq > ?',
     ].join(' AND ');
+    // An index entry ends with the rowid, so the index serves either direction without sorting.
     return this.#db.prepare(
-      `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq LIMIT ?`,
+      `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq${descending ? ' DESC' : ''} LIMIT ?`,
     );
+  }
+
+  #prepareCount(spec: TableSpec, columns: readonly string[]): Statement<unknown[], number> {
+    const where = columns.length > 0 ? ` WHERE ${columns.map((c) => `${snake(c)} = ?`).join(' AND ')}` : '';
+    return this.#db
+      .prepare<unknown[], number>(
+        `SELECT count(*) FROM ${tableName(spec.name)}${this.#indexedBy(spec, columns)}${where}`,
+      )
+      .pluck();
   }
 
   #prepareOrdered(
@@ -424,12 +450,21 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /** For the int tests: the plan SQLite picks for a list with these filter columns. */
-  explainList(table: string, columns: readonly string[]): string[] {
-    const statement = this.#prepareList(this.#statements(table).spec, [...columns].sort());
+  explainList(table: string, columns: readonly string[], descending = false): string[] {
+    const statement = this.#prepareList(this.#statements(table).spec, [...columns].sort(), [], undefined, descending);
     const sql = statement.source;
     return this.#db
       .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...columns.map(() => 'x'), 0, 10)
+      .map((r) => r.detail);
+  }
+
+  /** For the int tests: the plan SQLite picks for a count with these filter columns. */
+  explainCount(table: string, columns: readonly string[]): string[] {
+    const statement = this.#prepareCount(this.#statements(table).spec, [...columns].sort());
+    return this.#db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`)
+      .all(...columns.map(() => 'x'))
       .map((r) => r.detail);
   }
 }

@@ -22,8 +22,8 @@ export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unkn
       case 'case':
         return models.getCase(request.id);
       case 'cases': {
-        const { page, workflowId, state } = request;
-        return models.listCases({ ...page, workflowId, state });
+        const { page, kind: _, ...filter } = request;
+        return models.listCases({ ...page, ...filter });
       }
       case 'caseTokens':
         return models.getCaseTokens(request.caseId, request.after);

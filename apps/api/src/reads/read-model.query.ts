@@ -10,7 +10,14 @@ export type ReadRequest =
   | { readonly kind: 'workflow'; readonly id: string }
   | { readonly kind: 'workflows'; readonly page: Page }
   | { readonly kind: 'case'; readonly id: string }
-  | { readonly kind: 'cases'; readonly page: Page; readonly workflowId?: string; readonly state?: string }
+  | {
+      readonly kind: 'cases';
+      readonly page: Page;
+      readonly workflowId?: string;
+      readonly state?: string;
+      readonly order?: 'asc' | 'desc';
+      readonly total?: boolean;
+    }
   | { readonly kind: 'caseTokens'; readonly caseId: string; readonly after?: string }
   | { readonly kind: 'caseTasks'; readonly caseId: string }
   | { readonly kind: 'caseTimers'; readonly caseId: string }

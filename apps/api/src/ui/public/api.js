@@ -7,6 +7,7 @@ const KEY = 'wfnet.apiKey';
 export const getKey = () => localStorage.getItem(KEY) ?? '';
 
 export function setKey(key) {
+  pastPictures.clear();
   if (key) localStorage.setItem(KEY, key);
   else localStorage.removeItem(KEY);
   window.dispatchEvent(new CustomEvent('wfnet:key'));
@@ -79,7 +80,26 @@ export async function api(url, options = {}) {
   return json;
 }
 
-export const svg = (url) => request(url, { accept: 'image/svg+xml' });
+/**
+ * Pictures of a case as it was at a revision never change: they are kept (the last 64), so that time travel
+ * can ask for the next steps' pictures ahead of the key press (`prefetchSvg`) and show them at once.
+ */
+const PAST_PICTURES = 64;
+const pastPictures = new Map();
+
+export function svg(url) {
+  if (!url.includes('atRevision=')) return request(url, { accept: 'image/svg+xml' });
+  let picture = pastPictures.get(url);
+  if (picture === undefined) {
+    picture = request(url, { accept: 'image/svg+xml' });
+    picture.catch(() => pastPictures.delete(url));
+    pastPictures.set(url, picture);
+    if (pastPictures.size > PAST_PICTURES) pastPictures.delete(pastPictures.keys().next().value);
+  }
+  return picture;
+}
+
+export const prefetchSvg = (url) => void svg(url).catch(() => undefined);
 
 const ENDS = new Set(['CaseFinished', 'CaseTerminated']);
 

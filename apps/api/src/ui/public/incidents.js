@@ -4,6 +4,8 @@ import { may, useIdentity } from './identity.js';
 import {
   Badge,
   ErrorState,
+  actedElsewhere,
+  errorText,
   Failures,
   Json,
   JsonField,
@@ -181,7 +183,7 @@ function IncidentWorkitem({ workitemId, version }) {
     ${w ? html`<${Failures} workitem=${w} />` : null}
     ${
       workitem.status === 'error'
-        ? html`<p class="meta">Its workitem could not be read: ${workitem.error.message}</p>`
+        ? html`<p class="meta">${errorText(workitem.error, 'read its workitem')}</p>`
         : null
     }
   </div>`;
@@ -238,6 +240,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
       onDone();
     } catch (failure) {
       setError(failure);
+      if (actedElsewhere(failure)) onDone();
     } finally {
       setBusy(false);
     }

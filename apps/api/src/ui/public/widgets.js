@@ -62,7 +62,24 @@ export function useLoad(loader, deps) {
   return [state, reload];
 }
 
-export function ErrorState({ error, retry, what }) {
+/** The codes of a command refused because someone else changed its target first. */
+const ACTED_ELSEWHERE = new Set([
+  'case_not_available',
+  'workitem_not_available',
+  'task_not_available',
+  'incident_not_open',
+]);
+
+export const actedElsewhere = (error) => error?.status === 409 && ACTED_ELSEWHERE.has(error.code);
+
+/**
+ * An error as one sentence a person reads: what could not be done (`what`, a verb phrase such as "load the
+ * cases"), then the API's own message as the reason, and what to do where there is something to do.
+ */
+export function errorText(error, what) {
+  const reason = String(error.message ?? '')
+    .trim()
+    .replace(/[.\s]+$/, '');
   const hint =
     error.status === 401
       ? getKey()
@@ -70,12 +87,15 @@ export function ErrorState({ error, retry, what }) {
         : ' Enter an API key above.'
       : error.code === 'forbidden'
         ? ' Your key’s role may not do this.'
-        : '';
-  return html`<div class="state error" role="alert">
-    <p>
-      <strong>Could not ${what}.</strong> ${error.message}${hint}
-      ${error.code ? html` <code>${error.code}</code>` : null}
-    </p>
+        : actedElsewhere(error)
+          ? ' Someone else acted on it meanwhile; the page now shows it as it is.'
+          : '';
+  return `Could not ${what}${reason ? `: ${reason}` : ''}.${hint}`;
+}
+
+export function ErrorState({ error, retry, what }) {
+  return html`<div class="state error" role="alert" data-code=${error.code}>
+    <p>${errorText(error, what)}</p>
     ${retry ? html`<button type="button" onClick=${retry}>Try again</button>` : null}
   </div>`;
 }
@@ -83,7 +103,7 @@ export function ErrorState({ error, retry, what }) {
 /** Loading, error and empty states around `children(data)`. */
 export function Load({ state, retry, what, isEmpty, empty, children }) {
   if (state.status === 'error')
-    return html`<${ErrorState} error=${state.error} retry=${retry} what=${what} />`;
+    return html`<${ErrorState} error=${state.error} retry=${retry} what=${`load ${what}`} />`;
   if (state.data === undefined) return html`<p class="state loading" role="status">Loading ${what}…</p>`;
   if (isEmpty?.(state.data)) return html`<div class="state empty">${empty}</div>`;
   return children(state.data);
@@ -192,7 +212,11 @@ export function Json({ value, max = 80 }) {
     : html`<code>${text}</code>`;
 }
 
-const NARROW = '(max-width: 40rem)';
+export const NARROW = '(max-width: 40rem)';
+
+/** On a narrow screen the net is laid out top to bottom, so it fits without scrolling sideways. */
+export const diagramSource = (url, narrow) =>
+  narrow ? `${url}${url.includes('?') ? '&' : '?'}direction=down` : url;
 
 export function useMedia(query) {
   const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
@@ -214,8 +238,7 @@ export function Diagram({ url, label }) {
   const [state, setState] = useState({ svg: '', error: undefined, loading: true });
   const latest = useRef(0);
   const narrow = useMedia(NARROW);
-  // On a narrow screen the net is laid out top to bottom, so it fits without scrolling sideways.
-  const source = narrow ? `${url}${url.includes('?') ? '&' : '?'}direction=down` : url;
+  const source = diagramSource(url, narrow);
   useEffect(() => {
     const ticket = ++latest.current;
     setState((previous) => ({ ...previous, loading: true }));
@@ -293,7 +316,7 @@ export function usePaged(loadPage, deps, { refreshEvery } = {}) {
       setPages((p) => ({ items: [...p.items, ...page.items], next: page.next, busy: false }));
     } catch (error) {
       setPages((p) => ({ ...p, busy: false }));
-      notify(`Could not load more: ${error.message}`, 'error');
+      notify(errorText(error, 'load more'), 'error');
     }
   };
   const view = {

@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { AbandonWorkitem } from './abandon.js';
 import { api, path, query } from './api.js';
 import { SchemaForm, drawable, errorsByField, initialValue } from './form.js';
 import { may, useIdentity } from './identity.js';
 import {
   ErrorState,
+  actedElsewhere,
+  errorText,
   Failures,
   JsonField,
   Time,
@@ -73,8 +76,9 @@ const BUSY = { complete: 'completing', abandon: 'abandoning', claim: 'claiming',
 
 /**
  * What a person may do with one open workitem: claim or release it, complete it (with a form drawn from its
- * transition's `outputSchema`, or JSON) or abandon it. Shows only what the caller's role may do; `onDone`
- * runs after any of them succeeds, with the action's name.
+ * transition's `outputSchema`, or JSON) or abandon it (confirmed first). Shows only what the caller's role
+ * may do; `onDone` runs after any of them succeeds, with the action's name, and when someone else ended
+ * the workitem first (the buttons then stay disabled).
  */
 export function WorkitemActions({ workitem, onDone, onEditing }) {
   const identity = useIdentity();
@@ -103,7 +107,11 @@ export function WorkitemActions({ workitem, onDone, onEditing }) {
       onDone?.(action);
     } catch (failure) {
       setError({ failure, action });
-      setMode(action === 'complete' ? 'editing' : 'idle');
+      if (actedElsewhere(failure)) {
+        setMode('gone');
+        notify(errorText(failure, whatFailed[action]), 'error');
+        onDone?.();
+      } else setMode(action === 'complete' ? 'editing' : 'idle');
     }
   };
   const edit = async () => {
@@ -176,9 +184,7 @@ export function WorkitemActions({ workitem, onDone, onEditing }) {
           </button>`
     }
     <button type="button" class="primary" onClick=${edit} disabled=${busy}>Complete…</button>
-    <button type="button" onClick=${() => act('abandon', {})} disabled=${busy}>
-      ${mode === 'abandoning' ? 'Abandoning…' : 'Abandon'}
-    </button>
+    <${AbandonWorkitem} workitem=${workitem} onDone=${() => onDone?.('abandon')} disabled=${busy} />
     ${failed ? html`<${ErrorState} error=${failed} what=${whatFailed[error.action]} />` : null}
   </div>`;
 }
