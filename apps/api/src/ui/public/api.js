@@ -42,7 +42,11 @@ export function query(params) {
   return entries.length ? `?${new URLSearchParams(entries)}` : '';
 }
 
-async function request(url, { method = 'GET', body, readModel = false, accept = 'application/json' } = {}) {
+/** `body` goes as JSON; `xml`, a string, goes as it is (PNML), as `application/xml`. */
+async function request(
+  url,
+  { method = 'GET', body, xml, readModel = false, accept = 'application/json' } = {},
+) {
   let target = url;
   if (readModel && lastPosition > 0n) target += `${url.includes('?') ? '&' : '?'}waitFor=${lastPosition}`;
   let response;
@@ -51,9 +55,13 @@ async function request(url, { method = 'GET', body, readModel = false, accept = 
       method,
       headers: headers({
         accept,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(xml !== undefined
+          ? { 'content-type': 'application/xml' }
+          : body === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
       }),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: xml ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     throw new ApiError(0, { code: 'network_error', message: 'The service cannot be reached.' });
@@ -79,7 +87,7 @@ export async function api(url, options = {}) {
   return json;
 }
 
-export const svg = (url) => request(url, { accept: 'image/svg+xml' });
+export const svg = (url, options = {}) => request(url, { ...options, accept: 'image/svg+xml' });
 
 const ENDS = new Set(['CaseFinished', 'CaseTerminated']);
 

@@ -15,6 +15,7 @@ import {
   href,
   html,
   notify,
+  useDialog,
   useKeyVersion,
   useLoad,
   usePaged,
@@ -535,6 +536,7 @@ function Terminate({ id }) {
   const [step, setStep] = useState('idle');
   const [error, setError] = useState(undefined);
   const confirm = useRef(null);
+  const opener = useDialog(step !== 'idle', () => step === 'confirm' && setStep('idle'));
   useEffect(() => {
     if (step === 'confirm') confirm.current?.focus();
   }, [step]);
@@ -550,7 +552,7 @@ function Terminate({ id }) {
     }
   };
   if (step === 'idle')
-    return html`<button type="button" class="danger" onClick=${() => setStep('confirm')}>
+    return html`<button type="button" class="danger" ref=${opener} onClick=${() => setStep('confirm')}>
       Terminate case…
     </button>`;
   return html`<div class="confirm" role="group" aria-label="Confirm termination">

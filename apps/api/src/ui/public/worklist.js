@@ -12,6 +12,7 @@ import {
   html,
   notify,
   parseJson,
+  useDialog,
   useLoad,
   usePaged,
   useServiceNow,
@@ -23,6 +24,10 @@ export function WorkitemActions({ workitem, onDone }) {
   const [output, setOutput] = useState('{}');
   const [error, setError] = useState(undefined);
   const parsed = parseJson(output);
+  const opener = useDialog(
+    mode === 'editing' || mode === 'completing',
+    () => mode === 'editing' && setMode('idle'),
+  );
   const act = async (action, body) => {
     setMode(action === 'complete' ? 'completing' : 'abandoning');
     setError(undefined);
@@ -65,6 +70,7 @@ export function WorkitemActions({ workitem, onDone }) {
     <button
       type="button"
       class="primary"
+      ref=${opener}
       onClick=${() => setMode('editing')}
       disabled=${mode === 'abandoning'}
     >
