@@ -362,6 +362,8 @@ describe('zoom and pan', () => {
       `(() => { const v = document.querySelector('.diagram-picture'); return { width: v.scrollWidth, client: v.clientWidth }; })()`,
     );
     expect(scroll.width).toBeGreaterThan(scroll.client * 2);
+    await page.locator('.notice').waitFor({ state: 'detached' });
+    await screenshotOf('workflow-large');
   });
 
   it('zooms with the buttons, the keys and Ctrl and the wheel, and fits again with 0', async () => {
