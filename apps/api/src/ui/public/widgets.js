@@ -256,6 +256,8 @@ export function NetView({ svg: text, error, loading = false, label, decorate }) 
   const viewport = useRef(null);
   const view = useRef({ scale: 1, fitted: true, left: 0, top: 0 });
   const [scale, setScale] = useState(1);
+  // The view is drawn only with a picture and no error; its listeners go with each view drawn.
+  const shown = !error && text !== '';
 
   const picture = () => viewport.current?.querySelector('svg') ?? null;
   const fitScale = () => {
@@ -366,7 +368,7 @@ export function NetView({ svg: text, error, loading = false, label, decorate }) 
       box.removeEventListener('touchend', onTouchEnd);
       box.removeEventListener('touchcancel', onTouchEnd);
     };
-  }, [text === '']);
+  }, [shown]);
 
   const drag = useRef(undefined);
   const onPointerDown = (event) => {
