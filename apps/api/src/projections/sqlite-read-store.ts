@@ -451,7 +451,13 @@ export class SqliteReadStore implements ReadStore {
 
   /** For the int tests: the plan SQLite picks for a list with these filter columns. */
   explainList(table: string, columns: readonly string[], descending = false): string[] {
-    const statement = this.#prepareList(this.#statements(table).spec, [...columns].sort(), [], undefined, descending);
+    const statement = this.#prepareList(
+      this.#statements(table).spec,
+      [...columns].sort(),
+      [],
+      undefined,
+      descending,
+    );
     const sql = statement.source;
     return this.#db
       .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)

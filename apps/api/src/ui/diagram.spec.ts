@@ -323,7 +323,7 @@ describe('the pending timers of a case', () => {
     );
     expect(svg).toContain('data-case-timeout="2026-01-31T00:00:00.000Z"');
     expect(svg).toContain('times out at 2026-01-31T00:00:00.000Z');
-    expect(svg).toMatch(/<g class="clock-key">.*?<text class="small" x="17" y="0">pending timer<\/text>/);
+    expect(svg).toMatch(/<g class="clock-key">.*?<text class="key" x="17" y="0">pending timer<\/text>/);
   });
 
   it('draws no clock once the timers are gone, nor on the picture of the net alone', async () => {

@@ -113,6 +113,8 @@ function drawable(definition: WorkflowDefinition): WorkflowDefinition {
 }
 
 const LABEL_FONT_SIZE = 10;
+/** The key is read apart from the net it explains, so it is never smaller than body text. */
+const LEGEND_FONT_SIZE = 12;
 /** A condition longer than this is cut short on its arc; the arc's title holds all of it. */
 const CONDITION_CHARS = 24;
 
@@ -595,6 +597,7 @@ const STYLE = `
 .net text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#212529}
 .net .label{font-size:${FONT_SIZE}px}
 .net .small{font-size:10px;fill:#495057}
+.net .key{font-size:${LEGEND_FONT_SIZE}px;fill:#495057}
 ${[...markerClasses()].map((name) => `.net .${name}`).join(',')}{font-size:14px;font-weight:700}
 .net .arc{fill:none;stroke:#495057;stroke-width:1.5}
 .net .condition{font-size:${LABEL_FONT_SIZE}px;fill:#5f3dc4}
@@ -684,19 +687,19 @@ const LEGEND_ITEMS: readonly (readonly [string, string])[] = [
   ],
 ];
 
-const LEGEND_ROW = 18;
+const LEGEND_ROW = 20;
 
 /** The key to tokens and task colours, wrapped into rows that fit `width`. */
 function legend(width: number): { svg: string; height: number } {
   let x = 16;
   let row = 0;
   const parts = LEGEND_ITEMS.map(([mark, text]) => {
-    const itemWidth = 17 + textWidth(text, 10);
+    const itemWidth = 17 + textWidth(text, LEGEND_FONT_SIZE);
     if (x > 16 && x + itemWidth > width - 16) {
       x = 16;
       row += 1;
     }
-    const part = `<g transform="translate(${x},${row * LEGEND_ROW})">${mark}<text class="small" x="17" y="0">${text}</text></g>`;
+    const part = `<g transform="translate(${x},${row * LEGEND_ROW})">${mark}<text class="key" x="17" y="0">${text}</text></g>`;
     x += itemWidth + 14;
     return part;
   });

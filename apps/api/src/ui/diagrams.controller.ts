@@ -1,10 +1,28 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { assertValidNet, normalizeWorkflow } from '@wfnet/domain';
 import type { Response } from 'express';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Config } from '../config/config.js';
 import { CaseAtRevisionQuery } from '../cases/case.messages.js';
+import { ServiceTiming } from '../clock/timing.js';
+import { CelConditions } from '../conditions/cel.js';
+import { AcceptsXml } from '../http/content-type.guard.js';
+import { assertNetWithin } from '../http/limits.js';
+import { PnmlBodyInterceptor } from '../workflows/pnml-body.interceptor.js';
+import { CreateWorkflowDto } from '../workflows/workflow.dto.js';
 import { WorkflowQuery } from '../workflows/workflow.messages.js';
 import { CONFIG } from '../tokens.js';
 import { caseOverlay, layoutNet, netSvg } from './diagram.js';
@@ -25,7 +43,9 @@ export class DiagramsController implements OnApplicationShutdown {
 
   constructor(
     private readonly queries: QueryBus,
-    @Inject(CONFIG) config: Config,
+    private readonly conditions: CelConditions,
+    private readonly timing: ServiceTiming,
+    @Inject(CONFIG) private readonly config: Config,
   ) {
     this.limits = { timeoutMs: config.layoutTimeoutMs, maxHeapMb: config.layoutMaxHeapMb };
   }
@@ -45,6 +65,31 @@ export class DiagramsController implements OnApplicationShutdown {
     @Res() response: Response,
   ): Promise<void> {
     const { definition } = await this.queries.execute(new WorkflowQuery(id));
+    sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction, this.limits)));
+  }
+
+  /**
+   * A net that is not stored (yet): the UI draws a definition before it is saved, to play the
+   * counterexamples of its verification on it. Admin, like `POST /workflows/verify`; as bounded as the
+   * stored nets' pictures (the same size limits, layout timeout and fallback).
+   */
+  @Post('workflows/diagram.svg')
+  @HttpCode(200)
+  @UseInterceptors(PnmlBodyInterceptor)
+  @AcceptsXml()
+  @ApiProduces('image/svg+xml')
+  @ApiOkResponse({
+    description:
+      'The net of the body (JSON or PNML, as `POST /workflows` takes it), laid out; nothing is stored',
+  })
+  async draft(
+    @Body() body: CreateWorkflowDto,
+    @Query() query: DiagramDto,
+    @Res() response: Response,
+  ): Promise<void> {
+    assertNetWithin(body, { maxNodes: this.config.maxNetNodes, maxArcs: this.config.maxNetArcs });
+    const definition = normalizeWorkflow({ ...body, id: body.id ?? 'unnamed' });
+    assertValidNet(definition, { conditions: this.conditions, timing: this.timing });
     sendSvg(response, netSvg(definition, await layoutNet(definition, query.direction, this.limits)));
   }
 

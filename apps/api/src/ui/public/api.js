@@ -43,7 +43,11 @@ export function query(params) {
   return entries.length ? `?${new URLSearchParams(entries)}` : '';
 }
 
-async function request(url, { method = 'GET', body, readModel = false, accept = 'application/json' } = {}) {
+/** `body` goes as JSON; `xml`, a string, goes as it is (PNML), as `application/xml`. */
+async function request(
+  url,
+  { method = 'GET', body, xml, readModel = false, accept = 'application/json' } = {},
+) {
   let target = url;
   if (readModel && lastPosition > 0n) target += `${url.includes('?') ? '&' : '?'}waitFor=${lastPosition}`;
   let response;
@@ -52,9 +56,13 @@ async function request(url, { method = 'GET', body, readModel = false, accept = 
       method,
       headers: headers({
         accept,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(xml !== undefined
+          ? { 'content-type': 'application/xml' }
+          : body === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
       }),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: xml ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     throw new ApiError(0, { code: 'network_error', message: 'The service cannot be reached.' });
@@ -87,8 +95,9 @@ export async function api(url, options = {}) {
 const PAST_PICTURES = 64;
 const pastPictures = new Map();
 
-export function svg(url) {
-  if (!url.includes('atRevision=')) return request(url, { accept: 'image/svg+xml' });
+export function svg(url, options = {}) {
+  if (!url.includes('atRevision=') || options.method !== undefined)
+    return request(url, { ...options, accept: 'image/svg+xml' });
   let picture = pastPictures.get(url);
   if (picture === undefined) {
     picture = request(url, { accept: 'image/svg+xml' });

@@ -5,7 +5,7 @@ import { CasePage, CasesPage } from './cases.js';
 import { useIdentity } from './identity.js';
 import { IncidentsPage } from './incidents.js';
 import { href, html } from './widgets.js';
-import { WorkflowPage, WorkflowsPage } from './workflows.js';
+import { DefinePage, WorkflowPage, WorkflowsPage } from './workflows.js';
 import { WorklistPage } from './worklist.js';
 
 function parseRoute() {
@@ -36,6 +36,8 @@ function Page({ route }) {
       return id === undefined
         ? html`<${CasesPage} params=${route.params} />`
         : html`<${CasePage} key=${id} id=${id} />`;
+    case 'define':
+      return id === undefined ? html`<${DefinePage} />` : html`<${NotFound} />`;
     case 'worklist':
       return id === undefined ? html`<${WorklistPage} params=${route.params} />` : html`<${NotFound} />`;
     case 'incidents':
@@ -126,7 +128,8 @@ function App() {
     const onNotice = (event) => {
       setNotice(event.detail);
       clearTimeout(timer);
-      timer = setTimeout(() => setNotice(null), 4000);
+      // Short for news, longer for an error, which takes reading.
+      timer = setTimeout(() => setNotice(null), event.detail.kind === 'error' ? 6000 : 3000);
     };
     window.addEventListener('wfnet:notice', onNotice);
     return () => window.removeEventListener('wfnet:notice', onNotice);

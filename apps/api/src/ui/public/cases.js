@@ -19,6 +19,7 @@ import {
   href,
   html,
   notify,
+  useDialog,
   useKeyVersion,
   useLoad,
   useMedia,
@@ -884,6 +885,7 @@ function Terminate({ id, open, onChange }) {
   const [error, setError] = useState(undefined);
   const confirm = useRef(null);
   const identity = useIdentity();
+  const opener = useDialog(step !== 'idle', () => step === 'confirm' && setStep('idle'));
   useEffect(() => {
     if (step === 'confirm') confirm.current?.focus();
   }, [step]);
@@ -908,7 +910,7 @@ function Terminate({ id, open, onChange }) {
     </div>`;
   if (!open || !may(identity, 'administer')) return null;
   if (step === 'idle')
-    return html`<button type="button" class="danger" onClick=${() => setStep('confirm')}>
+    return html`<button type="button" class="danger" ref=${opener} onClick=${() => setStep('confirm')}>
       Terminate case…
     </button>`;
   return html`<div class="confirm" role="group" aria-label="Confirm termination">

@@ -16,6 +16,7 @@ import {
   html,
   notify,
   parseJson,
+  useDialog,
   useLoad,
   usePaged,
 } from './widgets.js';
@@ -229,6 +230,7 @@ function ResolveActions({ incident, workflowId, onDone }) {
   const [chosen, setChosen] = useState([]);
   const identity = useIdentity();
   const parsed = parseJson(output);
+  const opener = useDialog(mode !== 'idle', () => !busy && setMode('idle'));
 
   const resolve = async (body) => {
     setBusy(true);
@@ -305,8 +307,10 @@ function ResolveActions({ incident, workflowId, onDone }) {
     </button>
     ${
       incident.kind === 'condition_failed'
-        ? html`<button type="button" onClick=${() => setMode('route')} disabled=${busy}>Route…</button>`
-        : html`<button type="button" onClick=${() => setMode('complete')} disabled=${busy}>Complete…</button>`
+        ? html`<button type="button" ref=${opener} onClick=${() => setMode('route')} disabled=${busy}>Route…</button>`
+        : html`<button type="button" ref=${opener} onClick=${() => setMode('complete')} disabled=${busy}>
+            Complete…
+          </button>`
     }
     <button type="button" class="danger" onClick=${() => resolve({ action: 'abandon' })} disabled=${busy}>
       Abandon

@@ -1,5 +1,5 @@
 import { h } from 'preact';
-import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import { api, getKey, svg } from './api.js';
 
@@ -8,6 +8,7 @@ export const html = htm.bind(h);
 export const href = {
   workflows: () => '#/workflows',
   workflow: (id) => `#/workflows/${encodeURIComponent(id)}`,
+  define: () => '#/define',
   cases: (filter = {}) => {
     const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
     return `#/cases${params.size ? `?${params}` : ''}`;
@@ -231,8 +232,8 @@ export function useMedia(query) {
 }
 
 /**
- * An SVG picture from the API, inlined (an <img> could not send the key). The previous picture stays
- * while the next one loads; answers that arrive out of order are dropped.
+ * An SVG picture from the API, inlined (an <img> could not send the key), in a `NetView`. The previous
+ * picture stays while the next one loads; answers that arrive out of order are dropped.
  */
 export function Diagram({ url, label }) {
   const [state, setState] = useState({ svg: '', error: undefined, loading: true });
@@ -248,16 +249,255 @@ export function Diagram({ url, label }) {
         ticket === latest.current && setState((previous) => ({ ...previous, error, loading: false })),
     );
   }, [source]);
-  return html`<figure class="diagram" aria-busy=${state.loading ? 'true' : 'false'}>
+  return html`<${NetView} svg=${state.svg} error=${state.error} loading=${state.loading} label=${label} />`;
+}
+
+/** Below this a label of the net (12 px) is too small to read: the view scrolls instead of shrinking further. */
+export const READABLE_SCALE = 0.75;
+const MAX_SCALE = 4;
+const ZOOM_STEP = 1.25;
+const PAN_STEP = 60;
+const clampScale = (scale) => Math.min(MAX_SCALE, Math.max(0.1, scale));
+
+/** The drawn size of a net picture, from its own attributes (what the server laid out). */
+function naturalSize(picture) {
+  const box = picture.viewBox?.baseVal;
+  return box && box.width > 0
+    ? { width: box.width, height: box.height }
+    : {
+        width: Number(picture.getAttribute('width')) || 1,
+        height: Number(picture.getAttribute('height')) || 1,
+      };
+}
+
+/**
+ * A net picture (SVG text) that can be zoomed and panned: the mouse wheel with Ctrl (or a trackpad's
+ * pinch), dragging, two-finger pinch and one-finger drag on touch screens, and the keys + − 0 and the
+ * arrows when it has focus. It starts fitted to its width, but never below `READABLE_SCALE`: a large
+ * net scrolls rather than shrinking to a strip. `decorate(svgElement)` runs after each drawing (the
+ * counterexample player puts its tokens there); the zoom stays as it is when `svg` changes (time travel).
+ */
+export function NetView({ svg: text, error, loading = false, label, decorate }) {
+  const viewport = useRef(null);
+  const view = useRef({ scale: 1, fitted: true, left: 0, top: 0 });
+  const [scale, setScale] = useState(1);
+  // The view is drawn only with a picture and no error; its listeners go with each view drawn.
+  const shown = !error && text !== '';
+
+  const picture = () => viewport.current?.querySelector('svg') ?? null;
+  const fitScale = () => {
+    const element = picture();
+    if (!element || !viewport.current) return 1;
+    const { width } = naturalSize(element);
+    return Math.max(READABLE_SCALE, Math.min(1, viewport.current.clientWidth / width));
+  };
+  const resize = (element, next) => {
+    const { width, height } = naturalSize(element);
+    element.setAttribute('width', String(Math.round(width * next)));
+    element.setAttribute('height', String(Math.round(height * next)));
+    view.current.scale = next;
+    setScale(next);
+  };
+  /** Zooms to `next`, keeping the point `at` of the view (its middle by default) where it is. */
+  const apply = (next, at) => {
+    const box = viewport.current;
+    const element = picture();
+    if (!box || !element) return;
+    const previous = view.current.scale;
+    const point = at ?? { x: box.clientWidth / 2, y: box.clientHeight / 2 };
+    const contentX = (box.scrollLeft + point.x) / previous;
+    const contentY = (box.scrollTop + point.y) / previous;
+    resize(element, next);
+    box.scrollLeft = contentX * next - point.x;
+    box.scrollTop = contentY * next - point.y;
+  };
+  const zoom = (factor, at) => {
+    view.current.fitted = false;
+    apply(clampScale(view.current.scale * factor), at);
+  };
+  const fit = () => {
+    view.current.fitted = true;
+    apply(fitScale());
+    if (viewport.current) viewport.current.scrollLeft = 0;
+  };
+
+  // A new picture (time travel's next revision) keeps the zoom and the scroll position of the last one.
+  const drawn = useRef('');
+  useLayoutEffect(() => {
+    const element = picture();
+    if (!element) {
+      drawn.current = '';
+      return;
+    }
+    if (drawn.current !== text) {
+      drawn.current = text;
+      const { left, top } = view.current;
+      resize(element, view.current.fitted ? fitScale() : view.current.scale);
+      viewport.current.scrollLeft = left;
+      viewport.current.scrollTop = top;
+    }
+    decorate?.(element);
+  }, [text, decorate]);
+
+  useEffect(() => {
+    const box = viewport.current;
+    if (!box) return undefined;
+    const onResize = () => view.current.fitted && picture() && apply(fitScale());
+    const observer = new ResizeObserver(onResize);
+    observer.observe(box);
+    const onWheel = (event) => {
+      if (!event.ctrlKey && !event.metaKey) return;
+      event.preventDefault();
+      const bounds = box.getBoundingClientRect();
+      zoom(Math.exp(-event.deltaY * 0.002), {
+        x: event.clientX - bounds.left,
+        y: event.clientY - bounds.top,
+      });
+    };
+    let pinch;
+    const spread = (touches) => {
+      const [a, b] = [touches[0], touches[1]];
+      return {
+        distance: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY) || 1,
+        x: (a.clientX + b.clientX) / 2,
+        y: (a.clientY + b.clientY) / 2,
+      };
+    };
+    const onTouchStart = (event) => {
+      if (event.touches.length === 2) pinch = { ...spread(event.touches), scale: view.current.scale };
+    };
+    const onTouchMove = (event) => {
+      if (event.touches.length !== 2 || !pinch) return;
+      event.preventDefault();
+      const now = spread(event.touches);
+      const bounds = box.getBoundingClientRect();
+      view.current.fitted = false;
+      apply(clampScale((pinch.scale * now.distance) / pinch.distance), {
+        x: now.x - bounds.left,
+        y: now.y - bounds.top,
+      });
+    };
+    const onTouchEnd = (event) => {
+      if (event.touches.length < 2) pinch = undefined;
+    };
+    box.addEventListener('wheel', onWheel, { passive: false });
+    box.addEventListener('touchstart', onTouchStart, { passive: true });
+    box.addEventListener('touchmove', onTouchMove, { passive: false });
+    box.addEventListener('touchend', onTouchEnd);
+    box.addEventListener('touchcancel', onTouchEnd);
+    return () => {
+      observer.disconnect();
+      box.removeEventListener('wheel', onWheel);
+      box.removeEventListener('touchstart', onTouchStart);
+      box.removeEventListener('touchmove', onTouchMove);
+      box.removeEventListener('touchend', onTouchEnd);
+      box.removeEventListener('touchcancel', onTouchEnd);
+    };
+  }, [shown]);
+
+  const drag = useRef(undefined);
+  const onPointerDown = (event) => {
+    if (event.pointerType !== 'mouse' || event.button !== 0) return;
+    const box = viewport.current;
+    drag.current = { x: event.clientX, y: event.clientY, left: box.scrollLeft, top: box.scrollTop };
+    box.setPointerCapture(event.pointerId);
+    box.classList.add('dragging');
+  };
+  const onPointerMove = (event) => {
+    if (!drag.current) return;
+    const box = viewport.current;
+    box.scrollLeft = drag.current.left - (event.clientX - drag.current.x);
+    box.scrollTop = drag.current.top - (event.clientY - drag.current.y);
+  };
+  const onPointerUp = () => {
+    drag.current = undefined;
+    viewport.current?.classList.remove('dragging');
+  };
+  const onKeyDown = (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const box = viewport.current;
+    const keys = {
+      '+': () => zoom(ZOOM_STEP),
+      '=': () => zoom(ZOOM_STEP),
+      '-': () => zoom(1 / ZOOM_STEP),
+      _: () => zoom(1 / ZOOM_STEP),
+      0: fit,
+      ArrowLeft: () => box.scrollBy({ left: -PAN_STEP }),
+      ArrowRight: () => box.scrollBy({ left: PAN_STEP }),
+      ArrowUp: () => box.scrollBy({ top: -PAN_STEP }),
+      ArrowDown: () => box.scrollBy({ top: PAN_STEP }),
+    };
+    const action = keys[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  };
+
+  return html`<figure class="diagram" aria-busy=${loading ? 'true' : 'false'}>
     ${
-      state.error
-        ? html`<${ErrorState} error=${state.error} what="draw the diagram" />`
-        : state.svg
-          ? html`<div class="diagram-picture" dangerouslySetInnerHTML=${{ __html: state.svg }}></div>`
+      error
+        ? html`<${ErrorState} error=${error} what="draw the diagram" />`
+        : text
+          ? html`<div class="zoom-bar" role="group" aria-label="Zoom">
+                <button type="button" aria-label="Zoom out" onClick=${() => zoom(1 / ZOOM_STEP)}>−</button>
+                <output class="zoom-level" aria-label="Zoom level">${Math.round(scale * 100)}%</output>
+                <button type="button" aria-label="Zoom in" onClick=${() => zoom(ZOOM_STEP)}>+</button>
+                <button type="button" onClick=${fit}>Fit</button>
+              </div>
+              <div
+                class="diagram-picture"
+                ref=${viewport}
+                tabindex="0"
+                role="group"
+                aria-label=${`${label ?? 'Diagram'}: drag or scroll to pan, Ctrl and the wheel or + and − to zoom, 0 to fit`}
+                onKeyDown=${onKeyDown}
+                onPointerDown=${onPointerDown}
+                onPointerMove=${onPointerMove}
+                onPointerUp=${onPointerUp}
+                onPointerCancel=${onPointerUp}
+                onScroll=${(event) => {
+                  view.current.left = event.currentTarget.scrollLeft;
+                  view.current.top = event.currentTarget.scrollTop;
+                }}
+                dangerouslySetInnerHTML=${{ __html: text }}
+              ></div>`
           : html`<p class="state loading" role="status">Drawing the diagram…</p>`
     }
     ${label ? html`<figcaption>${label}</figcaption>` : null}
   </figure>`;
+}
+
+/** The inline dialogs open now, the last opened last: Escape closes that one. */
+const openDialogs = [];
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || event.defaultPrevented || openDialogs.length === 0) return;
+  event.preventDefault();
+  openDialogs[openDialogs.length - 1].close();
+});
+
+/**
+ * An inline dialog (a confirmation, a form a button opens): while `open`, Escape calls `close`; when it
+ * closes, focus goes back to the button that opened it (put the returned ref on that button) unless it
+ * has already moved somewhere else on purpose.
+ */
+export function useDialog(open, close) {
+  const opener = useRef(null);
+  const closing = useRef(close);
+  closing.current = close;
+  const wasOpen = useRef(open);
+  useLayoutEffect(() => {
+    const was = wasOpen.current;
+    wasOpen.current = open;
+    if (open) {
+      const entry = { close: () => closing.current() };
+      openDialogs.push(entry);
+      return () => openDialogs.splice(openDialogs.indexOf(entry), 1);
+    }
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (was && lost && opener.current?.isConnected) opener.current.focus();
+    return undefined;
+  }, [open]);
+  return opener;
 }
 
 export function parseJson(text) {

@@ -15,6 +15,7 @@ import {
   notify,
   parseJson,
   useKeyVersion,
+  useDialog,
   useLoad,
   useServiceNow,
 } from './widgets.js';
@@ -89,6 +90,10 @@ export function WorkitemActions({ workitem, onDone, onEditing }) {
   const [asJson, setAsJson] = useState(false);
   const [error, setError] = useState(undefined);
   useEffect(() => onEditing?.(workitem.id, mode === 'editing' || mode === 'completing'), [mode]);
+  const opener = useDialog(
+    mode === 'editing' || mode === 'completing',
+    () => mode === 'editing' && setMode('idle'),
+  );
   if (!may(identity, 'work')) return null;
   const you = identity.status === 'ok' ? identity.user : undefined;
   const claimedBy = workitem.claimedBy ?? null;
@@ -183,7 +188,7 @@ export function WorkitemActions({ workitem, onDone, onEditing }) {
             ${mode === 'releasing' ? 'Releasing…' : mine ? 'Release' : `Release ${claimedBy}’s claim`}
           </button>`
     }
-    <button type="button" class="primary" onClick=${edit} disabled=${busy}>Complete…</button>
+    <button type="button" class="primary" ref=${opener} onClick=${edit} disabled=${busy}>Complete…</button>
     <${AbandonWorkitem} workitem=${workitem} onDone=${() => onDone?.('abandon')} disabled=${busy} />
     ${failed ? html`<${ErrorState} error=${failed} what=${whatFailed[error.action]} />` : null}
   </div>`;
