@@ -145,4 +145,15 @@ describe('without API keys', () => {
       });
     }
   });
+
+  it('documents GET /whoami in the OpenAPI document, with the shape of its answer', async () => {
+    type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+    const reply = await service.api.get<{ paths: Record<string, Record<string, Operation>> }>('/docs-json');
+    const whoami = reply.body.paths['/whoami']?.['get'];
+    expect(whoami?.responses['200']?.content?.['application/json']?.schema).toMatchObject({
+      required: ['user', 'role', 'groups'],
+      properties: { role: { enum: ['admin', 'worker', 'reader'] }, groups: { type: 'array' } },
+    });
+    expect(Object.keys(whoami?.responses ?? {})).toContain('401');
+  });
 });

@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ClockMode } from '../clock/clock.js';
-import type { Identity } from '../http/identity.js';
 import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js';
 import {
   DEFAULT_EVENT_STORE,
@@ -71,6 +70,13 @@ export interface Config {
 }
 
 export type Role = 'admin' | 'worker' | 'reader';
+
+/** Who a request acts as: from its API key (`key:role:user:groups`) or its bearer JWT. */
+export interface Identity {
+  readonly user: string;
+  readonly role: Role;
+  readonly groups: readonly string[];
+}
 
 export const ROLES: readonly Role[] = ['admin', 'worker', 'reader'];
 

@@ -1,13 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Role } from '../config/config.js';
+import type { Identity } from '../config/config.js';
 
-/** Who a request acts as: from its API key (`key:role:user:groups`) or its bearer JWT. */
-export interface Identity {
-  readonly user: string;
-  readonly role: Role;
-  readonly groups: readonly string[];
-}
+// Defined beside the roles and the API keys it is read from; handlers take it from here.
+export type { Identity };
 
 /** Every caller while no API keys or JWTs are configured. */
 export const ANONYMOUS: Identity = { user: 'anonymous', role: 'admin', groups: [] };

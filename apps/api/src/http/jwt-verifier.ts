@@ -4,7 +4,7 @@ import type { JwtConfig } from '../config/config.js';
 import { ROLES, isRole } from '../config/config.js';
 import type { Identity } from './identity.js';
 
-/** Why a bearer JWT proves nothing, in words fit for the caller; `cause` is for the log only. */
+/** Why a bearer JWT proves nothing, in words fit for the caller. */
 export class TokenRefused extends Error {
   override readonly name: string = 'TokenRefused';
 }
@@ -38,7 +38,8 @@ export class JwtVerifier {
         requiredClaims: ['exp'],
       }));
     } catch (error) {
-      throw refusalOf(error, this.config);
+      // Anything else (a JWKS key jose cannot use, say) is the service's problem, for the caller to log.
+      throw error instanceof errors.JOSEError ? refusalOf(error, this.config) : error;
     }
     return this.identityOf(payload);
   }
@@ -102,8 +103,7 @@ function publicKey(pem: string): JWTVerifyGetKey {
   };
 }
 
-function refusalOf(error: unknown, config: JwtConfig): TokenRefused {
-  if (error instanceof TokenRefused) return error;
+function refusalOf(error: errors.JOSEError, config: JwtConfig): TokenRefused {
   if (error instanceof errors.JWTExpired) return new TokenRefused('the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
