@@ -317,6 +317,36 @@ function whyFailed(error: unknown, limits: ConditionLimits): string {
 }
 
 /**
+ * What `source` gives over the variables `scope` makes (each JSON value read within `limits`), or a
+ * `fail`ure naming it as `what`: not compiled, failed, or a value `is` refuses (`expected` names the kind).
+ */
+function run<T>(
+  compiler: CelCompiler,
+  limits: ConditionLimits,
+  what: string,
+  source: string,
+  scope: (read: (value: JsonValue | undefined) => unknown) => Record<string, unknown>,
+  is: (value: unknown) => value is T,
+  expected: string,
+  fail: (message: string, cause?: unknown) => Error,
+): T {
+  const named = `${what} ${JSON.stringify(source)}`;
+  const compiled = compiler.compile(source);
+  if (!compiled.ok) throw fail(`${named}: ${compiled.problem}`);
+  const budget = new ReadBudget(limits.maxReadUnits);
+  let value: unknown;
+  try {
+    value = compiled.program(scope((json) => celValue(json, budget)));
+  } catch (error) {
+    throw fail(`${named} failed: ${whyFailed(error, limits)}`, error);
+  }
+  if (!is(value)) throw fail(`${named} gave ${value === null ? 'null' : typeof value}, not ${expected}`);
+  return value;
+}
+
+const conditionFailure = (message: string): Error => new ConditionFailure(message);
+
+/**
  * Arc conditions in CEL (the domain's `ConditionLanguage`): sources that give a `bool` (or `dyn`, whose
  * value is checked when it runs) over the declared variables.
  */
@@ -353,26 +383,16 @@ export class CelConditions implements ConditionLanguage {
   }
 
   evaluateAssignee(source: string, scope: AssigneeScope): string {
-    const compiled = this.assignees.compile(source);
-    if (!compiled.ok) throw new ConditionFailure(`assignee ${JSON.stringify(source)}: ${compiled.problem}`);
-    const budget = new ReadBudget(this.limits.maxReadUnits);
-    let value: unknown;
-    try {
-      value = compiled.program({
-        case: celValue(scope.case, budget),
-        inputs: celValue(scope.inputs, budget),
-      });
-    } catch (error) {
-      throw new ConditionFailure(
-        `assignee ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`,
-      );
-    }
-    if (typeof value !== 'string') {
-      throw new ConditionFailure(
-        `assignee ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a string`,
-      );
-    }
-    return value;
+    return run(
+      this.assignees,
+      this.limits,
+      'assignee',
+      source,
+      (read) => ({ case: read(scope.case), inputs: read(scope.inputs) }),
+      (value) => typeof value === 'string',
+      'a string',
+      conditionFailure,
+    );
   }
 
   check(source: string): string | undefined {
@@ -381,29 +401,22 @@ export class CelConditions implements ConditionLanguage {
   }
 
   evaluate(source: string, scope: ConditionScope): boolean {
-    const compiled = this.compiler.compile(source);
-    if (!compiled.ok) throw new ConditionFailure(`condition ${JSON.stringify(source)}: ${compiled.problem}`);
-    const budget = new ReadBudget(this.limits.maxReadUnits);
-    let value: unknown;
-    try {
-      value = compiled.program({
-        case: celValue(scope.case, budget),
-        output: celValue(scope.output, budget),
-        inputs: celValue(scope.inputs, budget),
-        payload: celValue(scope.payload, budget),
+    return run(
+      this.compiler,
+      this.limits,
+      'condition',
+      source,
+      (read) => ({
+        case: read(scope.case),
+        output: read(scope.output),
+        inputs: read(scope.inputs),
+        payload: read(scope.payload),
         now: new Date(scope.now),
-      });
-    } catch (error) {
-      throw new ConditionFailure(
-        `condition ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`,
-      );
-    }
-    if (typeof value !== 'boolean') {
-      throw new ConditionFailure(
-        `condition ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a bool`,
-      );
-    }
-    return value;
+      }),
+      (value) => typeof value === 'boolean',
+      'a bool',
+      conditionFailure,
+    );
   }
 }
 
@@ -438,26 +451,16 @@ export class CelTimestamps {
 
   /** The ISO 8601 time (UTC, milliseconds) the source gives in `scope`; throws an Error saying why not. */
   evaluate(source: string, scope: TimestampScope): string {
-    const compiled = this.compiler.compile(source);
-    if (!compiled.ok) throw new Error(`expression ${JSON.stringify(source)}: ${compiled.problem}`);
-    const budget = new ReadBudget(this.limits.maxReadUnits);
-    let value: unknown;
-    try {
-      value = compiled.program({
-        case: celValue(scope.case, budget),
-        inputs: celValue(scope.inputs, budget),
-        now: new Date(scope.now),
-      });
-    } catch (error) {
-      throw new Error(`expression ${JSON.stringify(source)} failed: ${whyFailed(error, this.limits)}`, {
-        cause: error,
-      });
-    }
-    if (!(value instanceof Date)) {
-      throw new Error(
-        `expression ${JSON.stringify(source)} gave ${value === null ? 'null' : typeof value}, not a timestamp`,
-      );
-    }
+    const value = run(
+      this.compiler,
+      this.limits,
+      'expression',
+      source,
+      (read) => ({ case: read(scope.case), inputs: read(scope.inputs), now: new Date(scope.now) }),
+      (found) => found instanceof Date,
+      'a timestamp',
+      (message, cause) => new Error(message, cause === undefined ? undefined : { cause }),
+    );
     const time = value.getTime();
     if (!(time >= EARLIEST && time <= LATEST)) {
       throw new Error(`expression ${JSON.stringify(source)} gave a time outside the years 0001 to 9999`);
