@@ -142,8 +142,10 @@ describe('a purchase request worked by three people in their own browsers', () =
     await form.getByRole('button', { name: 'Complete', exact: true }).click();
     const refusal = form.getByRole('alert');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain('separation_of_duties');
-    expect(await refusal.textContent()).toContain('Could not complete the workitem.');
+    expect(await refusal.getAttribute('data-code')).toBe('separation_of_duties');
+    expect(await refusal.textContent()).toBe(
+      `Could not complete the workitem: sam completed submit in case ${CASE}, so may not complete workitem ${CASE}:workitem-2 (sales-approval): four eyes.`,
+    );
     await form.getByRole('button', { name: 'Cancel' }).click();
   });
 

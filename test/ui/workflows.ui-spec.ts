@@ -251,7 +251,10 @@ describe('defining a workflow in the browser', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('invalid_net');
+    expect(await alert.getAttribute('data-code')).toBe('invalid_net');
+    expect((await alert.locator('p').textContent())?.trim()).toBe(
+      'Could not verify the definition: workflow stuck is not a valid workflow net: arc left → nowhere ends at an unknown node.',
+    );
     expect(await page.locator('.details').textContent()).toContain('nowhere');
     expect(await page.getByRole('button', { name: 'Save workflow' }).isDisabled()).toBe(true);
   });
