@@ -40,8 +40,7 @@ async function startCase(workflowId: string, id?: string, data: unknown = {}): P
 const notice = (p: Page) => p.locator('.notice span');
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();

@@ -162,8 +162,7 @@ const zoomLevel = async (view: Page) =>
   Number((await view.locator('.zoom-level').textContent())?.replace('%', ''));
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   desktop.setDefaultTimeout(15_000);
   checker = await desktop.newPage();
