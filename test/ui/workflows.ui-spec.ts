@@ -475,6 +475,21 @@ describe('zoom and pan', () => {
 describe('the shell', () => {
   beforeAll(defineZoomFixtures);
 
+  it('shows the page of a link followed while the app is still starting', async () => {
+    const starting = await signedIn(desktop);
+    // The hash changes as soon as the shell is first drawn, before the app has drawn anything else.
+    await starting.addInitScript(`new MutationObserver((_, observer) => {
+      if (!document.getElementById('main')) return;
+      observer.disconnect();
+      location.hash = '#/define';
+    }).observe(document, { childList: true, subtree: true })`);
+    await starting.goto('about:blank');
+    await starting.goto(`${service.url}/#/workflows`);
+    await starting.getByLabel('Definition: JSON or PNML').waitFor({ timeout: 5_000 });
+    expect(await starting.locator('h1').textContent()).toContain('Define');
+    await starting.close();
+  });
+
   it('writes the diagram’s legend at 12 px or more', async () => {
     await page.goto(`${service.url}/#/cases/zoomed`);
     await page.locator('.diagram-picture svg .legend text').first().waitFor();
