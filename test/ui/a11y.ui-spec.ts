@@ -143,30 +143,35 @@ async function signedIn(context: BrowserContext): Promise<Page> {
 }
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
-  expect((await service.call('POST', '/workflows', approvalNet())).status).toBe(201);
-  expect((await service.call('POST', '/cases', { workflowId: 'approval', id: 'a11y-1' })).status).toBe(201);
-  await until(
-    async () => (await service.call<{ items: WorkitemBody[] }>('GET', '/cases/a11y-1/workitems')).body.items,
-    (items) => items.filter((w) => w.state === 'started').length >= 2,
-  );
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
+  const approvalWaiting = async (): Promise<void> => {
+    expect((await service.call('POST', '/workflows', approvalNet())).status).toBe(201);
+    expect((await service.call('POST', '/cases', { workflowId: 'approval', id: 'a11y-1' })).status).toBe(201);
+    await until(
+      async () =>
+        (await service.call<{ items: WorkitemBody[] }>('GET', '/cases/a11y-1/workitems')).body.items,
+      (items) => items.filter((w) => w.state === 'started').length >= 2,
+    );
+  };
   // An open incident: a condition on an output field that is missing.
-  expect((await service.call('POST', '/workflows', loanOnOutput('loan-a11y'))).status).toBe(201);
-  expect((await service.call('POST', '/cases', { workflowId: 'loan-a11y', id: 'loan-a11y-1' })).status).toBe(
-    201,
-  );
-  const apply = await until(
-    async () =>
-      (await service.call<{ items: WorkitemBody[] }>('GET', '/cases/loan-a11y-1/workitems')).body.items,
-    (items) => items.some((w) => w.transitionId === 'apply' && w.state === 'started'),
-  );
-  const applyId = apply.find((w) => w.transitionId === 'apply')!.id;
-  expect((await service.call('POST', `/workitems/${applyId}/complete`, { output: {} })).status).toBe(200);
-  await until(
-    async () => (await service.call<{ items: unknown[] }>('GET', '/incidents')).body.items,
-    (items) => items.length > 0,
-  );
+  const openIncident = async (): Promise<void> => {
+    expect((await service.call('POST', '/workflows', loanOnOutput('loan-a11y'))).status).toBe(201);
+    expect(
+      (await service.call('POST', '/cases', { workflowId: 'loan-a11y', id: 'loan-a11y-1' })).status,
+    ).toBe(201);
+    const apply = await until(
+      async () =>
+        (await service.call<{ items: WorkitemBody[] }>('GET', '/cases/loan-a11y-1/workitems')).body.items,
+      (items) => items.some((w) => w.transitionId === 'apply' && w.state === 'started'),
+    );
+    const applyId = apply.find((w) => w.transitionId === 'apply')!.id;
+    expect((await service.call('POST', `/workitems/${applyId}/complete`, { output: {} })).status).toBe(200);
+    await until(
+      async () => (await service.call<{ items: unknown[] }>('GET', '/incidents')).body.items,
+      (items) => items.length > 0,
+    );
+  };
+  await Promise.all([approvalWaiting(), openIncident()]);
 }, 60_000);
 
 afterAll(async () => {

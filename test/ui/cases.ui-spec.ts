@@ -40,8 +40,7 @@ async function startCase(workflowId: string, id?: string, data: unknown = {}): P
 const notice = (p: Page) => p.locator('.notice span');
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
@@ -191,7 +190,8 @@ describe('the timeline of a case (finding 6, and the contrast of finding 11)', (
     expect(await page.locator('.timeline [tabindex="0"]').count()).toBe(1);
     expect(await page.locator('.timeline [tabindex="-1"]').count()).toBe(last);
 
-    await page.getByLabel('Revision', { exact: true }).focus();
+    // The diagram (its zoom controls, then the picture) comes between the time-travel controls and the timeline.
+    await page.locator('.case-view .diagram-picture').focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string | undefined>('document.activeElement.dataset.revision')).toBe(
       String(last),
@@ -280,7 +280,7 @@ describe('error texts (finding 9)', () => {
     const alert = stranger.getByRole('alert').first();
     await alert.waitFor();
     expect(await alert.locator('p').textContent()).toBe(
-      'Could not load the cases: a valid API key is required: Authorization: Bearer <key>. Enter an API key above.',
+      'Could not load the cases: a valid API key is required: Authorization: Bearer <key>. This API key was refused: enter another one above.',
     );
     await elsewhere.close();
   });

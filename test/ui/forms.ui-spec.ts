@@ -85,11 +85,12 @@ async function outputOf(caseId: string): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  service = await startService();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   expect((await service.call('POST', '/workflows', inspectionNet)).status).toBe(201);
-  for (const id of ['site-1', 'site-2'])
-    expect((await service.call('POST', '/cases', { workflowId: 'inspection', id })).status).toBe(201);
-  browser = await launchChromium();
+  const started = await Promise.all(
+    ['site-1', 'site-2'].map((id) => service.call('POST', '/cases', { workflowId: 'inspection', id })),
+  );
+  expect(started.map((reply) => reply.status)).toEqual([201, 201]);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();

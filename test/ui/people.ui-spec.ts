@@ -63,15 +63,18 @@ async function shows(page: Page, expected: string[]): Promise<string[]> {
 const field = (scope: Locator, label: string) => scope.getByLabel(new RegExp(`^${label}`));
 
 beforeAll(async () => {
-  service = await startService({
-    WFNET_API_KEYS: [
-      `${ADMIN_KEY}:admin`,
-      `${READER_KEY}:reader`,
-      `${KEYS.sam}:worker:sam:staff|sales-managers`,
-      `${KEYS.mia}:worker:mia:sales-managers`,
-      `${KEYS.fay}:worker:fay:finance`,
-    ].join(','),
-  });
+  [service, browser] = await Promise.all([
+    startService({
+      WFNET_API_KEYS: [
+        `${ADMIN_KEY}:admin`,
+        `${READER_KEY}:reader`,
+        `${KEYS.sam}:worker:sam:staff|sales-managers`,
+        `${KEYS.mia}:worker:mia:sales-managers`,
+        `${KEYS.fay}:worker:fay:finance`,
+      ].join(','),
+    }),
+    launchChromium(),
+  ]);
   const net = JSON.parse(readFileSync('examples/purchase-request.json', 'utf8')) as unknown;
   expect((await service.call('POST', '/workflows', net)).status).toBe(201);
   const started = await service.call('POST', '/cases', {
@@ -80,9 +83,10 @@ beforeAll(async () => {
     data: { requester: 'sam' },
   });
   expect(started.status).toBe(201);
-  browser = await launchChromium();
-  for (const person of Object.keys(KEYS) as Person[]) pages[person] = await openAs(KEYS[person]);
-  pages.reader = await openAs(READER_KEY);
+  const people = Object.keys(KEYS) as Person[];
+  const opened = await Promise.all([...people.map((person) => openAs(KEYS[person])), openAs(READER_KEY)]);
+  people.forEach((person, n) => (pages[person] = opened[n]!));
+  pages.reader = opened[people.length]!;
 }, 90_000);
 
 afterAll(async () => {
@@ -142,8 +146,10 @@ describe('a purchase request worked by three people in their own browsers', () =
     await form.getByRole('button', { name: 'Complete', exact: true }).click();
     const refusal = form.getByRole('alert');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain('separation_of_duties');
-    expect(await refusal.textContent()).toContain('Could not complete the workitem.');
+    expect(await refusal.getAttribute('data-code')).toBe('separation_of_duties');
+    expect(await refusal.textContent()).toBe(
+      `Could not complete the workitem: sam completed submit in case ${CASE}, so may not complete workitem ${CASE}:workitem-2 (sales-approval): four eyes.`,
+    );
     await form.getByRole('button', { name: 'Cancel' }).click();
   });
 

@@ -100,8 +100,7 @@ const median = (values: readonly number[]): number => {
 };
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   context.setDefaultTimeout(20_000);
   page = await context.newPage();

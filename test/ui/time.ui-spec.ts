@@ -41,8 +41,13 @@ let page: Page;
 let checker: Page;
 const pageErrors: string[] = [];
 
-/** The payment service: it answers 503 until `paymentsWork` is set. */
+/**
+ * The payment service: it answers 503 until `paymentsWork` is set, each refusal after a pause. The case page
+ * has then reloaded for the retry timer that fired before the failure and its incident arrive, as it would
+ * with a slow service.
+ */
 let payments: Server;
+const REFUSAL_DELAY_MS = 500;
 let paymentsWork = false;
 let paymentCalls = 0;
 
@@ -84,8 +89,10 @@ beforeAll(async () => {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ status: 'completed', output: { paid: true } }));
       } else {
-        response.writeHead(503, { 'content-type': 'text/plain' });
-        response.end('payments are down');
+        setTimeout(() => {
+          response.writeHead(503, { 'content-type': 'text/plain' });
+          response.end('payments are down');
+        }, REFUSAL_DELAY_MS);
       }
     });
   });

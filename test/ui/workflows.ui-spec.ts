@@ -162,8 +162,7 @@ const zoomLevel = async (view: Page) =>
   Number((await view.locator('.zoom-level').textContent())?.replace('%', ''));
 
 beforeAll(async () => {
-  service = await startService();
-  browser = await launchChromium();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   desktop.setDefaultTimeout(15_000);
   checker = await desktop.newPage();
@@ -251,7 +250,10 @@ describe('defining a workflow in the browser', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('invalid_net');
+    expect(await alert.getAttribute('data-code')).toBe('invalid_net');
+    expect((await alert.locator('p').textContent())?.trim()).toBe(
+      'Could not verify the definition: workflow stuck is not a valid workflow net: arc left → nowhere ends at an unknown node.',
+    );
     expect(await page.locator('.details').textContent()).toContain('nowhere');
     expect(await page.getByRole('button', { name: 'Save workflow' }).isDisabled()).toBe(true);
   });
@@ -472,6 +474,21 @@ describe('zoom and pan', () => {
 
 describe('the shell', () => {
   beforeAll(defineZoomFixtures);
+
+  it('shows the page of a link followed while the app is still starting', async () => {
+    const starting = await signedIn(desktop);
+    // The hash changes as soon as the shell is first drawn, before the app has drawn anything else.
+    await starting.addInitScript(`new MutationObserver((_, observer) => {
+      if (!document.getElementById('main')) return;
+      observer.disconnect();
+      location.hash = '#/define';
+    }).observe(document, { childList: true, subtree: true })`);
+    await starting.goto('about:blank');
+    await starting.goto(`${service.url}/#/workflows`);
+    await starting.getByLabel('Definition: JSON or PNML').waitFor({ timeout: 5_000 });
+    expect(await starting.locator('h1').textContent()).toContain('Define');
+    await starting.close();
+  });
 
   it('writes the diagram’s legend at 12 px or more', async () => {
     await page.goto(`${service.url}/#/cases/zoomed`);

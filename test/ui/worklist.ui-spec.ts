@@ -32,7 +32,7 @@ async function refreshes(count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  service = await startService();
+  [service, browser] = await Promise.all([startService(), launchChromium()]);
   expect((await service.call('POST', '/workflows', singleManual('review'))).status).toBe(201);
   for (let n = 1; n <= CASES; n += 1)
     expect((await service.call('POST', '/cases', { workflowId: 'review', id: caseId(n) })).status).toBe(201);
@@ -41,7 +41,6 @@ beforeAll(async () => {
       (await service.call<{ items: WorkitemBody[] }>('GET', '/workitems?state=started&limit=500')).body,
     (list) => list.items.length === CASES,
   );
-  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();

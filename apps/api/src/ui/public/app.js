@@ -12,7 +12,7 @@ function parseRoute() {
   const hash = location.hash.replace(/^#/, '');
   const [pathname = '', search = ''] = hash.split('?');
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  return { parts, params: new URLSearchParams(search) };
+  return { hash, parts, params: new URLSearchParams(search) };
 }
 
 function useRoute() {
@@ -20,6 +20,8 @@ function useRoute() {
   useEffect(() => {
     const onChange = () => setRoute(parseRoute());
     window.addEventListener('hashchange', onChange);
+    // The effect runs after the first paint: a link followed before then fired its hashchange unheard.
+    if (parseRoute().hash !== route.hash) onChange();
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   return route;

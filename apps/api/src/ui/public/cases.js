@@ -421,7 +421,7 @@ export function CasePage({ id }) {
         ? html`<${IncidentsPanel}
             caseId=${id}
             workflowId=${current.data.workflowId}
-            version=${current.data.updatedAt}
+            version=${current.data.position}
             onChange=${reloadCurrent}
           />`
         : null

@@ -28,7 +28,9 @@ const resolutionText = (resolution) =>
 
 /**
  * The case's incidents in the order raised, each open one with its resolve actions; read again whenever
- * `version` changes. The UI does not know the key's role: a key that may not resolve gets the 403 shown.
+ * `version` changes: the position of the case's last event, not its time, which stays the same for the events
+ * of one instant (an incident raised after a read that saw the timer fire at that instant). The UI does not
+ * know the key's role: a key that may not resolve gets the 403 shown.
  */
 export function IncidentsPanel({ caseId, workflowId, version, onChange }) {
   const [incidents, reload] = useLoad(
