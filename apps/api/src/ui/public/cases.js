@@ -406,8 +406,14 @@ export function CasePage({ id }) {
   const caseState = current.data?.state;
 
   // The tables do not change with the revision shown: kept as one vnode, a step of time travel does not
-  // diff their rows (a long case has thousands of tasks). `now` moves them every few seconds.
-  const tick = Math.floor(now / 5_000);
+  // diff their rows (a long case has thousands of tasks). `now` moves them every few seconds, and only
+  // while they show something that counts down (a pending timer, a retry): otherwise a redraw of hundreds
+  // of rows every few seconds would be a long task for nothing.
+  const timerItems = Array.isArray(timers.data) ? timers.data : (timers.data?.items ?? []);
+  const countsDown =
+    timerItems.some((t) => t.state === 'pending') ||
+    (workitems.data?.items ?? []).some((w) => w.retryAt !== null && w.retryAt !== undefined);
+  const tick = countsDown ? Math.floor(now / 5_000) : 0;
   // Neither moves with the clock.
   const dataPanel = useMemo(
     () =>
