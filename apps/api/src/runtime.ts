@@ -80,6 +80,7 @@ export function createRuntime(
     executors,
     {
       snapshotEvery: config.snapshotEvery,
+      sharedStore: stores.shared,
       conditions,
       timing,
       onCommand: (type, error) => metrics.command(type, error),

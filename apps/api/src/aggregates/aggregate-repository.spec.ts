@@ -236,4 +236,37 @@ describe('AggregateRepository', () => {
       expect(await store.readStream('board-b1')).toHaveLength(4);
     });
   });
+
+  describe('on a store other processes write', () => {
+    it('brings a cached state up to date with what another process appended, before deciding', async () => {
+      const store = new MemoryEventStore();
+      const open = () =>
+        new AggregateRepository(store, new MemorySnapshotStore(), counterDecider, counterCodec, {
+          sharedStore: true,
+        });
+      const here = open();
+      const elsewhere = open();
+      await here.handle(add('a'));
+      await elsewhere.handle(add('b', 3));
+
+      const result = await here.handle(look);
+
+      expect(result.state).toEqual(
+        new Map([
+          ['a', 1],
+          ['b', 3],
+        ]),
+      );
+      expect(result.nextRevision).toBe(1n);
+      expect(await here.load('board-b1')).toMatchObject({ source: 'cache', replayed: 0, revision: 1n });
+    });
+
+    it('answers from the cache alone when the store is its own', async () => {
+      const { store, repository } = setup();
+      await repository.handle(add('a'));
+      await store.append('board-b1', [{ id: v7(), type: 'Added', data: { key: 'b', by: 3 } }], 0n);
+
+      expect((await repository.handle(look)).state).toEqual(new Map([['a', 1]]));
+    });
+  });
 });

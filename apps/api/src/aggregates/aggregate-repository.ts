@@ -23,6 +23,12 @@ export interface AggregateRepositoryOptions {
   readonly maxAttempts?: number;
   /** Where a snapshot that could not be saved is reported; the command still succeeds. */
   readonly onSnapshotError?: (error: unknown, streamId: string) => void;
+  /**
+   * Other processes write the same streams: a cached state is brought up to date with its stream's tail
+   * before each use, so that no answer (a refusal, a command that decides nothing, a workitem to run)
+   * rests on a state another process has moved on.
+   */
+  readonly sharedStore?: boolean;
 }
 
 export interface LoadedAggregate<S> {
@@ -64,6 +70,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
   readonly #snapshotEvery: bigint;
   readonly #cacheSize: number;
   readonly #maxAttempts: number;
+  readonly #sharedStore: boolean;
   readonly #onSnapshotError: (error: unknown, streamId: string) => void;
   /** A Map iterates in insertion order: re-inserting on use makes its first key the least recently used. */
   readonly #cache = new Map<string, CacheEntry<S>>();
@@ -78,6 +85,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
     this.#snapshotEvery = BigInt(options.snapshotEvery ?? 500);
     this.#cacheSize = options.cacheSize ?? 1000;
     this.#maxAttempts = options.maxAttempts ?? 5;
+    this.#sharedStore = options.sharedStore ?? false;
     this.#onSnapshotError =
       options.onSnapshotError ??
       ((error, streamId) => console.warn(`snapshot of ${streamId} not saved: ${String(error)}`));
@@ -94,6 +102,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
   async load(streamId: string): Promise<LoadedAggregate<S>> {
     const cached = this.#cache.get(streamId);
     if (cached !== undefined) {
+      if (this.#sharedStore) return this.#caughtUp(streamId, cached);
       this.#cache.delete(streamId);
       this.#cache.set(streamId, cached);
       return { ...cached, source: 'cache', replayed: 0 };
@@ -139,6 +148,19 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
         if (attempt >= this.#maxAttempts) throw error;
       }
     }
+  }
+
+  async #caughtUp(streamId: string, cached: CacheEntry<S>): Promise<LoadedAggregate<S>> {
+    const tail = await this.store.readStream(streamId, { fromRevision: cached.revision + 1n });
+    const entry = {
+      state: this.decider.fold(
+        cached.state,
+        tail.map((recorded) => ({ type: recorded.type, data: recorded.data }) as E),
+      ),
+      revision: tail[tail.length - 1]?.revision ?? cached.revision,
+    };
+    this.#remember(streamId, entry);
+    return { ...entry, source: 'cache', replayed: tail.length };
   }
 
   async #loadFromStore(streamId: string): Promise<LoadedAggregate<S>> {

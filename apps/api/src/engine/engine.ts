@@ -38,6 +38,8 @@ export interface EngineOptions {
   readonly onCommand?: (type: string, error?: unknown) => void;
   /** Backpressure on new cases while the store's followers lag (see `Admission`); none when absent. */
   readonly admission?: AdmissionOptions;
+  /** Other processes write the same store: see `AggregateRepositoryOptions.sharedStore`. */
+  readonly sharedStore?: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export class Engine {
         fromSnapshot: caseFromSnapshot,
         isFinal: (state) => state.status === 'finished' || state.status === 'terminated',
       },
-      { snapshotEvery: options.snapshotEvery, cacheSize: 10_000 },
+      { snapshotEvery: options.snapshotEvery, cacheSize: 10_000, sharedStore: options.sharedStore ?? false },
     );
     this.workflows = new AggregateRepository(
       store,
@@ -130,7 +132,7 @@ export class Engine {
         toSnapshot: (state) => state,
         fromSnapshot: (json) => json as WorkflowState,
       },
-      { snapshotEvery: options.snapshotEvery },
+      { snapshotEvery: options.snapshotEvery, sharedStore: options.sharedStore ?? false },
     );
     this.admission = options.admission && new Admission(() => this.head, options.admission);
   }

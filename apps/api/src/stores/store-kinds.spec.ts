@@ -67,6 +67,7 @@ describe('openEventStore', () => {
 
     expect(opened.eventStore).toBeInstanceOf(MemoryEventStore);
     expect(opened.snapshotStore).toBeInstanceOf(MemorySnapshotStore);
+    expect(opened.shared).toBe(false);
     await opened.close();
   });
 
@@ -85,6 +86,7 @@ describe('openEventStore', () => {
     expect(opened.eventStore).toBeInstanceOf(EsdbEventStore);
     expect(opened.snapshotStore).toBeInstanceOf(EsdbSnapshotStore);
     expect(urls).toEqual(['esdb://localhost:2113?tls=false']);
+    expect(opened.shared).toBe(true);
     expect(client.disposed).toBe(true);
   });
 });

@@ -4,6 +4,8 @@ import type { EventStore } from '@wfnet/domain';
 import { connectEsdbClient } from '../event-store/esdb-client.js';
 import type { EsdbRawClient } from '../event-store/esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
+import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
+import type { WorkClaims } from '../executors/work-claims.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import {
   EsdbSnapshotStore,
@@ -37,6 +39,10 @@ export type ReadStoreConfig =
 export interface OpenedStores {
   readonly eventStore: EventStore;
   readonly snapshotStore: SnapshotStore;
+  /** Shared by the processes on a store several may follow; one process alone holds every claim. */
+  readonly claims: WorkClaims;
+  /** Whether other processes may write the same streams, so that no cached state can be trusted as it is. */
+  readonly shared: boolean;
   /** Closes both, snapshots first. */
   close(): Promise<void>;
 }
@@ -76,10 +82,12 @@ type ReadStoreKinds = {
 
 const SQLITE_PREFIX = 'sqlite:';
 
-function pair(eventStore: EventStore, snapshotStore: SnapshotStore): OpenedStores {
+function pair(eventStore: EventStore, snapshotStore: SnapshotStore, shared = false): OpenedStores {
   return {
     eventStore,
     snapshotStore,
+    claims: SOLE_PROCESS_CLAIMS,
+    shared,
     close: async () => {
       await snapshotStore.close();
       await eventStore.close();
@@ -127,7 +135,7 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
       /^(esdb|kurrentdb|kurrent)(\+discover)?:\/\/./.test(value) ? { kind: 'esdb', url: value } : undefined,
     open(config, options) {
       const eventStore = EsdbEventStore.open(config.url, options.connectEsdb ?? connectEsdbClient);
-      return pair(eventStore, new EsdbSnapshotStore(eventStore.client));
+      return pair(eventStore, new EsdbSnapshotStore(eventStore.client), true);
     },
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
     // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
