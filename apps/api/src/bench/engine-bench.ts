@@ -498,6 +498,10 @@ const rangeOf = (
   return values.length === 0 ? null : [Math.min(...values), Math.max(...values)];
 };
 
+/** Events the store took per case in a run: what each case costs, beside how many went through. */
+const eventsPerCase = (run: RunFigures): number | null =>
+  run.eventsPerSec === null || run.casesPerSec === null ? null : run.eventsPerSec / run.casesPerSec;
+
 /** xor-burst's cases/s over seq3-burst's on the same store in the same run (medians). */
 function ratioToSeq3Burst(row: Row, rows: readonly Row[]): number | null {
   const base = rows.find((other) => other.scenario === 'seq3-burst' && other.store === row.store);
@@ -612,6 +616,7 @@ function report(rows: readonly Row[]): void {
           seconds: medianOf(r, (x) => x.seconds),
           casesPerSec: medianOf(r, (x) => x.casesPerSec),
           eventsPerSec: medianOf(r, (x) => x.eventsPerSec),
+          eventsPerCase: medianOf(r, eventsPerCase),
           p50Ms: medianOf(r, (x) => x.p50Ms),
           p99Ms: medianOf(r, (x) => x.p99Ms),
           peakRssMb: medianOf(r, (x) => x.peakRssMb),
@@ -630,14 +635,14 @@ function report(rows: readonly Row[]): void {
     `\nEngine, node ${process.version}, ${quick ? 'quick (1 run, small counts)' : 'medians of runs (min–max)'}\n`,
   );
   out(
-    '| scenario | store | cases | runs | seconds | cases/s | events/s | p50 ms | p99 ms | peak RSS MB | goal | met |',
+    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | goal | met |',
   );
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const row of rows) {
     const r = row.runs;
     const check = goal(row, rows);
     out(
-      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
+      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
     );
   }
   if (rows.some((row) => row.scenario === 'memory' && (row.runs[0]?.extra?.['steadySeconds'] ?? 0) < 600))
