@@ -1,22 +1,27 @@
 /**
- * `npm run bench:store [-- --runs 5]`: throughput of the event stores, medians of several runs, each on
- * a fresh store (SQLite files in a temporary folder, removed afterwards).
+ * `npm run bench:store [-- --runs 5] [-- --postgres postgres://user:password@host/db]`: throughput of the
+ * event stores, medians of several runs, each on a fresh store (SQLite files in a temporary folder, removed
+ * afterwards; with `--postgres`, a new database on that server per run, left there).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore, EventToAppend, ExpectedRevision } from '@wfnet/domain';
+import pg from 'pg';
 import { v7 } from 'uuid';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { counterCodec, counterDecider } from '../aggregates/counter.fixture.js';
 import type { CounterEvent } from '../aggregates/counter.fixture.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
+import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
 import { MemorySnapshotStore, SqliteSnapshotStore } from '../event-store/snapshot-store.js';
 import type { SnapshotStore } from '../event-store/snapshot-store.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
+const postgresArg = process.argv.indexOf('--postgres');
+const POSTGRES_URL = postgresArg === -1 ? undefined : process.argv[postgresArg + 1];
 const SINGLE_APPENDS = 1000;
 const WRITERS = 64;
 const APPENDS_PER_WRITER = 20;
@@ -26,18 +31,49 @@ const BIG_CASE_EVENTS = 100_000;
 
 interface Target {
   readonly name: string;
-  open(file: string): { store: EventStore; snapshots: SnapshotStore };
+  open(file: string): Promise<{ store: EventStore; snapshots: SnapshotStore }>;
+}
+
+let databases = 0;
+/** A new database on the server `url` names, as a connection URL. */
+async function newDatabase(url: string): Promise<string> {
+  const name = `wfnet_bench_${process.pid}_${++databases}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const database = new URL(url);
+  database.pathname = `/${name}`;
+  return database.toString();
 }
 
 const targets: readonly Target[] = [
-  { name: 'memory', open: () => ({ store: new MemoryEventStore(), snapshots: new MemorySnapshotStore() }) },
+  {
+    name: 'memory',
+    open: () => Promise.resolve({ store: new MemoryEventStore(), snapshots: new MemorySnapshotStore() }),
+  },
   ...(['full', 'normal'] as const).map((synchronous) => ({
     name: `sqlite ${synchronous.toUpperCase()}`,
-    open: (file: string) => ({
-      store: SqliteEventStore.open(file, { synchronous }),
-      snapshots: SqliteSnapshotStore.open(file),
-    }),
+    open: (file: string) =>
+      Promise.resolve({
+        store: SqliteEventStore.open(file, { synchronous }),
+        snapshots: SqliteSnapshotStore.open(file),
+      }),
   })),
+  ...(POSTGRES_URL === undefined
+    ? []
+    : [
+        {
+          name: 'postgres',
+          open: async () => {
+            const store = PostgresEventStore.open(await newDatabase(POSTGRES_URL));
+            return { store, snapshots: new PostgresSnapshotStore(store) };
+          },
+        },
+      ]),
 ];
 
 interface Figures {
@@ -66,7 +102,7 @@ async function seconds(body: () => Promise<void>): Promise<number> {
 }
 
 async function runOnce(target: Target, file: string): Promise<Figures> {
-  const { store, snapshots } = target.open(file);
+  const { store, snapshots } = await target.open(file);
 
   const single = await seconds(async () => {
     const revisions = new Map<string, bigint>();

@@ -3,7 +3,14 @@ import { FakeEsdbClient } from '../../../../test/fake-esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { EsdbSnapshotStore, MemorySnapshotStore } from '../event-store/snapshot-store.js';
-import { openEventStore, parseEventStoreConfig, parseReadStoreConfig } from './store-kinds.js';
+import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
+import {
+  defaultAdmissionMaxLag,
+  durable,
+  openEventStore,
+  parseEventStoreConfig,
+  parseReadStoreConfig,
+} from './store-kinds.js';
 
 const env = (value: string | undefined, sync: string | undefined) => ({
   WFNET_EVENT_STORE: value,
@@ -29,12 +36,23 @@ describe('parseEventStoreConfig', () => {
       undefined,
       { kind: 'esdb', url: 'kurrentdb://localhost:2113?tls=false' },
     ],
+    [
+      'postgres://wfnet:secret@db.example:5432/wfnet',
+      undefined,
+      { kind: 'postgres', url: 'postgres://wfnet:secret@db.example:5432/wfnet' },
+    ],
+    ['postgresql://localhost/wfnet', undefined, { kind: 'postgres', url: 'postgresql://localhost/wfnet' }],
   ])('reads %p (sync %p)', (value, sync, expected) => {
     expect(parseEventStoreConfig(env(value, sync))).toEqual(expected);
   });
 
   it.each([
-    ['postgres://localhost/db', undefined, /is not an event store: use memory, sqlite:<file> or esdb:/],
+    [
+      'mysql://localhost/db',
+      undefined,
+      /is not an event store: use memory, sqlite:<file>, esdb:\/\/host:2113\?tls=false or postgres:\/\/user:password@host\/db/,
+    ],
+    ['postgres://', undefined, /is not an event store/],
     ['sqlite:', undefined, /needs a file/],
     ['esdb://', undefined, /is not an event store/],
     ['sqlite:x.db', 'off', /WFNET_SQLITE_SYNC=off is not a mode/],
@@ -50,6 +68,7 @@ describe('parseReadStoreConfig', () => {
     [undefined, { kind: 'memory' }, { kind: 'memory' }],
     [undefined, { kind: 'sqlite', file: 'e.db', synchronous: 'full' }, { kind: 'sqlite', file: 'e.db' }],
     ['', { kind: 'esdb', url: 'esdb://h:2113' }, { kind: 'sqlite', file: 'data/wfnet-read.db' }],
+    [undefined, { kind: 'postgres', url: 'postgres://h/db' }, { kind: 'sqlite', file: 'data/wfnet-read.db' }],
   ] as const)('reads %p beside the event store %p', (value, eventStore, expected) => {
     expect(parseReadStoreConfig(value, eventStore)).toEqual(expected);
   });
@@ -88,5 +107,25 @@ describe('openEventStore', () => {
     expect(urls).toEqual(['esdb://localhost:2113?tls=false']);
     expect(opened.shared).toBe(true);
     expect(client.disposed).toBe(true);
+  });
+
+  it('opens PostgreSQL as a store other processes share, snapshots in the same database, the password masked', async () => {
+    // Opening connects lazily: no server is needed until the first read or write.
+    const opened = openEventStore('postgres://wfnet:secret@127.0.0.1:1/wfnet');
+    await opened.close();
+
+    expect(opened.eventStore).toBeInstanceOf(PostgresEventStore);
+    expect(opened.snapshotStore).toBeInstanceOf(PostgresSnapshotStore);
+    expect(opened.shared).toBe(true);
+    expect(opened.eventStore.description).toBe('postgres:postgres://wfnet:***@127.0.0.1:1/wfnet');
+  });
+});
+
+describe('the postgres kind', () => {
+  it('sets no default admission bound, for its positions are not counts of events, and is durable', () => {
+    const config = parseEventStoreConfig({ WFNET_EVENT_STORE: 'postgres://h/db' });
+
+    expect(defaultAdmissionMaxLag(config)).toBe(0);
+    expect(durable(config, parseReadStoreConfig(undefined, config))).toBe(true);
   });
 });

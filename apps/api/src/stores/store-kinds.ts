@@ -7,6 +7,7 @@ import { EsdbEventStore } from '../event-store/esdb-event-store.js';
 import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import type { WorkClaims } from '../executors/work-claims.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
+import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
 import {
   EsdbSnapshotStore,
   MemorySnapshotStore,
@@ -31,7 +32,8 @@ export const DEFAULT_EVENT_STORE = 'sqlite:data/wfnet.db';
 export type EventStoreConfig =
   | { readonly kind: 'memory' }
   | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous: 'full' | 'normal' }
-  | { readonly kind: 'esdb'; readonly url: string };
+  | { readonly kind: 'esdb'; readonly url: string }
+  | { readonly kind: 'postgres'; readonly url: string };
 
 export type ReadStoreConfig =
   { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly file: string };
@@ -139,6 +141,19 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     },
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
     // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
+    admissionMaxLag: 0,
+    durable: true,
+  },
+  postgres: {
+    form: 'postgres://user:password@host/db',
+    parse: (value) => (/^postgres(ql)?:\/\/./.test(value) ? { kind: 'postgres', url: value } : undefined),
+    open(config) {
+      const eventStore = PostgresEventStore.open(config.url);
+      return pair(eventStore, new PostgresSnapshotStore(eventStore), true);
+    },
+    // Read models stay with each process; positions are global, so `?waitFor=` holds in any of them.
+    defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
+    // Positions are transaction ids times 2^20, not counts of events: no default bound there.
     admissionMaxLag: 0,
     durable: true,
   },
