@@ -189,6 +189,28 @@ describe('PostgresEventStore positions under concurrent transactions', () => {
   });
 });
 
+describe('PostgresEventStore on a database restored onto another server', () => {
+  it('refuses to open while its events sit beyond the transaction ids of the server, and says what to do', async () => {
+    const url = await server.database();
+    const first = await openStore({}, url);
+    await first.append('case-1', events(1), 'no_stream');
+    // As after a restore onto a younger server: the last position is beyond its next transaction id.
+    await onDatabase(
+      url,
+      `INSERT INTO wfnet_events (position, stream_id, revision, id, type, data, recorded_at)
+       VALUES (${2n ** 52n}, 'case-1', 1, '${v7()}', 'Counted', '{}', now())`,
+    );
+
+    const reopened = await openStore({}, url);
+    const refusal = await reopened.headPosition().catch((e: unknown) => e);
+
+    expect(refusal).toBeInstanceOf(StoreUnavailableError);
+    expect((refusal as Error).message).toMatch(
+      /beyond the transaction ids of its server.*pg_resetwal --epoch/,
+    );
+  });
+});
+
 describe('PostgresEventStore in several processes', () => {
   it('wakes a subscription of another store instance through NOTIFY, well before it would poll', async () => {
     const url = await server.database();

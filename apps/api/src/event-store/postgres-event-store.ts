@@ -112,6 +112,15 @@ const READ_ALL = `
   SELECT ${COLUMNS} FROM wfnet_events WHERE position > $1 AND position < ${HORIZON} ORDER BY position LIMIT $2
 `;
 const HEAD = `SELECT max(position) AS position FROM wfnet_events WHERE position < ${HORIZON}`;
+/**
+ * Whether events sit at or beyond the positions the next transaction would take: a database restored
+ * onto another server, whose transaction ids start lower. Reading xmax takes no transaction id.
+ */
+const POSITIONS_AHEAD = `
+  SELECT coalesce(max(position), -1)
+    >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint * ${EVENTS_PER_TRANSACTION} AS ahead
+  FROM wfnet_events
+`;
 const HELD_BACK = `SELECT EXISTS (SELECT 1 FROM wfnet_events WHERE position >= ${HORIZON}) AS held_back`;
 const PLACEMENTS = 'SELECT id, stream_id, revision, position FROM wfnet_events WHERE id = ANY($1::text[])';
 const CURRENT_REVISION =
@@ -275,7 +284,8 @@ export class PostgresEventStore implements EventStore {
   async #readAllFollowing(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     try {
       const page = await this.readAll(options);
-      if (page.length < (options.maxCount ?? DEFAULT_READ_ALL_PAGE)) await this.#pollSoonIfHeldBack();
+      // A short page is read again at once by the subscription; only an empty one waits.
+      if (page.length === 0) await this.#pollSoonIfHeldBack();
       return page;
     } catch (error) {
       if (error instanceof StoreUnavailableError && !this.#closed) return [];
@@ -363,14 +373,24 @@ export class PostgresEventStore implements EventStore {
 
   /** Creates the tables once per store; a failure (a server not up yet) is tried again by the next call. */
   #ready(): Promise<void> {
-    this.#schema ??= this.#pool.query(SCHEMA).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#schema = undefined;
-        throw this.#unavailable('cannot create the tables of', error);
-      },
-    );
+    this.#schema ??= this.#createSchema().catch((error: unknown) => {
+      this.#schema = undefined;
+      throw this.#unavailable('cannot open', error);
+    });
     return this.#schema;
+  }
+
+  async #createSchema(): Promise<void> {
+    await this.#pool.query(SCHEMA);
+    const { rows } = await this.#pool.query<{ ahead: boolean }>(POSITIONS_AHEAD);
+    if (rows[0]?.ahead) {
+      throw new StoreUnavailableError(
+        `the event store ${this.description} holds positions beyond the transaction ids of its server, ` +
+          'as a database restored on another server does: new events would go below the last ones, where ' +
+          "followers have passed. Raise the server's transaction id epoch above the last position's " +
+          '(pg_resetwal --epoch, on the stopped server) before opening it',
+      );
+    }
   }
 
   /** One prepared statement on the pool, once the tables exist; the snapshot store of the database shares it. */
