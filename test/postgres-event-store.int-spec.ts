@@ -64,6 +64,8 @@ async function take(subscription: AsyncIterable<RecordedEvent>, count: number): 
   return received;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Waits until `done` holds, or `ms` have passed. */
 async function until(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -219,8 +221,32 @@ describe('PostgresEventStore in several processes', () => {
     const subscription = reader.subscribe({ after: await reader.headPosition() });
     const receiving = take(subscription, 1);
     // The listener connects and reads once; then only a notification can wake it within the minute.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
 
+    const started = Date.now();
+    const { position } = await writer.append('case-1', events(1), 'no_stream');
+    const [received] = await receiving;
+    const waited = Date.now() - started;
+    await subscription.close();
+
+    expect(received?.position).toBe(position);
+    expect(waited).toBeLessThan(2000);
+  });
+
+  it('listens again after its listening connection is cut, and hears the next append', async () => {
+    const url = await server.database();
+    const writer = await openStore({}, url);
+    const reader = await openStore({ pollMs: 60_000 }, url);
+    const subscription = reader.subscribe({ after: await reader.headPosition() });
+    const receiving = take(subscription, 1);
+    await sleep(300);
+
+    await onDatabase(
+      url,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+    );
+    await sleep(1000);
     const started = Date.now();
     const { position } = await writer.append('case-1', events(1), 'no_stream');
     const [received] = await receiving;
