@@ -94,6 +94,7 @@ const APPEND = `
     END
     RETURNING revision, position
   ), notified AS (
+    -- Referenced below: a SELECT in WITH runs only when something reads it.
     SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT 1 FROM appended LIMIT 1) AS any_appended
   )
   SELECT current.revision AS current,
@@ -279,7 +280,8 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * `readAll` for a subscription: a server that cannot be reached reads as nothing new, so the
-   * subscription waits for the next poll and goes on from its cursor once the server is back.
+   * subscription waits for the next poll and goes on from its cursor once the server is back. Its
+   * follower sees no failure meanwhile; `/health` does.
    */
   async #readAllFollowing(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     try {
@@ -288,7 +290,8 @@ export class PostgresEventStore implements EventStore {
       if (page.length === 0) await this.#pollSoonIfHeldBack();
       return page;
     } catch (error) {
-      if (error instanceof StoreUnavailableError && !this.#closed) return [];
+      // Closed meanwhile too: the subscription then sees the closed signal and ends.
+      if (error instanceof StoreUnavailableError) return [];
       throw error;
     }
   }
