@@ -325,6 +325,27 @@ describe('PostgresEventStore when the server is out of reach', () => {
   }
 });
 
+describe('PostgresEventStore on a read-only server', () => {
+  it('serves reads, refuses appends with StoreUnavailableError, and says it takes no writes when asked', async () => {
+    const url = await server.database();
+    const writer = await openStore({}, url);
+    await writer.append('case-1', events(2), 'no_stream');
+    const readOnlyUrl = new URL(url);
+    readOnlyUrl.searchParams.set('options', '-c default_transaction_read_only=on');
+
+    const readOnly = await openStore({}, readOnlyUrl.toString());
+    const read = await readOnly.readStream('case-1');
+    const append = readOnly.append('case-1', events(1), 1n).catch((e: unknown) => e);
+    const writable = readOnly.checkWritable().catch((e: unknown) => e);
+
+    expect(read).toHaveLength(2);
+    expect(await append).toBeInstanceOf(StoreUnavailableError);
+    expect(await writable).toBeInstanceOf(StoreUnavailableError);
+    expect(((await writable) as Error).message).toMatch(/takes no writes: the server is read-only/);
+    await expect(writer.checkWritable()).resolves.toBeUndefined();
+  });
+});
+
 describe('PostgresSnapshotStore', () => {
   it('loads the snapshot saved, keeps a later one over an earlier one, and knows none of other streams', async () => {
     const store = await openStore();

@@ -113,6 +113,13 @@ const READ_ALL = `
   SELECT ${COLUMNS} FROM wfnet_events WHERE position > $1 AND position < ${HORIZON} ORDER BY position LIMIT $2
 `;
 const HEAD = `SELECT max(position) AS position FROM wfnet_events WHERE position < ${HORIZON}`;
+const TABLES_PRESENT = `
+  SELECT to_regclass('wfnet_events') IS NOT NULL AND to_regclass('wfnet_snapshots') IS NOT NULL AS present
+`;
+const READ_ONLY = `
+  SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only
+`;
+
 /**
  * Whether events sit at or beyond the positions the next transaction would take: a database restored
  * onto another server, whose transaction ids start lower. Reading xmax takes no transaction id.
@@ -259,6 +266,17 @@ export class PostgresEventStore implements EventStore {
     return row?.position == null ? 0n : BigInt(row.position);
   }
 
+  /** Fails when the server answers reads but would refuse writes: a standby, or a read-only default. */
+  async checkWritable(): Promise<void> {
+    const [row] = await this.query<{ read_only: boolean }>('wfnet-read-only', READ_ONLY, []);
+    if (row?.read_only) {
+      throw new StoreUnavailableError(
+        `the event store ${this.description} takes no writes: the server is read-only ` +
+          '(a standby, or default_transaction_read_only)',
+      );
+    }
+  }
+
   subscribe(options: SubscribeOptions = {}): EventSubscription {
     this.#checkOpen();
     this.#follow();
@@ -384,7 +402,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #createSchema(): Promise<void> {
-    await this.#pool.query(SCHEMA);
+    // Tables already there need no DDL: a read-only server (a standby) still serves reads.
+    const { rows: found } = await this.#pool.query<{ present: boolean }>(TABLES_PRESENT);
+    if (!found[0]?.present) await this.#pool.query(SCHEMA);
     const { rows } = await this.#pool.query<{ ahead: boolean }>(POSITIONS_AHEAD);
     if (rows[0]?.ahead) {
       throw new StoreUnavailableError(
