@@ -38,7 +38,7 @@ const DEFAULT_POLL_MS = 250;
 const HELD_BACK_POLL_MS = 25;
 const RECONNECT_MS = 500;
 const CONNECT_TIMEOUT_MS = 5000;
-/** A concurrent append took the revisions an `any` or `stream_exists` append had computed: it decides again. */
+/** How often an append decides again after a concurrent one took the revisions it had computed. */
 const MAX_REDECIDE = 100;
 
 /** Any fixed number: the advisory lock that lets one process at a time create the schema. */
