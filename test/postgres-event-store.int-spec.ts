@@ -64,6 +64,8 @@ async function take(subscription: AsyncIterable<RecordedEvent>, count: number): 
   return received;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Waits until `done` holds, or `ms` have passed. */
 async function until(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -189,6 +191,28 @@ describe('PostgresEventStore positions under concurrent transactions', () => {
   });
 });
 
+describe('PostgresEventStore on a database restored onto another server', () => {
+  it('refuses to open while its events sit beyond the transaction ids of the server, and says what to do', async () => {
+    const url = await server.database();
+    const first = await openStore({}, url);
+    await first.append('case-1', events(1), 'no_stream');
+    // As after a restore onto a younger server: the last position is beyond its next transaction id.
+    await onDatabase(
+      url,
+      `INSERT INTO wfnet_events (position, stream_id, revision, id, type, data, recorded_at)
+       VALUES (${2n ** 52n}, 'case-1', 1, '${v7()}', 'Counted', '{}', now())`,
+    );
+
+    const reopened = await openStore({}, url);
+    const refusal = await reopened.headPosition().catch((e: unknown) => e);
+
+    expect(refusal).toBeInstanceOf(StoreUnavailableError);
+    expect((refusal as Error).message).toMatch(
+      /beyond the transaction ids of its server.*pg_resetwal --epoch/,
+    );
+  });
+});
+
 describe('PostgresEventStore in several processes', () => {
   it('wakes a subscription of another store instance through NOTIFY, well before it would poll', async () => {
     const url = await server.database();
@@ -197,8 +221,32 @@ describe('PostgresEventStore in several processes', () => {
     const subscription = reader.subscribe({ after: await reader.headPosition() });
     const receiving = take(subscription, 1);
     // The listener connects and reads once; then only a notification can wake it within the minute.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
 
+    const started = Date.now();
+    const { position } = await writer.append('case-1', events(1), 'no_stream');
+    const [received] = await receiving;
+    const waited = Date.now() - started;
+    await subscription.close();
+
+    expect(received?.position).toBe(position);
+    expect(waited).toBeLessThan(2000);
+  });
+
+  it('listens again after its listening connection is cut, and hears the next append', async () => {
+    const url = await server.database();
+    const writer = await openStore({}, url);
+    const reader = await openStore({ pollMs: 60_000 }, url);
+    const subscription = reader.subscribe({ after: await reader.headPosition() });
+    const receiving = take(subscription, 1);
+    await sleep(300);
+
+    await onDatabase(
+      url,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+    );
+    await sleep(1000);
     const started = Date.now();
     const { position } = await writer.append('case-1', events(1), 'no_stream');
     const [received] = await receiving;
@@ -275,6 +323,27 @@ describe('PostgresEventStore when the server is out of reach', () => {
       expect(written.length).toBeGreaterThanOrEqual(20);
     }, 60_000);
   }
+});
+
+describe('PostgresEventStore on a read-only server', () => {
+  it('serves reads, refuses appends with StoreUnavailableError, and says it takes no writes when asked', async () => {
+    const url = await server.database();
+    const writer = await openStore({}, url);
+    await writer.append('case-1', events(2), 'no_stream');
+    const readOnlyUrl = new URL(url);
+    readOnlyUrl.searchParams.set('options', '-c default_transaction_read_only=on');
+
+    const readOnly = await openStore({}, readOnlyUrl.toString());
+    const read = await readOnly.readStream('case-1');
+    const append = readOnly.append('case-1', events(1), 1n).catch((e: unknown) => e);
+    const writable = readOnly.checkWritable().catch((e: unknown) => e);
+
+    expect(read).toHaveLength(2);
+    expect(await append).toBeInstanceOf(StoreUnavailableError);
+    expect(await writable).toBeInstanceOf(StoreUnavailableError);
+    expect(((await writable) as Error).message).toMatch(/takes no writes: the server is read-only/);
+    await expect(writer.checkWritable()).resolves.toBeUndefined();
+  });
 });
 
 describe('PostgresSnapshotStore', () => {

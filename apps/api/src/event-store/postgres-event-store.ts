@@ -38,7 +38,7 @@ const DEFAULT_POLL_MS = 250;
 const HELD_BACK_POLL_MS = 25;
 const RECONNECT_MS = 500;
 const CONNECT_TIMEOUT_MS = 5000;
-/** A concurrent append took the revisions an `any` or `stream_exists` append had computed: it decides again. */
+/** How often an append decides again after a concurrent one took the revisions it had computed. */
 const MAX_REDECIDE = 100;
 
 /** Any fixed number: the advisory lock that lets one process at a time create the schema. */
@@ -94,6 +94,7 @@ const APPEND = `
     END
     RETURNING revision, position
   ), notified AS (
+    -- Referenced below: a SELECT in WITH runs only when something reads it.
     SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT 1 FROM appended LIMIT 1) AS any_appended
   )
   SELECT current.revision AS current,
@@ -112,6 +113,22 @@ const READ_ALL = `
   SELECT ${COLUMNS} FROM wfnet_events WHERE position > $1 AND position < ${HORIZON} ORDER BY position LIMIT $2
 `;
 const HEAD = `SELECT max(position) AS position FROM wfnet_events WHERE position < ${HORIZON}`;
+const TABLES_PRESENT = `
+  SELECT to_regclass('wfnet_events') IS NOT NULL AND to_regclass('wfnet_snapshots') IS NOT NULL AS present
+`;
+const READ_ONLY = `
+  SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only
+`;
+
+/**
+ * Whether events sit at or beyond the positions the next transaction would take: a database restored
+ * onto another server, whose transaction ids start lower. Reading xmax takes no transaction id.
+ */
+const POSITIONS_AHEAD = `
+  SELECT coalesce(max(position), -1)
+    >= pg_snapshot_xmax(pg_current_snapshot())::text::bigint * ${EVENTS_PER_TRANSACTION} AS ahead
+  FROM wfnet_events
+`;
 const HELD_BACK = `SELECT EXISTS (SELECT 1 FROM wfnet_events WHERE position >= ${HORIZON}) AS held_back`;
 const PLACEMENTS = 'SELECT id, stream_id, revision, position FROM wfnet_events WHERE id = ANY($1::text[])';
 const CURRENT_REVISION =
@@ -249,6 +266,17 @@ export class PostgresEventStore implements EventStore {
     return row?.position == null ? 0n : BigInt(row.position);
   }
 
+  /** Fails when the server answers reads but would refuse writes: a standby, or a read-only default. */
+  async checkWritable(): Promise<void> {
+    const [row] = await this.query<{ read_only: boolean }>('wfnet-read-only', READ_ONLY, []);
+    if (row?.read_only) {
+      throw new StoreUnavailableError(
+        `the event store ${this.description} takes no writes: the server is read-only ` +
+          '(a standby, or default_transaction_read_only)',
+      );
+    }
+  }
+
   subscribe(options: SubscribeOptions = {}): EventSubscription {
     this.#checkOpen();
     this.#follow();
@@ -270,15 +298,18 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * `readAll` for a subscription: a server that cannot be reached reads as nothing new, so the
-   * subscription waits for the next poll and goes on from its cursor once the server is back.
+   * subscription waits for the next poll and goes on from its cursor once the server is back. Its
+   * follower sees no failure meanwhile; `/health` does.
    */
   async #readAllFollowing(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     try {
       const page = await this.readAll(options);
-      if (page.length < (options.maxCount ?? DEFAULT_READ_ALL_PAGE)) await this.#pollSoonIfHeldBack();
+      // A short page is read again at once by the subscription; only an empty one waits.
+      if (page.length === 0) await this.#pollSoonIfHeldBack();
       return page;
     } catch (error) {
-      if (error instanceof StoreUnavailableError && !this.#closed) return [];
+      // Closed meanwhile too: the subscription then sees the closed signal and ends.
+      if (error instanceof StoreUnavailableError) return [];
       throw error;
     }
   }
@@ -363,14 +394,26 @@ export class PostgresEventStore implements EventStore {
 
   /** Creates the tables once per store; a failure (a server not up yet) is tried again by the next call. */
   #ready(): Promise<void> {
-    this.#schema ??= this.#pool.query(SCHEMA).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#schema = undefined;
-        throw this.#unavailable('cannot create the tables of', error);
-      },
-    );
+    this.#schema ??= this.#createSchema().catch((error: unknown) => {
+      this.#schema = undefined;
+      throw this.#unavailable('cannot open', error);
+    });
     return this.#schema;
+  }
+
+  async #createSchema(): Promise<void> {
+    // Tables already there need no DDL: a read-only server (a standby) still serves reads.
+    const { rows: found } = await this.#pool.query<{ present: boolean }>(TABLES_PRESENT);
+    if (!found[0]?.present) await this.#pool.query(SCHEMA);
+    const { rows } = await this.#pool.query<{ ahead: boolean }>(POSITIONS_AHEAD);
+    if (rows[0]?.ahead) {
+      throw new StoreUnavailableError(
+        `the event store ${this.description} holds positions beyond the transaction ids of its server, ` +
+          'as a database restored on another server does: new events would go below the last ones, where ' +
+          "followers have passed. Raise the server's transaction id epoch above the last position's " +
+          '(pg_resetwal --epoch, on the stopped server) before opening it',
+      );
+    }
   }
 
   /** One prepared statement on the pool, once the tables exist; the snapshot store of the database shares it. */

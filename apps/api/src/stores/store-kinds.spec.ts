@@ -6,6 +6,7 @@ import { EsdbSnapshotStore, MemorySnapshotStore } from '../event-store/snapshot-
 import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
 import {
   defaultAdmissionMaxLag,
+  defaultReadyMaxLag,
   durable,
   openEventStore,
   parseEventStoreConfig,
@@ -122,10 +123,12 @@ describe('openEventStore', () => {
 });
 
 describe('the postgres kind', () => {
-  it('sets no default admission bound, for its positions are not counts of events, and is durable', () => {
+  it('bounds lags in transactions, not events, for its positions are transaction ids times 2^20, and is durable', () => {
     const config = parseEventStoreConfig({ WFNET_EVENT_STORE: 'postgres://h/db' });
 
     expect(defaultAdmissionMaxLag(config)).toBe(0);
+    expect(defaultReadyMaxLag(config)).toBe(10_000 * 2 ** 20);
+    expect(defaultReadyMaxLag(parseEventStoreConfig({ WFNET_EVENT_STORE: 'sqlite:x.db' }))).toBe(10_000);
     expect(durable(config, parseReadStoreConfig(undefined, config))).toBe(true);
   });
 });

@@ -64,6 +64,8 @@ interface EventStoreKind<Config extends EventStoreConfig> {
   defaultReadStore(config: Config): ReadStoreConfig;
   /** `WFNET_ADMISSION_MAX_LAG` unless set: it counts positions, which some stores do not number one by one. */
   readonly admissionMaxLag: number;
+  /** `WFNET_READY_MAX_LAG` unless set, in the positions of the store. */
+  readonly readyMaxLag: number;
   /** Whether what it holds outlives the process. */
   readonly durable: boolean;
 }
@@ -110,6 +112,7 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     open: () => pair(new MemoryEventStore(), new MemorySnapshotStore()),
     defaultReadStore: () => ({ kind: 'memory' }),
     admissionMaxLag: 10_000,
+    readyMaxLag: 10_000,
     durable: false,
   },
   sqlite: {
@@ -129,6 +132,7 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     // The embedded store keeps its read models in its own file.
     defaultReadStore: (config) => ({ kind: 'sqlite', file: config.file }),
     admissionMaxLag: 10_000,
+    readyMaxLag: 10_000,
     durable: true,
   },
   esdb: {
@@ -142,6 +146,7 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
     // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
     admissionMaxLag: 0,
+    readyMaxLag: 10_000,
     durable: true,
   },
   postgres: {
@@ -155,6 +160,8 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
     // Positions are transaction ids times 2^20, not counts of events: no default bound there.
     admissionMaxLag: 0,
+    // One transaction behind is 2^20 positions: ready while at most 10,000 transactions behind.
+    readyMaxLag: 10_000 * 2 ** 20,
     durable: true,
   },
 };
@@ -224,6 +231,10 @@ function readStoreKind<Config extends ReadStoreConfig>(config: Config): ReadStor
 
 export function defaultAdmissionMaxLag(eventStore: EventStoreConfig): number {
   return eventStoreKind(eventStore).admissionMaxLag;
+}
+
+export function defaultReadyMaxLag(eventStore: EventStoreConfig): number {
+  return eventStoreKind(eventStore).readyMaxLag;
 }
 
 /** Whether both stores keep what they hold between processes. */
