@@ -11,6 +11,12 @@ describe('the configuration', () => {
     expect(config.readyMaxLag).toBe(10_000);
   });
 
+  it('counts the readiness lag on PostgreSQL in transactions, one of which is 2^20 positions', () => {
+    const postgres = { WFNET_EVENT_STORE: 'postgres://wfnet@localhost/wfnet' };
+    expect(loadConfig(postgres).readyMaxLag).toBe(10_000 * 2 ** 20);
+    expect(loadConfig({ ...postgres, WFNET_READY_MAX_LAG: '5' }).readyMaxLag).toBe(5);
+  });
+
   it('holds new cases back at a lag of 10000 events unless WFNET_ADMISSION_MAX_LAG says otherwise (0: never, the default on EventStoreDB)', () => {
     expect(loadConfig(base).admissionMaxLag).toBe(10_000);
     expect(loadConfig({ ...base, WFNET_ADMISSION_MAX_LAG: '0' }).admissionMaxLag).toBe(0);

@@ -4,6 +4,7 @@ import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js
 import {
   DEFAULT_EVENT_STORE,
   defaultAdmissionMaxLag,
+  defaultReadyMaxLag,
   parseEventStoreConfig,
   parseReadStoreConfig,
 } from '../stores/store-kinds.js';
@@ -410,7 +411,13 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEvery: integer(env, 'WFNET_SNAPSHOT_EVERY', 500, 1, 1_000_000),
     apiKeys,
     jwt,
-    readyMaxLag: integer(env, 'WFNET_READY_MAX_LAG', 10_000, 0, Number.MAX_SAFE_INTEGER),
+    readyMaxLag: integer(
+      env,
+      'WFNET_READY_MAX_LAG',
+      defaultReadyMaxLag(eventStore),
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     admissionMaxLag: integer(
       env,
       'WFNET_ADMISSION_MAX_LAG',
