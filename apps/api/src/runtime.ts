@@ -53,7 +53,8 @@ export function createRuntime(
   dispatcherOptions: DispatcherOptions = {},
   timerOptions: TimerSchedulerOptions = {},
 ): Runtime {
-  const metrics = new Metrics();
+  // Labelled only when named on purpose: the default output stays as dashboards of one process know it.
+  const metrics = new Metrics(config.processNameGiven ? { process: config.processName } : {});
   const clock = new Clock(config.clock);
   const timing = new ServiceTiming();
   const executors = new ExecutorRegistry({
