@@ -103,6 +103,7 @@ export function createRuntime(
     send: (command) => engine.executeCase(command),
     now: () => clock.iso(),
     log,
+    claims: stores.claims,
     ...dispatcherOptions,
   });
   const readModels = new ReadModels(readStore, config.maxPageBytes);
