@@ -115,6 +115,7 @@ export function createRuntime(
     clock,
     log,
     onFired: (lagSeconds) => metrics.timerFired(lagSeconds),
+    claims: stores.claims,
     ...timerOptions,
   });
   followers.add(runner);
@@ -154,6 +155,8 @@ export function createRuntime(
       await followers.stop();
       await engine.drain();
       readStore.close();
+      // Before the stores: claims kept in the event store's database may use its connections.
+      await stores.claims.close();
       await stores.close();
     },
   };
