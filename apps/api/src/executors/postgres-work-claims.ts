@@ -15,6 +15,11 @@ const CREATE_LOCK = 0x7766_6e65; // "wfne"
  * The holder is the process's name plus a suffix drawn at construction: two processes given the same name
  * by mistake still exclude each other, and a process restarted under its name waits for its former
  * claims to expire rather than taking for its own what its previous life was running.
+ *
+ * The table is unlogged: a claim is committed without waiting for the log to reach the disk (1.6 ms for a
+ * claim and its release on a test server, against 12.5 ms logged). A database crash (or a failover) empties
+ * it; a process then finds on its next renewal either its claim made again or the workitem claimed by
+ * another, whose answer it leaves to that process: at worst an executor runs twice, as after any crash.
  */
 export class PostgresWorkClaims implements WorkClaims {
   readonly holder: string;
@@ -73,7 +78,7 @@ export class PostgresWorkClaims implements WorkClaims {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
       await client.query(
-        `CREATE TABLE IF NOT EXISTS ${TABLE} (
+        `CREATE UNLOGGED TABLE IF NOT EXISTS ${TABLE} (
            key text PRIMARY KEY,
            holder text NOT NULL,
            expires_at timestamptz NOT NULL
