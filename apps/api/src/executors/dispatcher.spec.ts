@@ -764,6 +764,17 @@ class Severable implements WorkClaims {
 }
 
 describe('the dispatchers of two processes on one store', () => {
+  /** Executors held mid-run, let go after each test: a failed test still lets its dispatchers stop. */
+  const held: { open(): void }[] = [];
+  afterEach(() => {
+    for (const executor of held.splice(0)) executor.open();
+  });
+  const heldGate = () => {
+    const opening = gate();
+    held.push(opening);
+    return opening;
+  };
+
   it('run each workitem exactly once in all, never both at once, and settle what the other ran as its answer is seen', async () => {
     const calls = new Map<string, number>();
     const under = new Map<string, number>();
@@ -797,7 +808,7 @@ describe('the dispatchers of two processes on one store', () => {
   });
 
   it('has the other process run a workitem whose process died while running it, once its lease has run out', async () => {
-    const hung = gate();
+    const hung = heldGate();
     const dying = recording(async () => {
       await hung.opened;
       return { status: 'completed', output: 'too late' };
@@ -828,6 +839,45 @@ describe('the dispatchers of two processes on one store', () => {
     expect((await b.onlyWorkitem('c1', 'step')).output).toBe('taken over');
     expect(b.problems).toEqual([]);
     expect(a.problems.some((line) => line.includes(`claim on workitem ${id} was not renewed`))).toBe(true);
-    hung.open();
+  });
+
+  it('keeps back the answer of an execution whose claim passed to another process, and leaves the workitem to that one', async () => {
+    const [aGate, bGate] = [heldGate(), heldGate()];
+    const first = recording(async () => {
+      await aGate.opened;
+      return { status: 'completed', output: 'from a' };
+    });
+    const second = recording(async () => {
+      await bGate.opened;
+      return { status: 'completed', output: 'from b' };
+    });
+    const store = new MemoryEventStore();
+    const table = new MemoryWorkClaims('a');
+    const aClaims = new Severable(table);
+    const a = setup({ work: first.executor }, { claims: aClaims, claimLeaseMs: 150 }, store);
+    const b = setup({ work: second.executor }, { claims: table.forProcess('b'), claimLeaseMs: 150 }, store);
+    const aDispatcher = await a.startDispatcher();
+    await a.createCase(stepNet('work'), 'c1');
+    await until('the first process runs the workitem', () => first.requests.length === 1);
+    const { id } = await a.onlyWorkitem('c1', 'step');
+    await b.startDispatcher();
+    // Cut off long enough for its lease to run out and the other process to take the workitem over.
+    aClaims.severed = true;
+    await until('the second process runs the workitem', () => second.requests.length === 1, 3000);
+    aClaims.severed = false;
+    await until('the first process learns its claim passed', () =>
+      a.problems.some((line) => line.includes(`claim on workitem ${id} passed to another process`)),
+    );
+
+    aGate.open();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await a.onlyWorkitem('c1', 'step')).state).toBe('created');
+
+    bGate.open();
+    await until('the case finishes', () => a.isFinished('c1'));
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('from b');
+    await until('the first process settles the workitem', () => aDispatcher.backlog === 0, 1000);
+    expect(first.requests).toHaveLength(1);
+    expect(b.problems).toEqual([]);
   });
 });
