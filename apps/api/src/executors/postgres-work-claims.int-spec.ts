@@ -1,7 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Executor } from '@wfnet/domain';
+import { createCase, fakeTiming, oneStepNet } from '@wfnet/domain/testing';
 import pg from 'pg';
 import { startTestPostgres } from '../../../../test/postgres.js';
 import type { TestPostgres } from '../../../../test/postgres.js';
+import { Engine } from '../engine/engine.js';
+import { MemoryEventStore } from '../event-store/memory-event-store.js';
+import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
+import { MemoryReadStore } from '../projections/memory-read-store.js';
+import { Dispatcher } from './dispatcher.js';
+import { ExecutorRegistry } from './executor-registry.js';
 import { PostgresWorkClaims } from './postgres-work-claims.js';
 
 jest.setTimeout(60_000);
@@ -100,6 +108,61 @@ describe('work claims in PostgreSQL', () => {
     for (const key of ['workitem:w1', 'workitem:w2', 'workitem:w3']) {
       const granted = await Promise.all(contenders.map((claims) => claims.claim(key, 60_000)));
       expect(granted.filter(Boolean)).toHaveLength(1);
+    }
+  });
+});
+
+describe('dispatchers of two processes claiming in PostgreSQL', () => {
+  it('run each workitem of a shared store exactly once in all', async () => {
+    const calls = new Map<string, number>();
+    const counted: Executor = {
+      execute: async ({ workitem }) => {
+        calls.set(workitem.id, (calls.get(workitem.id) ?? 0) + 1);
+        await sleep(2);
+        return { status: 'completed', output: null };
+      },
+    };
+    const store = new MemoryEventStore();
+    const [aClaims, bClaims] = await processes('a', 'b');
+    const processesOnStore = [aClaims!, bClaims!].map((claims) => {
+      const registry = new ExecutorRegistry({ auto: counted });
+      const engine = new Engine(store, new MemorySnapshotStore(), registry, {
+        snapshotEvery: 500,
+        timing: fakeTiming(),
+        sharedStore: true,
+      });
+      const problems: string[] = [];
+      const dispatcher = new Dispatcher({
+        store,
+        registry,
+        checkpoints: new MemoryReadStore(),
+        loadCase: (caseId) => engine.loadCase(caseId),
+        send: (command) => engine.executeCase(command),
+        now: () => '2026-03-04T05:06:07.000Z',
+        log: { warn: (line) => problems.push(line), error: (line) => problems.push(line) },
+        claims,
+      });
+      return { engine, dispatcher, problems };
+    });
+    for (const { dispatcher } of processesOnStore) await dispatcher.start();
+    const [first] = processesOnStore;
+    try {
+      const cases = Array.from({ length: 30 }, (_, i) => `c${i}`);
+
+      for (const caseId of cases) await first!.engine.executeCase(createCase(oneStepNet('auto'), { caseId }));
+
+      const deadline = Date.now() + 20_000;
+      while (processesOnStore.some(({ dispatcher }) => dispatcher.backlog > 0) || calls.size < cases.length) {
+        if (Date.now() > deadline) throw new Error('the workitems were not all settled in time');
+        await sleep(10);
+      }
+      for (const caseId of cases) {
+        expect(await first!.engine.loadCase(caseId)).toMatchObject({ status: 'finished' });
+      }
+      expect([...calls.values()].filter((n) => n !== 1)).toEqual([]);
+      expect(processesOnStore.flatMap(({ problems }) => problems)).toEqual([]);
+    } finally {
+      for (const { dispatcher } of processesOnStore) await dispatcher.stop();
     }
   });
 });
