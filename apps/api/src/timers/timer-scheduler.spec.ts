@@ -241,7 +241,9 @@ describe('the timer scheduler, on a manual clock', () => {
     // Long enough for a scheduler held back by the other's claim to look again (busyRetryMs: 1 s).
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(t.sent.map(({ data }) => data.caseId).sort()).toEqual([...cases].sort());
-    expect(cases.map((caseId) => table.holderOf(`timer:${caseId}`))).toEqual(cases.map(() => undefined));
+    expect(t.sent.map(({ data }) => table.holderOf(`timer:${data.timerId}`))).toEqual(
+      cases.map(() => undefined),
+    );
     expect(t.problems).toEqual([]);
   });
 });
