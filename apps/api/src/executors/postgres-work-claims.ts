@@ -31,7 +31,13 @@ export class PostgresWorkClaims implements WorkClaims {
   constructor(source: pg.Pool | string, processName: string) {
     this.holder = `${processName}#${randomBytes(4).toString('hex')}`;
     if (typeof source === 'string') {
-      this.#pool = new pg.Pool({ connectionString: source, max: 4 });
+      // Bounded waits: an execution waits for its claim, and a stop waits for the execution.
+      this.#pool = new pg.Pool({
+        connectionString: source,
+        max: 4,
+        connectionTimeoutMillis: 10_000,
+        query_timeout: 10_000,
+      });
       // An idle connection cut by the server must not crash the process; the next query reconnects.
       this.#pool.on('error', () => undefined);
       this.#ownsPool = true;
