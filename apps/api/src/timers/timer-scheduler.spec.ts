@@ -248,6 +248,27 @@ describe('the timer scheduler, on a manual clock', () => {
   });
 });
 
+describe('the timer scheduler of one of several processes', () => {
+  it('fires a due timer another process claimed and died holding, once that claim has run out', async () => {
+    const clock = new Clock('manual', START);
+    const t = await setup(clock, { busyRetryMs: 20 });
+    const created = await t.createCase(deadline('escalation', 'PT1H'), 'c1');
+    await t.runner.waitFor(created.position);
+    const [timer] = t.timersOf('c1');
+    const table = new MemoryWorkClaims('gone');
+    await table.claim(`timer:${timer!.id}`, 600);
+    await t.newScheduler(table.forProcess('b')).start();
+
+    clock.advance('PT1H');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(t.sent).toEqual([]);
+
+    await until('the timer fired', async () => (await t.count('c1', 'TimerFired')) === 1, 2000);
+    expect(t.sent.map(({ data }) => data.timerId)).toEqual([timer!.id]);
+    expect(t.problems).toEqual([]);
+  });
+});
+
 describe('the timer scheduler, on the system clock', () => {
   it('sleeps until the next due time and fires the timer within 200 ms of it', async () => {
     const clock = new Clock('system');
