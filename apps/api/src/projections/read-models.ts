@@ -10,6 +10,7 @@ import type {
   WorkflowDocument,
   WorkitemDocument,
 } from '@wfnet/projections';
+import { candidateTagsOf } from '@wfnet/projections';
 import type { DocumentCondition, ListQuery, ListedRow, ReadStore } from './read-store.js';
 import { satisfies } from './read-store.js';
 
@@ -236,8 +237,14 @@ export class ReadModels {
       withoutRevision,
       candidate === undefined
         ? {}
-        : // Candidates are of open workitems only: the state column narrows the rows first.
-          { oneOf: { state: OPEN_STATES }, match: candidateCondition(candidate) },
+        : {
+            oneOf: { state: OPEN_STATES },
+            match: candidateCondition(candidate),
+            // The candidate's tags narrow the rows to the few it may work, and the condition decides; a case
+            // or a user's claims are fewer still, and their column indexes narrow as well.
+            ...(caseId === undefined &&
+              claimedBy === undefined && { tagged: candidateTagsOf(candidate.user, candidate.groups) }),
+          },
     );
   }
 
