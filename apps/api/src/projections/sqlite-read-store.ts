@@ -83,7 +83,8 @@ const tagIndexName = (name: string): string => `rm_${name}_tags_by_tag`;
 /**
  * A tagged list seeks each tag on its own, in `seq` order, and merges them as they are read (a compound
  * SELECT ordered by `seq`), so that it stops once the page is full. SQLite bounds a compound's parts
- * (500 by default): past this many tags the list gathers the rows of every tag and sorts them instead.
+ * (500 by default): past this many tags the list first gathers every tag's `seq`s into one sorted list,
+ * however many there are, and reads the documents in its order.
  */
 const MAX_MERGED_TAGS = 64;
 
@@ -231,11 +232,15 @@ export class SqliteReadStore implements ReadStore {
     ].join('|');
     let statement = statements.lists.get(key);
     if (!statement) {
-      const rows = rowConditions(columns, choices, condition?.sql);
       statement =
         tags === undefined
           ? this.#prepareList(statements.spec, columns, choices, condition?.sql, descending)
-          : this.#prepareTaggedList(statements.spec, rows, tags.length, descending);
+          : this.#prepareTaggedList(
+              statements.spec,
+              rowConditions(columns, choices, condition?.sql),
+              tags.length,
+              descending,
+            );
       statements.lists.set(key, statement);
     }
     const rowParams = [
