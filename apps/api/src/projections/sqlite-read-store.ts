@@ -32,7 +32,7 @@ type WriteStatement = 'insert' | 'update' | 'updateDoc';
  * Document writes ready for the statements, flattened into one array of plain values so that a batch
  * crosses threads as one array instead of an object per write. Each write is its table, statement, id
  * and JSON, followed, unless the statement is `updateDoc`, by the table's filter columns and, for a table
- * with tags, their number and the tags.
+ * with tags, null when an update keeps them, else their number and the tags.
  */
 export type PreparedWrites = (string | null)[];
 
@@ -44,12 +44,8 @@ export function prepareWrite(
 ): void {
   const json = JSON.stringify(doc);
   const tags = tagsOf(spec.tags, doc);
-  if (
-    previous !== undefined &&
-    !created &&
-    sameColumns(spec, doc, previous) &&
-    sameTags(tags, tagsOf(spec.tags, previous))
-  ) {
+  const keepsTags = previous !== undefined && !created && sameTags(tags, tagsOf(spec.tags, previous));
+  if (previous !== undefined && !created && sameColumns(spec, doc, previous) && keepsTags) {
     into.push(table, 'updateDoc', doc.id, json);
     return;
   }
@@ -59,7 +55,9 @@ export function prepareWrite(
     const value = fields[column];
     into.push(typeof value === 'string' ? value : null);
   }
-  if (spec.tags !== undefined) into.push(String(tags.length), ...tags);
+  if (spec.tags === undefined) return;
+  if (keepsTags) into.push(null);
+  else into.push(String(tags.length), ...tags);
 }
 
 /** Named like the table the dispatcher kept its checkpoint in, so that files from before keep it. */
@@ -310,6 +308,7 @@ export class SqliteReadStore implements ReadStore {
     else if (statements.update.run(...columns, json, id).changes !== 1) throw notCreated(table, id);
     const { tagWrites } = statements;
     if (tagWrites === undefined) return end;
+    if (writes[end] === null) return end + 1;
     const count = Number(writes[end]);
     if (seq === undefined) {
       seq = tagWrites.seqOf.get(id);
