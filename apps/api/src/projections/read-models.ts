@@ -240,8 +240,9 @@ export class ReadModels {
         : {
             oneOf: { state: OPEN_STATES },
             match: candidateCondition(candidate),
-            // The candidate's tags narrow the rows to the few it may work, and the condition decides; a case
-            // or a user's claims are fewer still, and their column indexes narrow as well.
+            // The candidate's tags find the rows it may work without reading the others, and the condition
+            // still decides (a claim is tagged without its claimer's groups). A case's workitems or a user's
+            // claims are fewer still: their columns' indexes serve those lists.
             ...(caseId === undefined &&
               claimedBy === undefined && { tagged: candidateTagsOf(candidate.user, candidate.groups) }),
           },
