@@ -4,7 +4,7 @@ export type { Document, ProjectedEvent, View } from './core/view.js';
 export { projectEvents } from './core/view.js';
 export type { TokenDocument } from './tokens/tokens-view.js';
 export type { WorkitemDocument } from './workitems/workitems-view.js';
-export { isAvailableTo } from './workitems/workitems-view.js';
+export { candidateTags, candidateTagsOf, isAvailableTo } from './workitems/workitems-view.js';
 export type { TaskDocument, TaskTokenState } from './tasks/tasks-view.js';
 export type { CaseDocument } from './cases/cases-view.js';
 export type { IncidentDocument, IncidentState } from './incidents/incidents-view.js';

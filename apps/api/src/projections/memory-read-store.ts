@@ -7,7 +7,7 @@ import type {
   ReadStore,
   TableSpec,
 } from './read-store.js';
-import { READ_MODELS, satisfies } from './read-store.js';
+import { READ_MODELS, satisfies, tagsOf } from './read-store.js';
 import { readModelTables } from './tables.js';
 
 interface Row {
@@ -15,6 +15,8 @@ interface Row {
   /** Kept as JSON so readers get fresh objects, as from SQLite, and a non-JSON value shows in tests. */
   readonly json: string;
   readonly columns: Readonly<Record<string, string | null>>;
+  /** Its tags, when its table has a tagging. */
+  readonly tags: readonly string[];
 }
 
 /** Read models in memory: for tests and the `memory` event store, where nothing outlives the process. */
@@ -50,7 +52,7 @@ export class MemoryReadStore implements ReadStore {
 
   list<D extends Document>(
     table: string,
-    { filter, oneOf = {}, match, afterSeq, limit, maxBytes, descending = false }: ListQuery,
+    { filter, oneOf = {}, match, tagged, afterSeq, limit, maxBytes, descending = false }: ListQuery,
   ): ListedRow<D>[] {
     const rows: ListedRow<D>[] = [];
     const conditions = Object.entries(filter);
@@ -64,6 +66,7 @@ export class MemoryReadStore implements ReadStore {
       if (!conditions.every(([column, value]) => row.columns[column] === value)) continue;
       if (!choices.every(([column, values]) => values.some((value) => row.columns[column] === value)))
         continue;
+      if (tagged && !row.tags.some((tag) => tagged.includes(tag))) continue;
       const doc = JSON.parse(row.json) as D;
       if (match && !satisfies(doc, match)) continue;
       const bytes = Buffer.byteLength(row.json, 'utf8');
@@ -108,6 +111,7 @@ export class MemoryReadStore implements ReadStore {
         seq: existing?.seq ?? ++seq,
         json: JSON.stringify(doc),
         columns: this.#columns(table, doc),
+        tags: tagsOf(this.#specs.get(table)?.tags, doc),
       };
       return { rows, id: doc.id, row };
     });
@@ -123,6 +127,13 @@ export class MemoryReadStore implements ReadStore {
   }
 
   buildIndexes(): void {}
+
+  /** For the tests: every tag of the table's documents, by document id then tag. */
+  taggedRows(table: string): { readonly id: string; readonly tag: string }[] {
+    return [...this.#table(table)]
+      .flatMap(([id, row]) => row.tags.map((tag) => ({ id, tag })))
+      .sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.tag, b.tag));
+  }
 
   close(): void {}
 

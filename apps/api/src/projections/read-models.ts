@@ -10,6 +10,7 @@ import type {
   WorkflowDocument,
   WorkitemDocument,
 } from '@wfnet/projections';
+import { candidateTagsOf } from '@wfnet/projections';
 import type { DocumentCondition, ListQuery, ListedRow, ReadStore } from './read-store.js';
 import { satisfies } from './read-store.js';
 
@@ -236,8 +237,15 @@ export class ReadModels {
       withoutRevision,
       candidate === undefined
         ? {}
-        : // Candidates are of open workitems only: the state column narrows the rows first.
-          { oneOf: { state: OPEN_STATES }, match: candidateCondition(candidate) },
+        : {
+            oneOf: { state: OPEN_STATES },
+            match: candidateCondition(candidate),
+            // The candidate's tags find the rows it may work without reading the others, and the condition
+            // still decides (a claim is tagged without its claimer's groups). A case's workitems or a user's
+            // claims are fewer still: their columns' indexes serve those lists.
+            ...(caseId === undefined &&
+              claimedBy === undefined && { tagged: candidateTagsOf(candidate.user, candidate.groups) }),
+          },
     );
   }
 

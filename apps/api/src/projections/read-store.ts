@@ -1,5 +1,6 @@
 import type { CheckpointStore } from '../followers/checkpoint-store.js';
-import type { Document } from '@wfnet/projections';
+import type { Document, WorkitemDocument } from '@wfnet/projections';
+import { candidateTags } from '@wfnet/projections';
 
 /** How a view's documents are stored: the fields lists filter on, and the indexes that serve the filters. */
 export interface TableSpec {
@@ -12,6 +13,29 @@ export interface TableSpec {
    * equal to its filter's columns, else the first set its filter covers: put selective sets first.
    */
   readonly indexes: readonly (readonly string[])[];
+  /**
+   * How the documents are tagged for lists that ask for one of several tags (`ListQuery.tagged`): a store
+   * keeps each document's tags beside it, written with it, and seeks them. Named rather than a function,
+   * as table specs cross to replay threads.
+   */
+  readonly tags?: Tagging;
+}
+
+/** The ways of tagging documents (see `TableSpec.tags`). */
+export type Tagging = 'workitem-candidates';
+
+/** The tags of a document, by its table's tagging; none when the table has none. */
+export function tagsOf(tagging: Tagging | undefined, doc: Document): readonly string[] {
+  switch (tagging) {
+    case undefined:
+      return [];
+    case 'workitem-candidates':
+      return candidateTags(doc as WorkitemDocument);
+    default: {
+      const unknown: never = tagging;
+      return unknown;
+    }
+  }
 }
 
 export interface DocumentWrite {
@@ -61,6 +85,11 @@ export interface ListQuery {
    * the columns should narrow them first); `limit` and `maxBytes` count only the rows it keeps.
    */
   readonly match?: DocumentCondition;
+  /**
+   * Only documents holding one of these tags (see `TableSpec.tags`), sought on the tags rather than by
+   * reading the rows: the filter, `oneOf` and `match` still apply to the rows found.
+   */
+  readonly tagged?: readonly string[];
   /** Only rows after this place in the list's order: a higher `seq`, or a lower one when `descending`. */
   readonly afterSeq?: number;
   /** Newest first: in reverse creation order. */

@@ -11,7 +11,7 @@ import type {
   ReadStore,
   TableSpec,
 } from './read-store.js';
-import { READ_MODELS, chooseIndex } from './read-store.js';
+import { READ_MODELS, chooseIndex, tagsOf } from './read-store.js';
 import type { DocumentCondition } from './read-store.js';
 import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import { READ_MODEL_VERSION, readModelTables } from './tables.js';
@@ -22,13 +22,17 @@ function sameColumns(spec: TableSpec, a: Document, b: Document): boolean {
   return spec.columns.every((c) => left[c] === right[c]);
 }
 
-/** Which statement a write runs; `updateDoc` rewrites the document only, as no filter column changed. */
+const sameTags = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((tag, i) => tag === b[i]);
+
+/** Which statement a write runs; `updateDoc` rewrites the document only, as no filter column or tag changed. */
 type WriteStatement = 'insert' | 'update' | 'updateDoc';
 
 /**
  * Document writes ready for the statements, flattened into one array of plain values so that a batch
  * crosses threads as one array instead of an object per write. Each write is its table, statement, id
- * and JSON, followed, unless the statement is `updateDoc`, by the table's filter columns.
+ * and JSON, followed, unless the statement is `updateDoc`, by the table's filter columns and, for a table
+ * with tags, null when an update keeps them, else their number and the tags.
  */
 export type PreparedWrites = (string | null)[];
 
@@ -39,7 +43,9 @@ export function prepareWrite(
   { table, doc, created, previous }: DocumentWrite,
 ): void {
   const json = JSON.stringify(doc);
-  if (previous !== undefined && !created && sameColumns(spec, doc, previous)) {
+  const tags = tagsOf(spec.tags, doc);
+  const keepsTags = previous !== undefined && !created && sameTags(tags, tagsOf(spec.tags, previous));
+  if (previous !== undefined && !created && sameColumns(spec, doc, previous) && keepsTags) {
     into.push(table, 'updateDoc', doc.id, json);
     return;
   }
@@ -49,6 +55,9 @@ export function prepareWrite(
     const value = fields[column];
     into.push(typeof value === 'string' ? value : null);
   }
+  if (spec.tags === undefined) return;
+  if (keepsTags) into.push(null);
+  else into.push(String(tags.length), ...tags);
 }
 
 /** Named like the table the dispatcher kept its checkpoint in, so that files from before keep it. */
@@ -65,6 +74,17 @@ const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.to
 const tableName = (name: string): string => `rm_${name}`;
 const indexName = (name: string, columns: readonly string[]): string =>
   `rm_${name}_by_${columns.map(snake).join('_')}`;
+/** A table's tags, one row per document and tag, keyed by the document's `seq`. */
+const tagTableName = (name: string): string => `rm_${name}_tags`;
+const tagIndexName = (name: string): string => `rm_${name}_tags_by_tag`;
+
+/**
+ * A tagged list seeks each tag on its own, in `seq` order, and merges them as they are read (a compound
+ * SELECT ordered by `seq`), so that it stops once the page is full. SQLite bounds a compound's parts
+ * (500 by default): past this many tags the list first gathers every tag's `seq`s into one sorted list,
+ * however many there are, and reads the documents in its order.
+ */
+const MAX_MERGED_TAGS = 64;
 
 interface TableStatements {
   readonly spec: TableSpec;
@@ -73,6 +93,14 @@ interface TableStatements {
   readonly update: Statement<unknown[]>;
   /** Rewrites the document only: its indexed columns did not change, so no index entry moves. */
   readonly updateDoc: Statement<[string, string]>;
+  /** For a table with tags: its document's `seq`, and the statements that rewrite its tags. */
+  readonly tagWrites:
+    | {
+        readonly seqOf: Statement<[string], number>;
+        readonly deleteTags: Statement<[number]>;
+        readonly insertTag: Statement<[number, string]>;
+      }
+    | undefined;
   readonly lists: Map<string, Statement<unknown[], { seq: number; doc: string }>>;
   readonly counts: Map<string, Statement<unknown[], number>>;
   readonly ordered: Map<string, Statement<unknown[], string>>;
@@ -164,36 +192,13 @@ export class SqliteReadStore implements ReadStore {
     return json === undefined ? undefined : (JSON.parse(json) as D);
   }
 
-  list<D extends Document>(
-    table: string,
-    { filter, oneOf = {}, match, afterSeq, limit, maxBytes, descending = false }: ListQuery,
-  ): ListedRow<D>[] {
-    const statements = this.#statements(table);
-    const columns = Object.keys(filter).sort();
-    const choices = Object.keys(oneOf)
-      .sort()
-      .map((column) => ({ column, values: oneOf[column] ?? [] }));
-    const condition = match && conditionSql(match);
-    const key = [
-      columns.join(','),
-      ...choices.map(({ column, values }) => `${column}:${values.length}`),
-      condition?.sql ?? '',
-      descending ? 'desc' : '',
-    ].join('|');
-    let statement = statements.lists.get(key);
-    if (!statement) {
-      statement = this.#prepareList(statements.spec, columns, choices, condition?.sql, descending);
-      statements.lists.set(key, statement);
-    }
+  list<D extends Document>(table: string, query: ListQuery): ListedRow<D>[] {
+    const { maxBytes } = query;
     const rows: ListedRow<D>[] = [];
+    if (query.tagged?.length === 0) return rows;
+    const { statement, params } = this.#listStatement(table, query);
     let total = 0;
-    for (const { seq, doc } of statement.iterate(
-      ...columns.map((c) => filter[c]),
-      ...choices.flatMap(({ values }) => values),
-      ...(condition?.params ?? []),
-      afterSeq ?? (descending ? Number.MAX_SAFE_INTEGER : 0),
-      limit ?? -1,
-    )) {
+    for (const { seq, doc } of statement.iterate(...params)) {
       const bytes = Buffer.byteLength(doc, 'utf8');
       rows.push({ seq, doc: JSON.parse(doc) as D, bytes });
       total += bytes;
@@ -201,6 +206,54 @@ export class SqliteReadStore implements ReadStore {
       if (maxBytes !== undefined && total > maxBytes && rows.length > 1) break;
     }
     return rows;
+  }
+
+  /** The statement of a list, and its parameters. */
+  #listStatement(
+    table: string,
+    { filter, oneOf = {}, match, tagged, afterSeq, limit, descending = false }: ListQuery,
+  ): { statement: Statement<unknown[], { seq: number; doc: string }>; params: unknown[] } {
+    const statements = this.#statements(table);
+    const columns = Object.keys(filter).sort();
+    const choices = Object.keys(oneOf)
+      .sort()
+      .map((column) => ({ column, values: oneOf[column] ?? [] }));
+    const condition = match && conditionSql(match);
+    const tags = tagged && [...new Set(tagged)];
+    if (tags !== undefined && statements.tagWrites === undefined) throw new Error(`${table} keeps no tags`);
+    const key = [
+      columns.join(','),
+      ...choices.map(({ column, values }) => `${column}:${values.length}`),
+      condition?.sql ?? '',
+      descending ? 'desc' : '',
+      tags === undefined ? '' : `tagged:${tags.length}`,
+    ].join('|');
+    let statement = statements.lists.get(key);
+    if (!statement) {
+      statement =
+        tags === undefined
+          ? this.#prepareList(statements.spec, columns, choices, condition?.sql, descending)
+          : this.#prepareTaggedList(
+              statements.spec,
+              rowConditions(columns, choices, condition?.sql),
+              tags.length,
+              descending,
+            );
+      statements.lists.set(key, statement);
+    }
+    const rowParams = [
+      ...columns.map((c) => filter[c]),
+      ...choices.flatMap(({ values }) => values),
+      ...(condition?.params ?? []),
+    ];
+    const after = afterSeq ?? (descending ? Number.MAX_SAFE_INTEGER : 0);
+    const params =
+      tags === undefined
+        ? [...rowParams, after]
+        : tags.length <= MAX_MERGED_TAGS
+          ? tags.flatMap((tag) => [tag, after, ...rowParams])
+          : [...tags, after, ...rowParams];
+    return { statement, params: [...params, limit ?? -1] };
   }
 
   listOrdered<D extends Document>(table: string, { filter, orderBy, atMost, limit }: OrderedQuery): D[] {
@@ -250,9 +303,20 @@ export class SqliteReadStore implements ReadStore {
     }
     const end = at + 4 + statements.spec.columns.length;
     const columns = writes.slice(at + 4, end);
-    if (statement === 'insert') statements.insert.run(id, ...columns, json);
+    let seq: number | undefined;
+    if (statement === 'insert') seq = Number(statements.insert.run(id, ...columns, json).lastInsertRowid);
     else if (statements.update.run(...columns, json, id).changes !== 1) throw notCreated(table, id);
-    return end;
+    const { tagWrites } = statements;
+    if (tagWrites === undefined) return end;
+    if (writes[end] === null) return end + 1;
+    const count = Number(writes[end]);
+    if (seq === undefined) {
+      seq = tagWrites.seqOf.get(id);
+      if (seq === undefined) throw notCreated(table, id);
+      tagWrites.deleteTags.run(seq);
+    }
+    for (let i = end + 1; i <= end + count; i++) tagWrites.insertTag.run(seq, writes[i] as string);
+    return end + 1 + count;
   }
 
   reset(options: { readonly deferIndexes?: boolean } = {}): void {
@@ -319,6 +383,13 @@ export class SqliteReadStore implements ReadStore {
         `CREATE TABLE IF NOT EXISTS ${tableName(spec.name)} (` +
           `seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ${columns ? `${columns}, ` : ''}doc TEXT NOT NULL)`,
       );
+      // Keyed by seq first, so that rewriting a document's tags seeks them while a rebuild defers the indexes.
+      if (spec.tags !== undefined) {
+        db.exec(
+          `CREATE TABLE IF NOT EXISTS ${tagTableName(spec.name)} (` +
+            'seq INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (seq, tag)) WITHOUT ROWID',
+        );
+      }
     }
     if (withIndexes) this.#createIndexes();
   }
@@ -329,6 +400,11 @@ export class SqliteReadStore implements ReadStore {
       for (const index of spec.indexes) {
         this.#db.exec(
           `CREATE INDEX IF NOT EXISTS ${indexName(spec.name, index)} ON ${tableName(spec.name)} (${index.map(snake).join(', ')})`,
+        );
+      }
+      if (spec.tags !== undefined) {
+        this.#db.exec(
+          `CREATE INDEX IF NOT EXISTS ${tagIndexName(spec.name)} ON ${tagTableName(spec.name)} (tag, seq)`,
         );
       }
     }
@@ -367,6 +443,16 @@ export class SqliteReadStore implements ReadStore {
               `UPDATE ${table} SET ${[...columns, 'doc'].map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
             ),
             updateDoc: db.prepare<[string, string]>(`UPDATE ${table} SET doc = ? WHERE id = ?`),
+            tagWrites:
+              spec.tags === undefined
+                ? undefined
+                : {
+                    seqOf: db.prepare<[string], number>(`SELECT seq FROM ${table} WHERE id = ?`).pluck(),
+                    deleteTags: db.prepare<[number]>(`DELETE FROM ${tagTableName(spec.name)} WHERE seq = ?`),
+                    insertTag: db.prepare<[number, string]>(
+                      `INSERT INTO ${tagTableName(spec.name)} (seq, tag) VALUES (?, ?)`,
+                    ),
+                  },
             lists: new Map(),
             counts: new Map(),
             ordered: new Map(),
@@ -394,15 +480,48 @@ export class SqliteReadStore implements ReadStore {
     // of several values is read in creation order too: an index on it would have SQLite sort every row it
     // finds before answering the first, where this order stops once the page is full.
     const indexedBy = this.#indexedBy(spec, columns) || (choices.length > 0 ? ' NOT INDEXED' : '');
-    const conditions = [
-      ...columns.map((c) => `${snake(c)} = ?`),
-      ...choices.map(({ column, values }) => `${snake(column)} IN (${values.map(() => '?').join(', ')})`),
-      ...(match === undefined ? [] : [match]),
-      descending ? 'seq < ?' : 'seq > ?',
-    ].join(' AND ');
+    const conditions = [...rowConditions(columns, choices, match), descending ? 'seq < ?' : 'seq > ?'].join(
+      ' AND ',
+    );
     // An index entry ends with the rowid, so the index serves either direction without sorting.
     return this.#db.prepare(
       `SELECT seq, doc FROM ${tableName(spec.name)}${indexedBy} WHERE ${conditions} ORDER BY seq${descending ? ' DESC' : ''} LIMIT ?`,
+    );
+  }
+
+  /**
+   * A list of the documents holding one of `tags` tags. Each tag is sought on the tag index from the
+   * cursor on, in `seq` order, its documents joined by their `seq` and checked; a compound SELECT merges the
+   * tags' `seq`s in that order, a document holding several tags once, as the outer query reads them, which
+   * stops at the limit and reads only then the documents it answers. Parameters: per tag the tag, the
+   * cursor and the row conditions', then the limit (past `MAX_MERGED_TAGS`: the tags, the cursor, the row
+   * conditions', the limit).
+   */
+  #prepareTaggedList(
+    spec: TableSpec,
+    rowConditions: readonly string[],
+    tags: number,
+    descending: boolean,
+  ): Statement<unknown[], { seq: number; doc: string }> {
+    const table = tableName(spec.name);
+    const tagTable = tagTableName(spec.name);
+    const direction = descending ? ' DESC' : '';
+    const where = (conditions: readonly string[]) => conditions.join(' AND ');
+    if (tags > MAX_MERGED_TAGS) {
+      // NOT INDEXED: the rows come by rowid from the sorted list of the tags' seqs, not from a filter
+      // column's index that would need sorting.
+      const matching = `seq IN (SELECT seq FROM ${tagTable} WHERE tag IN (${Array.from({ length: tags }, () => '?').join(', ')}))`;
+      return this.#db.prepare(
+        `SELECT seq, doc FROM ${table} NOT INDEXED WHERE ${where([matching, descending ? 'seq < ?' : 'seq > ?', ...rowConditions])} ORDER BY seq${direction} LIMIT ?`,
+      );
+    }
+    // CROSS JOIN keeps the tag outermost, so that its rows come in the tag index's order.
+    const part = `SELECT t.seq AS seq FROM ${tagTable} AS t CROSS JOIN ${table} AS d ON d.seq = t.seq WHERE ${where(
+      ['t.tag = ?', descending ? 't.seq < ?' : 't.seq > ?', ...rowConditions],
+    )}`;
+    const merged = `${Array.from({ length: tags }, () => part).join(' UNION ')} ORDER BY 1${direction}`;
+    return this.#db.prepare(
+      `SELECT m.seq AS seq, d.doc AS doc FROM (${merged}) AS m CROSS JOIN ${table} AS d ON d.seq = m.seq ORDER BY m.seq${direction} LIMIT ?`,
     );
   }
 
@@ -465,6 +584,24 @@ export class SqliteReadStore implements ReadStore {
       .map((r) => r.detail);
   }
 
+  /** For the int tests: the plan SQLite picks for a list. */
+  explainQuery(table: string, query: ListQuery): string[] {
+    const { statement, params } = this.#listStatement(table, query);
+    return this.#db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${statement.source}`)
+      .all(...params)
+      .map((r) => r.detail);
+  }
+
+  /** For the tests: every tag of the table's documents, by document id then tag. */
+  taggedRows(table: string): { readonly id: string; readonly tag: string }[] {
+    return this.#db
+      .prepare<[], { id: string; tag: string }>(
+        `SELECT d.id AS id, t.tag AS tag FROM ${tagTableName(table)} AS t JOIN ${tableName(table)} AS d ON d.seq = t.seq ORDER BY d.id, t.tag`,
+      )
+      .all();
+  }
+
   /** For the int tests: the plan SQLite picks for a count with these filter columns. */
   explainCount(table: string, columns: readonly string[]): string[] {
     const statement = this.#prepareCount(this.#statements(table).spec, [...columns].sort());
@@ -473,6 +610,19 @@ export class SqliteReadStore implements ReadStore {
       .all(...columns.map(() => 'x'))
       .map((r) => r.detail);
   }
+}
+
+/** The conditions of a list on a document's own row: its filter columns, their choices, `match`. */
+function rowConditions(
+  columns: readonly string[],
+  choices: readonly { readonly column: string; readonly values: readonly string[] }[],
+  match: string | undefined,
+): string[] {
+  return [
+    ...columns.map((c) => `${snake(c)} = ?`),
+    ...choices.map(({ column, values }) => `${snake(column)} IN (${values.map(() => '?').join(', ')})`),
+    ...(match === undefined ? [] : [match]),
+  ];
 }
 
 /** A document condition as SQL over the `doc` column (SQLite's JSON functions), its values as parameters. */

@@ -4,7 +4,7 @@ import type { TableSpec } from './read-store.js';
  * Bump when a view's documents change shape or meaning: a store holding another version is dropped and
  * rebuilt from position 0 when it opens.
  */
-export const READ_MODEL_VERSION = 4;
+export const READ_MODEL_VERSION = 5;
 
 export const readModelTables: readonly TableSpec[] = [
   { name: 'workflows', columns: ['state'], indexes: [['state']] },
@@ -30,6 +30,8 @@ export const readModelTables: readonly TableSpec[] = [
       ['executor'],
       ['state'],
     ],
+    // `?candidate=me` seeks the caller's tags: its condition looks into arrays no column holds.
+    tags: 'workitem-candidates',
   },
   {
     name: 'incidents',

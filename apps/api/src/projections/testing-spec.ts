@@ -1,6 +1,15 @@
 import { v7 } from 'uuid';
-import type { CaseEvent, EventStore, IncidentResolution, RecordedEvent, TimerKind } from '@wfnet/domain';
-import { caseStreamId } from '@wfnet/domain';
+import type {
+  Actor,
+  CaseCommand,
+  CaseEvent,
+  CaseState,
+  EventStore,
+  IncidentResolution,
+  RecordedEvent,
+  TimerKind,
+} from '@wfnet/domain';
+import { caseStreamId, decideCase, foldCase, initialCaseState, normalizeWorkflow } from '@wfnet/domain';
 import type { CaseDocument } from '@wfnet/projections';
 import { foldReadModels } from './read-model-dump.js';
 import type { DocumentWrite } from './read-store.js';
@@ -157,6 +166,112 @@ export async function appendTimers(events: EventStore): Promise<bigint> {
       appended.map((e) => ({ id: v7(), type: e.type, data: e.data })),
       'any',
     ));
+  }
+  return head;
+}
+
+const PEOPLE = ['ann', 'bob', 'cy', 'dan'] as const;
+const PEOPLE_GROUPS = ['staff', 'managers', 'finance'] as const;
+
+/** A small seeded generator (mulberry32): the same seed, the same people's work. */
+function seeded(seed: number): (below: number) => number {
+  let state = seed >>> 0;
+  return (below) => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * below);
+  };
+}
+
+/**
+ * `cases` cases of a two-step net worked by people: its second step assigned to some users and groups (or
+ * to no one), each of its workitems claimed, released, taken over by an admin, completed or abandoned at
+ * random by the case decider, some left open. A few are recorded as an assignee expression naming a user
+ * would have them (the decider would need a condition language to evaluate one). The cases' commands are
+ * appended in turns, one command's events at a time, with `between` after each turn. Answers the position
+ * of the last event.
+ */
+export async function appendPeopleWork(
+  events: EventStore,
+  { cases, seed, between }: { cases: number; seed: number; between?: (head: bigint) => Promise<void> },
+): Promise<bigint> {
+  const random = seeded(seed);
+  const pick = <T>(items: readonly T[]): T => items[random(items.length)] as T;
+  const some = <T>(items: readonly T[]): T[] => items.filter(() => random(2) === 0);
+  const histories: CaseEvent[][][] = [];
+  for (let n = 0; n < cases; n++) {
+    const caseId = `p${seed}-${n}`;
+    const assignment =
+      random(4) === 0 ? undefined : { candidateUsers: some(PEOPLE), candidateGroups: some(PEOPLE_GROUPS) };
+    const definition = normalizeWorkflow({
+      id: 'two-steps',
+      places: [{ id: 'start', type: 'start' }, { id: 'submitted' }, { id: 'end', type: 'end' }],
+      transitions: [
+        { id: 'submit', executor: 'manual' },
+        { id: 'approve', executor: 'manual', ...(assignment && { assignment }) },
+      ],
+      arcs: [
+        { from: 'start', to: 'submit' },
+        { from: 'submit', to: 'submitted' },
+        { from: 'submitted', to: 'approve' },
+        { from: 'approve', to: 'end' },
+      ],
+    });
+    const assignee = random(3) === 0 ? pick(PEOPLE) : undefined;
+    let state: CaseState = initialCaseState();
+    const steps: CaseEvent[][] = [];
+    const run = (command: CaseCommand): void => {
+      let decided: readonly CaseEvent[];
+      try {
+        decided = decideCase(command, state);
+      } catch {
+        return;
+      }
+      state = foldCase(state, decided);
+      steps.push(
+        decided.map((event) =>
+          event.type === 'WorkitemCreated' && event.data.assignment && assignee !== undefined
+            ? { ...event, data: { ...event.data, assignment: { ...event.data.assignment, assignee } } }
+            : event,
+        ),
+      );
+    };
+    const at = (minute: number) => new Date(Date.UTC(2026, 3, 1, 0, minute)).toISOString();
+    run({
+      type: 'CreateCase',
+      data: { caseId, workflow: { definition, state: 'active' }, data: {}, at: at(0) },
+    });
+    for (let minute = 1; minute <= 12 && state.status === 'active'; minute++) {
+      const open = [...state.workitems.values()];
+      if (open.length === 0 || random(8) === 0) break;
+      const workitemId = pick(open).id;
+      const actor: Actor =
+        random(6) === 0
+          ? { user: 'root', groups: [], admin: true }
+          : { user: pick(PEOPLE), groups: some(PEOPLE_GROUPS), admin: false };
+      const data = { caseId, workitemId, actor, at: at(minute) };
+      const kind = random(10);
+      if (kind < 4) run({ type: 'ClaimWorkitem', data });
+      else if (kind < 7) run({ type: 'ReleaseWorkitem', data });
+      else if (kind < 9) run({ type: 'CompleteWorkitem', data: { ...data, output: null } });
+      else run({ type: 'AbandonWorkitem', data });
+    }
+    histories.push(steps);
+  }
+  let head = 0n;
+  for (let turn = 0; histories.some((steps) => steps.length > turn); turn++) {
+    for (const [n, steps] of histories.entries()) {
+      const step = steps[turn];
+      if (step === undefined || step.length === 0) continue;
+      ({ position: head } = await events.append(
+        caseStreamId(`p${seed}-${n}`),
+        step.map((e) => ({ id: v7(), type: e.type, data: e.data })),
+        'any',
+      ));
+    }
+    await between?.(head);
   }
   return head;
 }

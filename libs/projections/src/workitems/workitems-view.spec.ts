@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import type { CaseEvent } from '@wfnet/domain';
 import { projectEvents } from '../core/view.js';
 import {
@@ -9,7 +10,8 @@ import {
   through,
   timerCaseHistory,
 } from '../fixtures.js';
-import { isAvailableTo, workitemsView } from './workitems-view.js';
+import type { WorkitemDocument } from './workitems-view.js';
+import { candidateTags, candidateTagsOf, isAvailableTo, workitemsView } from './workitems-view.js';
 
 const c1 = finishedCaseHistory();
 const workitems = (history: readonly CaseEvent[]) =>
@@ -219,6 +221,63 @@ describe('the workitem table', () => {
 
     it('offers no ended workitem', () => {
       expect(isAvailableTo(docs.get('c6:workitem-2')!, 'bob', [])).toBe(false);
+    });
+  });
+
+  describe('candidate tags (the index of candidate=me)', () => {
+    const USERS = ['ann', 'bob', 'cy'];
+    const GROUPS = ['staff', 'managers', 'finance'];
+    type People = Pick<
+      WorkitemDocument,
+      'state' | 'claimedBy' | 'assigned' | 'candidateUsers' | 'candidateGroups' | 'assignee'
+    >;
+    const people: fc.Arbitrary<People> = fc.record({
+      state: fc.constantFrom('created', 'started', 'completed', 'abandoned'),
+      claimedBy: fc.option(fc.constantFrom(...USERS)),
+      assigned: fc.boolean(),
+      candidateUsers: fc.uniqueArray(fc.constantFrom(...USERS)),
+      candidateGroups: fc.uniqueArray(fc.constantFrom(...GROUPS)),
+      assignee: fc.option(fc.constantFrom(...USERS)),
+    });
+    const caller = fc.record({
+      user: fc.constantFrom(...USERS, 'dan'),
+      groups: fc.uniqueArray(fc.constantFrom(...GROUPS, 'auditors')),
+    });
+    const shares = (doc: People, user: string, groups: readonly string[]) =>
+      candidateTags(doc).some((tag) => candidateTagsOf(user, groups).includes(tag));
+
+    it('files every workitem a caller may work under one of the caller’s tags', () => {
+      fc.assert(
+        fc.property(people, caller, (doc, { user, groups }) => {
+          if (isAvailableTo(doc, user, groups)) expect(shares(doc, user, groups)).toBe(true);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('files an unclaimed workitem under a caller’s tag only when the caller may work it', () => {
+      fc.assert(
+        fc.property(people, caller, (doc, { user, groups }) => {
+          const unclaimed = { ...doc, claimedBy: null };
+          expect(shares(unclaimed, user, groups)).toBe(isAvailableTo(unclaimed, user, groups));
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('files a claimed workitem under its claimer alone, and an ended one under nothing', () => {
+      const open: People = {
+        state: 'started',
+        claimedBy: 'bob',
+        assigned: true,
+        candidateUsers: ['bob'],
+        candidateGroups: ['managers'],
+        assignee: 'ann',
+      };
+      expect(candidateTags(open)).toEqual(['c:bob']);
+      expect(candidateTags({ ...open, claimedBy: null }).sort()).toEqual(['a:ann', 'g:managers', 'u:bob']);
+      expect(candidateTags({ ...open, claimedBy: null, assigned: false })).toEqual(['*']);
+      expect(candidateTags({ ...open, state: 'completed' })).toEqual([]);
     });
   });
 });

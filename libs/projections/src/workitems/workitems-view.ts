@@ -142,3 +142,36 @@ export function isAvailableTo(
     doc.candidateGroups.some((group) => groups.includes(group))
   );
 }
+
+/**
+ * The tags under which a read store files the workitem for `?candidate=me`, so that a caller's list seeks
+ * its tags (`candidateTagsOf`) instead of checking every open workitem. An unclaimed open workitem is
+ * filed under `*` when it names no one, else under `u:<user>` for each candidate user, `g:<group>` for
+ * each candidate group and `a:<assignee>`; a claimed one under `c:<claimer>` only, as no one else may
+ * work it; an ended one under none.
+ *
+ * Invariant: whenever `isAvailableTo(doc, user, groups)`, the workitem holds one of
+ * `candidateTagsOf(user, groups)`; for an unclaimed workitem the converse holds too. A claim is filed
+ * without the claimer's groups, so a claimed workitem still needs `isAvailableTo` to decide.
+ */
+export function candidateTags(
+  doc: Pick<
+    WorkitemDocument,
+    'state' | 'claimedBy' | 'assigned' | 'candidateUsers' | 'candidateGroups' | 'assignee'
+  >,
+): string[] {
+  if (doc.state !== 'created' && doc.state !== 'started') return [];
+  if (doc.claimedBy !== null) return [`c:${doc.claimedBy}`];
+  if (!doc.assigned) return ['*'];
+  const tags = new Set([
+    ...doc.candidateUsers.map((user) => `u:${user}`),
+    ...doc.candidateGroups.map((group) => `g:${group}`),
+    ...(doc.assignee === null ? [] : [`a:${doc.assignee}`]),
+  ]);
+  return [...tags];
+}
+
+/** The tags (see `candidateTags`) of every workitem the user, a member of `groups`, may work. */
+export function candidateTagsOf(user: string, groups: readonly string[]): string[] {
+  return [...new Set(['*', `u:${user}`, `a:${user}`, `c:${user}`, ...groups.map((group) => `g:${group}`)])];
+}
