@@ -53,7 +53,8 @@ export function createRuntime(
   dispatcherOptions: DispatcherOptions = {},
   timerOptions: TimerSchedulerOptions = {},
 ): Runtime {
-  const metrics = new Metrics();
+  // Labelled only when named on purpose: the default output stays as dashboards of one process know it.
+  const metrics = new Metrics(config.processNameGiven ? { process: config.processName } : {});
   const clock = new Clock(config.clock);
   const timing = new ServiceTiming();
   const executors = new ExecutorRegistry({
@@ -102,6 +103,7 @@ export function createRuntime(
     send: (command) => engine.executeCase(command),
     now: () => clock.iso(),
     log,
+    claims: stores.claims,
     ...dispatcherOptions,
   });
   const readModels = new ReadModels(readStore, config.maxPageBytes);
@@ -113,6 +115,7 @@ export function createRuntime(
     clock,
     log,
     onFired: (lagSeconds) => metrics.timerFired(lagSeconds),
+    claims: stores.claims,
     ...timerOptions,
   });
   followers.add(runner);
@@ -152,6 +155,8 @@ export function createRuntime(
       await followers.stop();
       await engine.drain();
       readStore.close();
+      // Before the stores: claims kept in the event store's database may use its connections.
+      await stores.claims.close();
       await stores.close();
     },
   };

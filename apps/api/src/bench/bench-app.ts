@@ -17,6 +17,7 @@ import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ClockMode } from '../clock/clock.js';
 import { Clock } from '../clock/clock.js';
 import { loadConfig } from '../config/config.js';
@@ -27,6 +28,7 @@ import { EVENT_STORE } from '../tokens.js';
 import type { CaseOutcome } from '../engine/outcomes.js';
 import { createApp } from '../main.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
 
 export type StoreKind = 'memory' | 'sqlite';
 
@@ -128,6 +130,42 @@ export const createCase = (
   opened.bus.execute(
     new CaseCommandMessage({ type: 'CreateCase', data: { caseId, workflow, data, at: opened.clock.iso() } }),
   );
+
+export const manual2Net = normalizeWorkflow({
+  id: 'manual2',
+  name: 'Two manual steps',
+  places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
+  transitions: [
+    { id: 'm1', executor: 'manual' },
+    { id: 'm2', executor: 'manual' },
+  ],
+  arcs: [
+    { from: 'start', to: 'm1' },
+    { from: 'm1', to: 'middle' },
+    { from: 'middle', to: 'm2' },
+    { from: 'm2', to: 'end' },
+  ],
+});
+
+/**
+ * Runs the HTTP clients (see http-clients.ts) in a worker thread until they are done; `created` holds
+ * when each case was sent, on this thread's clock.
+ */
+export async function runHttpClients(input: HttpClientsInput): Promise<{
+  readonly requests: readonly number[];
+  readonly failures: readonly string[];
+  readonly created: Map<string, number>;
+}> {
+  const clients = new Worker(new URL('./http-clients.js', import.meta.url), { workerData: input });
+  const output = await new Promise<HttpClientsOutput>((resolve, reject) => {
+    clients.once('message', resolve);
+    clients.once('error', reject);
+  });
+  await clients.terminate();
+  // The worker's clock counts from its own origin: both are brought to this thread's.
+  const created = new Map(output.created.map(([caseId, at]) => [caseId, at - performance.timeOrigin]));
+  return { requests: output.requests, failures: output.failures, created };
+}
 
 /** Follows the store as any client of it would, noting when each case finishes and counting events. */
 export class Finishes {

@@ -1,6 +1,8 @@
 /**
- * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite]
- *               [-- --cases N] [-- --runs N] [-- --duration S]
+ * npm run bench [-- --quick] [-- --json] [-- --scenario seq3-burst,par-burst] [-- --store memory|sqlite|postgres]
+ *               [-- --cases N] [-- --runs N] [-- --duration S] [-- --processes 1,2,3] [-- --pg <url>]
+ * `--store postgres` runs seq3-burst and http-manual over HTTP on several api processes beside SQLite
+ * (see cluster-bench.ts).
  * xor-burst is told as a ratio to seq3-burst in the same run, so asking for it runs seq3-burst too.
  * `--scenario timers` runs timers-fire, timers-memory and timers-precision (see timers-bench.ts); for
  * them `--cases` is the number of timers, of pending timers and of seq3 cases per burst of load.
@@ -17,12 +19,13 @@ import { normalizeWorkflow } from '@wfnet/domain';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { CaseCommandMessage, CaseHistoryQuery } from '../cases/case.messages.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
 import type { Opened, RunFigures, StoreKind } from './bench-app.js';
+import type { ClusterRow, ClusterScenario } from './cluster-bench.js';
+import { clusterBench, clusterLabel } from './cluster-bench.js';
 import {
   Finishes,
   auto,
@@ -32,6 +35,7 @@ import {
   createCase,
   createWorkflow,
   log,
+  manual2Net,
   now,
   openApp,
   percentile,
@@ -40,11 +44,11 @@ import {
   removeStoreFiles,
   rssSampler,
   runCases,
+  runHttpClients,
   seq3Net,
   sleep,
 } from './bench-app.js';
 import { appendSimulated, simulateHistories, trafficLightNet } from './case-simulation.js';
-import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
 import { timersFireRun, timersMemoryRun, timersPrecisionRun } from './timers-bench.js';
 
 // Nest's logger writes to stdout; the table or the JSON lines must be all that stdout carries.
@@ -88,7 +92,19 @@ for (const name of scenarios)
     throw new Error(`unknown scenario ${name}; one of ${[...SCENARIOS, ...Object.keys(GROUPS)].join(', ')}`);
 if (scenarios.includes('xor-burst') && !scenarios.includes('seq3-burst'))
   scenarios.splice(scenarios.indexOf('xor-burst'), 0, 'seq3-burst');
-const stores = (option('--store')?.split(',') ?? ['memory', 'sqlite']) as StoreKind[];
+const asked = option('--store')?.split(',') ?? ['memory', 'sqlite'];
+for (const name of asked)
+  if (!['memory', 'sqlite', 'postgres'].includes(name))
+    throw new Error(`unknown store ${name}; one of memory, sqlite, postgres`);
+const stores = asked.filter((name) => name !== 'postgres') as StoreKind[];
+const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['seq3-burst', 'http-manual'];
+const clusterScenarios = asked.includes('postgres')
+  ? CLUSTER_SCENARIOS.filter((name) => option('--scenario') === undefined || scenarios.includes(name))
+  : [];
+const processCounts = (option('--processes') ?? '1,2,3').split(',').map(Number);
+for (const count of processCounts)
+  if (!Number.isInteger(count) || count < 1 || count > 8)
+    throw new Error(`--processes takes counts from 1 to 8, e.g. 1,2,3`);
 const casesOption = option('--cases') === undefined ? undefined : Number(option('--cases'));
 const runsOption = option('--runs') === undefined ? undefined : Number(option('--runs'));
 const durationOption = option('--duration') === undefined ? undefined : Number(option('--duration'));
@@ -183,22 +199,6 @@ const parNet = normalizeWorkflow({
   ],
 });
 
-const manual2Net = normalizeWorkflow({
-  id: 'manual2',
-  name: 'Two manual steps',
-  places: [{ id: 'start', type: 'start' }, { id: 'middle' }, { id: 'end', type: 'end' }],
-  transitions: [
-    { id: 'm1', executor: 'manual' },
-    { id: 'm2', executor: 'manual' },
-  ],
-  arcs: [
-    { from: 'start', to: 'm1' },
-    { from: 'm1', to: 'middle' },
-    { from: 'middle', to: 'm2' },
-    { from: 'm2', to: 'end' },
-  ],
-});
-
 /**
  * Ends a run of cases once the read models have caught up: latency is case created → case finished.
  * `created` holds every case of the run with the time it was created.
@@ -253,21 +253,19 @@ async function httpRun(cases: number): Promise<RunFigures> {
   const base = `http://127.0.0.1:${port}`;
   const rss = rssSampler();
   const started = performance.now();
-  const input: HttpClientsInput = { base, workflowId: manual2Net.id, cases, clients: 32 };
-  const clients = new Worker(new URL('./http-clients.js', import.meta.url), { workerData: input });
   const {
     requests,
     failures: failed,
-    created: sent,
-  } = await new Promise<HttpClientsOutput>((resolve, reject) => {
-    clients.once('message', resolve);
-    clients.once('error', reject);
+    created,
+  } = await runHttpClients({
+    bases: [base],
+    workflowId: manual2Net.id,
+    cases,
+    clients: 32,
+    steps: 'manual2',
   });
-  await clients.terminate();
   for (const failure of failed.slice(0, 3)) log(`  http-manual: ${failure}`);
   const failures = failed.length;
-  // The worker's clock counts from its own origin: both are brought to this thread's.
-  const created = new Map(sent.map(([caseId, at]) => [caseId, at - performance.timeOrigin]));
   await Promise.all([...created.keys()].map((id) => finishes.whenFinished(id)));
   const figures = await runFigures(opened, finishes, created, started, rss);
   const { seconds } = figures;
@@ -500,6 +498,10 @@ const rangeOf = (
   return values.length === 0 ? null : [Math.min(...values), Math.max(...values)];
 };
 
+/** Events the store took per case in a run: what each case costs, beside how many went through. */
+const eventsPerCase = (run: RunFigures): number | null =>
+  run.eventsPerSec === null || run.casesPerSec === null ? null : run.eventsPerSec / run.casesPerSec;
+
 /** xor-burst's cases/s over seq3-burst's on the same store in the same run (medians). */
 function ratioToSeq3Burst(row: Row, rows: readonly Row[]): number | null {
   const base = rows.find((other) => other.scenario === 'seq3-burst' && other.store === row.store);
@@ -614,6 +616,7 @@ function report(rows: readonly Row[]): void {
           seconds: medianOf(r, (x) => x.seconds),
           casesPerSec: medianOf(r, (x) => x.casesPerSec),
           eventsPerSec: medianOf(r, (x) => x.eventsPerSec),
+          eventsPerCase: medianOf(r, eventsPerCase),
           p50Ms: medianOf(r, (x) => x.p50Ms),
           p99Ms: medianOf(r, (x) => x.p99Ms),
           peakRssMb: medianOf(r, (x) => x.peakRssMb),
@@ -632,14 +635,14 @@ function report(rows: readonly Row[]): void {
     `\nEngine, node ${process.version}, ${quick ? 'quick (1 run, small counts)' : 'medians of runs (min–max)'}\n`,
   );
   out(
-    '| scenario | store | cases | runs | seconds | cases/s | events/s | p50 ms | p99 ms | peak RSS MB | goal | met |',
+    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | goal | met |',
   );
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const row of rows) {
     const r = row.runs;
     const check = goal(row, rows);
     out(
-      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
+      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
     );
   }
   if (rows.some((row) => row.scenario === 'memory' && (row.runs[0]?.extra?.['steadySeconds'] ?? 0) < 600))
@@ -725,8 +728,60 @@ const SQLITE_ONLY: readonly Scenario[] = [
   'timers-precision',
 ];
 
+/** The cluster benchmark's table: each configuration's medians beside the others'. */
+function reportCluster(rows: readonly ClusterRow[]): void {
+  if (json) {
+    for (const row of rows) {
+      const r = row.runs;
+      out(
+        JSON.stringify({
+          scenario: row.scenario,
+          store: row.store,
+          processes: row.processes,
+          cases: medianOf(r, (x) => x.cases),
+          runs: r.length,
+          casesPerSec: medianOf(r, (x) => x.casesPerSec),
+          casesPerSecRange: rangeOf(r, (x) => x.casesPerSec),
+          p50Ms: medianOf(r, (x) => x.p50Ms),
+          p99Ms: medianOf(r, (x) => x.p99Ms),
+          requestP99Ms: medianOf(r, (x) => x.extra?.['requestP99Ms'] ?? null),
+          eventsPerCase: medianOf(r, (x) => x.extra?.['eventsPerCase'] ?? null),
+          failures: medianOf(r, (x) => x.extra?.['failures'] ?? null),
+        }),
+      );
+    }
+    return;
+  }
+  out(
+    `\nSeveral processes over HTTP, node ${process.version}, medians of runs (min–max), runs interleaved\n`,
+  );
+  out(
+    '| scenario | store | cases | runs | cases/s | case p50 ms | case p99 ms | request p99 ms | events/case | failed requests |',
+  );
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    const r = row.runs;
+    out(
+      `| ${row.scenario} | ${clusterLabel(row)} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.p50Ms, 1)} | ${withRange(r, (x) => x.p99Ms, 1)} | ${withRange(r, (x) => x.extra?.['requestP99Ms'] ?? null, 1)} | ${fmt(
+        medianOf(r, (x) => x.extra?.['eventsPerCase'] ?? null),
+        1,
+      )} | ${fmt(medianOf(r, (x) => x.extra?.['failures'] ?? null))} |`,
+    );
+  }
+}
+
 const rows: Row[] = [];
 try {
+  if (clusterScenarios.length > 0)
+    reportCluster(
+      await clusterBench({
+        scenarios: clusterScenarios,
+        processCounts,
+        runs: runsOption ?? (quick ? 1 : 3),
+        casesOf,
+        postgresUrl: option('--pg'),
+      }),
+    );
   for (const scenario of scenarios) {
     for (const store of stores) {
       if (SQLITE_ONLY.includes(scenario) && store !== 'sqlite') continue;
@@ -737,7 +792,7 @@ try {
       } else rows.push(await measure(scenario, store, casesOf(scenario)));
     }
   }
-  report(rows);
+  if (rows.length > 0) report(rows);
 } finally {
   removeBenchDir();
 }

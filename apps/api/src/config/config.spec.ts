@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ConfigError, loadConfig } from './config.js';
 
 const base = { WFNET_EVENT_STORE: 'memory' };
@@ -66,6 +67,28 @@ describe('the configuration', () => {
     expect(loadConfig(base).logLevel).toBe('info');
     expect(loadConfig({ ...base, WFNET_LOG_LEVEL: 'silent' }).logLevel).toBe('silent');
     expect(loadConfig({ ...base, WFNET_LOG_LEVEL: ' Debug ' }).logLevel).toBe('debug');
+  });
+
+  it('names the process <hostname>:<port> unless WFNET_PROCESS_NAME is set, and says whether it was', () => {
+    expect(loadConfig({ ...base, PORT: '3007' })).toMatchObject({
+      processName: `${hostname()}:3007`,
+      processNameGiven: false,
+    });
+    expect(loadConfig({ ...base, WFNET_PROCESS_NAME: ' api-2 (eu west) ' })).toMatchObject({
+      processName: 'api-2 (eu west)',
+      processNameGiven: true,
+    });
+  });
+
+  it.each([
+    ['blank', '   '],
+    ['longer than 100 characters', 'p'.repeat(101)],
+    ['holding a line break', 'api\n1'],
+    ['holding a control character', 'api\u00071'],
+  ])('refuses a WFNET_PROCESS_NAME %s', (_, name) => {
+    expect(() => loadConfig({ ...base, WFNET_PROCESS_NAME: name })).toThrow(
+      /WFNET_PROCESS_NAME must be 1 to 100 printable characters/,
+    );
   });
 
   it('reads CORS origins and the readiness lag', () => {

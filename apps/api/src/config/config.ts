@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ClockMode } from '../clock/clock.js';
 import type { EventStoreConfig, ReadStoreConfig } from '../stores/store-kinds.js';
 import {
@@ -14,6 +15,13 @@ import { StartupError } from '../startup-error.js';
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /**
+   * This process among those that share a store (`WFNET_PROCESS_NAME`): it holds work claims under this
+   * name. `<hostname>:<port>` unless set.
+   */
+  readonly processName: string;
+  /** Whether `WFNET_PROCESS_NAME` was set: only then do the metrics carry a `process` label. */
+  readonly processNameGiven: boolean;
   /** `WFNET_EVENT_STORE` as given (for logs), and parsed. */
   readonly eventStoreLocation: string;
   readonly eventStore: EventStoreConfig;
@@ -391,6 +399,20 @@ function allowedHostsOf(raw: string | undefined, host: string): readonly string[
   return hosts;
 }
 
+const MAX_PROCESS_NAME = 100;
+
+function processNameOf(raw: string | undefined, port: number): { name: string; given: boolean } {
+  if (raw === undefined || raw === '') return { name: `${hostname()}:${port}`, given: false };
+  const name = raw.trim();
+  // Control and format characters (a line break above all) would garble the metrics' text and the logs.
+  if (name === '' || name.length > MAX_PROCESS_NAME || !/^[^\p{C}]+$/u.test(name)) {
+    throw new ConfigError(
+      `WFNET_PROCESS_NAME must be 1 to ${MAX_PROCESS_NAME} printable characters, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return { name, given: true };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const eventStore = setting(() => parseEventStoreConfig(env));
   const readStore = setting(() => parseReadStoreConfig(env['WFNET_READ_STORE'], eventStore));
@@ -401,9 +423,13 @@ export function loadConfig(env: Env = process.env): Config {
       'WFNET_API_KEYS holds a key shaped like a JWT (three parts joined by dots): with WFNET_JWT_ISSUER set it would be verified as a token, never found as a key',
     );
   }
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const processName = processNameOf(env['WFNET_PROCESS_NAME'], port);
   return {
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port,
     host: env['HOST'] || '127.0.0.1',
+    processName: processName.name,
+    processNameGiven: processName.given,
     eventStoreLocation: env['WFNET_EVENT_STORE'] || DEFAULT_EVENT_STORE,
     eventStore,
     readStore,

@@ -22,6 +22,8 @@ import { autoExecutor, manualExecutor } from './built-in.js';
 import { Dispatcher } from './dispatcher.js';
 import type { DispatcherOptions } from './dispatcher.js';
 import { ExecutorRegistry } from './executor-registry.js';
+import { MemoryWorkClaims } from './work-claims.js';
+import type { WorkClaims } from './work-claims.js';
 
 const AT = '2026-03-04T05:06:07.000Z';
 /** `AT` plus `seconds`. */
@@ -117,15 +119,20 @@ async function until(
   }
 }
 
+/**
+ * A process: an engine and its dispatcher on `store`. `claims` are the process's on a table it shares with
+ * others on the same store, whose writes its engine then expects.
+ */
 function setup(
   executors: Readonly<Record<string, Executor>>,
-  options: DispatcherOptions = {},
+  options: DispatcherOptions & { readonly claims?: WorkClaims } = {},
   store = new MemoryEventStore(),
 ) {
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, {
     snapshotEvery: 500,
     timing: fakeTiming(),
+    sharedStore: options.claims !== undefined,
   });
   // The store of the followers' checkpoints.
   const checkpoints = new MemoryReadStore();
@@ -734,5 +741,143 @@ describe('the dispatcher with in-process executors', () => {
       await until('the waiting case finishes', () => t.isFinished('b'));
       expect(slow.requests.map((r) => r.caseId)).toEqual(['a', 'b']);
     });
+  });
+});
+
+/** A process's claims until it is cut off, as by a crash: from then on nothing it asks reaches the table. */
+class Severable implements WorkClaims {
+  severed = false;
+
+  constructor(private readonly claims: WorkClaims) {}
+
+  claim(key: string, leaseMs: number): Promise<boolean> {
+    return this.severed ? Promise.reject(new Error('the process is gone')) : this.claims.claim(key, leaseMs);
+  }
+
+  release(key: string): Promise<void> {
+    return this.severed ? Promise.reject(new Error('the process is gone')) : this.claims.release(key);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('the dispatchers of two processes on one store', () => {
+  /** Executors held mid-run, let go after each test: a failed test still lets its dispatchers stop. */
+  const held: { open(): void }[] = [];
+  afterEach(() => {
+    for (const executor of held.splice(0)) executor.open();
+  });
+  const heldGate = () => {
+    const opening = gate();
+    held.push(opening);
+    return opening;
+  };
+
+  it('run each workitem exactly once in all, never both at once, and settle what the other ran as its answer is seen', async () => {
+    const calls = new Map<string, number>();
+    const under = new Map<string, number>();
+    let overlaps = 0;
+    const counted: Executor = {
+      execute: async ({ workitem }) => {
+        calls.set(workitem.id, (calls.get(workitem.id) ?? 0) + 1);
+        under.set(workitem.id, (under.get(workitem.id) ?? 0) + 1);
+        if (under.get(workitem.id)! > 1) overlaps++;
+        await new Promise((resolve) => setTimeout(resolve, (calls.size % 4) * 3));
+        under.set(workitem.id, under.get(workitem.id)! - 1);
+        return { status: 'completed', output: workitem.id };
+      },
+    };
+    const store = new MemoryEventStore();
+    const table = new MemoryWorkClaims('a');
+    // The default lease (30 s): a workitem the other process ran settles by its answer, not by a wait.
+    const a = setup({ counted }, { claims: table }, store);
+    const b = setup({ counted }, { claims: table.forProcess('b') }, store);
+    const dispatchers = [await a.startDispatcher(), await b.startDispatcher()];
+    const cases = Array.from({ length: 40 }, (_, i) => `c${i}`);
+
+    for (const caseId of cases) await a.createCase(stepNet('counted'), caseId);
+
+    for (const caseId of cases) await until(`case ${caseId} finishes`, () => a.isFinished(caseId));
+    expect(calls.size).toBe(cases.length);
+    expect([...calls.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(overlaps).toBe(0);
+    await until('both backlogs are empty', () => dispatchers.every((d) => d.backlog === 0), 2000);
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+
+  it('has the other process run a workitem whose process died while running it, once its lease has run out', async () => {
+    const hung = heldGate();
+    const dying = recording(async () => {
+      await hung.opened;
+      return { status: 'completed', output: 'too late' };
+    });
+    const surviving = recording(() => ({ status: 'completed', output: 'taken over' }));
+    const store = new MemoryEventStore();
+    const table = new MemoryWorkClaims('a');
+    const aClaims = new Severable(table);
+    const a = setup({ work: dying.executor }, { claims: aClaims, claimLeaseMs: 150 }, store);
+    const b = setup(
+      { work: surviving.executor },
+      { claims: table.forProcess('b'), claimLeaseMs: 150 },
+      store,
+    );
+    await a.startDispatcher();
+    await a.createCase(stepNet('work'), 'c1');
+    await until('the first process runs the workitem', () => dying.requests.length === 1);
+    const { id } = await a.onlyWorkitem('c1', 'step');
+    await b.startDispatcher();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(table.holderOf(`workitem:${id}`)).toBe('a');
+    expect(surviving.requests).toEqual([]);
+
+    aClaims.severed = true;
+
+    await until('the case finishes', () => b.isFinished('c1'), 3000);
+    expect(surviving.requests.map((r) => r.workitem.id)).toEqual([id]);
+    expect((await b.onlyWorkitem('c1', 'step')).output).toBe('taken over');
+    expect(b.problems).toEqual([]);
+    expect(a.problems.some((line) => line.includes(`claim on workitem ${id} was not renewed`))).toBe(true);
+  });
+
+  it('keeps back the answer of an execution whose claim passed to another process, and leaves the workitem to that one', async () => {
+    const [aGate, bGate] = [heldGate(), heldGate()];
+    const first = recording(async () => {
+      await aGate.opened;
+      return { status: 'completed', output: 'from a' };
+    });
+    const second = recording(async () => {
+      await bGate.opened;
+      return { status: 'completed', output: 'from b' };
+    });
+    const store = new MemoryEventStore();
+    const table = new MemoryWorkClaims('a');
+    const aClaims = new Severable(table);
+    const a = setup({ work: first.executor }, { claims: aClaims, claimLeaseMs: 150 }, store);
+    const b = setup({ work: second.executor }, { claims: table.forProcess('b'), claimLeaseMs: 150 }, store);
+    const aDispatcher = await a.startDispatcher();
+    await a.createCase(stepNet('work'), 'c1');
+    await until('the first process runs the workitem', () => first.requests.length === 1);
+    const { id } = await a.onlyWorkitem('c1', 'step');
+    await b.startDispatcher();
+    // Cut off long enough for its lease to run out and the other process to take the workitem over.
+    aClaims.severed = true;
+    await until('the second process runs the workitem', () => second.requests.length === 1, 3000);
+    aClaims.severed = false;
+    await until('the first process learns its claim passed', () =>
+      a.problems.some((line) => line.includes(`claim on workitem ${id} passed to another process`)),
+    );
+
+    aGate.open();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await a.onlyWorkitem('c1', 'step')).state).toBe('created');
+
+    bGate.open();
+    await until('the case finishes', () => a.isFinished('c1'));
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('from b');
+    await until('the first process settles the workitem', () => aDispatcher.backlog === 0, 1000);
+    expect(first.requests).toHaveLength(1);
+    expect(b.problems).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type {
   TimerFired,
   Workitem,
   WorkitemCreated,
+  WorkitemFailed,
   WorkitemUpdated,
 } from '@wfnet/domain';
 import {
@@ -26,6 +27,8 @@ import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
 import type { ExecutorRegistry } from './executor-registry.js';
+import { SOLE_PROCESS_CLAIMS } from './work-claims.js';
+import type { WorkClaims } from './work-claims.js';
 
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
@@ -36,6 +39,11 @@ export interface DispatcherOptions {
   readonly concurrency?: number;
   /** The wait before an answer the engine could not take (store unavailable, tokens held) is sent again. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * How long a claim on a workitem lasts unless renewed, which it is every third of it while this process
+   * runs the workitem; also how long a process whose claim was refused waits before it asks again.
+   */
+  readonly claimLeaseMs?: number;
 }
 
 export interface DispatcherDeps extends DispatcherOptions {
@@ -46,6 +54,8 @@ export interface DispatcherDeps extends DispatcherOptions {
   send(command: CaseCommand): Promise<unknown>;
   now(): string;
   readonly log: { warn(message: string): void; error(message: string): void };
+  /** Who runs a workitem when several processes follow the store; without them this process runs all. */
+  readonly claims?: WorkClaims;
 }
 
 /** Events handed over at once; each `WorkitemCreated` of a batch may still wait for room. */
@@ -57,6 +67,9 @@ const BATCH = 500;
 const CHECKPOINT_DELAY_MS = 200;
 /** Answers that mean the workitem no longer waits for its executor: nothing left to do. */
 const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'task_not_available']);
+const DEFAULT_CLAIM_LEASE_MS = 30_000;
+
+const claimKey = (workitemId: string): string => `workitem:${workitemId}`;
 
 /**
  * The outbox: follows the store from its own checkpoint, runs the executor of every created workitem
@@ -64,6 +77,9 @@ const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'ta
  * failed attempt as `FailWorkitem`, whose retry policy the case keeps. The checkpoint never passes an
  * execution still running, so after a crash an in-process executor may run twice, never zero times; it
  * never runs while its workitem waits for a retry timer or an operator.
+ *
+ * Several processes following one store each take up every workitem, and run one only while they hold its
+ * claim (see `attempt`); one process alone skips claims altogether.
  */
 export class Dispatcher implements StoreFollower {
   readonly id = 'dispatcher';
@@ -87,10 +103,19 @@ export class Dispatcher implements StoreFollower {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly concurrency: number;
   private readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  private readonly claims: WorkClaims;
+  /** Whether other processes may run the same workitems: then each execution claims its workitem first. */
+  private readonly claimsShared: boolean;
+  private readonly claimLeaseMs: number;
+  /** Releases under way, by key: a claim on the same key waits for them, or a late release would undo it. */
+  private readonly releases = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.concurrency = deps.concurrency ?? 64;
     this.backoff = deps.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.claims = deps.claims ?? SOLE_PROCESS_CLAIMS;
+    this.claimsShared = this.claims !== SOLE_PROCESS_CLAIMS;
+    this.claimLeaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
     this.feed = new StoreFeed(
       deps.store,
       { position: () => this.lastSeen, handle: (batch) => this.handleBatch(batch) },
@@ -138,6 +163,9 @@ export class Dispatcher implements StoreFollower {
     for (const wake of this.roomWaiters.splice(0)) wake();
     await this.feed.stop();
     await this.whenIdle();
+    // What this process leaves unsettled another may take up at once, rather than once the lease runs out.
+    for (const execution of this.unsettled.values()) this.releaseClaim(execution);
+    await Promise.all(this.releases.values());
     clearTimeout(this.checkpointTimer);
     await this.saveCheckpoint();
   }
@@ -153,6 +181,9 @@ export class Dispatcher implements StoreFollower {
 
   /** Answers false when a stop came first and the event was left unhandled. */
   private async handle(event: RecordedEvent): Promise<boolean> {
+    if (this.claimsShared && (event.type === 'WorkitemUpdated' || event.type === 'WorkitemFailed')) {
+      this.answered((event as RecordedEvent & (WorkitemUpdated | WorkitemFailed)).data.workitemId);
+    }
     if (event.type === 'WorkitemCreated') {
       const { caseId, workitemId, executor } = (event as RecordedEvent & WorkitemCreated).data;
       // A timer's workitem completes when its timer fires: there is nothing to run.
@@ -195,6 +226,9 @@ export class Dispatcher implements StoreFollower {
       outcome: undefined,
       backoff: undefined,
       retryAfter: undefined,
+      claim: undefined,
+      waitingForClaim: false,
+      answeredElsewhere: false,
     };
     if (this.stopping) return false;
     this.unsettled.set(workitemId, execution);
@@ -274,16 +308,35 @@ export class Dispatcher implements StoreFollower {
    * now (the store unavailable, a competitor holding the tokens) sends it again after a backoff, during
    * which the workitem holds no slot, without running the executor a second time. A workitem left
    * unsettled by a stop keeps the checkpoint before it, so a restart resumes it.
+   *
+   * With other processes on the store, the execution first claims its workitem, and holds the claim
+   * (renewed) until it settles, backoffs included: released earlier, another process would run the
+   * executor again. The case is loaded after the claim is granted, so it shows what a previous holder
+   * answered. An execution whose claim is refused, or passes to another process while the executor runs,
+   * waits (see `awaitClaim`).
+   *
+   * A renewal that fails (the claims' database unreachable) does not stop the answer from being sent: the
+   * claim may well still be this process's, and the case refuses a second answer to a workitem anyway.
+   * Only a renewal answered "held by another" does, since the workitem is then that process's to answer;
+   * the answer is kept, and sent should this process hold the claim again and find the workitem still due.
    */
   private async attempt(execution: Execution): Promise<void> {
     const { caseId, workitemId } = execution;
     execution.tries++;
     try {
+      if (this.claimsShared && execution.claim === undefined && !(await this.claim(execution))) {
+        this.awaitClaim(execution);
+        return;
+      }
       const state = await this.deps.loadCase(caseId);
       const workitem = state.status === 'active' ? state.workitems.get(workitemId) : undefined;
       if (state.status === 'active' && workitem && (execution.outcome || isDue(execution, workitem, state))) {
         // An answer that arrives during a stop is still applied once: a stop waits for it.
         execution.outcome ??= await this.run(workitem, state);
+        if (this.claimsShared && execution.claim === undefined) {
+          this.awaitClaim(execution);
+          return;
+        }
         await this.deliver(caseId, workitemId, execution.outcome);
       }
       this.settle(execution);
@@ -311,9 +364,97 @@ export class Dispatcher implements StoreFollower {
 
   private settle(execution: Execution): void {
     this.unsettled.delete(execution.workitemId);
+    this.releaseClaim(execution);
     if (execution.retryAfter !== undefined && !this.stopping) {
       void this.takeUp(execution.caseId, execution.workitemId, execution.retryAfter, 'retry');
     }
+  }
+
+  /** Claims the execution's workitem, and keeps the claim renewed until it is released or lost. */
+  private async claim(execution: Execution): Promise<boolean> {
+    const key = claimKey(execution.workitemId);
+    await this.releases.get(key);
+    if (!(await this.claims.claim(key, this.claimLeaseMs))) return false;
+    const claim: Claim = {
+      renewal: setInterval(() => this.renew(execution, claim), this.claimLeaseMs / 3),
+      renewing: undefined,
+    };
+    execution.claim = claim;
+    return true;
+  }
+
+  private renew(execution: Execution, claim: Claim): void {
+    if (claim.renewing !== undefined) return;
+    const { workitemId } = execution;
+    claim.renewing = this.claims
+      .claim(claimKey(workitemId), this.claimLeaseMs)
+      .then(
+        (held) => {
+          if (held || execution.claim !== claim) return;
+          clearInterval(claim.renewal);
+          execution.claim = undefined;
+          this.deps.log.warn(
+            `dispatcher: the claim on workitem ${workitemId} passed to another process: its lease ran out before it was renewed`,
+          );
+        },
+        (error: unknown) =>
+          this.deps.log.warn(
+            `dispatcher: the claim on workitem ${workitemId} was not renewed: ${String(error)}`,
+          ),
+      )
+      .finally(() => (claim.renewing = undefined));
+  }
+
+  private releaseClaim(execution: Execution): void {
+    const claim = execution.claim;
+    if (claim === undefined) return;
+    execution.claim = undefined;
+    clearInterval(claim.renewal);
+    const key = claimKey(execution.workitemId);
+    const released: Promise<void> = (async () => {
+      // A renewal still under way would otherwise make the claim again after the release.
+      await claim.renewing;
+      await this.claims.release(key);
+    })()
+      .catch((error: unknown) =>
+        this.deps.log.warn(`dispatcher: the claim on ${key} was not released: ${String(error)}`),
+      )
+      .finally(() => {
+        if (this.releases.get(key) === released) this.releases.delete(key);
+      });
+    this.releases.set(key, released);
+  }
+
+  /**
+   * Another process holds the workitem's claim: its answer, seen in the store, settles this execution; if
+   * none comes, the claim is asked for again once its lease could have run out (that process may have
+   * died), holding no slot meanwhile.
+   */
+  private awaitClaim(execution: Execution): void {
+    if (execution.answeredElsewhere) {
+      this.settle(execution);
+      return;
+    }
+    if (this.stopping) return;
+    execution.waitingForClaim = true;
+    execution.backoff = setTimeout(() => {
+      execution.backoff = undefined;
+      execution.waitingForClaim = false;
+      this.ready.push(execution);
+      this.dispatch();
+    }, this.claimLeaseMs);
+  }
+
+  /** The workitem got an answer, or was ended, by another process or a person. */
+  private answered(workitemId: string): void {
+    const execution = this.unsettled.get(workitemId);
+    if (execution === undefined) return;
+    execution.answeredElsewhere = true;
+    if (!execution.waitingForClaim) return;
+    clearTimeout(execution.backoff);
+    execution.backoff = undefined;
+    execution.waitingForClaim = false;
+    this.settle(execution);
   }
 
   /** The executor's answer; a throw (an unknown executor's included) is a retryable failure of type `error`. */
@@ -426,6 +567,19 @@ interface Execution {
   backoff: NodeJS.Timeout | undefined;
   /** The position of a `retry` timer that fired while this execution ran: it runs again once settled. */
   retryAfter: bigint | undefined;
+  /** The workitem's claim, while this process holds it. */
+  claim: Claim | undefined;
+  /** Waiting (in `backoff`) to ask again for a claim another process held. */
+  waitingForClaim: boolean;
+  /** An answer to the workitem, or its end, was seen in the store since it was taken up. */
+  answeredElsewhere: boolean;
+}
+
+/** A claim this process holds on a workitem, and keeps renewed. */
+interface Claim {
+  readonly renewal: NodeJS.Timeout;
+  /** The renewal under way, if any: one at a time, and a release waits for it. */
+  renewing: Promise<void> | undefined;
 }
 
 const isFirst = (execution: Execution): boolean => execution.cause === 'created' && execution.tries === 0;

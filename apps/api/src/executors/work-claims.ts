@@ -20,3 +20,52 @@ export const SOLE_PROCESS_CLAIMS: WorkClaims = {
   release: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };
+
+interface Lease {
+  readonly holder: string;
+  /** Milliseconds, by the clock of the table. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Claims kept in this process, for tests of several dispatchers or schedulers on one memory store: each
+ * stands for a process (`holder`) and `forProcess` gives another process a view of the same table.
+ */
+export class MemoryWorkClaims implements WorkClaims {
+  constructor(
+    readonly holder: string,
+    /** The time leases are measured by, in milliseconds: the one clock all holders share, as a database's. */
+    private readonly now: () => number = Date.now,
+    private readonly leases = new Map<string, Lease>(),
+  ) {}
+
+  /** The claims of another process on the same table. */
+  forProcess(holder: string): MemoryWorkClaims {
+    return new MemoryWorkClaims(holder, this.now, this.leases);
+  }
+
+  /** Who holds an unexpired claim on `key`, if anyone. */
+  holderOf(key: string): string | undefined {
+    const lease = this.leases.get(key);
+    return lease !== undefined && lease.expiresAt >= this.now() ? lease.holder : undefined;
+  }
+
+  claim(key: string, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    const lease = this.leases.get(key);
+    if (lease !== undefined && lease.holder !== this.holder && lease.expiresAt >= now) {
+      return Promise.resolve(false);
+    }
+    this.leases.set(key, { holder: this.holder, expiresAt: now + leaseMs });
+    return Promise.resolve(true);
+  }
+
+  release(key: string): Promise<void> {
+    if (this.leases.get(key)?.holder === this.holder) this.leases.delete(key);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

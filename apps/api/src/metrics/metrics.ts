@@ -72,7 +72,12 @@ export class Metrics {
   });
   #sources: MetricSources | undefined;
 
-  constructor() {
+  /**
+   * `process` labels every sample with the name of this process, for processes that share a store and
+   * are scraped into one series each; without it the samples carry only their own labels.
+   */
+  constructor(options: { readonly process?: string } = {}) {
+    if (options.process !== undefined) this.registry.setDefaultLabels({ process: options.process });
     const sources = () => this.#sources;
     new Gauge({
       name: 'wfnet_projection_position',

@@ -8,6 +8,8 @@ import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { MemorySnapshotStore } from '../event-store/snapshot-store.js';
 import { autoExecutor, manualExecutor } from '../executors/built-in.js';
 import { ExecutorRegistry } from '../executors/executor-registry.js';
+import { MemoryWorkClaims } from '../executors/work-claims.js';
+import type { WorkClaims } from '../executors/work-claims.js';
 import { MemoryReadStore } from '../projections/memory-read-store.js';
 import { ProjectionRunner, ReadModels } from '../projections/index.js';
 import { TimerScheduler } from './timer-scheduler.js';
@@ -64,13 +66,16 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
   const lags: number[] = [];
   let inFlight = 0;
   let mostInFlight = 0;
+  const sent: FireTimer[] = [];
 
-  const newScheduler = (): TimerScheduler => {
+  /** A scheduler; with `claims`, one of several processes' on a shared table. */
+  const newScheduler = (claims?: WorkClaims): TimerScheduler => {
     const scheduler = new TimerScheduler({
       store,
       index: readModels,
       projected: (position) => runner.waitFor(position),
       fire: async (command: FireTimer) => {
+        sent.push(command);
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
         try {
@@ -82,6 +87,7 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
       clock,
       log: { warn: (line) => problems.push(line), error: (line) => problems.push(line) },
       onFired: (lag) => lags.push(lag),
+      ...(claims && { claims }),
       ...options,
     });
     stoppers.push(() => scheduler.stop());
@@ -106,6 +112,7 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
     problems,
     lags,
     mostInFlight: () => mostInFlight,
+    sent,
     newScheduler,
     command,
     createCase,
@@ -215,6 +222,29 @@ describe('the timer scheduler, on a manual clock', () => {
     );
     expect(await Promise.all(cases.map((c) => t.count(c, 'TimerFired')))).toEqual(cases.map(() => 1));
     expect(t.lags).toHaveLength(20);
+  });
+
+  it('sends FireTimer once for each timer when two schedulers of two processes claim the timers they fire', async () => {
+    const clock = new Clock('manual', START);
+    const t = await setup(clock, { concurrency: 4 });
+    const cases = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    for (const caseId of cases) await t.createCase(deadline('escalation', 'PT1H'), caseId);
+    const table = new MemoryWorkClaims('a');
+    await t.newScheduler(table).start();
+    await t.newScheduler(table.forProcess('b')).start();
+
+    clock.advance('PT1H');
+
+    await until('every case finished', async () =>
+      (await Promise.all(cases.map((c) => t.count(c, 'CaseFinished')))).every((n) => n === 1),
+    );
+    // Long enough for a scheduler held back by the other's claim to look again (busyRetryMs: 1 s).
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(t.sent.map(({ data }) => data.caseId).sort()).toEqual([...cases].sort());
+    expect(t.sent.map(({ data }) => table.holderOf(`timer:${data.timerId}`))).toEqual(
+      cases.map(() => undefined),
+    );
+    expect(t.problems).toEqual([]);
   });
 });
 

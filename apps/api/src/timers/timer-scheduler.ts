@@ -2,6 +2,8 @@ import type { EventStore, FireTimer, RecordedEvent } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, IllegalStateError } from '@wfnet/domain';
 import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
+import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
+import type { WorkClaims } from '../executors/work-claims.js';
 
 /** A pending timer as the due-timer index (a read model) lists it. */
 export interface DueTimer {
@@ -31,6 +33,11 @@ export interface TimerSchedulerOptions {
   readonly concurrency?: number;
   /** How long a timer whose tokens a competitor holds waits before it is fired again. */
   readonly busyRetryMs?: number;
+  /**
+   * How long a claim on a timer lasts: past it, another process may fire the timer this one is firing
+   * (which the case makes a no-op), so it only needs to outlast a firing and its projection.
+   */
+  readonly claimLeaseMs?: number;
 }
 
 export interface TimerSchedulerDeps extends TimerSchedulerOptions {
@@ -43,6 +50,8 @@ export interface TimerSchedulerDeps extends TimerSchedulerOptions {
   readonly log: { warn(message: string): void; error(message: string): void };
   /** Told of each timer that fired, with how late (seconds by the service's clock). */
   readonly onFired?: (lagSeconds: number) => void;
+  /** Who fires a timer when several processes follow the store; without them this process fires all. */
+  readonly claims?: WorkClaims;
 }
 
 /** The longest a sleep lasts with the system clock: a wake-up missed for any reason is made up this soon. */
@@ -51,6 +60,7 @@ const MAX_SLEEP_MS = 30_000;
 const REFUSED_RETRY_MS = 60_000;
 /** How soon to look again when a due timer may hide behind held-back ones. */
 const DUE_RECHECK_MS = 100;
+const DEFAULT_CLAIM_LEASE_MS = 30_000;
 /** Node's longest timeout. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -60,13 +70,18 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * service was stopped fires at once); then it sleeps until the next due time, waking early when a new
  * timer is projected (it follows the store for `TimerScheduled`) or when a manual clock moves. Firing is
  * idempotent in the case (`FireTimer` has its effect only while the timer is pending), so a timer fired
- * twice, by a crash or by two processes, has its effect once.
+ * twice, by a crash or by two processes, has its effect once. Processes sharing a store also claim a
+ * timer before they fire it, so that one does the work; the claim is released once the firing is projected,
+ * or another process whose index (read at the same time) still lists the timer would fire it again.
  */
 export class TimerScheduler implements StoreFollower {
   readonly id = 'timers';
   readonly #feed: StoreFeed;
   readonly #concurrency: number;
   readonly #busyRetryMs: number;
+  readonly #claims: WorkClaims;
+  readonly #claimsShared: boolean;
+  readonly #claimLeaseMs: number;
   /** Timers not to fire again before a time of the machine's clock (ms): refused, or not taking effect. */
   readonly #heldBack = new Map<string, number>();
   #lastSeen = 0n;
@@ -79,6 +94,9 @@ export class TimerScheduler implements StoreFollower {
   constructor(private readonly deps: TimerSchedulerDeps) {
     this.#concurrency = deps.concurrency ?? 256;
     this.#busyRetryMs = deps.busyRetryMs ?? 1000;
+    this.#claims = deps.claims ?? SOLE_PROCESS_CLAIMS;
+    this.#claimsShared = this.#claims !== SOLE_PROCESS_CLAIMS;
+    this.#claimLeaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
     this.#feed = new StoreFeed(
       deps.store,
       { position: () => this.#lastSeen, handle: (batch) => this.#handleBatch(batch) },
@@ -176,23 +194,57 @@ export class TimerScheduler implements StoreFollower {
       if (due.length === 0) return;
       let projectedTo = 0n;
       const firedThisRound = new Set<string>();
-      await Promise.all(
-        due.map(async (timer) => {
-          if (firedLastRound.has(timer.id)) {
-            // Fired and projected, yet still pending in the index: it did not take effect. Later, not in a loop.
-            this.#holdBack(timer.id, REFUSED_RETRY_MS, `timer ${timer.id} is still pending after firing`);
-            return;
-          }
-          const position = await this.#fire(timer, at, now);
-          if (position !== undefined) {
-            firedThisRound.add(timer.id);
-            if (position > projectedTo) projectedTo = position;
-          }
-        }),
-      );
-      firedLastRound = firedThisRound;
-      if (projectedTo > 0n) await this.deps.projected(projectedTo);
+      const claimed: string[] = [];
+      try {
+        await Promise.all(
+          due.map(async (timer) => {
+            if (firedLastRound.has(timer.id)) {
+              // Fired and projected, yet still pending in the index: it did not take effect. Later, not in a loop.
+              this.#holdBack(timer.id, REFUSED_RETRY_MS, `timer ${timer.id} is still pending after firing`);
+              return;
+            }
+            if (this.#claimsShared) {
+              if (!(await this.#claim(timer.id))) return;
+              claimed.push(timer.id);
+            }
+            const position = await this.#fire(timer, at, now);
+            if (position !== undefined) {
+              firedThisRound.add(timer.id);
+              if (position > projectedTo) projectedTo = position;
+            }
+          }),
+        );
+        firedLastRound = firedThisRound;
+        if (projectedTo > 0n) await this.deps.projected(projectedTo);
+      } finally {
+        if (claimed.length > 0) await this.#release(claimed);
+      }
     }
+  }
+
+  /** Whether this process may fire the timer now; one another process holds is held back meanwhile. */
+  async #claim(timerId: string): Promise<boolean> {
+    try {
+      if (await this.#claims.claim(`timer:${timerId}`, this.#claimLeaseMs)) return true;
+      // Once the other process's firing is projected the index no longer lists it; should that process
+      // die first, its claim runs out and this one fires the timer.
+      this.#holdBack(timerId, this.#busyRetryMs);
+    } catch (error) {
+      this.#holdBack(timerId, this.#busyRetryMs, `timer ${timerId} could not be claimed: ${String(error)}`);
+    }
+    return false;
+  }
+
+  async #release(timerIds: readonly string[]): Promise<void> {
+    await Promise.all(
+      timerIds.map((timerId) =>
+        this.#claims
+          .release(`timer:${timerId}`)
+          .catch((error: unknown) =>
+            this.deps.log.warn(`timers: the claim on timer ${timerId} was not released: ${String(error)}`),
+          ),
+      ),
+    );
   }
 
   /** Sends `FireTimer`; answers the position of what it appended, undefined when refused. */
