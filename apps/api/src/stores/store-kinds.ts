@@ -158,12 +158,10 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     parse: (value) => (/^postgres(ql)?:\/\/./.test(value) ? { kind: 'postgres', url: value } : undefined),
     open(config, options) {
       const eventStore = PostgresEventStore.open(config.url);
-      const stores = pair(eventStore, new PostgresSnapshotStore(eventStore), true);
-      const claims = new PostgresWorkClaims(
-        config.url,
-        options.processName ?? `${hostname()}:${process.pid}`,
-      );
-      return { ...stores, claims, close: () => claims.close().then(stores.close) };
+      return {
+        ...pair(eventStore, new PostgresSnapshotStore(eventStore), true),
+        claims: new PostgresWorkClaims(config.url, options.processName ?? `${hostname()}:${process.pid}`),
+      };
     },
     // Read models stay with each process; positions are global, so `?waitFor=` holds in any of them.
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
