@@ -22,7 +22,7 @@ import { readAllAfter, removeDatabase, snapshotDatabase } from './store-files.js
  * The crash matrix of a cluster: N api processes on one PostgreSQL store, each with its read models in a
  * SQLite file of its own, under a mixed load sent to all of them in turn. Each round one process is
  * killed with SIGKILL (or, once, the database is restarted under them all), then started again under
- * its name on its read file. After each interruption the store is audited as it stands (`StoreAudit`),
+ * its name on its read file while the next rounds go on with the others. After each interruption the store is audited as it stands (`StoreAudit`),
  * checked against every 2xx any process gave, and every process's read models are compared with a
  * rebuild; the webhook watches that no two calls for one workitem are ever open at once and that every
  * call beyond the failures recorded and the one that completed is explained by an interruption.
@@ -66,7 +66,8 @@ export interface ClusterRoundReport {
   /** Events in the store after the interruption. */
   readonly events: number;
   readonly auditMs: number;
-  readonly restartMs: number;
+  /** How long the round waited, before its load, for killed processes to be up again. */
+  readonly waitedForRestartsMs: number;
   /** From the restart until the cluster was at rest, when the round waited for it. */
   readonly settleMs: number | undefined;
   readonly problems: readonly string[];
@@ -87,7 +88,7 @@ export interface ClusterTotals {
   readonly events: number;
   readonly webhookWorkitems: number;
   readonly webhookCalls: number;
-  /** Calls whose caller went away before the answer (a killed process). */
+  /** Calls whose caller went away before the answer: a killed process, or an attempt that timed out. */
   readonly webhookCallsCut: number;
   /** Calls beyond the failures recorded and the one completion: each explained by an interruption. */
   readonly webhookCallsRepeated: number;
@@ -112,11 +113,15 @@ interface Member {
   readonly readFile: string;
   readonly snapshot: string;
   service: Service | undefined;
+  /** Its start after a kill, while under way: the rounds go on meanwhile with the other processes. */
+  restarting: Promise<void> | undefined;
 }
 
 export class ClusterMatrix {
   readonly rounds: ClusterRoundReport[] = [];
   readonly interruptions: Interruption[] = [];
+  /** How long each restart after a kill took, until the process answered `/health`. */
+  readonly restartTimes: number[] = [];
   readonly #options: ClusterMatrixOptions;
   readonly #members: readonly Member[];
   readonly #webhook: FlakyWebhook;
@@ -144,6 +149,7 @@ export class ClusterMatrix {
         readFile: join(options.dir, `${name}-read.db`),
         snapshot: join(options.dir, `${name}-read.snapshot.db`),
         service: undefined,
+        restarting: undefined,
       };
     });
     this.#webhook = webhook;
@@ -185,10 +191,16 @@ export class ClusterMatrix {
     return matrix;
   }
 
-  /** A round whose load is interrupted `afterMs` into it by the SIGKILL of a process drawn at random. */
+  /**
+   * A round whose load is interrupted `afterMs` into it by the SIGKILL of a process drawn at random among
+   * those up. The round first waits until at most one process is still starting again after a kill.
+   */
   killRound(afterMs: number): Promise<ClusterRoundReport> {
-    const victim = this.#members[Math.floor(this.#random() * this.#members.length)]!;
-    return this.#round(afterMs, async () => {
+    const draw = this.#random();
+    return this.#round(afterMs, this.#members.length - 1, async () => {
+      const live = this.#members.filter((member) => member.service !== undefined);
+      const victim = live[Math.floor(draw * live.length)];
+      if (!victim) throw new Error('no process is up to be killed');
       const service = victim.service;
       victim.service = undefined;
       const at = Date.now();
@@ -203,7 +215,7 @@ export class ClusterMatrix {
    * database (a restart of the server); every process must ride it out.
    */
   cutRound(afterMs: number, cut: () => Promise<void>): Promise<ClusterRoundReport> {
-    return this.#round(afterMs, async () => {
+    return this.#round(afterMs, this.#members.length, async () => {
       this.#client.unavailableExpected = true;
       const at = Date.now();
       try {
@@ -221,6 +233,8 @@ export class ClusterMatrix {
 
   async #round(
     afterMs: number,
+    /** How many processes must be up before the load begins. */
+    up: number,
     interrupt: () => Promise<{
       readonly interruption: Interruption;
       readonly victim: Member | undefined;
@@ -232,6 +246,9 @@ export class ClusterMatrix {
     const acknowledgedBefore = this.#client.acknowledgements.length;
     const createdBefore = this.#client.createdCases.size;
     const cutOffBefore = this.#client.cutOff;
+    const waitBegan = Date.now();
+    await this.#restarted(up);
+    const waitedForRestartsMs = Date.now() - waitBegan;
 
     let stopped = false;
     const began = Date.now();
@@ -252,27 +269,16 @@ export class ClusterMatrix {
     // Every process's read models as they stand (the victim's as the kill left them), taken before the
     // store is read, so that the events read reach every checkpoint.
     for (const member of this.#members) snapshotDatabase(member.readFile, member.snapshot);
-    let restartMs = 0;
-    const restartBegan = Date.now();
-    const victim = interrupted.victim;
-    const restarted = victim
-      ? this.#start(victim).then(() => (restartMs = Date.now() - restartBegan))
-      : Promise.resolve();
+    if (interrupted.victim) this.#restart(interrupted.victim);
     const auditBegan = Date.now();
-    let inFlight: number;
-    let auditMs: number;
-    try {
-      await this.#readStore();
-      problems.push(...this.#storeProblems());
-      for (const member of this.#members)
-        problems.push(
-          ...readModelProblems(member.snapshot, this.#events, `of ${member.name} after the interruption`),
-        );
-      inFlight = this.#audit.moving().length;
-      auditMs = Date.now() - auditBegan;
-    } finally {
-      await restarted;
-    }
+    await this.#readStore();
+    problems.push(...this.#storeProblems());
+    for (const member of this.#members)
+      problems.push(
+        ...readModelProblems(member.snapshot, this.#events, `of ${member.name} after the interruption`),
+      );
+    const inFlight = this.#audit.moving().length;
+    const auditMs = Date.now() - auditBegan;
 
     let settleMs: number | undefined;
     const settleEvery = this.#options.settleEvery;
@@ -293,7 +299,7 @@ export class ClusterMatrix {
       casesInFlight: inFlight,
       events: this.#audit.events,
       auditMs,
-      restartMs,
+      waitedForRestartsMs,
       settleMs,
       problems: problems.map((p) => `round ${round}: ${p}`),
     };
@@ -363,6 +369,7 @@ export class ClusterMatrix {
   /** Stops every process (SIGTERM, and checks each ends cleanly), the webhook and the store's client. */
   async close(): Promise<string[]> {
     const problems: string[] = [];
+    await this.#restarted(this.#members.length);
     await Promise.all(
       this.#members.map(async (member) => {
         const service = member.service;
@@ -389,6 +396,31 @@ export class ClusterMatrix {
     const member = live[this.#turn++ % Math.max(live.length, 1)];
     // Every process down: a base that refuses the connection, which ends the worker like a kill does.
     return member?.service?.base ?? 'http://127.0.0.1:9';
+  }
+
+  /** Starts a killed process again under its name, on its read models, while the rounds go on. */
+  #restart(member: Member): void {
+    const began = Date.now();
+    member.restarting = this.#start(member).then(
+      () => {
+        this.restartTimes.push(Date.now() - began);
+        member.restarting = undefined;
+      },
+      (error: unknown) => {
+        this.#deaths.push(`${member.name} did not start again: ${String(error)}`);
+        member.restarting = undefined;
+      },
+    );
+  }
+
+  /** Waits until `up` processes are up, or none is starting any more. */
+  async #restarted(up: number): Promise<void> {
+    for (;;) {
+      const live = this.#members.filter((member) => member.service !== undefined).length;
+      const starting = this.#members.flatMap((member) => member.restarting ?? []);
+      if (live >= up || starting.length === 0) return;
+      await Promise.race(starting);
+    }
   }
 
   async #start(member: Member): Promise<void> {
@@ -501,6 +533,7 @@ export class ClusterMatrix {
    * audit's position — then compares each process's read models with a rebuild from scratch.
    */
   async #settle(after: string): Promise<string[]> {
+    await this.#restarted(this.#members.length);
     const deadline = Date.now() + (this.#options.settleTimeoutMs ?? 60_000);
     for (;;) {
       const late = Date.now() > deadline;
