@@ -61,6 +61,7 @@ describe('the cluster crash matrix: three processes on one PostgreSQL store, one
     const storeUrl = await postgres.database();
     const matrix = await ClusterMatrix.open({ storeUrl, dir, seed });
     let closing: string[];
+    let finishMs: number;
     try {
       for (const [round, afterMs] of instants.entries()) {
         const report =
@@ -69,7 +70,9 @@ describe('the cluster crash matrix: three processes on one PostgreSQL store, one
             : await matrix.killRound(afterMs);
         expect(report.problems).toEqual([]);
       }
+      const finishBegan = Date.now();
       expect(await matrix.finish()).toEqual([]);
+      finishMs = Date.now() - finishBegan;
     } finally {
       closing = await matrix.close();
     }
@@ -88,7 +91,8 @@ describe('the cluster crash matrix: three processes on one PostgreSQL store, one
         `attempts recorded, ${totals.webhookCallsCut} calls cut off by their caller, ${totals.webhookCallsRepeated} ` +
         `repeated after an interruption, ${totals.webhookOverlaps} overlaps; ${totals.timersFired} timers fired; ` +
         `audit p50 ${median(rounds.map((r) => r.auditMs))} ms, restart p50 ${median(matrix.restartTimes)} ms, ` +
-        `rounds waited ${rounds.reduce((sum, r) => sum + r.waitedForRestartsMs, 0)} ms in all for restarts; ` +
+        `rounds waited ${rounds.reduce((sum, r) => sum + r.waitedForRestartsMs, 0)} ms in all for restarts, ` +
+        `the end (every case worked to its end and at rest) took ${finishMs} ms; ` +
         `per round ` +
         rounds
           .map(
