@@ -8,7 +8,7 @@ export interface WebhookCall {
   readonly arrived: number;
   /** When it ended: answered, or its connection closed before the answer (ms since the epoch). */
   ended: number | undefined;
-  /** What it was answered; `cut` when its caller went away before the answer (a killed process). */
+  /** What it was answered; `cut` when its caller went away first (a killed process, a timed-out attempt). */
   outcome: 'failed' | 'completed' | 'cut' | undefined;
 }
 
