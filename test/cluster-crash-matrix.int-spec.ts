@@ -89,7 +89,8 @@ describe('the cluster crash matrix: three processes on one PostgreSQL store, one
         `${totals.contended} contended 409s, ${totals.requestsCutOff} requests cut off; webhook: ` +
         `${totals.webhookWorkitems} workitems, ${totals.webhookCalls} calls, ${totals.failedAttempts} failed ` +
         `attempts recorded, ${totals.webhookCallsCut} calls cut off by their caller, ${totals.webhookCallsRepeated} ` +
-        `repeated after an interruption, ${totals.webhookOverlaps} overlaps; ${totals.timersFired} timers fired; ` +
+        `repeated after an interruption, ${totals.webhookOverlaps} overlaps, failed attempts that never reached ` +
+        `the webhook: ${totals.failuresWithoutCall.join('; ') || 'none'}; ${totals.timersFired} timers fired; ` +
         `audit p50 ${median(rounds.map((r) => r.auditMs))} ms, restart p50 ${median(matrix.restartTimes)} ms, ` +
         `rounds waited ${rounds.reduce((sum, r) => sum + r.waitedForRestartsMs, 0)} ms in all for restarts, ` +
         `the end (every case worked to its end and at rest) took ${finishMs} ms; ` +

@@ -92,6 +92,11 @@ export interface ClusterTotals {
   readonly webhookCallsCut: number;
   /** Calls beyond the failures recorded and the one completion: each explained by an interruption. */
   readonly webhookCallsRepeated: number;
+  /**
+   * Failed attempts recorded that no call to the webhook matches: the attempt failed on the caller's
+   * side before its call arrived (a timeout, a refused connection), with what each failed with.
+   */
+  readonly failuresWithoutCall: readonly string[];
   /** Calls that arrived while another for the same workitem was open: must be 0. */
   readonly webhookOverlaps: number;
   readonly failedAttempts: number;
@@ -133,6 +138,8 @@ export class ClusterMatrix {
   readonly #events: RecordedEvent[] = [];
   /** Processes that exited without being told to, each with the end of its output. */
   readonly #deaths: string[] = [];
+  /** Webhook workitems whose calls were reported already, so that each is reported once. */
+  readonly #reportedCalls = new Set<string>();
   #turn = 0;
 
   private constructor(
@@ -354,6 +361,14 @@ export class ClusterMatrix {
         (sum, c) => sum + this.#webhookCalls(c).reduce((n, w) => n + Math.max(0, w.repeated), 0),
         0,
       ),
+      failuresWithoutCall: cases.flatMap((c) =>
+        this.#webhookCalls(c)
+          .filter((w) => w.repeated < 0)
+          .map(
+            (w) =>
+              `${w.workitemId}: ${-w.repeated} of ${clip(c.failures.get(w.workitemId)?.map((f) => f.error))}`,
+          ),
+      ),
       webhookOverlaps: [...this.#webhook.overlaps.values()].reduce((sum, n) => sum + n, 0),
       failedAttempts: cases.reduce(
         (sum, c) => sum + [...c.failures.values()].reduce((n, list) => n + list.length, 0),
@@ -510,18 +525,24 @@ export class ClusterMatrix {
     return found;
   }
 
-  /** At rest: every completed webhook workitem called once per recorded outcome, plus what an interruption explains. */
+  /**
+   * At rest: no completed webhook workitem called more often than its recorded outcomes and the calls an
+   * interruption explains. Fewer is no double execution (an attempt that failed before its call arrived):
+   * the totals count those.
+   */
   #webhookCallProblems(): string[] {
     const problems: string[] = [];
     for (const c of this.#audit.cases.values()) {
       for (const { workitemId, repeated, explained } of this.#webhookCalls(c)) {
         const calls = this.#webhook.callLog.get(workitemId) ?? [];
-        if (repeated < 0 || repeated > explained)
+        if (repeated > explained && !this.#reportedCalls.has(workitemId)) {
+          this.#reportedCalls.add(workitemId);
           problems.push(
             `case ${c.id}: webhook workitem ${workitemId} was called ${calls.length} times for ` +
               `${c.failures.get(workitemId)?.length ?? 0} failures recorded and one completion ` +
               `(${explained} calls explained by an interruption): ${describeCalls(calls)}`,
           );
+        }
       }
     }
     return problems;
