@@ -71,7 +71,7 @@ export function createRuntime(
     ),
     ...ownExecutors,
   });
-  const stores = openEventStore(config.eventStore);
+  const stores = openEventStore(config.eventStore, { processName: config.processName });
   const readStore = openReadStore(config.readStore);
   const followers = new Followers();
   const conditions = new CelConditions();

@@ -80,6 +80,8 @@ export class PostgresWorkClaims implements WorkClaims {
 
   async #create(): Promise<void> {
     const client = await this.#pool.connect();
+    // A cut between two statements is reported on the client, where no query listens then.
+    client.on('error', () => undefined);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);

@@ -83,7 +83,7 @@ const MIX = [
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const clip = (value: unknown): string => {
+export const clip = (value: unknown): string => {
   const json = JSON.stringify(value);
   return json.length > 400 ? `${json.slice(0, 400)}…` : json;
 };
@@ -177,7 +177,7 @@ export class CrashMatrix {
       this.#read(await readEverything(this.#killSnapshot, this.#audit.position));
       problems.push(
         ...this.#storeProblems(),
-        ...this.#readModelProblems(this.#killSnapshot, 'as the kill left them'),
+        ...readModelProblems(this.#killSnapshot, this.#events, 'as the kill left them'),
       );
       inFlight = this.#audit.moving().length;
       choices = this.#activeChoices();
@@ -235,7 +235,10 @@ export class CrashMatrix {
       problems.push(`SIGTERM ended the service with ${JSON.stringify(exit)}:\n${service.output()}`);
     this.#read(await readEverything(this.#file, this.#audit.position));
     snapshotDatabase(this.#file, this.#restSnapshot);
-    problems.push(...this.#storeProblems(), ...this.#readModelProblems(this.#restSnapshot, 'after SIGTERM'));
+    problems.push(
+      ...this.#storeProblems(),
+      ...readModelProblems(this.#restSnapshot, this.#events, 'after SIGTERM'),
+    );
     for (const c of this.#audit.cases.values()) {
       if (c.status !== 'finished')
         problems.push(`case ${c.id} (${c.workflowId}) never finished: it is ${c.status}`);
@@ -297,59 +300,12 @@ export class CrashMatrix {
 
   /** The audit's findings, and every 2xx the clients were given that the store does not bear out. */
   #storeProblems(): string[] {
-    const problems = [...this.#audit.takeViolations(), ...this.#audit.conservation()];
-    problems.push(...this.#client.unexpected.splice(0));
-    for (const [caseId, { round }] of this.#client.createdCases) {
-      if (!this.#audit.cases.has(caseId)) problems.push(`case ${caseId}, created in round ${round}, is lost`);
-    }
-    for (const ack of this.#client.acknowledgements) {
-      const lost = this.#lost(ack);
-      if (lost !== undefined)
-        problems.push(
-          `case ${ack.caseId}: workitem ${ack.workitemId} was answered ${ack.action} in round ${ack.round}, ${lost}`,
-        );
-    }
-    for (const c of this.#audit.cases.values()) {
-      for (const [id, failures] of c.failures) problems.push(...this.#earlyCalls(c.id, id, failures));
-      for (const [id, workitem] of c.workitems) {
-        if (workitem.executor !== 'webhook' || workitem.state !== 'completed') continue;
-        if (!isDeepStrictEqual(workitem.output, { hooked: id }) || !this.#webhook.completions.get(id))
-          problems.push(
-            `case ${c.id}: webhook workitem ${id} completed with ${clip(workitem.output)} after ` +
-              `${this.#webhook.calls.get(id) ?? 0} calls, ${this.#webhook.completions.get(id) ?? 0} answered completed`,
-          );
-      }
-    }
-    return problems;
-  }
-
-  /**
-   * The webhook's calls for a workitem that came while a retry was pending: each call must come at or
-   * after the `retryAt` of the last failure recorded before it (a call the kill cut off from its report
-   * may be made again, but never early).
-   */
-  #earlyCalls(caseId: string, workitemId: string, failures: readonly AuditedFailure[]): string[] {
-    const early: string[] = [];
-    for (const call of this.#webhook.callTimes.get(workitemId) ?? []) {
-      const last = failures.filter((f) => Date.parse(f.at) <= call).at(-1);
-      if (last === undefined) continue;
-      if (last.retryAt === null || call < Date.parse(last.retryAt))
-        early.push(
-          `case ${caseId}: workitem ${workitemId} was called at ${new Date(call).toISOString()}, while attempt ` +
-            `${last.attempt + 1} waited for ${last.retryAt ?? 'an operator'}`,
-        );
-    }
-    return early;
-  }
-
-  /** Why the store does not bear out an acknowledgement, or undefined when it does. */
-  #lost(ack: Acknowledgement): string | undefined {
-    const c = this.#audit.cases.get(ack.caseId);
-    const workitem = c?.workitems.get(ack.workitemId);
-    if (!c || !workitem) return 'but the store has no such workitem';
-    if (ack.action === 'preexecuted')
-      return c.tasks.get(workitem.taskId)?.lockedEver ? undefined : 'but its task never locked its tokens';
-    return workitem.state === ack.action ? undefined : `but the store has it ${workitem.state}`;
+    return [
+      ...this.#audit.takeViolations(),
+      ...this.#audit.conservation(),
+      ...acknowledgementProblems(this.#client, this.#audit),
+      ...webhookProblems(this.#audit, this.#webhook),
+    ];
   }
 
   /**
@@ -374,7 +330,7 @@ export class CrashMatrix {
             problems.push(
               `the read models stayed at position ${checkpoint} ${after}, the store is at ${this.#audit.position}`,
             );
-          else problems.push(...this.#readModelProblems(this.#restSnapshot, `at rest ${after}`));
+          else problems.push(...readModelProblems(this.#restSnapshot, this.#events, `at rest ${after}`));
           return problems;
         }
       }
@@ -399,27 +355,101 @@ export class CrashMatrix {
       store.close();
     }
   }
+}
 
-  /**
-   * The read models in a copy of the file against the engine's own views folded from nothing over the
-   * events up to their checkpoint: a batch and its checkpoint are one transaction, so they must be equal
-   * at any instant, not only at rest.
-   */
-  #readModelProblems(snapshot: string, when: string): string[] {
-    const store = SqliteReadStore.open(snapshot);
-    try {
-      const checkpoint = store.checkpoint();
-      const held = dumpReadModels(store);
-      const rebuilt = foldReadModels(this.#events.filter((e) => e.position <= checkpoint));
-      return differences(held, rebuilt).map((d) => `read models ${when} (checkpoint ${checkpoint}): ${d}`);
-    } finally {
-      store.close();
+/** Every 2xx the client was given that the store does not bear out, and the answers it did not expect. */
+export function acknowledgementProblems(client: ScriptedClient, audit: StoreAudit): string[] {
+  const problems = client.unexpected.splice(0);
+  for (const [caseId, { round }] of client.createdCases) {
+    if (!audit.cases.has(caseId)) problems.push(`case ${caseId}, created in round ${round}, is lost`);
+  }
+  for (const ack of client.acknowledgements) {
+    const lost = lostAcknowledgement(audit, ack);
+    if (lost !== undefined)
+      problems.push(
+        `case ${ack.caseId}: workitem ${ack.workitemId} was answered ${ack.action} in round ${ack.round}, ${lost}`,
+      );
+  }
+  return problems;
+}
+
+/** Why the store does not bear out an acknowledgement, or undefined when it does. */
+function lostAcknowledgement(audit: StoreAudit, ack: Acknowledgement): string | undefined {
+  const c = audit.cases.get(ack.caseId);
+  const workitem = c?.workitems.get(ack.workitemId);
+  if (!c || !workitem) return 'but the store has no such workitem';
+  if (ack.action === 'preexecuted')
+    return c.tasks.get(workitem.taskId)?.lockedEver ? undefined : 'but its task never locked its tokens';
+  return workitem.state === ack.action ? undefined : `but the store has it ${workitem.state}`;
+}
+
+/**
+ * Webhook workitems the store has completed with another output than the webhook's, or without the
+ * webhook ever answering completed, and calls made while a retry was pending.
+ */
+export function webhookProblems(audit: StoreAudit, webhook: FlakyWebhook): string[] {
+  const problems: string[] = [];
+  for (const c of audit.cases.values()) {
+    for (const [id, failures] of c.failures) problems.push(...earlyCalls(webhook, c.id, id, failures));
+    for (const [id, workitem] of c.workitems) {
+      if (workitem.executor !== 'webhook' || workitem.state !== 'completed') continue;
+      if (!isDeepStrictEqual(workitem.output, { hooked: id }) || !webhook.completions.get(id))
+        problems.push(
+          `case ${c.id}: webhook workitem ${id} completed with ${clip(workitem.output)} after ` +
+            `${webhook.calls.get(id) ?? 0} calls, ${webhook.completions.get(id) ?? 0} answered completed`,
+        );
     }
+  }
+  return problems;
+}
+
+/**
+ * The webhook's calls for a workitem that came while a retry was pending: each call must come at or
+ * after the `retryAt` of the last failure recorded before it (a call the kill cut off from its report
+ * may be made again, but never early).
+ */
+function earlyCalls(
+  webhook: FlakyWebhook,
+  caseId: string,
+  workitemId: string,
+  failures: readonly AuditedFailure[],
+): string[] {
+  const early: string[] = [];
+  for (const call of webhook.callTimes.get(workitemId) ?? []) {
+    const last = failures.filter((f) => Date.parse(f.at) <= call).at(-1);
+    if (last === undefined) continue;
+    if (last.retryAt === null || call < Date.parse(last.retryAt))
+      early.push(
+        `case ${caseId}: workitem ${workitemId} was called at ${new Date(call).toISOString()}, while attempt ` +
+          `${last.attempt + 1} waited for ${last.retryAt ?? 'an operator'}`,
+      );
+  }
+  return early;
+}
+
+/**
+ * The read models in a copy of a read store against the engine's own views folded from nothing over the
+ * events up to their checkpoint: a batch and its checkpoint are one transaction, so they must be equal
+ * at any instant, not only at rest. `events` must reach at least the checkpoint.
+ */
+export function readModelProblems(
+  snapshot: string,
+  events: readonly RecordedEvent[],
+  when: string,
+): string[] {
+  const store = SqliteReadStore.open(snapshot);
+  try {
+    const checkpoint = store.checkpoint();
+    const held = dumpReadModels(store);
+    const rebuilt = foldReadModels(events.filter((e) => e.position <= checkpoint));
+    return differences(held, rebuilt).map((d) => `read models ${when} (checkpoint ${checkpoint}): ${d}`);
+  } finally {
+    store.close();
   }
 }
 
 /** How the read models a store holds differ from a rebuild: at most a few documents per read model. */
-function differences(held: ReadModelDump, rebuilt: ReadModelDump): string[] {
+export function differences(held: ReadModelDump, rebuilt: ReadModelDump): string[] {
   const found: string[] = [];
   for (const view of new Set([...Object.keys(held), ...Object.keys(rebuilt)])) {
     const heldDocs = held[view] ?? [];

@@ -43,6 +43,13 @@ export class ScriptedClient {
   readonly contended = new Map<string, number>();
   /** Requests the kills cut off. */
   cutOff = 0;
+  /**
+   * Whether a 503 `store_unavailable` is an answer to expect (the database is being cut off): it then
+   * counts as unanswered, since the write may or may not have been stored, and stops the worker.
+   */
+  unavailableExpected = false;
+  /** 503 `store_unavailable` answers met while `unavailableExpected`. */
+  unavailable = 0;
   readonly #choiceCases = new Map<string, { waitFor?: string }>();
   /** The one workitem each case was told was completed: a deferred choice is made once. */
   readonly #completedChoice = new Map<string, string>();
@@ -72,11 +79,19 @@ export class ScriptedClient {
     for (const [id, entry] of next) this.#choiceCases.set(id, entry);
   }
 
-  /** Runs `workers` clients until `stopped()` or the service is gone. */
-  async run(base: string, round: number, stopped: () => boolean, workers: number): Promise<void> {
+  /**
+   * Runs `workers` clients until `stopped()` or the service is gone; `base` may name the process for each
+   * step, when several serve one store.
+   */
+  async run(
+    base: string | (() => string),
+    round: number,
+    stopped: () => boolean,
+    workers: number,
+  ): Promise<void> {
     const worker = async (): Promise<void> => {
       while (!stopped()) {
-        if (!(await this.#step(base, round))) return;
+        if (!(await this.#step(typeof base === 'string' ? base : base(), round))) return;
         await new Promise((resolve) => setTimeout(resolve, 1 + this.random() * 6));
       }
     };
@@ -87,14 +102,15 @@ export class ScriptedClient {
    * Works each of these cases' open choice to its end: tries to complete each started workitem (after a
    * preexecute) until one is answered 200. A workitem another worker left locked is the one that can.
    */
-  async drain(base: string, round: number, caseIds: readonly string[]): Promise<void> {
+  async drain(base: string | (() => string), round: number, caseIds: readonly string[]): Promise<void> {
+    const at = () => (typeof base === 'string' ? base : base());
     for (const caseId of caseIds) {
-      const listed = await this.#send(base, 'GET', `/workitems?caseId=${caseId}&state=started`);
+      const listed = await this.#send(at(), 'GET', `/workitems?caseId=${caseId}&state=started`);
       if (listed?.status !== 200) continue;
       for (const workitem of (listed.body as { items: ListedWorkitem[] }).items) {
-        const preexecuted = await this.#act(base, round, caseId, workitem.id, 'preexecute');
+        const preexecuted = await this.#act(at(), round, caseId, workitem.id, 'preexecute');
         if (preexecuted === false) continue;
-        if (await this.#act(base, round, caseId, workitem.id, 'complete')) break;
+        if (await this.#act(at(), round, caseId, workitem.id, 'complete')) break;
       }
     }
   }
@@ -209,11 +225,23 @@ export class ScriptedClient {
     );
   }
 
-  /** A request's answer, or undefined when the connection died with the service. */
+  /**
+   * A request's answer, or undefined when the connection died with the service (or the store was
+   * unavailable, while that is expected).
+   */
   async #send(base: string, method: string, path: string, body?: unknown): Promise<Answer | undefined> {
     this.#inFlight++;
     try {
-      return await call(base, method, path, body);
+      const answer = await call(base, method, path, body);
+      if (
+        this.unavailableExpected &&
+        answer.status === 503 &&
+        (answer.body as { code?: string } | undefined)?.code === 'store_unavailable'
+      ) {
+        this.unavailable++;
+        return undefined;
+      }
+      return answer;
     } catch {
       this.cutOff++;
       return undefined;

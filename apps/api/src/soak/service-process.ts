@@ -72,16 +72,26 @@ export function spawnService(settings: Record<string, string>): SpawnedService {
  * Starts the built service on the SQLite `file`, on a free port, with more `settings` if given, and waits
  * until `/health` answers 200.
  */
-export async function startService(
+export function startService(
   file: string,
   timeoutMs = 20_000,
   settings: Readonly<Record<string, string>> = {},
+): Promise<Service> {
+  return startServiceWith({ ...settings, WFNET_EVENT_STORE: `sqlite:${file}` }, timeoutMs);
+}
+
+/**
+ * Starts the built service with `settings` (which name its store), on a free port, and waits until
+ * `/health` answers 200.
+ */
+export async function startServiceWith(
+  settings: Readonly<Record<string, string>>,
+  timeoutMs = 20_000,
 ): Promise<Service> {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   const port = await freePort();
   const started = spawnService({
     ...settings,
-    WFNET_EVENT_STORE: `sqlite:${file}`,
     PORT: String(port),
     HOST: '127.0.0.1',
     // The matrix's webhook listens on loopback, which a webhook may only reach when allowed.

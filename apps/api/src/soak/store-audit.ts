@@ -94,6 +94,8 @@ export interface AuditedFailure {
   /** When the failure was recorded (the command's time). */
   readonly at: string;
   readonly retryAt: string | null;
+  /** What the attempt failed with, as the executor or the dispatcher told it. */
+  readonly error: unknown;
 }
 
 export interface AuditedCase {
@@ -143,6 +145,7 @@ interface CaseEventData {
   readonly at: string;
   readonly attempt: number;
   readonly retryAt: string | null;
+  readonly error: unknown;
   readonly tokens: readonly {
     readonly id: string;
     readonly placeId: string;
@@ -486,7 +489,7 @@ export class StoreAudit {
           fail(
             `workitem ${data.workitemId} failed attempt ${data.attempt} after ${failures.length} failures`,
           );
-        failures.push({ attempt: data.attempt, at: data.at, retryAt: data.retryAt });
+        failures.push({ attempt: data.attempt, at: data.at, retryAt: data.retryAt, error: data.error });
         c.failures.set(data.workitemId, failures);
         break;
       }

@@ -1,21 +1,26 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import type { RecordedEvent } from '@wfnet/domain';
+import type { EventStore, RecordedEvent } from '@wfnet/domain';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 
 /** Every event of the SQLite store in `file` after position `after`. Only while no service has it open. */
 export async function readEverything(file: string, after = 0n): Promise<RecordedEvent[]> {
   const store = SqliteEventStore.open(file);
   try {
-    const all: RecordedEvent[] = [];
-    for (let page = await store.readAll({ after, maxCount: 5000 }); page.length > 0;) {
-      all.push(...page);
-      page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: 5000 });
-    }
-    return all;
+    return await readAllAfter(store, after);
   } finally {
     await store.close();
   }
+}
+
+/** Every event `store` shows after position `after`, page by page, in position order. */
+export async function readAllAfter(store: EventStore, after = 0n): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  for (let page = await store.readAll({ after, maxCount: 5000 }); page.length > 0;) {
+    all.push(...page);
+    page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: 5000 });
+  }
+  return all;
 }
 
 export function removeDatabase(file: string): void {

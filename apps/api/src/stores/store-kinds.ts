@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { EventStore } from '@wfnet/domain';
 import { connectEsdbClient } from '../event-store/esdb-client.js';
 import type { EsdbRawClient } from '../event-store/esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
+import { PostgresWorkClaims } from '../executors/postgres-work-claims.js';
 import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import type { WorkClaims } from '../executors/work-claims.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
@@ -52,6 +54,8 @@ export interface OpenedStores {
 export interface OpenOptions {
   /** The EventStoreDB client factory; tests hand in a fake. */
   readonly connectEsdb?: (url: string) => EsdbRawClient;
+  /** The name this process holds work claims under, where processes share them. */
+  readonly processName?: string;
 }
 
 interface EventStoreKind<Config extends EventStoreConfig> {
@@ -152,9 +156,12 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
   postgres: {
     form: 'postgres://user:password@host/db',
     parse: (value) => (/^postgres(ql)?:\/\/./.test(value) ? { kind: 'postgres', url: value } : undefined),
-    open(config) {
+    open(config, options) {
       const eventStore = PostgresEventStore.open(config.url);
-      return pair(eventStore, new PostgresSnapshotStore(eventStore), true);
+      return {
+        ...pair(eventStore, new PostgresSnapshotStore(eventStore), true),
+        claims: new PostgresWorkClaims(config.url, options.processName ?? `${hostname()}:${process.pid}`),
+      };
     },
     // Read models stay with each process; positions are global, so `?waitFor=` holds in any of them.
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
