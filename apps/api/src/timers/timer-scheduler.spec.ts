@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { CaseCommand, FireTimer, WorkflowDefinition } from '@wfnet/domain';
-import { caseStreamId, normalizeWorkflow } from '@wfnet/domain';
+import { caseStreamId, normalizeWorkflow, StoreUnavailableError } from '@wfnet/domain';
 import { fakeTiming } from '@wfnet/domain/testing';
 import { Clock } from '../clock/clock.js';
 import { Engine } from '../engine/engine.js';
@@ -67,6 +67,8 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
   let inFlight = 0;
   let mostInFlight = 0;
   const sent: FireTimer[] = [];
+  /** Errors the next firings throw instead of reaching the case, one each. */
+  const fireFailures: Error[] = [];
 
   /** A scheduler; with `claims`, one of several processes' on a shared table. */
   const newScheduler = (claims?: WorkClaims): TimerScheduler => {
@@ -76,6 +78,8 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
       projected: (position) => runner.waitFor(position),
       fire: async (command: FireTimer) => {
         sent.push(command);
+        const failure = fireFailures.shift();
+        if (failure) throw failure;
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
         try {
@@ -113,6 +117,7 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
     lags,
     mostInFlight: () => mostInFlight,
     sent,
+    fireFailures,
     newScheduler,
     command,
     createCase,
@@ -187,6 +192,22 @@ describe('the timer scheduler, on a manual clock', () => {
 
     await until('the timer fired', async () => (await t.count('c1', 'TimerFired')) === 1);
     expect(t.problems).toEqual([]);
+  });
+
+  it('tries a timer again soon when the store could not take its firing, not after the minute a refusal waits', async () => {
+    const clock = new Clock('manual', START);
+    const t = await setup(clock, { busyRetryMs: 20 });
+    await t.newScheduler().start();
+    await t.createCase(deadline('escalation', 'PT1H'), 'c1');
+    t.fireFailures.push(new StoreUnavailableError('the database is restarting'));
+
+    clock.advance('PT1H');
+
+    await until('the timer fired', async () => (await t.count('c1', 'TimerFired')) === 1, 2000);
+    expect(t.sent.map((command) => command.data.timerId)).toHaveLength(2);
+    expect(t.problems).toEqual([
+      expect.stringContaining('could not be fired: the database is restarting; trying again in 0.02 s'),
+    ]);
   });
 
   it('fires many due timers with at most `concurrency` commands under way, each exactly once', async () => {

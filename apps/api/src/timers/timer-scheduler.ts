@@ -1,5 +1,5 @@
 import type { EventStore, FireTimer, RecordedEvent } from '@wfnet/domain';
-import { CASE_STREAM_PREFIX, IllegalStateError } from '@wfnet/domain';
+import { CASE_STREAM_PREFIX, IllegalStateError, StoreUnavailableError } from '@wfnet/domain';
 import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
 import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
@@ -31,7 +31,7 @@ export interface SchedulerClock {
 export interface TimerSchedulerOptions {
   /** Most `FireTimer` commands under way at once; also the size of a round's query. */
   readonly concurrency?: number;
-  /** How long a timer whose tokens a competitor holds waits before it is fired again. */
+  /** How long a timer whose tokens a competitor holds, or that the store could not take, waits before it is fired again. */
   readonly busyRetryMs?: number;
   /**
    * How long a claim on a timer lasts: past it, another process may fire the timer this one is firing
@@ -260,6 +260,9 @@ export class TimerScheduler implements StoreFollower {
     } catch (error) {
       if (error instanceof IllegalStateError && error.code === 'tokens_not_available') {
         this.#holdBack(timer.id, this.#busyRetryMs);
+      } else if (error instanceof StoreUnavailableError) {
+        // A database restarting or a moment without connections: the timer is due, so soon again.
+        this.#holdBack(timer.id, this.#busyRetryMs, `timer ${timer.id} could not be fired: ${error.message}`);
       } else {
         this.#holdBack(timer.id, REFUSED_RETRY_MS, `timer ${timer.id} was refused: ${String(error)}`);
       }
