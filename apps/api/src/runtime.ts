@@ -104,6 +104,7 @@ export function createRuntime(
     now: () => clock.iso(),
     log,
     claims: stores.claims,
+    claimLeaseMs: config.claimLeaseMs,
     ...dispatcherOptions,
   });
   const readModels = new ReadModels(readStore, config.maxPageBytes);
@@ -116,6 +117,7 @@ export function createRuntime(
     log,
     onFired: (lagSeconds) => metrics.timerFired(lagSeconds),
     claims: stores.claims,
+    claimLeaseMs: config.claimLeaseMs,
     ...timerOptions,
   });
   followers.add(runner);

@@ -12,6 +12,14 @@ describe('the configuration', () => {
     expect(config.readyMaxLag).toBe(10_000);
   });
 
+  it('takes work claims for 30 s unless WFNET_CLAIM_LEASE_MS says otherwise, from 1 s to an hour', () => {
+    expect(loadConfig(base).claimLeaseMs).toBe(30_000);
+    expect(loadConfig({ ...base, WFNET_CLAIM_LEASE_MS: '3000' }).claimLeaseMs).toBe(3000);
+    expect(() => loadConfig({ ...base, WFNET_CLAIM_LEASE_MS: '999' })).toThrow(
+      /WFNET_CLAIM_LEASE_MS must be an integer from 1000 to 3600000/,
+    );
+  });
+
   it('counts the readiness lag on PostgreSQL in transactions, one of which is 2^20 positions', () => {
     const postgres = { WFNET_EVENT_STORE: 'postgres://wfnet@localhost/wfnet' };
     expect(loadConfig(postgres).readyMaxLag).toBe(10_000 * 2 ** 20);

@@ -23,6 +23,11 @@ export interface Config {
   readonly processName: string;
   /** Whether `WFNET_PROCESS_NAME` was set: only then do the metrics carry a `process` label. */
   readonly processNameGiven: boolean;
+  /**
+   * How long a work claim lasts unless renewed (`WFNET_CLAIM_LEASE_MS`): how soon another process takes
+   * over the work of one that died, against how often a running step renews its claim (a third of it).
+   */
+  readonly claimLeaseMs: number;
   /** `WFNET_EVENT_STORE` as given (for logs), and parsed. */
   readonly eventStoreLocation: string;
   readonly eventStore: EventStoreConfig;
@@ -431,6 +436,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env['HOST'] || '127.0.0.1',
     processName: processName.name,
     processNameGiven: processName.given,
+    claimLeaseMs: integer(env, 'WFNET_CLAIM_LEASE_MS', 30_000, 1_000, 3_600_000),
     eventStoreLocation: env['WFNET_EVENT_STORE'] || DEFAULT_EVENT_STORE,
     eventStore,
     readStore,
