@@ -33,14 +33,21 @@ let sentRequests = 0;
 async function post(path: string, body: unknown): Promise<void> {
   const base = bases[sentRequests++ % bases.length] as string;
   const sent = performance.now();
-  const response = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  await response.arrayBuffer();
+  try {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await response.arrayBuffer();
+    if (!response.ok) failures.push(`${path} answered ${response.status}`);
+  } catch (error) {
+    // A kept-alive connection the server closed as it was reused: told as a failure, not the end of the run.
+    failures.push(
+      `${path} failed: ${error instanceof Error ? `${error.message} (${String(error.cause)})` : String(error)}`,
+    );
+  }
   requests.push(performance.now() - sent);
-  if (!response.ok) failures.push(`${path} answered ${response.status}`);
 }
 
 let next = 0;
