@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore, EventToAppend, ExpectedRevision } from '@wfnet/domain';
-import pg from 'pg';
+import { createDatabase } from '../cluster/postgres-server.js';
 import { v7 } from 'uuid';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { counterCodec, counterDecider } from '../aggregates/counter.fixture.js';
@@ -34,22 +34,6 @@ interface Target {
   open(file: string): Promise<{ store: EventStore; snapshots: SnapshotStore }>;
 }
 
-let databases = 0;
-/** A new database on the server `url` names, as a connection URL. */
-async function newDatabase(url: string): Promise<string> {
-  const name = `wfnet_bench_${process.pid}_${++databases}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const database = new URL(url);
-  database.pathname = `/${name}`;
-  return database.toString();
-}
-
 const targets: readonly Target[] = [
   {
     name: 'memory',
@@ -69,7 +53,7 @@ const targets: readonly Target[] = [
         {
           name: 'postgres',
           open: async () => {
-            const store = PostgresEventStore.open(await newDatabase(POSTGRES_URL));
+            const store = PostgresEventStore.open(await createDatabase(POSTGRES_URL, 'wfnet_bench'));
             return { store, snapshots: new PostgresSnapshotStore(store) };
           },
         },
