@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createDatabase, startEmbeddedPostgres } from '../cluster/postgres-server.js';
-import type { SpawnedService } from '../soak/service-process.js';
-import { freePort, mainJs, spawnService } from '../soak/service-process.js';
-import { openEventStore } from '../stores/store-kinds.js';
+import { PostgresEventStore } from '../event-store/postgres-event-store.js';
+import type { Service } from '../soak/service-process.js';
+import { mainJs, startServiceWith } from '../soak/service-process.js';
 import type { RunFigures } from './bench-app.js';
 import {
   Finishes,
@@ -31,7 +31,6 @@ import {
   readModelsCaughtUp,
   runHttpClients,
   seq3Net,
-  sleep,
 } from './bench-app.js';
 
 export type ClusterScenario = 'seq3-burst' | 'http-manual';
@@ -79,20 +78,6 @@ async function postJson(url: string, body: unknown): Promise<void> {
   if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
 }
 
-async function healthy(service: SpawnedService, base: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (service.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`an api process did not start:\n${service.output()}`);
-    await sleep(50);
-  }
-}
-
 /** The service in this process on a fresh SQLite file, listening on loopback. */
 async function sqliteTarget(): Promise<Target> {
   const opened = await openApp('sqlite');
@@ -113,22 +98,21 @@ async function postgresTarget(serverUrl: string, processes: number): Promise<Tar
   const url = await createDatabase(serverUrl, 'wfnet_bench');
   const dir = join(benchDir, `cluster-${++runNo}`);
   mkdirSync(dir, { recursive: true });
-  const members: { service: SpawnedService; base: string }[] = [];
+  const members: Service[] = [];
   // One at a time: the first makes the store's tables.
-  for (let i = 1; i <= processes; i++) {
-    const port = await freePort();
-    const service = spawnService({
-      WFNET_EVENT_STORE: url,
-      WFNET_READ_STORE: `sqlite:${join(dir, `read-${i}.db`)}`,
-      WFNET_PROCESS_NAME: `bench-${i}`,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-    });
-    const base = `http://127.0.0.1:${port}`;
-    members.push({ service, base });
-    await healthy(service, base);
-  }
-  const { eventStore } = openEventStore(url);
+  for (let i = 1; i <= processes; i++)
+    members.push(
+      await startServiceWith(
+        {
+          WFNET_EVENT_STORE: url,
+          WFNET_READ_STORE: `sqlite:${join(dir, `read-${i}.db`)}`,
+          WFNET_PROCESS_NAME: `bench-${i}`,
+        },
+        60_000,
+      ),
+    );
+  // The benchmark only follows the events: no claims, no snapshots.
+  const eventStore = PostgresEventStore.open(url);
   return {
     bases: members.map((member) => member.base),
     store: eventStore,
@@ -143,9 +127,9 @@ async function postgresTarget(serverUrl: string, processes: number): Promise<Tar
     async close() {
       await eventStore.close();
       await Promise.all(
-        members.map(async ({ service }) => {
-          service.child.kill('SIGTERM');
-          await service.exited;
+        members.map(async (member) => {
+          member.child.kill('SIGTERM');
+          await member.exited;
         }),
       );
     },
