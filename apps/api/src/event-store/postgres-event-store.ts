@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type {
   AppendResult,
@@ -15,6 +15,7 @@ import { checkBatch, concurrencyError, DEFAULT_READ_ALL_PAGE, matchRetry } from 
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal } from './catch-up-subscription.js';
 import type { Snapshot, SnapshotStore } from './snapshot-store.js';
+import { pgDriver } from './pg-driver.js';
 
 export interface PostgresEventStoreOptions {
   /** How often subscriptions read again without a notification (250 ms by default). */
@@ -191,7 +192,7 @@ export class PostgresEventStore implements EventStore {
     this.#url = url;
     this.description = `postgres:${shownUrl(url)}`;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    this.#pool = new pg.Pool({
+    this.#pool = new (pgDriver().Pool)({
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -335,7 +336,7 @@ export class PostgresEventStore implements EventStore {
 
   async #listen(): Promise<void> {
     if (this.#closed) return;
-    const client = new pg.Client({
+    const client = new (pgDriver().Client)({
       connectionString: this.#url,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });

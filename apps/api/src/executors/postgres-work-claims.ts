@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { WorkClaims } from './work-claims.js';
+import { pgDriver } from '../event-store/pg-driver.js';
 
 /** The table's name, fixed: every process on the database must meet in the same one. */
 const TABLE = 'wfnet_work_claims';
@@ -32,7 +33,7 @@ export class PostgresWorkClaims implements WorkClaims {
     this.holder = `${processName}#${randomBytes(4).toString('hex')}`;
     if (typeof source === 'string') {
       // Bounded waits: an execution waits for its claim, and a stop waits for the execution.
-      this.#pool = new pg.Pool({
+      this.#pool = new (pgDriver().Pool)({
         connectionString: source,
         max: 4,
         connectionTimeoutMillis: 10_000,
