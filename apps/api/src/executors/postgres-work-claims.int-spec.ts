@@ -75,6 +75,28 @@ describe('work claims in PostgreSQL', () => {
     expect(await a.claim('timer:t1', 60_000)).toBe(false);
   });
 
+  it('deletes the rows of leases that ran out (a dead process left them), and only those', async () => {
+    const url = await server.database();
+    const dead = new PostgresWorkClaims(url, 'dead');
+    const live = new PostgresWorkClaims(url, 'live', { sweepEveryMs: 0 });
+    opened.push(dead, live);
+    expect(await dead.claim('workitem:w1', 200)).toBe(true);
+    expect(await dead.claim('workitem:w2', 200)).toBe(true);
+    expect(await live.claim('workitem:w3', 60_000)).toBe(true);
+    await sleep(300);
+
+    expect(await live.claim('timer:t1', 60_000)).toBe(true);
+
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ key: string }>('SELECT key FROM wfnet_work_claims ORDER BY key');
+      expect(rows.map((row) => row.key)).toEqual(['timer:t1', 'workitem:w3']);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('lets another process take a released key at once', async () => {
     const [a, b] = await processes('a', 'b');
     await a!.claim('workitem:w1', 60_000);

@@ -7,6 +7,16 @@ import { pgDriver } from '../event-store/pg-driver.js';
 const TABLE = 'wfnet_work_claims';
 /** Serialises the table's creation between processes starting at once (`CREATE … IF NOT EXISTS` races). */
 const CREATE_LOCK = 0x7766_6e65; // "wfne"
+const DEFAULT_SWEEP_EVERY_MS = 10 * 60_000;
+
+export interface PostgresWorkClaimsOptions {
+  /**
+   * How often a claim also deletes the rows whose lease has run out: those of processes that died holding
+   * them, which no release will ever delete. An expired row is as free as a missing one, so deleting it
+   * changes no answer; it only keeps the table from growing with every crash.
+   */
+  readonly sweepEveryMs?: number;
+}
 
 /**
  * Work claims kept in PostgreSQL, shared by every process on the database: a row per claimed key, naming
@@ -28,8 +38,11 @@ export class PostgresWorkClaims implements WorkClaims {
   /** Whether the pool is this object's to end: made from a URL, not handed in. */
   readonly #ownsPool: boolean;
   #created: Promise<void> | undefined;
+  readonly #sweepEveryMs: number;
+  #sweptAt = Date.now();
 
-  constructor(source: pg.Pool | string, processName: string) {
+  constructor(source: pg.Pool | string, processName: string, options: PostgresWorkClaimsOptions = {}) {
+    this.#sweepEveryMs = options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS;
     this.holder = `${processName}#${randomBytes(4).toString('hex')}`;
     if (typeof source === 'string') {
       // Bounded waits: an execution waits for its claim, and a stop waits for the execution.
@@ -58,7 +71,15 @@ export class PostgresWorkClaims implements WorkClaims {
        RETURNING key`,
       [key, this.holder, leaseMs],
     );
+    if (Date.now() - this.#sweptAt >= this.#sweepEveryMs) await this.#sweep();
     return rowCount === 1;
+  }
+
+  /** Deletes the expired rows; a failure is left for the next sweep, the claim itself stands. */
+  async #sweep(): Promise<void> {
+    this.#sweptAt = Date.now();
+    // A row renewed meanwhile is not deleted: PostgreSQL checks the condition again on the locked row.
+    await this.#pool.query(`DELETE FROM ${TABLE} WHERE expires_at < now()`).catch(() => undefined);
   }
 
   async release(key: string): Promise<void> {
