@@ -26,6 +26,7 @@ const shared = {
 
 /** Test tiers by file suffix: unit (`*.spec.ts`, no I/O), int (`*.int-spec.ts`, real stores and files), e2e (`*.e2e-spec.ts`, the whole app), ui (`*.ui-spec.ts`, the app in a browser). */
 export default {
+  testSequencer: '<rootDir>/jest.sequencer.js',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{libs,apps,test}/**/*.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,apps,test}/**/*.int-spec.ts'] },
