@@ -232,7 +232,8 @@ describe('a projection runner', () => {
         ),
         { numRuns: 60 },
       );
-    });
+      // 60 runs take 1–3 s alone, and more than jest's 5 s default on a machine busy with other tiers.
+    }, 30_000);
   });
 
   describe('given read models ahead of the store', () => {
