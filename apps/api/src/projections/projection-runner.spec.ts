@@ -232,7 +232,7 @@ describe('a projection runner', () => {
         ),
         { numRuns: 60 },
       );
-      // 60 runs take 1–3 s alone, and more than jest's 5 s default on a machine busy with other tiers.
+      // 60 runs take about 5 s on a machine busy with other work: more than jest's default timeout.
     }, 30_000);
   });
 
