@@ -1,0 +1,149 @@
+import { CASE_STREAM_PREFIX } from '@wfnet/domain';
+import type { RecordedEvent } from '@wfnet/domain';
+import { WORK_EVENT_TYPES } from '../executors/work-queue.js';
+import type { WorkDelivery, WorkQueue } from '../executors/work-queue.js';
+import { createDispatchGroup, fromResolved, nackAction, subscribeDispatchGroup } from './esdb-client.js';
+import type { EsdbDelivered, EsdbPersistentSubscription, EsdbRawClient, HandBack } from './esdb-client.js';
+
+/** The persistent subscription group the api processes on one EventStoreDB share for dispatch. */
+export const DEFAULT_DISPATCH_GROUP = 'wfnet-dispatch';
+
+/**
+ * How many times the server hands an event out again before it parks it. Parked, a workitem would never
+ * run, so this is out of reach in practice: a year of handing out again every 30 s.
+ */
+export const DISPATCH_MAX_RETRY_COUNT = 1_000_000;
+
+export interface EsdbWorkQueueOptions {
+  /** The group's name; processes of one deployment share it. */
+  readonly group?: string;
+  /** How long the process has to ack an event before the server hands it to another (the claim lease). */
+  readonly messageTimeoutMs: number;
+  /** Events the server sends ahead of the acks. */
+  readonly bufferSize?: number;
+  /** Pause before connecting again after a failure. */
+  readonly retryDelayMs?: number;
+  readonly log: { warn(message: string): void; error(message: string): void };
+}
+
+/** One connection to the group, from `join` to `leave`. */
+interface Membership {
+  stopped: boolean;
+  subscription: EsdbPersistentSubscription | undefined;
+  readonly left: Promise<void>;
+  leave(): void;
+}
+
+/**
+ * The work of this process as a member of a persistent subscription group on `$all` (round robin, filtered
+ * to `WORK_EVENT_TYPES`): the server hands each such event to one member, and hands it to another when
+ * its member does not ack it within `messageTimeoutMs` or loses its connection. The group is created at
+ * the first join if missing. A connection that fails is made again after a pause, until `leave`.
+ */
+export class EsdbWorkQueue implements WorkQueue {
+  readonly group: string;
+  readonly #bufferSize: number;
+  readonly #retryDelayMs: number;
+  #membership: Membership | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: EsdbRawClient,
+    private readonly options: EsdbWorkQueueOptions,
+  ) {
+    this.group = options.group ?? DEFAULT_DISPATCH_GROUP;
+    this.#bufferSize = options.bufferSize ?? 64;
+    this.#retryDelayMs = options.retryDelayMs ?? 1000;
+  }
+
+  get description(): string {
+    return `EventStoreDB persistent subscription ${this.group} on $all`;
+  }
+
+  join(deliver: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    if (this.#membership !== undefined) return Promise.resolve();
+    let leave!: () => void;
+    const left = new Promise<void>((resolve) => (leave = resolve));
+    const membership: Membership = { stopped: false, subscription: undefined, left, leave };
+    this.#membership = membership;
+    this.#running = this.#run(membership, deliver);
+    return Promise.resolve();
+  }
+
+  /** Closes the connection: the server hands what this process has not acked to the other members. */
+  async leave(): Promise<void> {
+    const membership = this.#membership;
+    if (membership === undefined) return;
+    this.#membership = undefined;
+    membership.stopped = true;
+    membership.leave();
+    await membership.subscription?.unsubscribe().catch(() => undefined);
+    await this.#running;
+  }
+
+  async #run(membership: Membership, deliver: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    while (!membership.stopped) {
+      try {
+        await this.#connect(membership, deliver);
+      } catch (error) {
+        if (membership.stopped) break;
+        this.options.log.error(
+          `dispatcher: the work queue (${this.description}) failed: ${error instanceof Error ? error.message : String(error)}; connecting again in ${this.#retryDelayMs} ms`,
+        );
+      }
+      if (membership.stopped) break;
+      await Promise.race([membership.left, new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs))]);
+    }
+  }
+
+  async #connect(membership: Membership, deliver: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    await createDispatchGroup(this.client, this.group, {
+      eventTypes: WORK_EVENT_TYPES,
+      messageTimeoutMs: this.options.messageTimeoutMs,
+      maxRetryCount: DISPATCH_MAX_RETRY_COUNT,
+    });
+    if (membership.stopped) return;
+    const subscription = subscribeDispatchGroup(this.client, this.group, this.#bufferSize);
+    membership.subscription = subscription;
+    const iterator = subscription[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), membership.left.then(() => undefined)]);
+        if (next === undefined || next.done === true || membership.stopped) return;
+        const resolved = next.value;
+        const event = fromResolved(resolved);
+        // Not ours (another app's events of the same type, a deleted event): nothing to run.
+        if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX)) await subscription.ack(resolved);
+        else await deliver(this.#delivery(subscription, resolved, event));
+      }
+    } finally {
+      membership.subscription = undefined;
+      void iterator.return?.().catch(() => undefined);
+    }
+  }
+
+  #delivery(
+    subscription: EsdbPersistentSubscription,
+    resolved: EsdbDelivered,
+    event: RecordedEvent,
+  ): WorkDelivery {
+    if (resolved.retryCount >= DISPATCH_MAX_RETRY_COUNT - 10) {
+      this.options.log.error(
+        `dispatcher: the event at position ${event.position} was handed out ${resolved.retryCount + 1} times: at ${DISPATCH_MAX_RETRY_COUNT} the server parks it, and no process runs its work until the parked messages of ${this.group} are replayed`,
+      );
+    }
+    return {
+      event,
+      retryCount: resolved.retryCount,
+      ack: () => subscription.ack(resolved),
+      nack: (action: HandBack, reason: string) => {
+        if (action === 'park') {
+          this.options.log.error(
+            `dispatcher: the event at position ${event.position} is parked (${reason}): no process runs its work until the parked messages of ${this.group} are replayed`,
+          );
+        }
+        return subscription.nack(nackAction(action), reason, resolved);
+      },
+    };
+  }
+}
