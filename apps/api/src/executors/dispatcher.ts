@@ -223,9 +223,8 @@ export class Dispatcher implements StoreFollower {
 
   /** Waits while new workitems fill the slots; answers false when a stop came first. */
   private async roomForNewWork(): Promise<boolean> {
-    while (this.unattempted + this.firstAttempts >= this.concurrency) {
+    while (!this.stopping && this.unattempted + this.firstAttempts >= this.concurrency) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-      if (this.stopping) return false;
     }
     return !this.stopping;
   }
