@@ -114,7 +114,8 @@ export class EsdbWorkQueue implements WorkQueue {
         const event = fromResolved(resolved);
         // Not ours (another app's events of the same type, a deleted event): nothing to run.
         if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX)) await subscription.ack(resolved);
-        else await deliver(this.#delivery(subscription, resolved, event));
+        // A delivery still in hand when the process leaves does not hold the leaving up.
+        else await Promise.race([deliver(this.#delivery(subscription, resolved, event)), membership.left]);
       }
     } finally {
       membership.subscription = undefined;
