@@ -36,8 +36,12 @@ export class FakeEsdbClient implements EsdbRawClient {
   /** Persistent subscription groups on `$all`, by name. */
   readonly groups = new Map<string, FakeConsumerGroup>();
   /** Every ack and nack the members sent, in order. */
-  readonly answers: { group: string; action: 'ack' | PersistentAction; reason?: string; eventIds: string[] }[] =
-    [];
+  readonly answers: {
+    group: string;
+    action: 'ack' | PersistentAction;
+    reason?: string;
+    eventIds: string[];
+  }[] = [];
   disposed = false;
   #position = 1000n;
 
@@ -167,7 +171,9 @@ export class FakeEsdbClient implements EsdbRawClient {
   subscribeToPersistentSubscriptionToAll(
     groupName: string,
     options?: SubscribeToPersistentSubscriptionToAllOptions,
-  ): EsdbPersistentSubscription & { readonly options: SubscribeToPersistentSubscriptionToAllOptions | undefined } {
+  ): EsdbPersistentSubscription & {
+    readonly options: SubscribeToPersistentSubscriptionToAllOptions | undefined;
+  } {
     this.#fail();
     const group = this.groups.get(groupName);
     if (group === undefined) throw new Error(`fake: no persistent subscription group ${groupName}`);
@@ -229,11 +235,18 @@ export class FakeConsumerGroup {
   connect(options: SubscribeToPersistentSubscriptionToAllOptions | undefined) {
     const member = {};
     let closed = false;
-    const group = this;
+    const next = () => this.#nextFor(member);
+    const waitForEvents = () => new Promise<void>((resolve) => this.#waiters.push(resolve));
+    const retryCountOf = (id: string) => this.#retryCounts.get(id) ?? 0;
     const answer = (action: 'ack' | PersistentAction, events: ResolvedEvent[], reason?: string) => {
       if (closed) return Promise.reject(new Error('fake: the subscription is closed'));
       const eventIds = events.map((resolved) => resolved.event?.id ?? '');
-      this.client.answers.push({ group: this.name, action, ...(reason === undefined ? {} : { reason }), eventIds });
+      this.client.answers.push({
+        group: this.name,
+        action,
+        ...(reason === undefined ? {} : { reason }),
+        eventIds,
+      });
       for (const id of eventIds) {
         if (this.#held.get(id) !== member) continue;
         this.#held.delete(id);
@@ -258,12 +271,12 @@ export class FakeConsumerGroup {
       options,
       async *[Symbol.asyncIterator](): AsyncGenerator<PersistentSubscriptionToAllResolvedEvent> {
         while (!closed) {
-          const event = group.#nextFor(member);
+          const event = next();
           if (event === undefined) {
-            await new Promise<void>((resolve) => group.#waiters.push(resolve));
+            await waitForEvents();
             continue;
           }
-          yield { event, commitPosition: event.position.commit, retryCount: group.#retryCounts.get(event.id) ?? 0 };
+          yield { event, commitPosition: event.position.commit, retryCount: retryCountOf(event.id) };
         }
       },
       ack: (...events: ResolvedEvent[]) => answer('ack', events),

@@ -80,7 +80,12 @@ describe('the EventStoreDB work queue', () => {
     const client = new FakeEsdbClient();
     client.record('case-c1', 0n, 'CaseCreated', {});
     created(client, 'c1', 'w1');
-    client.record('case-c1', 2n, 'TimerFired', { caseId: 'c1', timerId: 't1', kind: 'retry', workitemId: 'w1' });
+    client.record('case-c1', 2n, 'TimerFired', {
+      caseId: 'c1',
+      timerId: 't1',
+      kind: 'retry',
+      workitemId: 'w1',
+    });
     client.record('elsewhere-1', 0n, 'WorkitemCreated', {});
     const [, workitemCreated, timerFired, foreign] = client.log;
 

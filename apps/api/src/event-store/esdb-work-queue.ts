@@ -92,7 +92,10 @@ export class EsdbWorkQueue implements WorkQueue {
         );
       }
       if (membership.stopped) break;
-      await Promise.race([membership.left, new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs))]);
+      await Promise.race([
+        membership.left,
+        new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs)),
+      ]);
     }
   }
 
@@ -113,7 +116,8 @@ export class EsdbWorkQueue implements WorkQueue {
         const resolved = next.value;
         const event = fromResolved(resolved);
         // Not ours (another app's events of the same type, a deleted event): nothing to run.
-        if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX)) await subscription.ack(resolved);
+        if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX))
+          await subscription.ack(resolved);
         // A delivery still in hand when the process leaves does not hold the leaving up.
         else await Promise.race([deliver(this.#delivery(subscription, resolved, event)), membership.left]);
       }

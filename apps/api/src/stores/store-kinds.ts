@@ -99,8 +99,7 @@ type ReadStoreKinds = {
 const SQLITE_PREFIX = 'sqlite:';
 const DEFAULT_CLAIM_LEASE_MS = 30_000;
 
-const processNameOf = (options: OpenOptions): string =>
-  options.processName ?? `${hostname()}:${process.pid}`;
+const processNameOf = (options: OpenOptions): string => options.processName ?? `${hostname()}:${process.pid}`;
 
 function pair(eventStore: EventStore, snapshotStore: SnapshotStore, shared = false): OpenedStores {
   return {
