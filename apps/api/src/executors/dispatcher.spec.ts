@@ -973,6 +973,37 @@ describe('the dispatchers of two processes sharing one consumer group', () => {
     expect(b.problems.some((line) => line.includes('handed to this process again'))).toBe(true);
   });
 
+  it('run a failed workitem again, in one of them, only when its retry timer fires', async () => {
+    let failing = true;
+    const flaky = recording((_, call) => {
+      if (failing) throw new Error(`boom ${call}`);
+      return { status: 'completed', output: 'finally' };
+    });
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 30_000);
+    const a = setup({ flaky: flaky.executor }, { workQueue: group.member('a') }, store);
+    const b = setup({ flaky: flaky.executor }, { workQueue: group.member('b') }, store);
+    await a.startDispatcher();
+    await b.startDispatcher();
+
+    await a.createCase(stepNet('flaky'), 'c1');
+    await until('the attempt failed', async () => (await a.failuresOf('c1')).length === 1);
+    await until('the creation is acked', () => group.unacked === 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(flaky.requests).toHaveLength(1);
+    expect((await a.onlyWorkitem('c1', 'step')).state).toBe('created');
+
+    failing = false;
+    await a.fireRetry('c1');
+
+    await until('the case finishes', () => a.isFinished('c1'));
+    expect(flaky.requests).toHaveLength(2);
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('finally');
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(group.parked).toEqual([]);
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+
   it('give back at a graceful stop what the stopping process has not run, which the other takes at once', async () => {
     const slow = heldGate();
     const ran = new Map<string, string[]>();
