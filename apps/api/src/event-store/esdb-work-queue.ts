@@ -14,6 +14,25 @@ export const DEFAULT_DISPATCH_GROUP = 'wfnet-dispatch';
  */
 export const DISPATCH_MAX_RETRY_COUNT = 1_000_000;
 
+/** The longest an ack or nack may take: a write on a connection that broke meanwhile may never end. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
+/** `sent`, failing once `ANSWER_TIMEOUT_MS` pass without it. */
+async function bounded(what: string, sent: Promise<void>): Promise<void> {
+  let timeout: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timeout = setTimeout(
+      () => reject(new Error(`the ${what} was not sent within ${ANSWER_TIMEOUT_MS} ms`)),
+      ANSWER_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([sent, expired]);
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
 export interface EsdbWorkQueueOptions {
   /** The group's name; processes of one deployment share it. */
   readonly group?: string;
@@ -117,7 +136,7 @@ export class EsdbWorkQueue implements WorkQueue {
         const event = fromResolved(resolved);
         // Not ours (another app's events of the same type, a deleted event): nothing to run.
         if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX))
-          await subscription.ack(resolved);
+          await bounded('ack', subscription.ack(resolved));
         // A delivery still in hand when the process leaves does not hold the leaving up.
         else await Promise.race([deliver(this.#delivery(subscription, resolved, event)), membership.left]);
       }
@@ -140,14 +159,14 @@ export class EsdbWorkQueue implements WorkQueue {
     return {
       event,
       retryCount: resolved.retryCount,
-      ack: () => subscription.ack(resolved),
+      ack: () => bounded('ack', subscription.ack(resolved)),
       nack: (action: HandBack, reason: string) => {
         if (action === 'park') {
           this.options.log.error(
             `dispatcher: the event at position ${event.position} is parked (${reason}): no process runs its work until the parked messages of ${this.group} are replayed`,
           );
         }
-        return subscription.nack(nackAction(action), reason, resolved);
+        return bounded('nack', subscription.nack(nackAction(action), reason, resolved));
       },
     };
   }
