@@ -57,7 +57,12 @@ if (url === undefined || url === '') {
   console.warn('EventStoreDB dispatch across processes skipped: WFNET_ESDB_URL is not set');
 } else {
   describe(`two api processes on the EventStoreDB at ${url}`, () => {
-    /** The webhook: holds every call until released, and notes whose caller hung up before its answer. */
+    // The store outlives the run: a workflow, cases and a webhook path of this run alone.
+    const run = `esdb-dispatch-${Date.now()}`;
+    /**
+     * The webhook: holds every call of this run until released, and notes whose caller hung up before its
+     * answer. Calls left over from earlier runs on the same server are answered and not counted.
+     */
     const calls = new Map<string, number>();
     const callerGone = new Set<string>();
     const heldAnswers: (() => void)[] = [];
@@ -67,6 +72,10 @@ if (url === undefined || url === '') {
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => (body += chunk));
       request.on('end', () => {
+        if (request.url !== `/${run}`) {
+          completed(response);
+          return;
+        }
         const { workitem } = JSON.parse(body) as { workitem: { id: string } };
         calls.set(workitem.id, (calls.get(workitem.id) ?? 0) + 1);
         response.on('close', () => {
@@ -87,7 +96,7 @@ if (url === undefined || url === '') {
 
     beforeAll(async () => {
       await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/${run}`;
     });
     afterAll(async () => {
       killServices();
@@ -109,8 +118,7 @@ if (url === undefined || url === '') {
 
     it('calls each of 30 webhook workitems once, and finishes in the other process those of a process SIGKILLed mid-call', async () => {
       const [a, b] = [await start('esdb-a'), await start('esdb-b')];
-      // The store outlives the run: a workflow and cases of this run alone.
-      const workflowId = `esdb-dispatch-${Date.now()}`;
+      const workflowId = run;
       const workflow = await call(
         a.base,
         'POST',
