@@ -134,7 +134,7 @@ if (url === undefined || url === '') {
       }
 
       // Every workitem under way in one process or the other, none answered yet.
-      await until('all 30 workitems are called', () => calls.size === 30, 30_000);
+      await until('all 30 workitems are called', () => calls.size === 30, 60_000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect([...calls.values()].filter((n) => n !== 1)).toEqual([]);
 
