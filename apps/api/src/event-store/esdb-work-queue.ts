@@ -49,8 +49,20 @@ export interface EsdbWorkQueueOptions {
 interface Membership {
   stopped: boolean;
   subscription: EsdbPersistentSubscription | undefined;
-  readonly left: Promise<void>;
-  leave(): void;
+  /** Ends the wait under way (see `untilLeft`). */
+  interrupt: (() => void) | undefined;
+}
+
+/**
+ * `work`'s result, or undefined once the membership is left first. A fresh promise per wait, rather than a
+ * race with one that lasts as long as the membership, which would keep a reaction for every event.
+ */
+function untilLeft<T>(membership: Membership, work: Promise<T>): Promise<T | undefined> {
+  if (membership.stopped) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    membership.interrupt = () => resolve(undefined);
+    work.then(resolve, reject);
+  });
 }
 
 /**
@@ -81,9 +93,7 @@ export class EsdbWorkQueue implements WorkQueue {
 
   join(deliver: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
     if (this.#membership !== undefined) return Promise.resolve();
-    let leave!: () => void;
-    const left = new Promise<void>((resolve) => (leave = resolve));
-    const membership: Membership = { stopped: false, subscription: undefined, left, leave };
+    const membership: Membership = { stopped: false, subscription: undefined, interrupt: undefined };
     this.#membership = membership;
     this.#running = this.#run(membership, deliver);
     return Promise.resolve();
@@ -95,7 +105,7 @@ export class EsdbWorkQueue implements WorkQueue {
     if (membership === undefined) return;
     this.#membership = undefined;
     membership.stopped = true;
-    membership.leave();
+    membership.interrupt?.();
     await membership.subscription?.unsubscribe().catch(() => undefined);
     await this.#running;
   }
@@ -111,10 +121,7 @@ export class EsdbWorkQueue implements WorkQueue {
         );
       }
       if (membership.stopped) break;
-      await Promise.race([
-        membership.left,
-        new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs)),
-      ]);
+      await untilLeft(membership, new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs)));
     }
   }
 
@@ -130,7 +137,7 @@ export class EsdbWorkQueue implements WorkQueue {
     const iterator = subscription[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const next = await Promise.race([iterator.next(), membership.left.then(() => undefined)]);
+        const next = await untilLeft(membership, iterator.next());
         if (next === undefined || next.done === true || membership.stopped) return;
         const resolved = next.value;
         const event = fromResolved(resolved);
@@ -138,7 +145,7 @@ export class EsdbWorkQueue implements WorkQueue {
         if (event === undefined || !event.streamId.startsWith(CASE_STREAM_PREFIX))
           await bounded('ack', subscription.ack(resolved));
         // A delivery still in hand when the process leaves does not hold the leaving up.
-        else await Promise.race([deliver(this.#delivery(subscription, resolved, event)), membership.left]);
+        else await untilLeft(membership, deliver(this.#delivery(subscription, resolved, event)));
       }
     } finally {
       membership.subscription = undefined;
