@@ -214,7 +214,8 @@ export class FakeConsumerGroup {
   readonly acked = new Set<string>();
   readonly parked = new Set<string>();
   readonly #held = new Map<string, object>();
-  readonly #retryCounts = new Map<string, number>();
+  /** How many times each event was handed out again. */
+  readonly retryCounts = new Map<string, number>();
   readonly #filter: RegExp | undefined;
   #waiters: (() => void)[] = [];
 
@@ -237,7 +238,7 @@ export class FakeConsumerGroup {
     let closed = false;
     const next = () => this.#nextFor(member);
     const waitForEvents = () => new Promise<void>((resolve) => this.#waiters.push(resolve));
-    const retryCountOf = (id: string) => this.#retryCounts.get(id) ?? 0;
+    const retryCountOf = (id: string) => this.retryCounts.get(id) ?? 0;
     const answer = (action: 'ack' | PersistentAction, events: ResolvedEvent[], reason?: string) => {
       if (closed) return Promise.reject(new Error('fake: the subscription is closed'));
       const eventIds = events.map((resolved) => resolved.event?.id ?? '');
@@ -252,7 +253,7 @@ export class FakeConsumerGroup {
         this.#held.delete(id);
         if (action === 'ack' || action === 'skip') this.acked.add(id);
         else if (action === 'park') this.parked.add(id);
-        else this.#retryCounts.set(id, (this.#retryCounts.get(id) ?? 0) + 1);
+        else this.retryCounts.set(id, (this.retryCounts.get(id) ?? 0) + 1);
       }
       this.wake();
       return Promise.resolve();
@@ -263,7 +264,7 @@ export class FakeConsumerGroup {
       for (const [id, holder] of [...this.#held]) {
         if (holder !== member) continue;
         this.#held.delete(id);
-        this.#retryCounts.set(id, (this.#retryCounts.get(id) ?? 0) + 1);
+        this.retryCounts.set(id, (this.retryCounts.get(id) ?? 0) + 1);
       }
       this.wake();
     };

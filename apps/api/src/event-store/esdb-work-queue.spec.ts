@@ -138,6 +138,25 @@ describe('the EventStoreDB work queue', () => {
     expect(problems).toEqual([expect.stringMatching(/is parked \(unreadable\)/)]);
   });
 
+  it('reports loudly an event the server is about to park after handing it out again and again', async () => {
+    const client = new FakeEsdbClient();
+    created(client, 'c1', 'w1');
+    const [event] = client.log;
+    const { problems } = await member(client);
+    await until('the group exists', () => client.groups.size === 1);
+    await until('the event is acked', () => client.answers.length === 1);
+    const group = client.groups.get('wfnet-dispatch');
+    group?.acked.clear();
+    group?.retryCounts.set(event?.id ?? '', DISPATCH_MAX_RETRY_COUNT - 3);
+
+    client.notify();
+
+    await until('the event is handed out again', () => client.answers.length === 2);
+    expect(problems).toEqual([
+      `dispatcher: the event at position ${event?.position.commit} was handed out ${DISPATCH_MAX_RETRY_COUNT - 2} times: at ${DISPATCH_MAX_RETRY_COUNT} the server parks it, and no process runs its work until the parked messages of wfnet-dispatch are replayed`,
+    ]);
+  });
+
   it('leaves by closing its connection, so the server hands what it did not ack to another member', async () => {
     const client = new FakeEsdbClient();
     created(client, 'c1', 'w1');
