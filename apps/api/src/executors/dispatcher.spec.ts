@@ -973,6 +973,32 @@ describe('the dispatchers of two processes sharing one consumer group', () => {
     expect(b.problems.some((line) => line.includes('handed to this process again'))).toBe(true);
   });
 
+  it('hand a workitem its process has not settled within the message timeout to the other, whose answer is taken', async () => {
+    const slow = heldGate();
+    const first = recording(async () => {
+      await slow.opened;
+      return { status: 'completed', output: 'from a' };
+    });
+    const second = recording(() => ({ status: 'completed', output: 'from b' }));
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 150);
+    const a = setup({ work: first.executor }, { workQueue: group.member('a') }, store);
+    const b = setup({ work: second.executor }, { workQueue: group.member('b') }, store);
+    await a.startDispatcher();
+    await a.createCase(stepNet('work'), 'c1');
+    await until('the first process runs the workitem', () => first.requests.length === 1);
+    await b.startDispatcher();
+
+    await until('the case finishes', () => b.isFinished('c1'), 3000);
+    expect((await b.onlyWorkitem('c1', 'step')).output).toBe('from b');
+    expect(second.requests).toHaveLength(1);
+
+    slow.open();
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(first.requests).toHaveLength(1);
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('from b');
+  });
+
   it('run a failed workitem again, in one of them, only when its retry timer fires', async () => {
     let failing = true;
     const flaky = recording((_, call) => {
