@@ -38,7 +38,10 @@ export interface EsdbWorkQueueOptions {
   readonly group?: string;
   /** How long the process has to ack an event before the server hands it to another (the claim lease). */
   readonly messageTimeoutMs: number;
-  /** Events the server sends ahead of the acks. */
+  /**
+   * Events the server sends ahead of the acks. The message timeout of each runs from its sending, so more
+   * than the dispatcher runs at once (64 by default) would wait here and be handed out again meanwhile.
+   */
   readonly bufferSize?: number;
   /** Pause before connecting again after a failure. */
   readonly retryDelayMs?: number;
