@@ -1,16 +1,26 @@
-import { StreamNotFoundError, WrongExpectedVersionError } from '@eventstore/db-client';
+import {
+  PersistentSubscriptionExistsError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+} from '@eventstore/db-client';
 import type {
   AllStreamRecordedEvent,
   AllStreamResolvedEvent,
   AppendResult,
   AppendToStreamOptions,
+  CreatePersistentSubscriptionToAllOptions,
   EventData,
+  PersistentAction,
+  PersistentSubscriptionToAllResolvedEvent,
+  PersistentSubscriptionToAllSettings,
   ReadAllOptions,
   ReadStreamOptions,
+  ResolvedEvent,
   StreamMetadata,
   SubscribeToAllOptions,
+  SubscribeToPersistentSubscriptionToAllOptions,
 } from '@eventstore/db-client';
-import type { EsdbRawClient } from '../apps/api/src/event-store/esdb-client.js';
+import type { EsdbPersistentSubscription, EsdbRawClient } from '../apps/api/src/event-store/esdb-client.js';
 
 /**
  * A stand-in for the EventStoreDB client, in its shapes and with its real error classes: enough of a
@@ -23,6 +33,15 @@ export class FakeEsdbClient implements EsdbRawClient {
   readonly subscriptions: { options: SubscribeToAllOptions; unsubscribed: boolean }[] = [];
   /** When set, every call fails with it. */
   failure: Error | undefined;
+  /** Persistent subscription groups on `$all`, by name. */
+  readonly groups = new Map<string, FakeConsumerGroup>();
+  /** Every ack and nack the members sent, in order. */
+  readonly answers: {
+    group: string;
+    action: 'ack' | PersistentAction;
+    reason?: string;
+    eventIds: string[];
+  }[] = [];
   disposed = false;
   #position = 1000n;
 
@@ -69,6 +88,7 @@ export class FakeEsdbClient implements EsdbRawClient {
       metadata: metadata as Record<string, unknown> | undefined,
       position: { commit: this.#position, prepare: this.#position },
     });
+    this.notify();
   }
 
   async *readStream(streamName: string, options: ReadStreamOptions): AsyncGenerator<AllStreamResolvedEvent> {
@@ -125,6 +145,46 @@ export class FakeEsdbClient implements EsdbRawClient {
     };
   }
 
+  createPersistentSubscriptionToAll(
+    groupName: string,
+    settings: PersistentSubscriptionToAllSettings,
+    options?: CreatePersistentSubscriptionToAllOptions,
+  ): Promise<void> {
+    this.#fail();
+    if (this.groups.has(groupName)) {
+      // As the server answers: the client reads the group from the metadata of a gRPC ALREADY_EXISTS.
+      const metadata = { 'stream-name': '$all', 'group-name': groupName };
+      const serviceError = {
+        code: 6,
+        details: `Subscription group ${groupName} on stream $all exists.`,
+        message: `6 ALREADY_EXISTS: Subscription group ${groupName} on stream $all exists.`,
+        metadata: { getMap: () => metadata },
+      };
+      throw new PersistentSubscriptionExistsError(
+        serviceError as unknown as ConstructorParameters<typeof PersistentSubscriptionExistsError>[0],
+      );
+    }
+    this.groups.set(groupName, new FakeConsumerGroup(groupName, settings, options, this));
+    return Promise.resolve();
+  }
+
+  subscribeToPersistentSubscriptionToAll(
+    groupName: string,
+    options?: SubscribeToPersistentSubscriptionToAllOptions,
+  ): EsdbPersistentSubscription & {
+    readonly options: SubscribeToPersistentSubscriptionToAllOptions | undefined;
+  } {
+    this.#fail();
+    const group = this.groups.get(groupName);
+    if (group === undefined) throw new Error(`fake: no persistent subscription group ${groupName}`);
+    return group.connect(options);
+  }
+
+  /** Wakes the members of every group waiting for events. */
+  notify(): void {
+    for (const group of this.groups.values()) group.wake();
+  }
+
   setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<unknown> {
     this.#fail();
     this.metadata.set(streamName, metadata);
@@ -143,4 +203,102 @@ export class FakeEsdbClient implements EsdbRawClient {
 
 function resolved(events: readonly AllStreamRecordedEvent[]): AllStreamResolvedEvent[] {
   return events.map((event) => ({ event, commitPosition: event.position.commit }));
+}
+
+/**
+ * A consumer group as the server keeps one, enough for the queue's tests: each event of the log its filter
+ * lets through goes to one connected member at a time (whichever asks next), until acked; a `retry` nack
+ * or the member's unsubscribing hands it out again, a `park` nack sets it aside.
+ */
+export class FakeConsumerGroup {
+  readonly acked = new Set<string>();
+  readonly parked = new Set<string>();
+  readonly #held = new Map<string, object>();
+  /** How many times each event was handed out again. */
+  readonly retryCounts = new Map<string, number>();
+  readonly #filter: RegExp | undefined;
+  #waiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly settings: PersistentSubscriptionToAllSettings,
+    readonly options: CreatePersistentSubscriptionToAllOptions | undefined,
+    private readonly client: FakeEsdbClient,
+  ) {
+    const filter = options?.filter;
+    this.#filter = filter !== undefined && 'regex' in filter ? new RegExp(filter.regex) : undefined;
+  }
+
+  wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  connect(options: SubscribeToPersistentSubscriptionToAllOptions | undefined) {
+    const member = {};
+    let closed = false;
+    const next = () => this.#nextFor(member);
+    const waitForEvents = () => new Promise<void>((resolve) => this.#waiters.push(resolve));
+    const retryCountOf = (id: string) => this.retryCounts.get(id) ?? 0;
+    const answer = (action: 'ack' | PersistentAction, events: ResolvedEvent[], reason?: string) => {
+      if (closed) return Promise.reject(new Error('fake: the subscription is closed'));
+      const eventIds = events.map((resolved) => resolved.event?.id ?? '');
+      this.client.answers.push({
+        group: this.name,
+        action,
+        ...(reason === undefined ? {} : { reason }),
+        eventIds,
+      });
+      for (const id of eventIds) {
+        if (this.#held.get(id) !== member) continue;
+        this.#held.delete(id);
+        if (action === 'ack' || action === 'skip') this.acked.add(id);
+        else if (action === 'park') this.parked.add(id);
+        else this.retryCounts.set(id, (this.retryCounts.get(id) ?? 0) + 1);
+      }
+      this.wake();
+      return Promise.resolve();
+    };
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      for (const [id, holder] of [...this.#held]) {
+        if (holder !== member) continue;
+        this.#held.delete(id);
+        this.retryCounts.set(id, (this.retryCounts.get(id) ?? 0) + 1);
+      }
+      this.wake();
+    };
+    return {
+      options,
+      async *[Symbol.asyncIterator](): AsyncGenerator<PersistentSubscriptionToAllResolvedEvent> {
+        while (!closed) {
+          const event = next();
+          if (event === undefined) {
+            await waitForEvents();
+            continue;
+          }
+          yield { event, commitPosition: event.position.commit, retryCount: retryCountOf(event.id) };
+        }
+      },
+      ack: (...events: ResolvedEvent[]) => answer('ack', events),
+      nack: (action: PersistentAction, reason: string, ...events: ResolvedEvent[]) =>
+        answer(action, events, reason),
+      unsubscribe: () => {
+        close();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  #nextFor(member: object): AllStreamRecordedEvent | undefined {
+    const event = this.client.log.find(
+      (e) =>
+        !this.acked.has(e.id) &&
+        !this.parked.has(e.id) &&
+        !this.#held.has(e.id) &&
+        (this.#filter === undefined || this.#filter.test(e.type)),
+    );
+    if (event !== undefined) this.#held.set(event.id, member);
+    return event;
+  }
 }

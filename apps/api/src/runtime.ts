@@ -71,7 +71,11 @@ export function createRuntime(
     ),
     ...ownExecutors,
   });
-  const stores = openEventStore(config.eventStore, { processName: config.processName });
+  const stores = openEventStore(config.eventStore, {
+    processName: config.processName,
+    claimLeaseMs: config.claimLeaseMs,
+    log,
+  });
   const readStore = openReadStore(config.readStore);
   const followers = new Followers();
   const conditions = new CelConditions();
@@ -105,6 +109,7 @@ export function createRuntime(
     log,
     claims: stores.claims,
     claimLeaseMs: config.claimLeaseMs,
+    ...(stores.workQueue && { workQueue: stores.workQueue }),
     ...dispatcherOptions,
   });
   const readModels = new ReadModels(readStore, config.maxPageBytes);

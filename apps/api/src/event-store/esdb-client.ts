@@ -8,10 +8,16 @@ import {
   DeadlineExceededError,
   END,
   EventStoreDBClient,
+  eventTypeFilter,
   excludeSystemEvents,
   FORWARDS,
   jsonEvent,
   NotLeaderError,
+  PARK,
+  PersistentSubscriptionExistsError,
+  persistentSubscriptionToAllSettingsFromDefaults,
+  RETRY,
+  ROUND_ROBIN,
   START,
   StreamNotFoundError,
   streamNameFilter,
@@ -23,12 +29,17 @@ import type {
   AllStreamResolvedEvent,
   AppendResult as EsdbAppendResult,
   AppendToStreamOptions,
+  CreatePersistentSubscriptionToAllOptions,
   EventData,
+  PersistentAction,
+  PersistentSubscriptionToAllResolvedEvent,
+  PersistentSubscriptionToAllSettings,
   ReadAllOptions as EsdbReadAllOptions,
   ReadStreamOptions as EsdbReadStreamOptions,
   ResolvedEvent,
   StreamMetadata,
   SubscribeToAllOptions,
+  SubscribeToPersistentSubscriptionToAllOptions,
 } from '@eventstore/db-client';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type { EventToAppend, ExpectedRevision, RecordedEvent } from '@wfnet/domain';
@@ -46,12 +57,97 @@ export interface EsdbRawClient {
     unsubscribe(): Promise<void>;
   };
   setStreamMetadata(streamName: string, metadata: StreamMetadata): Promise<unknown>;
+  createPersistentSubscriptionToAll(
+    groupName: string,
+    settings: PersistentSubscriptionToAllSettings,
+    options?: CreatePersistentSubscriptionToAllOptions,
+  ): Promise<void>;
+  subscribeToPersistentSubscriptionToAll(
+    groupName: string,
+    options?: SubscribeToPersistentSubscriptionToAllOptions,
+  ): EsdbPersistentSubscription;
   dispose(): Promise<void>;
 }
+
+/** A connection to a persistent subscription group: what the server hands this member, and its answers. */
+export interface EsdbPersistentSubscription extends AsyncIterable<PersistentSubscriptionToAllResolvedEvent> {
+  ack(...events: ResolvedEvent[]): Promise<void>;
+  nack(action: PersistentAction, reason: string, ...events: ResolvedEvent[]): Promise<void>;
+  unsubscribe(): Promise<void>;
+}
+
+export type { PersistentSubscriptionToAllResolvedEvent as EsdbDelivered };
 
 /** A client for `esdb://…` (or `kurrentdb://…`/`kurrent://…`, the same connection string under the new names). */
 export function connectEsdbClient(url: string): EsdbRawClient {
   return EventStoreDBClient.connectionString(url.replace(/^kurrent(db)?(\+discover)?:/, 'esdb$2:'));
+}
+
+/**
+ * The connection string with `connectionName` set, unless it sets one: the server lists a persistent
+ * subscription's members by the name of their connection.
+ */
+export function withConnectionName(url: string, name: string): string {
+  if (/[?&]connectionName=/i.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}connectionName=${encodeURIComponent(name)}`;
+}
+
+/** How a dispatch group hands out its events; see `createDispatchGroup`. */
+export interface DispatchGroupSettings {
+  /** The types of the events it hands out, exactly these. */
+  readonly eventTypes: readonly string[];
+  /** How long a member has to ack an event before the server hands it to another member. */
+  readonly messageTimeoutMs: number;
+  /** How many times an event is handed out again before the server parks it. */
+  readonly maxRetryCount: number;
+}
+
+/**
+ * Creates the persistent subscription group on `$all`, unless it exists: then its settings stay those it was
+ * created with (changing them would drop every member's connection). Answers whether it was created.
+ *
+ * It starts at the beginning of `$all`: a group made for a store that already holds cases hands out every
+ * past event of its types once, and each is acked as soon as its workitem is found settled. Starting at the
+ * head instead would lose the workitems a previous process left unsettled.
+ */
+export async function createDispatchGroup(
+  client: EsdbRawClient,
+  group: string,
+  settings: DispatchGroupSettings,
+): Promise<boolean> {
+  const escaped = settings.eventTypes.map((type) => type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  try {
+    await client.createPersistentSubscriptionToAll(
+      group,
+      persistentSubscriptionToAllSettingsFromDefaults({
+        startFrom: START,
+        messageTimeout: settings.messageTimeoutMs,
+        maxRetryCount: settings.maxRetryCount,
+        consumerStrategyName: ROUND_ROBIN,
+        resolveLinkTos: false,
+      }),
+      { filter: eventTypeFilter({ regex: `^(${escaped.join('|')})$` }) },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof PersistentSubscriptionExistsError) return false;
+    throw toStoreError(error);
+  }
+}
+
+export function subscribeDispatchGroup(
+  client: EsdbRawClient,
+  group: string,
+  bufferSize: number,
+): EsdbPersistentSubscription {
+  return client.subscribeToPersistentSubscriptionToAll(group, { bufferSize });
+}
+
+/** `retry` hands the event out again at once; `park` sets it aside until an operator replays it. */
+export type HandBack = 'retry' | 'park';
+
+export function nackAction(handBack: HandBack): PersistentAction {
+  return handBack === 'park' ? PARK : RETRY;
 }
 
 export type ReadDirection = 'forwards' | 'backwards';

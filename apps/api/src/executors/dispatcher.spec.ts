@@ -24,6 +24,8 @@ import type { DispatcherOptions } from './dispatcher.js';
 import { ExecutorRegistry } from './executor-registry.js';
 import { MemoryWorkClaims } from './work-claims.js';
 import type { WorkClaims } from './work-claims.js';
+import { MemoryConsumerGroup } from './work-queue.js';
+import type { WorkQueue } from './work-queue.js';
 
 const AT = '2026-03-04T05:06:07.000Z';
 /** `AT` plus `seconds`. */
@@ -125,14 +127,14 @@ async function until(
  */
 function setup(
   executors: Readonly<Record<string, Executor>>,
-  options: DispatcherOptions & { readonly claims?: WorkClaims } = {},
+  options: DispatcherOptions & { readonly claims?: WorkClaims; readonly workQueue?: WorkQueue } = {},
   store = new MemoryEventStore(),
 ) {
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor, ...executors });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, {
     snapshotEvery: 500,
     timing: fakeTiming(),
-    sharedStore: options.claims !== undefined,
+    sharedStore: options.claims !== undefined || options.workQueue !== undefined,
   });
   // The store of the followers' checkpoints.
   const checkpoints = new MemoryReadStore();
@@ -879,5 +881,188 @@ describe('the dispatchers of two processes on one store', () => {
     await until('the first process settles the workitem', () => aDispatcher.backlog === 0, 1000);
     expect(first.requests).toHaveLength(1);
     expect(b.problems).toEqual([]);
+  });
+});
+
+describe('the dispatchers of two processes sharing one consumer group', () => {
+  const held: { open(): void }[] = [];
+  const groups: MemoryConsumerGroup[] = [];
+  afterEach(async () => {
+    for (const executor of held.splice(0)) executor.open();
+    await Promise.all(groups.splice(0).map((group) => group.close()));
+  });
+  const heldGate = () => {
+    const opening = gate();
+    held.push(opening);
+    return opening;
+  };
+  const consumerGroup = (store: MemoryEventStore, messageTimeoutMs: number) => {
+    const group = new MemoryConsumerGroup(store, { messageTimeoutMs });
+    groups.push(group);
+    return group;
+  };
+  /** An executor that counts its runs per workitem, and how many overlapped. */
+  const counting = (calls: Map<string, number>, process: string, ran: Map<string, string[]>) => {
+    const executor: Executor = {
+      execute: async ({ workitem }) => {
+        calls.set(workitem.id, (calls.get(workitem.id) ?? 0) + 1);
+        ran.set(workitem.id, [...(ran.get(workitem.id) ?? []), process]);
+        await new Promise((resolve) => setTimeout(resolve, calls.size % 3));
+        return { status: 'completed', output: process };
+      },
+    };
+    return executor;
+  };
+
+  it('run each workitem once in all, each process taking a share', async () => {
+    const calls = new Map<string, number>();
+    const ran = new Map<string, string[]>();
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 30_000);
+    const a = setup({ work: counting(calls, 'a', ran) }, { workQueue: group.member('a') }, store);
+    const b = setup({ work: counting(calls, 'b', ran) }, { workQueue: group.member('b') }, store);
+    const dispatchers = [await a.startDispatcher(), await b.startDispatcher()];
+    const cases = Array.from({ length: 40 }, (_, i) => `c${i}`);
+
+    for (const caseId of cases) await a.createCase(stepNet('work'), caseId);
+
+    for (const caseId of cases) await until(`case ${caseId} finishes`, () => a.isFinished(caseId));
+    expect(calls.size).toBe(cases.length);
+    expect([...calls.values()].filter((n) => n !== 1)).toEqual([]);
+    const byProcess = [...ran.values()].flat();
+    expect(byProcess.filter((p) => p === 'a').length).toBeGreaterThan(0);
+    expect(byProcess.filter((p) => p === 'b').length).toBeGreaterThan(0);
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(dispatchers.every((d) => d.backlog === 0)).toBe(true);
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+
+  it('hand the workitems of a process cut off mid-execution to the other, which finishes every case', async () => {
+    const hung = heldGate();
+    const calls = new Map<string, number>();
+    const ran = new Map<string, string[]>();
+    const dying: Executor = {
+      execute: async ({ workitem }) => {
+        ran.set(workitem.id, [...(ran.get(workitem.id) ?? []), 'a']);
+        await hung.opened;
+        return { status: 'completed', output: 'too late' };
+      },
+    };
+    const store = new MemoryEventStore();
+    // A timeout far beyond the test: the work passes on because the connection drops, not by a timeout.
+    const group = consumerGroup(store, 60_000);
+    const aQueue = group.member('a');
+    const a = setup({ work: dying }, { workQueue: aQueue }, store);
+    const b = setup({ work: counting(calls, 'b', ran) }, { workQueue: group.member('b') }, store);
+    await a.startDispatcher();
+    await b.startDispatcher();
+    const cases = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    for (const caseId of cases) await a.createCase(stepNet('work'), caseId);
+    await until('the first process runs its share', () => [...ran.values()].flat().includes('a'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const hungInA = [...ran].filter(([, processes]) => processes.includes('a')).map(([id]) => id);
+    expect(hungInA.length).toBeGreaterThan(0);
+
+    // Killed: it neither acks nor gives anything back; its connection to the group drops.
+    await aQueue.leave();
+
+    for (const caseId of cases) await until(`case ${caseId} finishes`, () => b.isFinished(caseId), 5000);
+    for (const id of hungInA) expect(ran.get(id)).toEqual(['a', 'b']);
+    expect([...calls.values()].filter((n) => n !== 1)).toEqual([]);
+    for (const caseId of cases) expect((await b.onlyWorkitem(caseId, 'step')).output).toBe('b');
+    expect(b.problems.some((line) => line.includes('handed to this process again'))).toBe(true);
+  });
+
+  it('hand a workitem its process has not settled within the message timeout to the other, whose answer is taken', async () => {
+    const slow = heldGate();
+    const first = recording(async () => {
+      await slow.opened;
+      return { status: 'completed', output: 'from a' };
+    });
+    const second = recording(() => ({ status: 'completed', output: 'from b' }));
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 150);
+    const a = setup({ work: first.executor }, { workQueue: group.member('a') }, store);
+    const b = setup({ work: second.executor }, { workQueue: group.member('b') }, store);
+    await a.startDispatcher();
+    await a.createCase(stepNet('work'), 'c1');
+    await until('the first process runs the workitem', () => first.requests.length === 1);
+    await b.startDispatcher();
+
+    await until('the case finishes', () => b.isFinished('c1'), 3000);
+    expect((await b.onlyWorkitem('c1', 'step')).output).toBe('from b');
+    expect(second.requests).toHaveLength(1);
+
+    slow.open();
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(first.requests).toHaveLength(1);
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('from b');
+  });
+
+  it('run a failed workitem again, in one of them, only when its retry timer fires', async () => {
+    let failing = true;
+    const flaky = recording((_, call) => {
+      if (failing) throw new Error(`boom ${call}`);
+      return { status: 'completed', output: 'finally' };
+    });
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 30_000);
+    const a = setup({ flaky: flaky.executor }, { workQueue: group.member('a') }, store);
+    const b = setup({ flaky: flaky.executor }, { workQueue: group.member('b') }, store);
+    await a.startDispatcher();
+    await b.startDispatcher();
+
+    await a.createCase(stepNet('flaky'), 'c1');
+    await until('the attempt failed', async () => (await a.failuresOf('c1')).length === 1);
+    await until('the creation is acked', () => group.unacked === 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(flaky.requests).toHaveLength(1);
+    expect((await a.onlyWorkitem('c1', 'step')).state).toBe('created');
+
+    failing = false;
+    await a.fireRetry('c1');
+
+    await until('the case finishes', () => a.isFinished('c1'));
+    expect(flaky.requests).toHaveLength(2);
+    expect((await a.onlyWorkitem('c1', 'step')).output).toBe('finally');
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(group.parked).toEqual([]);
+    expect([...a.problems, ...b.problems]).toEqual([]);
+  });
+
+  it('give back at a graceful stop what the stopping process has not run, which the other takes at once', async () => {
+    const slow = heldGate();
+    const ran = new Map<string, string[]>();
+    const stopping: Executor = {
+      execute: async ({ workitem }) => {
+        ran.set(workitem.id, [...(ran.get(workitem.id) ?? []), 'a']);
+        await slow.opened;
+        return { status: 'completed', output: 'a' };
+      },
+    };
+    const calls = new Map<string, number>();
+    const store = new MemoryEventStore();
+    const group = consumerGroup(store, 60_000);
+    // One slot: the first workitem runs, the others wait in the process for room.
+    const a = setup({ work: stopping }, { workQueue: group.member('a'), concurrency: 1 }, store);
+    const b = setup({ work: counting(calls, 'b', ran) }, { workQueue: group.member('b') }, store);
+    const aDispatcher = await a.startDispatcher();
+    const cases = Array.from({ length: 6 }, (_, i) => `c${i}`);
+    for (const caseId of cases) await a.createCase(stepNet('work'), caseId);
+    await until('the first process runs one workitem', () => ran.size === 1);
+    await b.startDispatcher();
+    const started = Date.now();
+
+    const stopped = a.stopDispatcher(aDispatcher);
+
+    for (const caseId of cases.slice(1)) await until(`case ${caseId} finishes`, () => b.isFinished(caseId));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect([...ran.values()].filter((processes) => processes.includes('b'))).toHaveLength(5);
+    slow.open();
+    await stopped;
+    await until('the case run by the stopping process finishes', () => b.isFinished('c0'));
+    expect([...ran.values()].every((processes) => processes.length === 1)).toBe(true);
+    await until('every delivery is acked', () => group.unacked === 0, 2000);
+    expect(a.problems).toEqual([]);
   });
 });

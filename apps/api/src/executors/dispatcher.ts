@@ -29,6 +29,7 @@ import { StoreFeed } from '../followers/store-feed.js';
 import type { ExecutorRegistry } from './executor-registry.js';
 import { SOLE_PROCESS_CLAIMS } from './work-claims.js';
 import type { WorkClaims } from './work-claims.js';
+import type { WorkDelivery, WorkQueue } from './work-queue.js';
 
 /** How executions are run: the service's defaults suit production, tests pass smaller ones. */
 export interface DispatcherOptions {
@@ -56,6 +57,11 @@ export interface DispatcherDeps extends DispatcherOptions {
   readonly log: { warn(message: string): void; error(message: string): void };
   /** Who runs a workitem when several processes follow the store; without them this process runs all. */
   readonly claims?: WorkClaims;
+  /**
+   * Where this process's work comes from when the store hands work out itself (a consumer group shared by
+   * the processes): then the events that create work are taken from it alone, and claims are not used.
+   */
+  readonly workQueue?: WorkQueue;
 }
 
 /** Events handed over at once; each `WorkitemCreated` of a batch may still wait for room. */
@@ -80,6 +86,10 @@ const claimKey = (workitemId: string): string => `workitem:${workitemId}`;
  *
  * Several processes following one store each take up every workitem, and run one only while they hold its
  * claim (see `attempt`); one process alone skips claims altogether.
+ *
+ * Given a work queue, the dispatcher takes up only what the queue hands it (see `handleDelivery`), and
+ * follows the store for abandon hooks alone. A delivery is acked once its execution has settled, so one
+ * held by a process that dies is handed to another; a stop gives back at once what it leaves unsettled.
  */
 export class Dispatcher implements StoreFollower {
   readonly id = 'dispatcher';
@@ -109,8 +119,13 @@ export class Dispatcher implements StoreFollower {
   private readonly claimLeaseMs: number;
   /** Releases under way, by key: a claim on the same key waits for them, or a late release would undo it. */
   private readonly releases = new Map<string, Promise<void>>();
+  private readonly queue: WorkQueue | undefined;
 
   constructor(private readonly deps: DispatcherDeps) {
+    if (deps.workQueue !== undefined && deps.claims !== undefined && deps.claims !== SOLE_PROCESS_CLAIMS) {
+      throw new Error('a dispatcher takes its work from a work queue or by claims, not both');
+    }
+    this.queue = deps.workQueue;
     this.concurrency = deps.concurrency ?? 64;
     this.backoff = deps.backoff ?? { initialMs: 200, maxMs: 30_000 };
     this.claims = deps.claims ?? SOLE_PROCESS_CLAIMS;
@@ -152,6 +167,7 @@ export class Dispatcher implements StoreFollower {
     const after = (await this.deps.checkpoints.load(this.id)) ?? 0n;
     this.lastSeen = this.savedCheckpoint = after;
     this.feed.start();
+    await this.queue?.join((delivery) => this.handleDelivery(delivery));
   }
 
   async stop(): Promise<void> {
@@ -164,8 +180,14 @@ export class Dispatcher implements StoreFollower {
     await this.feed.stop();
     await this.whenIdle();
     // What this process leaves unsettled another may take up at once, rather than once the lease runs out.
-    for (const execution of this.unsettled.values()) this.releaseClaim(execution);
-    await Promise.all(this.releases.values());
+    const handedBack: Promise<void>[] = [];
+    for (const execution of this.unsettled.values()) {
+      this.releaseClaim(execution);
+      for (const delivery of [...execution.deliveries, ...execution.retryDeliveries])
+        handedBack.push(this.handBack(delivery));
+    }
+    await Promise.all([...this.releases.values(), ...handedBack]);
+    await this.queue?.leave();
     clearTimeout(this.checkpointTimer);
     await this.saveCheckpoint();
   }
@@ -184,21 +206,12 @@ export class Dispatcher implements StoreFollower {
     if (this.claimsShared && (event.type === 'WorkitemUpdated' || event.type === 'WorkitemFailed')) {
       this.answered((event as RecordedEvent & (WorkitemUpdated | WorkitemFailed)).data.workitemId);
     }
-    if (event.type === 'WorkitemCreated') {
-      const { caseId, workitemId, executor } = (event as RecordedEvent & WorkitemCreated).data;
-      // A timer's workitem completes when its timer fires: there is nothing to run.
-      if (executor === TIMER_EXECUTOR) return true;
-      while (this.unattempted + this.firstAttempts >= this.concurrency) {
-        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-        if (this.stopping) return false;
-      }
-      return this.takeUp(caseId, workitemId, event.position, 'created');
+    const work = this.queue === undefined ? workOf(event) : undefined;
+    if (work !== undefined) {
+      if (work.cause === 'created' && !(await this.roomForNewWork())) return false;
+      return this.takeUp(work.caseId, work.workitemId, event.position, work.cause, []);
     }
-    if (event.type === 'TimerFired') {
-      const { caseId, kind, workitemId } = (event as RecordedEvent & TimerFired).data;
-      if (kind === 'retry' && workitemId !== null)
-        return this.takeUp(caseId, workitemId, event.position, 'retry');
-    } else if (
+    if (
       event.type === 'WorkitemUpdated' &&
       (event as RecordedEvent & WorkitemUpdated).data.state === 'abandoned' &&
       this.deps.registry.hasAbandonHooks
@@ -208,12 +221,75 @@ export class Dispatcher implements StoreFollower {
     return true;
   }
 
+  /** Waits while new workitems fill the slots; answers false when a stop came first. */
+  private async roomForNewWork(): Promise<boolean> {
+    while (!this.stopping && this.unattempted + this.firstAttempts >= this.concurrency) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    return !this.stopping;
+  }
+
+  /**
+   * An event the work queue handed this process: its work is this process's to run, and the delivery is
+   * acked once that work has settled. One that gives no work is acked at once; one a stop leaves untaken is
+   * given back for another process.
+   */
+  private async handleDelivery(delivery: WorkDelivery): Promise<void> {
+    const { event } = delivery;
+    if (delivery.retryCount > 0) {
+      this.deps.log.warn(
+        `dispatcher: ${event.type} at position ${event.position} handed to this process again (time ${delivery.retryCount + 1}): the process that had it stopped, died, or did not settle it in time`,
+      );
+    }
+    const work = workOf(event);
+    if (work === undefined) {
+      await this.acknowledge(delivery);
+      return;
+    }
+    const taken =
+      (work.cause === 'retry' || (await this.roomForNewWork())) &&
+      (await this.takeUp(work.caseId, work.workitemId, event.position, work.cause, [delivery]));
+    if (!taken) await this.handBack(delivery);
+  }
+
+  private async acknowledge(delivery: WorkDelivery): Promise<void> {
+    try {
+      await delivery.ack();
+    } catch (error) {
+      this.deps.log.warn(
+        `dispatcher: ${delivery.event.type} at position ${delivery.event.position} settled, but its ack was lost (${String(error)}): another process will find it settled`,
+      );
+    }
+  }
+
+  private async handBack(delivery: WorkDelivery): Promise<void> {
+    try {
+      await delivery.nack('retry', 'the process is stopping');
+    } catch (error) {
+      this.deps.log.warn(
+        `dispatcher: ${delivery.event.type} at position ${delivery.event.position} not given back (${String(error)}): it is handed out again once its time runs out`,
+      );
+    }
+  }
+
   /** Answers false when a stop came first and the event was left unhandled. */
-  private async takeUp(caseId: string, workitemId: string, position: bigint, cause: Cause): Promise<boolean> {
+  private async takeUp(
+    caseId: string,
+    workitemId: string,
+    position: bigint,
+    cause: Cause,
+    deliveries: readonly WorkDelivery[],
+  ): Promise<boolean> {
     const unsettled = this.unsettled.get(workitemId);
     if (unsettled) {
       // An attempt timed out by the engine may still be running: the retry runs once it has settled.
-      if (cause === 'retry') unsettled.retryAfter ??= position;
+      if (cause === 'retry') {
+        unsettled.retryAfter ??= position;
+        unsettled.retryDeliveries.push(...deliveries);
+      } else {
+        // The same event handed to this process again: it settles with the execution under way.
+        unsettled.deliveries.push(...deliveries);
+      }
       return true;
     }
     const execution: Execution = {
@@ -229,6 +305,8 @@ export class Dispatcher implements StoreFollower {
       claim: undefined,
       waitingForClaim: false,
       answeredElsewhere: false,
+      deliveries: [...deliveries],
+      retryDeliveries: [],
     };
     if (this.stopping) return false;
     this.unsettled.set(workitemId, execution);
@@ -365,9 +443,16 @@ export class Dispatcher implements StoreFollower {
   private settle(execution: Execution): void {
     this.unsettled.delete(execution.workitemId);
     this.releaseClaim(execution);
-    if (execution.retryAfter !== undefined && !this.stopping) {
-      void this.takeUp(execution.caseId, execution.workitemId, execution.retryAfter, 'retry');
+    for (const delivery of execution.deliveries) void this.acknowledge(delivery);
+    if (execution.retryAfter === undefined) return;
+    const { caseId, workitemId, retryAfter, retryDeliveries } = execution;
+    if (this.stopping) {
+      for (const delivery of retryDeliveries) void this.handBack(delivery);
+      return;
     }
+    void this.takeUp(caseId, workitemId, retryAfter, 'retry', retryDeliveries).then(async (taken) => {
+      if (!taken) for (const delivery of retryDeliveries) await this.handBack(delivery);
+    });
   }
 
   /** Claims the execution's workitem, and keeps the claim renewed until it is released or lost. */
@@ -530,11 +615,16 @@ export class Dispatcher implements StoreFollower {
     }, CHECKPOINT_DELAY_MS);
   }
 
-  /** The checkpoint is just before the oldest execution still running, or the last event seen. */
+  /**
+   * The checkpoint is just before the oldest execution still running, or the last event seen. Work handed
+   * out by a queue is the queue's to keep: it does not hold the checkpoint back.
+   */
   private async saveCheckpoint(): Promise<void> {
     let checkpoint = this.lastSeen;
-    for (const { position } of this.unsettled.values())
-      if (position - 1n < checkpoint) checkpoint = position - 1n;
+    if (this.queue === undefined) {
+      for (const { position } of this.unsettled.values())
+        if (position - 1n < checkpoint) checkpoint = position - 1n;
+    }
     if (checkpoint <= this.savedCheckpoint) return;
     this.savedCheckpoint = checkpoint;
     await this.deps.checkpoints.save(this.id, checkpoint);
@@ -573,6 +663,10 @@ interface Execution {
   waitingForClaim: boolean;
   /** An answer to the workitem, or its end, was seen in the store since it was taken up. */
   answeredElsewhere: boolean;
+  /** What the work queue handed this process for it: acked once it settles, given back at a stop. */
+  readonly deliveries: WorkDelivery[];
+  /** What the work queue handed this process for the retry in `retryAfter`. */
+  readonly retryDeliveries: WorkDelivery[];
 }
 
 /** A claim this process holds on a workitem, and keeps renewed. */
@@ -580,6 +674,22 @@ interface Claim {
   readonly renewal: NodeJS.Timeout;
   /** The renewal under way, if any: one at a time, and a release waits for it. */
   renewing: Promise<void> | undefined;
+}
+
+/** The work an event gives the dispatcher, if any. */
+function workOf(
+  event: RecordedEvent,
+): { readonly caseId: string; readonly workitemId: string; readonly cause: Cause } | undefined {
+  if (event.type === 'WorkitemCreated') {
+    const { caseId, workitemId, executor } = (event as RecordedEvent & WorkitemCreated).data;
+    // A timer's workitem completes when its timer fires: there is nothing to run.
+    return executor === TIMER_EXECUTOR ? undefined : { caseId, workitemId, cause: 'created' };
+  }
+  if (event.type === 'TimerFired') {
+    const { caseId, kind, workitemId } = (event as RecordedEvent & TimerFired).data;
+    if (kind === 'retry' && workitemId !== null) return { caseId, workitemId, cause: 'retry' };
+  }
+  return undefined;
 }
 
 const isFirst = (execution: Execution): boolean => execution.cause === 'created' && execution.tries === 0;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeEsdbClient } from '../../../../test/fake-esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
+import { EsdbWorkQueue } from '../event-store/esdb-work-queue.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { EsdbSnapshotStore, MemorySnapshotStore } from '../event-store/snapshot-store.js';
 import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
+import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import {
   defaultAdmissionMaxLag,
   defaultReadyMaxLag,
@@ -91,7 +93,7 @@ describe('openEventStore', () => {
     await opened.close();
   });
 
-  it('opens EventStoreDB through the client factory it is given, snapshots sharing the client', async () => {
+  it('opens EventStoreDB through the client factory it is given, snapshots sharing the client, work handed out by a consumer group', async () => {
     const client = new FakeEsdbClient();
     const urls: string[] = [];
 
@@ -100,12 +102,17 @@ describe('openEventStore', () => {
         urls.push(url);
         return client;
       },
+      processName: 'api 1',
     });
     await opened.close();
 
     expect(opened.eventStore).toBeInstanceOf(EsdbEventStore);
     expect(opened.snapshotStore).toBeInstanceOf(EsdbSnapshotStore);
-    expect(urls).toEqual(['esdb://localhost:2113?tls=false']);
+    // The server lists the group's members by the names of their connections.
+    expect(urls).toEqual(['esdb://localhost:2113?tls=false&connectionName=api%201']);
+    expect(opened.workQueue).toBeInstanceOf(EsdbWorkQueue);
+    expect((opened.workQueue as EsdbWorkQueue).group).toBe('wfnet-dispatch');
+    expect(opened.claims).toBe(SOLE_PROCESS_CLAIMS);
     expect(opened.shared).toBe(true);
     expect(client.disposed).toBe(true);
   });

@@ -2,12 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { EventStore } from '@wfnet/domain';
-import { connectEsdbClient } from '../event-store/esdb-client.js';
+import { connectEsdbClient, withConnectionName } from '../event-store/esdb-client.js';
 import type { EsdbRawClient } from '../event-store/esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
+import { EsdbWorkQueue } from '../event-store/esdb-work-queue.js';
 import { PostgresWorkClaims } from '../executors/postgres-work-claims.js';
 import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import type { WorkClaims } from '../executors/work-claims.js';
+import type { WorkQueue } from '../executors/work-queue.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { PostgresEventStore, PostgresSnapshotStore } from '../event-store/postgres-event-store.js';
 import {
@@ -45,6 +47,8 @@ export interface OpenedStores {
   readonly snapshotStore: SnapshotStore;
   /** Shared by the processes on a store several may follow; one process alone holds every claim. */
   readonly claims: WorkClaims;
+  /** Where the store hands each process its share of the work itself; then claims are not used. */
+  readonly workQueue: WorkQueue | undefined;
   /** Whether other processes may write the same streams, so that no cached state can be trusted as it is. */
   readonly shared: boolean;
   /** Closes both, snapshots first. */
@@ -56,6 +60,10 @@ export interface OpenOptions {
   readonly connectEsdb?: (url: string) => EsdbRawClient;
   /** The name this process holds work claims under, where processes share them. */
   readonly processName?: string;
+  /** How long a claim lasts unless renewed; on EventStoreDB, how long a delivery of work waits for its ack. */
+  readonly claimLeaseMs?: number;
+  /** Where a work queue reports its connection failing. */
+  readonly log?: { warn(message: string): void; error(message: string): void };
 }
 
 interface EventStoreKind<Config extends EventStoreConfig> {
@@ -89,12 +97,16 @@ type ReadStoreKinds = {
 };
 
 const SQLITE_PREFIX = 'sqlite:';
+const DEFAULT_CLAIM_LEASE_MS = 30_000;
+
+const processNameOf = (options: OpenOptions): string => options.processName ?? `${hostname()}:${process.pid}`;
 
 function pair(eventStore: EventStore, snapshotStore: SnapshotStore, shared = false): OpenedStores {
   return {
     eventStore,
     snapshotStore,
     claims: SOLE_PROCESS_CLAIMS,
+    workQueue: undefined,
     shared,
     close: async () => {
       await snapshotStore.close();
@@ -144,8 +156,17 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
     parse: (value) =>
       /^(esdb|kurrentdb|kurrent)(\+discover)?:\/\/./.test(value) ? { kind: 'esdb', url: value } : undefined,
     open(config, options) {
-      const eventStore = EsdbEventStore.open(config.url, options.connectEsdb ?? connectEsdbClient);
-      return pair(eventStore, new EsdbSnapshotStore(eventStore.client), true);
+      const connect = options.connectEsdb ?? connectEsdbClient;
+      const name = processNameOf(options);
+      const eventStore = EsdbEventStore.open(config.url, (url) => connect(withConnectionName(url, name)));
+      return {
+        ...pair(eventStore, new EsdbSnapshotStore(eventStore.client), true),
+        // Dispatch by a persistent subscription group: the server hands each workitem to one process.
+        workQueue: new EsdbWorkQueue(eventStore.client, {
+          messageTimeoutMs: options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS,
+          log: options.log ?? console,
+        }),
+      };
     },
     defaultReadStore: () => ({ kind: 'sqlite', file: 'data/wfnet-read.db' }),
     // EventStoreDB's positions are offsets in its log, not counts of events: no default bound there.
@@ -160,7 +181,7 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
       const eventStore = PostgresEventStore.open(config.url);
       return {
         ...pair(eventStore, new PostgresSnapshotStore(eventStore), true),
-        claims: new PostgresWorkClaims(config.url, options.processName ?? `${hostname()}:${process.pid}`),
+        claims: new PostgresWorkClaims(config.url, processNameOf(options)),
       };
     },
     // Read models stay with each process; positions are global, so `?waitFor=` holds in any of them.
