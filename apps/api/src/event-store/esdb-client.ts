@@ -3,28 +3,8 @@
  * they throw. The rest of the app speaks the event-store port; moving to @kurrent/kurrentdb-client
  * (same calls, renamed package) changes this file only.
  */
-import {
-  BACKWARDS,
-  DeadlineExceededError,
-  END,
-  EventStoreDBClient,
-  eventTypeFilter,
-  excludeSystemEvents,
-  FORWARDS,
-  jsonEvent,
-  NotLeaderError,
-  PARK,
-  PersistentSubscriptionExistsError,
-  persistentSubscriptionToAllSettingsFromDefaults,
-  RETRY,
-  ROUND_ROBIN,
-  START,
-  StreamNotFoundError,
-  streamNameFilter,
-  TimeoutError,
-  UnavailableError,
-  WrongExpectedVersionError,
-} from '@eventstore/db-client';
+import { createRequire } from 'node:module';
+import type * as Esdb from '@eventstore/db-client';
 import type {
   AllStreamResolvedEvent,
   AppendResult as EsdbAppendResult,
@@ -43,6 +23,12 @@ import type {
 } from '@eventstore/db-client';
 import { ConcurrencyError, StoreUnavailableError } from '@wfnet/domain';
 import type { EventToAppend, ExpectedRevision, RecordedEvent } from '@wfnet/domain';
+
+let loaded: typeof Esdb | undefined;
+
+/** The client, loaded on first use: a service on another store never loads it and gRPC (≈ 200 modules). */
+const esdb = (): typeof Esdb =>
+  (loaded ??= createRequire(import.meta.url)('@eventstore/db-client') as typeof Esdb);
 
 /** The calls of the client we use. The real client has them; unit tests hand in a fake of this shape. */
 export interface EsdbRawClient {
@@ -80,7 +66,7 @@ export type { PersistentSubscriptionToAllResolvedEvent as EsdbDelivered };
 
 /** A client for `esdb://…` (or `kurrentdb://…`/`kurrent://…`, the same connection string under the new names). */
 export function connectEsdbClient(url: string): EsdbRawClient {
-  return EventStoreDBClient.connectionString(url.replace(/^kurrent(db)?(\+discover)?:/, 'esdb$2:'));
+  return esdb().EventStoreDBClient.connectionString(url.replace(/^kurrent(db)?(\+discover)?:/, 'esdb$2:'));
 }
 
 /**
@@ -119,18 +105,18 @@ export async function createDispatchGroup(
   try {
     await client.createPersistentSubscriptionToAll(
       group,
-      persistentSubscriptionToAllSettingsFromDefaults({
-        startFrom: START,
+      esdb().persistentSubscriptionToAllSettingsFromDefaults({
+        startFrom: esdb().START,
         messageTimeout: settings.messageTimeoutMs,
         maxRetryCount: settings.maxRetryCount,
-        consumerStrategyName: ROUND_ROBIN,
+        consumerStrategyName: esdb().ROUND_ROBIN,
         resolveLinkTos: false,
       }),
-      { filter: eventTypeFilter({ regex: `^(${escaped.join('|')})$` }) },
+      { filter: esdb().eventTypeFilter({ regex: `^(${escaped.join('|')})$` }) },
     );
     return true;
   } catch (error) {
-    if (error instanceof PersistentSubscriptionExistsError) return false;
+    if (error instanceof esdb().PersistentSubscriptionExistsError) return false;
     throw toStoreError(error);
   }
 }
@@ -147,7 +133,7 @@ export function subscribeDispatchGroup(
 export type HandBack = 'retry' | 'park';
 
 export function nackAction(handBack: HandBack): PersistentAction {
-  return handBack === 'park' ? PARK : RETRY;
+  return handBack === 'park' ? esdb().PARK : esdb().RETRY;
 }
 
 export type ReadDirection = 'forwards' | 'backwards';
@@ -157,7 +143,7 @@ export function appendOptions(expected: ExpectedRevision): AppendToStreamOptions
 }
 
 export function toEventData(event: EventToAppend): EventData {
-  return jsonEvent({
+  return esdb().jsonEvent({
     id: event.id,
     type: event.type,
     data: event.data as Record<string, unknown>,
@@ -172,8 +158,8 @@ export function streamReadOptions(options: {
 }): EsdbReadStreamOptions {
   const backwards = options.direction === 'backwards';
   return {
-    direction: backwards ? BACKWARDS : FORWARDS,
-    fromRevision: options.fromRevision ?? (backwards ? END : START),
+    direction: backwards ? esdb().BACKWARDS : esdb().FORWARDS,
+    fromRevision: options.fromRevision ?? (backwards ? esdb().END : esdb().START),
     ...(options.maxCount === undefined ? {} : { maxCount: options.maxCount }),
   };
 }
@@ -186,8 +172,9 @@ export function allReadOptions(options: {
 }): EsdbReadAllOptions {
   const backwards = options.direction === 'backwards';
   return {
-    direction: backwards ? BACKWARDS : FORWARDS,
-    fromPosition: options.from === undefined ? (backwards ? END : START) : atCommit(options.from),
+    direction: backwards ? esdb().BACKWARDS : esdb().FORWARDS,
+    fromPosition:
+      options.from === undefined ? (backwards ? esdb().END : esdb().START) : atCommit(options.from),
     maxCount: options.maxCount,
   };
 }
@@ -198,11 +185,11 @@ export function subscribeOptions(
   prefixes: readonly string[] | undefined,
 ): SubscribeToAllOptions {
   return {
-    fromPosition: after === undefined ? START : atCommit(after),
+    fromPosition: after === undefined ? esdb().START : atCommit(after),
     filter:
       prefixes === undefined || prefixes.length === 0
-        ? excludeSystemEvents()
-        : streamNameFilter({ prefixes: [...prefixes] }),
+        ? esdb().excludeSystemEvents()
+        : esdb().streamNameFilter({ prefixes: [...prefixes] }),
   };
 }
 
@@ -240,12 +227,12 @@ export function fromResolved(
 }
 
 export function isStreamNotFound(error: unknown): boolean {
-  return error instanceof StreamNotFoundError;
+  return error instanceof esdb().StreamNotFoundError;
 }
 
 /** The client's errors in the port's terms; anything else is passed on as it is. */
 export function toStoreError(error: unknown, streamId?: string): unknown {
-  if (error instanceof WrongExpectedVersionError) {
+  if (error instanceof esdb().WrongExpectedVersionError) {
     return new ConcurrencyError(
       error.streamName || (streamId ?? ''),
       String(error.expectedVersion),
@@ -253,10 +240,10 @@ export function toStoreError(error: unknown, streamId?: string): unknown {
     );
   }
   if (
-    error instanceof UnavailableError ||
-    error instanceof DeadlineExceededError ||
-    error instanceof TimeoutError ||
-    error instanceof NotLeaderError
+    error instanceof esdb().UnavailableError ||
+    error instanceof esdb().DeadlineExceededError ||
+    error instanceof esdb().TimeoutError ||
+    error instanceof esdb().NotLeaderError
   ) {
     return new StoreUnavailableError(`EventStoreDB: ${error.message}`, { cause: error });
   }
