@@ -15,7 +15,7 @@ import { checkBatch, concurrencyError, DEFAULT_READ_ALL_PAGE, matchRetry } from 
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal } from './catch-up-subscription.js';
 import type { Snapshot, SnapshotStore } from './snapshot-store.js';
-import { pgDriver } from './pg-driver.js';
+import { pgDriver } from '../postgres/pg-driver.js';
 
 export interface PostgresEventStoreOptions {
   /** How often subscriptions read again without a notification (250 ms by default). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { WorkClaims } from './work-claims.js';
-import { pgDriver } from '../event-store/pg-driver.js';
+import { pgDriver } from '../postgres/pg-driver.js';
 
 /** The table's name, fixed: every process on the database must meet in the same one. */
 const TABLE = 'wfnet_work_claims';
