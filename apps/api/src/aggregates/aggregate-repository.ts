@@ -1,7 +1,7 @@
 import { ConcurrencyError } from '@wfnet/domain';
 import type { Command, Decider, Event, EventStore, EventToAppend } from '@wfnet/domain';
-import { v7 } from 'uuid';
 import type { SnapshotStore } from '../event-store/snapshot-store.js';
+import { eventIds } from './event-ids.js';
 
 /** What the repository needs to know of an aggregate besides its decider. */
 export interface AggregateCodec<C, S> {
@@ -119,10 +119,9 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
       const decided = this.decider.decide(command, state);
       if (decided.length === 0)
         return { events: [], before: state, state, nextRevision: revision, position: undefined };
-      // One draw of random bytes for all the ids: a draw per id cost more than the rest of the id.
-      const random = crypto.getRandomValues(new Uint8Array(16 * decided.length));
+      const ids = eventIds(decided.length);
       const toAppend = decided.map((event, i): EventToAppend => ({
-        id: v7({ random: random.subarray(16 * i, 16 * i + 16) }),
+        id: ids[i] as string,
         type: event.type,
         data: event.data,
       }));
