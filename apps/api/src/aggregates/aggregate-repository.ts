@@ -116,7 +116,7 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
     const streamId = this.codec.streamId(command);
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(streamId);
-      const decided = this.decider.decide(command, state);
+      const { events: decided, state: after } = this.#decideAndFold(command, state);
       if (decided.length === 0)
         return { events: [], before: state, state, nextRevision: revision, position: undefined };
       const ids = eventIds(decided.length);
@@ -131,7 +131,6 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
           toAppend,
           revision === NO_STREAM ? 'no_stream' : revision,
         );
-        const after = this.decider.fold(state, decided);
         this.#remember(streamId, { state: after, revision: nextRevision });
         await this.#snapshotIfDue(streamId, revision, nextRevision, after);
         const events = decided.map((event, i) => ({
@@ -147,6 +146,13 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
         if (attempt >= this.#maxAttempts) throw error;
       }
     }
+  }
+
+  /** The decider's `decideAndFold`, or its `decide` and then its `fold`. */
+  #decideAndFold(command: C, state: S): { readonly events: readonly E[]; readonly state: S } {
+    if (this.decider.decideAndFold) return this.decider.decideAndFold(command, state);
+    const events = this.decider.decide(command, state);
+    return { events, state: this.decider.fold(state, events) };
   }
 
   async #caughtUp(streamId: string, cached: CacheEntry<S>): Promise<LoadedAggregate<S>> {

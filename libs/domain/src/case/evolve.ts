@@ -273,11 +273,14 @@ function applyAll(state: CaseState, events: readonly CaseEvent[]): CaseDraft {
   return draft;
 }
 
-export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
-  if (events.length === 0) return state;
-  const draft = applyAll(state, events);
+/** Ends a fold on a draft that only its caller holds: what has ended goes, and the draft is the state. */
+export function endFold(draft: CaseDraft): CaseState {
   pruneEnded(draft);
   return draft;
+}
+
+export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
+  return events.length === 0 ? state : endFold(applyAll(state, events));
 }
 
 /**
