@@ -172,15 +172,21 @@ export class Dispatcher implements StoreFollower {
 
   private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
     for (const event of batch) {
+      if (this.stopping) return;
+      // Most events need nothing done: only a promise is waited for, so that they cost none each.
+      const handled = this.handle(event);
       // An event not handled because of a stop is not seen: the checkpoint must stay before it.
-      if (this.stopping || !(await this.handle(event))) return;
+      if (handled !== true && !(await handled)) return;
       this.lastSeen = event.position;
       this.saveCheckpointSoon();
     }
   }
 
-  /** Answers false when a stop came first and the event was left unhandled. */
-  private async handle(event: RecordedEvent): Promise<boolean> {
+  /**
+   * Answers false when a stop came first and the event was left unhandled; `true` at once for an event
+   * that needs nothing done.
+   */
+  private handle(event: RecordedEvent): true | Promise<boolean> {
     if (this.claimsShared && (event.type === 'WorkitemUpdated' || event.type === 'WorkitemFailed')) {
       this.answered((event as RecordedEvent & (WorkitemUpdated | WorkitemFailed)).data.workitemId);
     }
@@ -188,11 +194,7 @@ export class Dispatcher implements StoreFollower {
       const { caseId, workitemId, executor } = (event as RecordedEvent & WorkitemCreated).data;
       // A timer's workitem completes when its timer fires: there is nothing to run.
       if (executor === TIMER_EXECUTOR) return true;
-      while (this.unattempted + this.firstAttempts >= this.concurrency) {
-        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-        if (this.stopping) return false;
-      }
-      return this.takeUp(caseId, workitemId, event.position, 'created');
+      return this.takeUpWithRoom(caseId, workitemId, event.position);
     }
     if (event.type === 'TimerFired') {
       const { caseId, kind, workitemId } = (event as RecordedEvent & TimerFired).data;
@@ -203,9 +205,18 @@ export class Dispatcher implements StoreFollower {
       (event as RecordedEvent & WorkitemUpdated).data.state === 'abandoned' &&
       this.deps.registry.hasAbandonHooks
     ) {
-      await this.runAbandonHook(event as RecordedEvent & WorkitemUpdated);
+      return this.runAbandonHook(event as RecordedEvent & WorkitemUpdated).then(() => true);
     }
     return true;
+  }
+
+  /** A new workitem, taken up once the first attempts under way leave room for it. */
+  private async takeUpWithRoom(caseId: string, workitemId: string, position: bigint): Promise<boolean> {
+    while (this.unattempted + this.firstAttempts >= this.concurrency) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      if (this.stopping) return false;
+    }
+    return this.takeUp(caseId, workitemId, position, 'created');
   }
 
   /** Answers false when a stop came first and the event was left unhandled. */
