@@ -400,6 +400,25 @@ export function eventStoreContract(target: ContractTarget): void {
         ]);
       }));
 
+    it('delivers through its pages, where it offers them, the events it delivers one by one', () =>
+      withStore(target, async (store) => {
+        const prefix = `pages${v7().replaceAll('-', '')}`;
+        const head = await store.headPosition();
+        await store.append(`${prefix}-1`, events(3), 'no_stream');
+        await store.append(`other${v7()}`, events(2), 'no_stream');
+        await store.append(`${prefix}-2`, events(2), 'no_stream');
+        const options = { after: head, streamPrefixes: [prefix] };
+        const byEvent = store.subscribe(options);
+        const byPage = store.subscribe(options);
+
+        const oneByOne = await take(byEvent, 5);
+        const paged = byPage.pages ? await takePages(byPage.pages(), 5) : await take(byPage, 5);
+        await Promise.all([byEvent.close(), byPage.close()]);
+
+        expect(paged.map((e) => e.id)).toEqual(oneByOne.map((e) => e.id));
+        expect(paged.every((e) => e.streamId.startsWith(prefix))).toBe(true);
+      }));
+
     it('ends its iteration when closed while waiting', () =>
       withStore(target, async (store) => {
         const subscription = store.subscribe({
@@ -438,6 +457,20 @@ async function take(subscription: AsyncIterable<RecordedEvent>, count: number): 
   for await (const e of subscription) {
     received.push(e);
     if (received.length === count) break;
+  }
+  return received;
+}
+
+/** The events of a subscription's pages until there are at least `count`; no page may be empty. */
+async function takePages(
+  pages: AsyncIterable<readonly RecordedEvent[]>,
+  count: number,
+): Promise<RecordedEvent[]> {
+  const received: RecordedEvent[] = [];
+  for await (const page of pages) {
+    if (page.length === 0) throw new Error('a subscription delivered an empty page');
+    received.push(...page);
+    if (received.length >= count) break;
   }
   return received;
 }

@@ -63,7 +63,7 @@ export type { CaseEntity } from './case/ids.js';
 export { parseEntityId } from './case/ids.js';
 export { foldCase, foldCaseWithEnded, initialCaseState } from './case/evolve.js';
 export type { CaseDeciderOptions } from './case/decide.js';
-export { decideCase } from './case/decide.js';
+export { decideCase, decideCaseAndFold } from './case/decide.js';
 export type { CaseDecider } from './case/decider.js';
 export { caseDecider, caseFromSnapshot, caseToSnapshot, lockedTokensOf } from './case/decider.js';
 export { abandonedWorkitem } from './workitem/workitem.js';

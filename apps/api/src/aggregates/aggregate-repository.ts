@@ -1,7 +1,7 @@
 import { ConcurrencyError } from '@wfnet/domain';
 import type { Command, Decider, Event, EventStore, EventToAppend } from '@wfnet/domain';
-import { v7 } from 'uuid';
 import type { SnapshotStore } from '../event-store/snapshot-store.js';
+import { eventIds } from './event-ids.js';
 
 /** What the repository needs to know of an aggregate besides its decider. */
 export interface AggregateCodec<C, S> {
@@ -116,13 +116,12 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
     const streamId = this.codec.streamId(command);
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(streamId);
-      const decided = this.decider.decide(command, state);
+      const { events: decided, state: after } = this.#decideAndFold(command, state);
       if (decided.length === 0)
         return { events: [], before: state, state, nextRevision: revision, position: undefined };
-      // One draw of random bytes for all the ids: a draw per id cost more than the rest of the id.
-      const random = crypto.getRandomValues(new Uint8Array(16 * decided.length));
+      const ids = eventIds(decided.length);
       const toAppend = decided.map((event, i): EventToAppend => ({
-        id: v7({ random: random.subarray(16 * i, 16 * i + 16) }),
+        id: ids[i] as string,
         type: event.type,
         data: event.data,
       }));
@@ -132,7 +131,6 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
           toAppend,
           revision === NO_STREAM ? 'no_stream' : revision,
         );
-        const after = this.decider.fold(state, decided);
         this.#remember(streamId, { state: after, revision: nextRevision });
         await this.#snapshotIfDue(streamId, revision, nextRevision, after);
         const events = decided.map((event, i) => ({
@@ -148,6 +146,13 @@ export class AggregateRepository<C extends Command, E extends Event, S> {
         if (attempt >= this.#maxAttempts) throw error;
       }
     }
+  }
+
+  /** The decider's `decideAndFold`, or its `decide` and then its `fold`. */
+  #decideAndFold(command: C, state: S): { readonly events: readonly E[]; readonly state: S } {
+    if (this.decider.decideAndFold) return this.decider.decideAndFold(command, state);
+    const events = this.decider.decide(command, state);
+    return { events, state: this.decider.fold(state, events) };
   }
 
   async #caughtUp(streamId: string, cached: CacheEntry<S>): Promise<LoadedAggregate<S>> {

@@ -14,9 +14,10 @@ import type {
   WorkflowSnapshot,
 } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ClockMode } from '../clock/clock.js';
 import { Clock } from '../clock/clock.js';
@@ -245,6 +246,69 @@ export function rssSampler(): { stop(): number } {
   };
 }
 
+/**
+ * Where a run's time went: the share of the wall clock the main thread spent in garbage collection
+ * (the pauses V8 reports as `gc` performance entries, minor and major), the cores the process kept busy
+ * (its CPU time over the wall clock, every thread together), and the main thread's CPU time over the
+ * wall clock (see `mainThreadCpuMs`).
+ */
+export interface RunLoad {
+  readonly gcShare: number;
+  readonly processCores: number;
+  readonly mainThreadBusy: number;
+}
+
+type ThreadCpuUsage = (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
+const threadCpuUsage = (process as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage?.bind(process);
+const cpuMs = ({ user, system }: NodeJS.CpuUsage): number => (user + system) / 1000;
+/** Linux counts a thread's CPU time in ticks of 1/100 s (USER_HZ). */
+const TICK_MS = 10;
+
+/**
+ * The main thread's CPU time so far: `process.threadCpuUsage` where Node has it (≥ 23.9), else the
+ * thread's line in Linux's /proc; undefined elsewhere.
+ */
+function mainThreadCpuMs(): number | undefined {
+  if (threadCpuUsage) return cpuMs(threadCpuUsage());
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // The fields after the command's name (in parentheses, which may hold spaces): utime is the 12th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts measuring a run's `RunLoad`; where the main thread's CPU time is unknown, the event loop's utilisation stands for it. */
+export function loadSampler(): { stop(): RunLoad } {
+  let gcMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const startedAt = performance.now();
+  const processCpu = process.cpuUsage();
+  const threadCpu = mainThreadCpuMs();
+  const loop = performance.eventLoopUtilization();
+  return {
+    stop() {
+      for (const entry of observer.takeRecords()) gcMs += entry.duration;
+      observer.disconnect();
+      const wallMs = performance.now() - startedAt;
+      const threadCpuNow = mainThreadCpuMs();
+      return {
+        gcShare: gcMs / wallMs,
+        processCores: cpuMs(process.cpuUsage(processCpu)) / wallMs,
+        mainThreadBusy:
+          threadCpu !== undefined && threadCpuNow !== undefined
+            ? (threadCpuNow - threadCpu) / wallMs
+            : performance.eventLoopUtilization(loop).utilization,
+      };
+    },
+  };
+}
+
 export const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
@@ -259,5 +323,7 @@ export interface RunFigures {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly peakRssMb: number;
+  /** Where the run's time went, for the scenarios that measure it. */
+  readonly load?: RunLoad;
   readonly extra?: Readonly<Record<string, number>>;
 }

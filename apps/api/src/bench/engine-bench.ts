@@ -23,7 +23,7 @@ import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { CaseCommandMessage, CaseHistoryQuery } from '../cases/case.messages.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
-import type { Opened, RunFigures, StoreKind } from './bench-app.js';
+import type { Opened, RunFigures, RunLoad, StoreKind } from './bench-app.js';
 import type { ClusterRow, ClusterScenario } from './cluster-bench.js';
 import { clusterBench, clusterLabel } from './cluster-bench.js';
 import {
@@ -34,6 +34,7 @@ import {
   closeApp,
   createCase,
   createWorkflow,
+  loadSampler,
   log,
   manual2Net,
   now,
@@ -209,10 +210,12 @@ async function runFigures(
   created: ReadonlyMap<string, number>,
   started: number,
   rss: { stop(): number },
+  load: { stop(): RunLoad },
 ): Promise<RunFigures> {
   await readModelsCaughtUp(opened);
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = rss.stop();
+  const runLoad = load.stop();
   await finishes.close();
   const latencies = [...created].map(([id, at]) => (finishes.finishedAt.get(id) ?? Number.NaN) - at);
   const { events } = finishes;
@@ -225,6 +228,7 @@ async function runFigures(
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     peakRssMb,
+    load: runLoad,
   };
 }
 
@@ -239,9 +243,10 @@ async function autoRun(
   const workflow = await createWorkflow(opened, net);
   const finishes = new Finishes(opened.store, await opened.store.headPosition());
   const rss = rssSampler();
+  const load = loadSampler();
   const started = performance.now();
   const created = await runCases(opened, workflow, finishes, cases, mode, { dataOf });
-  return runFigures(opened, finishes, created, started, rss);
+  return runFigures(opened, finishes, created, started, rss, load);
 }
 
 async function httpRun(cases: number): Promise<RunFigures> {
@@ -252,6 +257,7 @@ async function httpRun(cases: number): Promise<RunFigures> {
   const { port } = opened.app.getHttpServer().address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
   const rss = rssSampler();
+  const load = loadSampler();
   const started = performance.now();
   const {
     requests,
@@ -267,7 +273,7 @@ async function httpRun(cases: number): Promise<RunFigures> {
   for (const failure of failed.slice(0, 3)) log(`  http-manual: ${failure}`);
   const failures = failed.length;
   await Promise.all([...created.keys()].map((id) => finishes.whenFinished(id)));
-  const figures = await runFigures(opened, finishes, created, started, rss);
+  const figures = await runFigures(opened, finishes, created, started, rss, load);
   const { seconds } = figures;
   return {
     ...figures,
@@ -312,10 +318,12 @@ async function rebuildRun(events: number): Promise<RunFigures> {
   const readStore = SqliteReadStore.open(file);
   const runner = new ProjectionRunner(store, readStore);
   const rss = rssSampler();
+  const load = loadSampler();
   const started = performance.now();
   const report = await runner.rebuild();
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = rss.stop();
+  const runLoad = load.stop();
   readStore.close();
   await store.close();
   removeStoreFiles(file);
@@ -327,6 +335,7 @@ async function rebuildRun(events: number): Promise<RunFigures> {
     p50Ms: null,
     p99Ms: null,
     peakRssMb,
+    load: runLoad,
     extra: { events: report.events },
   };
 }
@@ -429,6 +438,7 @@ async function memoryRun(store: StoreKind, cases: number, durationS: number): Pr
   const workflow = await createWorkflow(opened, seq3Net);
   const finishes = new Finishes(opened.store, await opened.store.headPosition());
   const rss = rssSampler();
+  const load = loadSampler();
   const started = performance.now();
   for (let from = 0; from < cases; from += 10_000) {
     const ids = Array.from({ length: Math.min(10_000, cases - from) }, (_, i) => `c${from + i}`);
@@ -437,6 +447,7 @@ async function memoryRun(store: StoreKind, cases: number, durationS: number): Pr
   }
   await readModelsCaughtUp(opened);
   const seconds = (performance.now() - started) / 1000;
+  const runLoad = load.stop();
   const afterCases = process.memoryUsage();
   const afterCasesMb = afterCases.rss / 2 ** 20;
   const rate = 200;
@@ -466,6 +477,7 @@ async function memoryRun(store: StoreKind, cases: number, durationS: number): Pr
     p50Ms: null,
     p99Ms: null,
     peakRssMb,
+    load: runLoad,
     extra: {
       rssAfterCasesMb: afterCasesMb,
       heapUsedAfterCasesMb: afterCases.heapUsed / 2 ** 20,
@@ -583,6 +595,7 @@ function goal(row: Row, rows: readonly Row[]): { text: string; met: boolean | un
   }
 }
 
+const percentOf = (share: number | undefined): number | null => (share === undefined ? null : share * 100);
 const fmt = (value: number | null, digits = 0): string =>
   value === null || Number.isNaN(value)
     ? '–'
@@ -620,6 +633,9 @@ function report(rows: readonly Row[]): void {
           p50Ms: medianOf(r, (x) => x.p50Ms),
           p99Ms: medianOf(r, (x) => x.p99Ms),
           peakRssMb: medianOf(r, (x) => x.peakRssMb),
+          gcShare: medianOf(r, (x) => x.load?.gcShare ?? null),
+          processCores: medianOf(r, (x) => x.load?.processCores ?? null),
+          mainThreadBusy: medianOf(r, (x) => x.load?.mainThreadBusy ?? null),
           runs: r.length,
           casesPerSecRange: rangeOf(r, (x) => x.casesPerSec),
           ...(row.scenario === 'xor-burst' && { ratioToSeq3Burst: ratioToSeq3Burst(row, rows) }),
@@ -635,14 +651,14 @@ function report(rows: readonly Row[]): void {
     `\nEngine, node ${process.version}, ${quick ? 'quick (1 run, small counts)' : 'medians of runs (min–max)'}\n`,
   );
   out(
-    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | goal | met |',
+    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | GC % | cores busy | main thread busy | goal | met |',
   );
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const row of rows) {
     const r = row.runs;
     const check = goal(row, rows);
     out(
-      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
+      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${withRange(r, (x) => percentOf(x.load?.gcShare), 1)} | ${withRange(r, (x) => x.load?.processCores ?? null, 2)} | ${withRange(r, (x) => x.load?.mainThreadBusy ?? null, 2)} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
     );
   }
   if (rows.some((row) => row.scenario === 'memory' && (row.runs[0]?.extra?.['steadySeconds'] ?? 0) < 600))
@@ -650,6 +666,9 @@ function report(rows: readonly Row[]): void {
       "\nmemory: the steady load was shorter than the goal's 10 minutes: ask --scenario memory --duration 600",
     );
   out("peak RSS is the process's: runs share one process, so it includes what earlier runs left on the heap");
+  out(
+    "GC %: the main thread's garbage-collection pauses over the run's wall time; cores busy: the process's CPU time (all threads) over it; main thread busy: its CPU time over it (on Linux or Node ≥ 23.9; else the event loop's utilisation)",
+  );
   const extras = rows.filter((row) => row.runs[0]?.extra);
   if (extras.length > 0) out('');
   for (const row of extras) {
@@ -710,8 +729,12 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
         break;
     }
     const extras = Object.entries(figures.extra ?? {}).map(([name, value]) => `, ${name} ${fmt(value, 2)}`);
+    const { load } = figures;
+    const loadText = load
+      ? `, GC ${(load.gcShare * 100).toFixed(1)} %, cores ${load.processCores.toFixed(2)}, main ${load.mainThreadBusy.toFixed(2)}`
+      : '';
     log(
-      `${scenario} ${store} ${cases} run ${run}/${count}: ${figures.seconds.toFixed(2)} s, ${fmt(figures.casesPerSec)} cases/s, ${fmt(figures.eventsPerSec)} events/s, p50 ${fmt(figures.p50Ms, 2)} ms, p99 ${fmt(figures.p99Ms, 2)} ms, RSS ${fmt(figures.peakRssMb)} MB${extras.join('')}`,
+      `${scenario} ${store} ${cases} run ${run}/${count}: ${figures.seconds.toFixed(2)} s, ${fmt(figures.casesPerSec)} cases/s, ${fmt(figures.eventsPerSec)} events/s, p50 ${fmt(figures.p50Ms, 2)} ms, p99 ${fmt(figures.p99Ms, 2)} ms, RSS ${fmt(figures.peakRssMb)} MB${loadText}${extras.join('')}`,
     );
     runs.push(figures);
   }

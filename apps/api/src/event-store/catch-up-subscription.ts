@@ -56,16 +56,27 @@ export class CatchUpSubscription implements EventSubscription {
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    const matches = matchesPrefixes(this.options.streamPrefixes);
+    for await (const page of this.pages()) {
+      for (const event of page) {
+        yield event;
+        if (this.#closed) return;
+      }
+    }
+  }
+
+  async *pages(): AsyncGenerator<readonly RecordedEvent[]> {
+    const prefixes = this.options.streamPrefixes;
+    const matches = matchesPrefixes(prefixes);
     let after = this.options.after;
     while (!this.#closed && !this.signal.closed) {
       // Taken before the read, so a commit that lands during or after it still wakes us.
       const committed = this.signal.next();
       const page = await this.readAll({ after, maxCount: PAGE });
-      for (const event of page) {
-        after = event.position;
-        if (!matches(event)) continue;
-        yield event;
+      const last = page[page.length - 1];
+      if (last !== undefined) after = last.position;
+      const delivered = prefixes === undefined || prefixes.length === 0 ? page : page.filter(matches);
+      if (delivered.length > 0) {
+        yield delivered;
         if (this.#closed) return;
       }
       if (page.length === PAGE) continue;

@@ -194,29 +194,38 @@ export class Dispatcher implements StoreFollower {
 
   private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
     for (const event of batch) {
+      if (this.stopping) return;
+      // Most events need nothing done: only a promise is waited for, so that they cost none each.
+      const handled = this.handle(event);
       // An event not handled because of a stop is not seen: the checkpoint must stay before it.
-      if (this.stopping || !(await this.handle(event))) return;
+      if (handled !== true && !(await handled)) return;
       this.lastSeen = event.position;
       this.saveCheckpointSoon();
     }
   }
 
-  /** Answers false when a stop came first and the event was left unhandled. */
-  private async handle(event: RecordedEvent): Promise<boolean> {
+  /**
+   * Answers false when a stop came first and the event was left unhandled; `true` at once for an event
+   * that needs nothing done.
+   */
+  private handle(event: RecordedEvent): true | Promise<boolean> {
     if (this.claimsShared && (event.type === 'WorkitemUpdated' || event.type === 'WorkitemFailed')) {
       this.answered((event as RecordedEvent & (WorkitemUpdated | WorkitemFailed)).data.workitemId);
     }
     const work = this.queue === undefined ? workOf(event) : undefined;
     if (work !== undefined) {
-      if (work.cause === 'created' && !(await this.roomForNewWork())) return false;
-      return this.takeUp(work.caseId, work.workitemId, event.position, work.cause, []);
+      if (work.cause === 'retry')
+        return this.takeUp(work.caseId, work.workitemId, event.position, 'retry', []);
+      return this.roomForNewWork().then(
+        (room) => room && this.takeUp(work.caseId, work.workitemId, event.position, 'created', []),
+      );
     }
     if (
       event.type === 'WorkitemUpdated' &&
       (event as RecordedEvent & WorkitemUpdated).data.state === 'abandoned' &&
       this.deps.registry.hasAbandonHooks
     ) {
-      await this.runAbandonHook(event as RecordedEvent & WorkitemUpdated);
+      return this.runAbandonHook(event as RecordedEvent & WorkitemUpdated).then(() => true);
     }
     return true;
   }

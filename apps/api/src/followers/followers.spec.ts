@@ -113,6 +113,29 @@ describe('the store feed', () => {
     expect(feed.following).toBe(true);
   });
 
+  it('hands over no batch larger than its bound when the store delivers more at once, in order', async () => {
+    const store = new MemoryEventStore();
+    await append(store, 'case-a', 7);
+    const batches: number[][] = [];
+    let position = 0n;
+    const feed = new StoreFeed(
+      store,
+      {
+        position: () => position,
+        handle: (batch: readonly RecordedEvent[]) => {
+          batches.push(batch.map((event) => Number(event.position)));
+          position = batch[batch.length - 1]!.position;
+        },
+      },
+      { maxBatch: 3 },
+    );
+    feeds.push(feed);
+    feed.start();
+    await until(() => position === 7n);
+
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+  });
+
   it('subscribes again after a failed batch, from after the handler’s position, and reports the failure until a batch succeeds', async () => {
     const store = new MemoryEventStore();
     await append(store, 'case-a', 3);

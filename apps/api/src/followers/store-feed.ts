@@ -113,7 +113,7 @@ export class StoreFeed {
       handing = handing.then(async () => {
         if (buffer.length === 0 || ended || failure !== undefined || run.stopped) return;
         try {
-          await this.handler.handle(buffer.splice(0));
+          await this.handler.handle(buffer.splice(0, this.#maxBatch));
           this.#lastError = undefined;
         } catch (error) {
           failure = asError(error);
@@ -123,15 +123,15 @@ export class StoreFeed {
       return handing;
     };
     try {
-      for await (const event of subscription) {
+      for await (const page of subscription.pages?.() ?? eventByEvent(subscription)) {
         if (failure !== undefined || run.stopped) break;
-        buffer.push(event);
+        for (const event of page) buffer.push(event);
         if (buffer.length >= this.#maxBatch) {
-          await handOver();
+          while (buffer.length >= this.#maxBatch && failure === undefined && !run.stopped) await handOver();
           await yieldToEventLoop();
         }
         // Handed over once the events already delivered are drained: a burst becomes one batch.
-        else if (!scheduled) {
+        if (buffer.length > 0 && !scheduled) {
           scheduled = true;
           const later = (): void => {
             scheduled = false;
@@ -150,6 +150,11 @@ export class StoreFeed {
     await handing;
     return failure ?? new Error('the subscription ended');
   }
+}
+
+/** A subscription without pages, as pages of one event. */
+async function* eventByEvent(events: AsyncIterable<RecordedEvent>): AsyncGenerator<readonly RecordedEvent[]> {
+  for await (const event of events) yield [event];
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

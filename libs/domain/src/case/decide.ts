@@ -41,7 +41,7 @@ import type {
 } from './events.js';
 import { GENESIS, TERMINATION } from './events.js';
 import type { CaseDraft } from './evolve.js';
-import { applyEvent, draftFromCreation, draftOf } from './evolve.js';
+import { applyEvent, draftFromCreation, draftOf, endFold, foldCase } from './evolve.js';
 import type { CaseEntity } from './ids.js';
 import { entityId, hasMade } from './ids.js';
 import type { CaseData, CaseState, Incident, Task, Timer, Token, Workitem } from './state.js';
@@ -90,9 +90,24 @@ function record(decision: Decision, event: CaseEvent): void {
   applyEvent(decision.draft, event);
 }
 
+/**
+ * The draft of each decision, by the array of events the decision returns: `decideCaseAndFold` takes the
+ * state after a command from it. Weak, so that a decision nobody asks about leaves nothing behind.
+ */
+const draftsByEvents = new WeakMap<readonly CaseEvent[], CaseDraft>();
+
+function decisionOf(
+  draft: CaseDraft,
+  at: string,
+  events: CaseEvent[],
+  options: CaseDeciderOptions,
+): Decision {
+  draftsByEvents.set(events, draft);
+  return { draft, net: netOf(draft.definition), at, events, options, immediateAnswers: 0 };
+}
+
 function begin(state: CaseData, at: string, options: CaseDeciderOptions): Decision {
-  const draft = draftOf(state);
-  return { draft, net: netOf(draft.definition), at, events: [], options, immediateAnswers: 0 };
+  return decisionOf(draftOf(state), at, [], options);
 }
 
 /**
@@ -967,15 +982,7 @@ function createCase(
     type: 'CaseCreated',
     data: { caseId: data.caseId, workflowId: definition.id, definition, data: data.data, at: data.at },
   };
-  const draft = draftFromCreation(created);
-  const decision: Decision = {
-    draft,
-    net: netOf(definition),
-    at: data.at,
-    events: [created],
-    options,
-    immediateAnswers: 0,
-  };
+  const decision = decisionOf(draftFromCreation(created), data.at, [created], options);
   issueTokens(decision, [{ placeId: decision.net.startPlaceId, payload: data.data, producedBy: GENESIS }]);
   record(decision, { type: 'CaseActivated', data: { caseId: data.caseId, at: data.at } });
   if (definition.caseTimeout !== undefined) {
@@ -1375,6 +1382,24 @@ function failWorkitem(
   if (incident) refuse(`incident ${incident.id} holds its task ${workitem.taskId}`);
   failAttempt(decision, workitem, data.error);
   return cascade(decision);
+}
+
+/**
+ * `decideCase` with the state after the events it decides, equal to `foldCase(state, events)`: the
+ * decision's own draft already holds those events, so they need not be applied again to another copy of
+ * the state.
+ */
+export function decideCaseAndFold(
+  command: CaseCommand,
+  state: CaseState,
+  options: CaseDeciderOptions = {},
+): { readonly events: readonly CaseEvent[]; readonly state: CaseState } {
+  const events = decideCase(command, state, options);
+  const draft = draftsByEvents.get(events);
+  if (events.length === 0 || draft === undefined) return { events, state: foldCase(state, events) };
+  // The draft becomes a state that others hold: no later call may hand it out again.
+  draftsByEvents.delete(events);
+  return { events, state: endFold(draft) };
 }
 
 export function decideCase(

@@ -1,7 +1,7 @@
 import type { Decider } from '../core/decider.js';
 import type { CaseCommand } from './commands.js';
 import type { CaseDeciderOptions } from './decide.js';
-import { decideCase } from './decide.js';
+import { decideCase, decideCaseAndFold } from './decide.js';
 import type { CaseEvent } from './events.js';
 import { evolveCase, foldCase, initialCaseState } from './evolve.js';
 import type {
@@ -23,6 +23,7 @@ export const caseDecider = (options: CaseDeciderOptions = {}): CaseDecider => ({
   decide: (command, state) => decideCase(command, state, options),
   evolve: evolveCase,
   fold: foldCase,
+  decideAndFold: (command, state) => decideCaseAndFold(command, state, options),
 });
 
 /** Preexecute's answer: the tokens the task holds locked. */

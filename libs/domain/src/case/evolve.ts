@@ -77,24 +77,26 @@ function must<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+// Helpers of `applyEvent` at module level rather than closures over the draft: a closure each per event
+// was a good part of a fold's garbage.
+const taskOf = (draft: CaseDraft, id: string): Task => must(draft.tasks.get(id), `task ${id}`);
+
+function setTask(draft: CaseDraft, id: string, change: Partial<Task>): void {
+  draft.tasks.set(id, { ...taskOf(draft, id), ...change });
+}
+
+function setTokens(draft: CaseDraft, ids: readonly string[], change: Partial<Token>): void {
+  for (const id of ids) draft.tokens.set(id, { ...must(draft.tokens.get(id), `token ${id}`), ...change });
+}
+
+function endTask(draft: CaseDraft, id: string, change: Partial<Task>): void {
+  const ended = taskOf(draft, id);
+  setTask(draft, id, change);
+  if (draft.liveTaskOf.get(ended.transitionId) === id) draft.liveTaskOf.delete(ended.transitionId);
+}
+
 /** Applies one event to a draft in place. Only for drafts this module's callers own. */
 export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
-  const task = (id: string): Task => must(draft.tasks.get(id), `task ${id}`);
-  const setTask = (id: string, change: Partial<Task>): void => {
-    draft.tasks.set(id, { ...task(id), ...change });
-  };
-  const setTokens = (ids: readonly string[], change: (token: Token) => Partial<Token>): void => {
-    for (const id of ids) {
-      const token = must(draft.tokens.get(id), `token ${id}`);
-      draft.tokens.set(id, { ...token, ...change(token) });
-    }
-  };
-  const endTask = (id: string, change: Partial<Task>): void => {
-    const ended = task(id);
-    setTask(id, change);
-    if (draft.liveTaskOf.get(ended.transitionId) === id) draft.liveTaskOf.delete(ended.transitionId);
-  };
-
   draft.updatedAt = event.data.at;
   switch (event.type) {
     case 'CaseCreated':
@@ -128,12 +130,14 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
       draft.counts.tasks += 1;
       return;
     case 'TokensReceived':
-      setTask(event.data.taskId, { offered: [...task(event.data.taskId).offered, ...event.data.tokenIds] });
+      setTask(draft, event.data.taskId, {
+        offered: [...taskOf(draft, event.data.taskId).offered, ...event.data.tokenIds],
+      });
       return;
     case 'TaskAllocated':
-      setTask(event.data.taskId, {
+      setTask(draft, event.data.taskId, {
         state: 'allocated',
-        workitemIds: [...task(event.data.taskId).workitemIds, event.data.workitemId],
+        workitemIds: [...taskOf(draft, event.data.taskId).workitemIds, event.data.workitemId],
       });
       return;
     case 'WorkitemCreated':
@@ -149,10 +153,10 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
       draft.counts.workitems += 1;
       return;
     case 'TokensLocked':
-      setTokens(event.data.tokenIds, () => ({ state: 'locked', lockedByTaskId: event.data.taskId }));
-      setTask(event.data.taskId, {
+      setTokens(draft, event.data.tokenIds, { state: 'locked', lockedByTaskId: event.data.taskId });
+      setTask(draft, event.data.taskId, {
         state: 'executing',
-        locked: [...task(event.data.taskId).locked, ...event.data.tokenIds],
+        locked: [...taskOf(draft, event.data.taskId).locked, ...event.data.tokenIds],
       });
       return;
     case 'WorkitemUpdated': {
@@ -184,28 +188,28 @@ export function applyEvent(draft: CaseDraft, event: CaseEvent): void {
       return;
     }
     case 'TokensConsumed':
-      setTokens(event.data.tokenIds, () => ({ state: 'consumed', consumedByTaskId: event.data.taskId }));
+      setTokens(draft, event.data.tokenIds, { state: 'consumed', consumedByTaskId: event.data.taskId });
       return;
     case 'TokensDiscarded': {
       const discarded = new Set(event.data.tokenIds);
-      setTask(event.data.taskId, {
-        offered: task(event.data.taskId).offered.filter((id) => !discarded.has(id)),
+      setTask(draft, event.data.taskId, {
+        offered: taskOf(draft, event.data.taskId).offered.filter((id) => !discarded.has(id)),
       });
       return;
     }
     case 'TokensUnlocked': {
       const unlocked = new Set(event.data.tokenIds);
-      setTokens(event.data.tokenIds, () => ({ state: 'free', lockedByTaskId: null }));
-      setTask(event.data.taskId, {
-        locked: task(event.data.taskId).locked.filter((id) => !unlocked.has(id)),
+      setTokens(draft, event.data.tokenIds, { state: 'free', lockedByTaskId: null });
+      setTask(draft, event.data.taskId, {
+        locked: taskOf(draft, event.data.taskId).locked.filter((id) => !unlocked.has(id)),
       });
       return;
     }
     case 'TaskCompleted':
-      endTask(event.data.taskId, { state: 'completed', tokenPayload: event.data.tokenPayload });
+      endTask(draft, event.data.taskId, { state: 'completed', tokenPayload: event.data.tokenPayload });
       return;
     case 'TaskAbandoned':
-      endTask(event.data.taskId, { state: 'abandoned', abandonReason: event.data.reason });
+      endTask(draft, event.data.taskId, { state: 'abandoned', abandonReason: event.data.reason });
       return;
     case 'IncidentRaised': {
       const { incidentId, kind, taskId, workitemId, message, at } = event.data;
@@ -273,11 +277,14 @@ function applyAll(state: CaseState, events: readonly CaseEvent[]): CaseDraft {
   return draft;
 }
 
-export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
-  if (events.length === 0) return state;
-  const draft = applyAll(state, events);
+/** Ends a fold on a draft that only its caller holds: what has ended goes, and the draft is the state. */
+export function endFold(draft: CaseDraft): CaseState {
   pruneEnded(draft);
   return draft;
+}
+
+export function foldCase(state: CaseState, events: readonly CaseEvent[]): CaseState {
+  return events.length === 0 ? state : endFold(applyAll(state, events));
 }
 
 /**

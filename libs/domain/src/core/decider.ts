@@ -10,4 +10,9 @@ export interface Decider<C extends Command, E extends Event, S> {
   readonly evolve: (state: S, event: E) => S;
   /** Folds many events at once; equal to reducing with `evolve`, but may share work across events. */
   readonly fold: (state: S, events: readonly E[]) => S;
+  /**
+   * `decide`, with the state after its events (equal to `fold(state, events)`), for a decider whose
+   * decision already builds that state.
+   */
+  readonly decideAndFold?: (command: C, state: S) => { readonly events: readonly E[]; readonly state: S };
 }

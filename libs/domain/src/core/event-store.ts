@@ -56,6 +56,12 @@ export interface SubscribeOptions {
 
 /** Catch-up then live delivery of all events in position order, with no gap and no duplicate. */
 export interface EventSubscription extends AsyncIterable<RecordedEvent> {
+  /**
+   * The same events in the same order, in the pages the store reads them in (none empty), for a follower
+   * that takes them in batches: it then pays for one promise per page instead of one per event. Absent
+   * where a store delivers event by event. Iterate either this or the subscription, not both.
+   */
+  pages?(): AsyncIterable<readonly RecordedEvent[]>;
   close(): Promise<void>;
 }
 
