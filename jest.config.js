@@ -32,12 +32,7 @@ export default {
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{libs,apps,test}/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/{libs,apps,test}/**/*.e2e-spec.ts'] },
     // The browser tour and the pictures: the app in process, driven by a headless Chromium through playwright-core.
-    {
-      ...shared,
-      displayName: 'ui',
-      testMatch: ['<rootDir>/test/ui/**/*.ui-spec.ts'],
-      globalSetup: '<rootDir>/test/ui/global-setup.js',
-    },
+    { ...shared, displayName: 'ui', testMatch: ['<rootDir>/test/ui/**/*.ui-spec.ts'] },
   ],
   collectCoverageFrom: [
     'libs/domain/src/**/*.ts',
