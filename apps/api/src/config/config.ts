@@ -10,6 +10,7 @@ import {
   parseReadStoreConfig,
 } from '../stores/store-kinds.js';
 import { parseNetwork } from '../executors/address-guard.js';
+import { DEFAULT_CLAIM_LEASE_MS } from '../executors/work-claims.js';
 import { StartupError } from '../startup-error.js';
 
 /** The service's settings, read once from the environment at start. */
@@ -436,7 +437,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env['HOST'] || '127.0.0.1',
     processName: processName.name,
     processNameGiven: processName.given,
-    claimLeaseMs: integer(env, 'WFNET_CLAIM_LEASE_MS', 30_000, 1_000, 3_600_000),
+    claimLeaseMs: integer(env, 'WFNET_CLAIM_LEASE_MS', DEFAULT_CLAIM_LEASE_MS, 1_000, 3_600_000),
     eventStoreLocation: env['WFNET_EVENT_STORE'] || DEFAULT_EVENT_STORE,
     eventStore,
     readStore,

@@ -27,7 +27,7 @@ import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
 import type { ExecutorRegistry } from './executor-registry.js';
-import { SOLE_PROCESS_CLAIMS } from './work-claims.js';
+import { DEFAULT_CLAIM_LEASE_MS, SOLE_PROCESS_CLAIMS } from './work-claims.js';
 import type { WorkClaims } from './work-claims.js';
 import type { WorkDelivery, WorkQueue } from './work-queue.js';
 
@@ -73,7 +73,6 @@ const BATCH = 500;
 const CHECKPOINT_DELAY_MS = 200;
 /** Answers that mean the workitem no longer waits for its executor: nothing left to do. */
 const FINAL_CODES = new Set(['workitem_not_available', 'case_not_available', 'task_not_available']);
-const DEFAULT_CLAIM_LEASE_MS = 30_000;
 
 const claimKey = (workitemId: string): string => `workitem:${workitemId}`;
 

@@ -14,6 +14,9 @@ export interface WorkClaims {
   close(): Promise<void>;
 }
 
+/** How long a claim lasts unless renewed, when `WFNET_CLAIM_LEASE_MS` does not say. */
+export const DEFAULT_CLAIM_LEASE_MS = 30_000;
+
 /** One process alone on its store: every claim is granted, and there is nothing to keep. */
 export const SOLE_PROCESS_CLAIMS: WorkClaims = {
   claim: () => Promise.resolve(true),

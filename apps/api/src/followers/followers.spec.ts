@@ -4,6 +4,7 @@ import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import type { StoreFollower } from './followers.js';
 import { Followers } from './followers.js';
 import { StoreFeed } from './store-feed.js';
+import type { StoreFeedOptions } from './store-feed.js';
 
 /** A follower that only notes its lifecycle, at a fixed position. */
 function stub(id: string, position: bigint, journal: string[]): StoreFollower & { following: boolean } {
@@ -66,6 +67,25 @@ describe('the store feed', () => {
     await Promise.all(feeds.splice(0).map((feed) => feed.stop()));
   });
 
+  /** A feed whose handler notes the positions of each batch and moves on to the batch's last event. */
+  function batchRecorder(store: MemoryEventStore, from: bigint, options: StoreFeedOptions) {
+    const batches: number[][] = [];
+    let position = from;
+    const feed = new StoreFeed(
+      store,
+      {
+        position: () => position,
+        handle: (batch: readonly RecordedEvent[]) => {
+          batches.push(batch.map((event) => Number(event.position)));
+          position = batch[batch.length - 1]!.position;
+        },
+      },
+      options,
+    );
+    feeds.push(feed);
+    return { feed, batches, position: () => position };
+  }
+
   let appended = 0;
   const append = (store: MemoryEventStore, streamId: string, count: number) =>
     store.append(
@@ -90,24 +110,14 @@ describe('the store feed', () => {
     const store = new MemoryEventStore();
     await append(store, 'case-a', 2);
     await append(store, 'workflow-w', 1);
-    const batches: number[][] = [];
-    let position = 1n;
-    const feed = new StoreFeed(
-      store,
-      {
-        position: () => position,
-        handle: (batch: readonly RecordedEvent[]) => {
-          batches.push(batch.map((event) => Number(event.position)));
-          position = batch[batch.length - 1]!.position;
-        },
-      },
-      { streamPrefixes: ['case-'], maxBatch: 100 },
-    );
-    feeds.push(feed);
+    const { feed, batches, position } = batchRecorder(store, 1n, {
+      streamPrefixes: ['case-'],
+      maxBatch: 100,
+    });
     feed.start();
-    await until(() => position === 2n);
+    await until(() => position() === 2n);
     await append(store, 'case-b', 3);
-    await until(() => position === 6n);
+    await until(() => position() === 6n);
 
     expect(batches).toEqual([[2], [4, 5, 6]]);
     expect(feed.following).toBe(true);
@@ -116,22 +126,9 @@ describe('the store feed', () => {
   it('hands over no batch larger than its bound when the store delivers more at once, in order', async () => {
     const store = new MemoryEventStore();
     await append(store, 'case-a', 7);
-    const batches: number[][] = [];
-    let position = 0n;
-    const feed = new StoreFeed(
-      store,
-      {
-        position: () => position,
-        handle: (batch: readonly RecordedEvent[]) => {
-          batches.push(batch.map((event) => Number(event.position)));
-          position = batch[batch.length - 1]!.position;
-        },
-      },
-      { maxBatch: 3 },
-    );
-    feeds.push(feed);
+    const { feed, batches, position } = batchRecorder(store, 0n, { maxBatch: 3 });
     feed.start();
-    await until(() => position === 7n);
+    await until(() => position() === 7n);
 
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
   });

@@ -7,7 +7,7 @@ import type { EsdbRawClient } from '../event-store/esdb-client.js';
 import { EsdbEventStore } from '../event-store/esdb-event-store.js';
 import { EsdbWorkQueue } from '../event-store/esdb-work-queue.js';
 import { PostgresWorkClaims } from '../executors/postgres-work-claims.js';
-import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
+import { DEFAULT_CLAIM_LEASE_MS, SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import type { WorkClaims } from '../executors/work-claims.js';
 import type { WorkQueue } from '../executors/work-queue.js';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
@@ -97,7 +97,6 @@ type ReadStoreKinds = {
 };
 
 const SQLITE_PREFIX = 'sqlite:';
-const DEFAULT_CLAIM_LEASE_MS = 30_000;
 
 const processNameOf = (options: OpenOptions): string => options.processName ?? `${hostname()}:${process.pid}`;
 

@@ -2,7 +2,7 @@ import type { EventStore, FireTimer, RecordedEvent } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, IllegalStateError, StoreUnavailableError } from '@wfnet/domain';
 import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
-import { SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
+import { DEFAULT_CLAIM_LEASE_MS, SOLE_PROCESS_CLAIMS } from '../executors/work-claims.js';
 import type { WorkClaims } from '../executors/work-claims.js';
 
 /** A pending timer as the due-timer index (a read model) lists it. */
@@ -60,7 +60,6 @@ const MAX_SLEEP_MS = 30_000;
 const REFUSED_RETRY_MS = 60_000;
 /** How soon to look again when a due timer may hide behind held-back ones. */
 const DUE_RECHECK_MS = 100;
-const DEFAULT_CLAIM_LEASE_MS = 30_000;
 /** Node's longest timeout. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
