@@ -1,5 +1,4 @@
 import { expect } from '@jest/globals';
-import { isDeepStrictEqual } from 'node:util';
 import { splitKinds } from '../net/kinds.js';
 import { netOf } from '../net/net.js';
 import { canAllocate, isLive, settledOutcome } from '../task/task.js';
@@ -27,12 +26,18 @@ function check(condition: boolean, message: string): asserts condition {
 
 const json = (state: CaseState): string => JSON.stringify(caseToSnapshot(state));
 
+/** Plain data, or a map of plain data with its entries in key order, as JSON: the same text, the same data. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(
+    value instanceof Map ? [...(value as Map<string, unknown>)].sort(([a], [b]) => (a < b ? -1 : 1)) : value,
+  );
+
 /**
- * `expect(actual).toEqual(expected)`, asked only when a strict comparison fails: strict equality implies
- * `toEqual`'s, and a matcher call costs far more (it captures a stack) than the comparison itself.
+ * `expect(actual).toEqual(expected)`, asked only when the canonical JSON differs: equal JSON of plain data
+ * implies `toEqual`'s equality, and a matcher call costs far more (it captures a stack) than the comparison.
  */
 function equal(actual: unknown, expected: unknown): void {
-  if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
+  if (canonical(actual) !== canonical(expected)) expect(actual).toEqual(expected);
 }
 
 /** Compares as JSON first, which is fast; `toEqual` then gives a readable diff (and ignores map order). */
