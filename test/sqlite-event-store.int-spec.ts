@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { StoreUnavailableError } from '@wfnet/domain';
 import { v7 } from 'uuid';
 import { openEventStore } from '../apps/api/src/stores/store-kinds.js';
+import { DECODE_BUDGET } from '../apps/api/src/event-store/recent-events.js';
 import { SqliteEventStore } from '../apps/api/src/event-store/sqlite-event-store.js';
 import { StartupError } from '../apps/api/src/startup-error.js';
 import { eventStoreContract } from './event-store.contract.js';
@@ -78,6 +79,29 @@ describe('SqliteEventStore on its file', () => {
     );
 
     expect(store.stats).toEqual({ transactions: 1, appends: 64 });
+    await store.close();
+  });
+
+  it('hands large events committed together to a follower a few per round of the event loop, every one of them', async () => {
+    const store = SqliteEventStore.open(newFile());
+    // Each one a third of what one round decodes: at most three a round.
+    const large = Array.from({ length: 9 }, (_, n) => ({
+      id: v7(),
+      type: 'Large',
+      data: { n, text: 'x'.repeat(DECODE_BUDGET / 3) },
+    }));
+    await store.append('case-large', large, 'no_stream');
+
+    const pages: number[][] = [];
+    for await (const page of store.subscribe().pages!()) {
+      pages.push(page.map((event) => (event.data as { n: number }).n));
+      if (pages.flat().length === large.length) break;
+    }
+    expect(pages.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    expect((await store.readStream('case-large')).map((event) => event.data)).toEqual(
+      large.map((event) => event.data),
+    );
     await store.close();
   });
 

@@ -192,14 +192,15 @@ export class CasesController {
     const limit = query.limit ?? 1000;
     // One more than asked tells whether another page follows.
     const events = await this.queries.execute(new CaseHistoryQuery(id, from, limit + 1));
-    const page = withinBytes(events.slice(0, limit).map(historyItem), this.config.maxPageBytes);
-    const last = page[page.length - 1];
-    if (events.length > page.length && last) {
+    const page = jsonListWithin(events.slice(0, limit).map(historyItem), this.config.maxPageBytes);
+    const last = events[page.count - 1];
+    if (events.length > page.count && last) {
       // The body stays the contract's plain list: the cursor travels in the header.
       const next = `/cases/${encodeURIComponent(id)}/events?after=${last.revision}&limit=${limit}`;
       response.setHeader('link', `<${next}>; rel="next"`);
     }
-    return page;
+    response.type('application/json');
+    return page.json;
   }
 
   @Get(':id/events/stream')
@@ -214,12 +215,18 @@ export class CasesController {
   }
 }
 
-/** The first items that fit in `maxBytes` of JSON, and always the first: a page of large events ends early. */
-function withinBytes<T>(items: readonly T[], maxBytes: number): readonly T[] {
+/**
+ * The JSON list of the first items that fit in `maxBytes`, and always the first: a page of large events
+ * ends early. Each item is encoded once, for the measure and the body alike.
+ */
+function jsonListWithin(items: readonly unknown[], maxBytes: number): { json: string; count: number } {
+  const encoded: string[] = [];
   let bytes = 0;
-  for (let count = 0; count < items.length; count++) {
-    bytes += JSON.stringify(items[count]).length;
-    if (count > 0 && bytes > maxBytes) return items.slice(0, count);
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    bytes += json.length;
+    if (encoded.length > 0 && bytes > maxBytes) break;
+    encoded.push(json);
   }
-  return items;
+  return { json: `[${encoded.join(',')}]`, count: encoded.length };
 }

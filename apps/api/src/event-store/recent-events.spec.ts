@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@wfnet/domain';
+import { loopRound } from '../event-loop.js';
 import { DECODE_BUDGET, RecentEvents } from './recent-events.js';
 import type { CommittedEvent } from './recent-events.js';
 
@@ -36,24 +37,43 @@ describe('the recent events', () => {
     expect(positions(recent.after(9n, 10))).toEqual([]);
   });
 
-  it('decodes no more than its budget, the first event whatever its size, so large events are handed over a few at a time', () => {
+  it('decodes no more than its budget in a round of the event loop, and one event at least per read', async () => {
     const recent = new RecentEvents(100);
     const large = DECODE_BUDGET / 2;
     recent.add([event(1, large), event(2, large), event(3, large), event(4, 2 * DECODE_BUDGET), event(5)]);
 
     expect(positions(recent.after(0n, 10))).toEqual([1, 2]);
     expect(positions(recent.after(2n, 10))).toEqual([3]);
+    await loopRound();
     expect(positions(recent.after(3n, 10))).toEqual([4]);
+    await loopRound();
     expect(positions(recent.after(4n, 10))).toEqual([5]);
   });
 
-  it('counts no budget for events another reader decoded already', () => {
+  it('counts no budget for events another reader decoded already', async () => {
     const recent = new RecentEvents(100);
     recent.add([event(1, DECODE_BUDGET), event(2, DECODE_BUDGET), event(3)]);
     expect(positions(recent.after(0n, 1))).toEqual([1]);
+    await loopRound();
     expect(positions(recent.after(1n, 10))).toEqual([2]);
+    await loopRound();
 
     expect(positions(recent.after(0n, 10))).toEqual([1, 2, 3]);
+  });
+
+  it("answers a follower nothing once the round's budget is spent, and calls it back in the next round", async () => {
+    let refills = 0;
+    const recent = new RecentEvents(100, () => (refills += 1));
+    recent.add([event(1, DECODE_BUDGET), event(2)]);
+
+    expect(positions(recent.after(0n, 10, true))).toEqual([1]);
+    expect(positions(recent.after(1n, 10, true))).toEqual([]);
+    expect(refills).toBe(0);
+    await loopRound();
+    expect(refills).toBe(1);
+    expect(positions(recent.after(1n, 10, true))).toEqual([2]);
+    await loopRound();
+    expect(refills).toBe(1);
   });
 
   it('answers undefined for a position older than its window, which the store must read itself', () => {

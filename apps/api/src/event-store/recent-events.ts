@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@wfnet/domain';
+import { afterLoopRound } from '../event-loop.js';
 
 /** An event as its store committed it; decoded on first read. */
 export interface CommittedEvent {
@@ -9,9 +10,9 @@ export interface CommittedEvent {
 }
 
 /**
- * How much encoded JSON one read decodes at most (one event at least): a burst of large events is handed
- * over in several reads, between which the subscriber lets other work run, instead of holding the event
- * loop for all of them at once.
+ * How much encoded JSON is decoded in one round of the event loop at most (one event at least): a burst of
+ * large events is handed over a few at a time, with timers and requests served between, instead of
+ * holding the event loop for all of them at once.
  */
 export const DECODE_BUDGET = 256 * 1024;
 
@@ -28,8 +29,20 @@ interface Entry {
  */
 export class RecentEvents {
   #entries: Entry[] = [];
+  /** What is left to decode in this round of the event loop; refilled in the next. */
+  #budget = DECODE_BUDGET;
+  #refillScheduled = false;
+  /** A follower was answered nothing for want of budget: it hears of the refill. */
+  #followerWaiting = false;
 
-  constructor(private readonly capacity = 10_000) {}
+  /**
+   * @param onRefill called when the budget is refilled after a follower was answered nothing for want of
+   *   it, so that the follower reads again (the store's commit signal).
+   */
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly onRefill: () => void = () => undefined,
+  ) {}
 
   /** Events just committed, in position order. */
   add(events: readonly CommittedEvent[]): void {
@@ -39,11 +52,12 @@ export class RecentEvents {
   }
 
   /**
-   * The events after `after`, at most `maxCount` and no more than `DECODE_BUDGET` of encoded JSON to decode
-   * (one event at least), deeply frozen since every reader gets the same objects; undefined when some of them are older
-   * than this window.
+   * The events after `after`, at most `maxCount`, deeply frozen since every reader gets the same objects;
+   * undefined when some of them are older than this window. Decoding stops where this round's budget is
+   * spent: a reader gets one event at least, but a `follower` (woken by `onRefill`, see the constructor)
+   * may get none until the next round.
    */
-  after(after: bigint, maxCount: number): readonly RecordedEvent[] | undefined {
+  after(after: bigint, maxCount: number, follower = false): readonly RecordedEvent[] | undefined {
     const entries = this.#entries;
     const first = entries[0];
     if (first === undefined || after < first.committed.position - 1n) return undefined;
@@ -55,17 +69,34 @@ export class RecentEvents {
       else high = middle;
     }
     const page: RecordedEvent[] = [];
-    let budget = DECODE_BUDGET;
     for (let index = low; index < entries.length && page.length < maxCount; index++) {
       const entry = entries[index] as Entry;
       if (entry.decoded === undefined) {
-        // A large event waits for the next read rather than join others decoded in this one.
-        if (page.length > 0 && entry.committed.encodedLength > budget) break;
-        budget -= entry.committed.encodedLength;
+        const cost = entry.committed.encodedLength;
+        // The first decoding of a round goes ahead whatever its size, so that every event gets its turn.
+        if (cost > this.#budget && this.#budget < DECODE_BUDGET && (page.length > 0 || follower)) {
+          if (page.length === 0) this.#followerWaiting = true;
+          break;
+        }
+        this.#spend(cost);
+        entry.decoded = deepFreeze(entry.committed.decode());
       }
-      page.push((entry.decoded ??= deepFreeze(entry.committed.decode())));
+      page.push(entry.decoded);
     }
     return page;
+  }
+
+  #spend(cost: number): void {
+    this.#budget -= cost;
+    if (this.#refillScheduled) return;
+    this.#refillScheduled = true;
+    afterLoopRound(() => {
+      this.#refillScheduled = false;
+      this.#budget = DECODE_BUDGET;
+      if (!this.#followerWaiting) return;
+      this.#followerWaiting = false;
+      this.onRefill();
+    });
   }
 }
 

@@ -24,7 +24,8 @@ import {
 } from './append-rules.js';
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
-import { RecentEvents } from './recent-events.js';
+import { DECODE_BUDGET, RecentEvents } from './recent-events.js';
+import { loopRound } from '../event-loop.js';
 import { StartupError } from '../startup-error.js';
 import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
 import type { CommittedEvent } from './recent-events.js';
@@ -124,7 +125,7 @@ export class SqliteEventStore implements EventStore {
   /** Set once the file at the path is no longer the one open: nothing is acknowledged after that. */
   #lost: StoreUnavailableError | undefined;
   readonly #signal = new CommitSignal();
-  readonly #recent = new RecentEvents();
+  readonly #recent = new RecentEvents(10_000, () => this.#signal.notify());
   /** Events inserted by the batch transaction under way; they join `#recent` once it commits. */
   #inserted: CommittedEvent[] = [];
   #queue: PendingAppend[] = [];
@@ -262,18 +263,17 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
-    return this.#read(() =>
-      this.#readStream.all(streamId, options.fromRevision ?? 0n, options.maxCount ?? -1).map(toRecorded),
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
+    const rows = await this.#read(() =>
+      this.#readStream.all(streamId, options.fromRevision ?? 0n, options.maxCount ?? -1),
     );
+    return decodeInRounds(rows).catch((error: unknown) => {
+      throw unavailable(`cannot read the SQLite event store ${this.#shown}`, error);
+    });
   }
 
   readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
-    const after = options.after ?? 0n;
-    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_PAGE;
-    return this.#read(
-      () => this.#recent.after(after, maxCount) ?? this.#readAll.all(after, maxCount).map(toRecorded),
-    );
+    return this.#readAllAs(options, false);
   }
 
   /** Fails when the file at the path is no longer the one open. */
@@ -295,8 +295,9 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** A subscription may be answered nothing while recent events wait for this round's decoding budget. */
   subscribe(options: SubscribeOptions = {}): EventSubscription {
-    return new CatchUpSubscription((o) => this.readAll(o), this.#signal, options);
+    return new CatchUpSubscription((o) => this.#readAllAs(o, true), this.#signal, options);
   }
 
   close(): Promise<void> {
@@ -404,6 +405,15 @@ export class SqliteEventStore implements EventStore {
     const used = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get();
     if (used !== undefined) return;
     this.#db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(firstPosition - 1n);
+  }
+
+  #readAllAs(options: ReadAllOptions, follower: boolean): Promise<readonly RecordedEvent[]> {
+    const after = options.after ?? 0n;
+    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_PAGE;
+    return this.#read(
+      () =>
+        this.#recent.after(after, maxCount, follower) ?? this.#readAll.all(after, maxCount).map(toRecorded),
+    );
   }
 
   #read<T>(read: () => T): Promise<T> {
@@ -578,6 +588,25 @@ class InsertedEvent implements CommittedEvent {
       recordedAt: this.recordedAt,
     };
   }
+}
+
+/**
+ * The rows' events, decoded a round of the event loop per `DECODE_BUDGET` of encoded JSON (one event at
+ * least): a stream of large events is not decoded in one stretch.
+ */
+async function decodeInRounds(rows: readonly EventRow[]): Promise<readonly RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  let budget = DECODE_BUDGET;
+  for (const row of rows) {
+    const cost = row.data.length + (row.metadata?.length ?? 0);
+    if (cost > budget && budget < DECODE_BUDGET) {
+      await loopRound();
+      budget = DECODE_BUDGET;
+    }
+    budget -= cost;
+    events.push(toRecorded(row));
+  }
+  return events;
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

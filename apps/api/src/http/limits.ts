@@ -2,6 +2,7 @@ import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/com
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
+import { afterLoopRound } from '../event-loop.js';
 import { HttpError } from './error.filter.js';
 
 /** Deeper bodies are refused before anything walks them recursively (class-transformer, the domain). */
@@ -202,6 +203,6 @@ const LARGE_BODY_BYTES = 64 * 1024;
  * the event loop otherwise, for Nest's pipeline runs on in promise callbacks.
  */
 export function yieldAfterLargeBody(request: Request, _response: Response, next: () => void): void {
-  if (Number(request.headers['content-length'] ?? 0) > LARGE_BODY_BYTES) setImmediate(next);
+  if (Number(request.headers['content-length'] ?? 0) > LARGE_BODY_BYTES) afterLoopRound(next);
   else next();
 }
