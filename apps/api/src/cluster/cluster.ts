@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBalancer } from './balancer.js';
 import { freePort } from '../soak/service-process.js';
+import { builtService, SERVICE_BUNDLE } from '../tools/built-service.js';
 import { startEmbeddedPostgres } from './postgres-server.js';
 
 /**
@@ -19,7 +19,6 @@ import { startEmbeddedPostgres } from './postgres-server.js';
 
 const USAGE = `usage: npm run cluster -- [--processes 3] [--port 3000] [--store postgres://user:password@host/db]`;
 
-const mainJs = fileURLToPath(new URL('../main.js', import.meta.url));
 const dataDir = join('data', 'cluster');
 
 interface Options {
@@ -61,7 +60,7 @@ interface Member {
 }
 
 function startMember(member: Member, store: string, stopping: () => boolean): void {
-  const child = spawn(process.execPath, ['--heap-growing-percent=100', mainJs], {
+  const child = spawn(process.execPath, ['--heap-growing-percent=100', SERVICE_BUNDLE], {
     env: {
       ...process.env,
       WFNET_EVENT_STORE: store,
@@ -109,7 +108,7 @@ async function healthy(port: number, timeoutMs: number): Promise<void> {
 
 async function main(): Promise<void> {
   const { processes, port, store: given } = options();
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
+  builtService();
   mkdirSync(dataDir, { recursive: true });
   const postgres =
     given === undefined ? await startEmbeddedPostgres(join(process.cwd(), dataDir, 'postgres')) : undefined;

@@ -1,12 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-/** The built service: the same path from `src/soak` (under jest) and from `dist/soak` (the soak script). */
-export const mainJs = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+import { builtService } from '../tools/built-service.js';
 
 export interface Exit {
   readonly code: number | null;
@@ -51,7 +47,7 @@ function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function spawnService(settings: Record<string, string>): SpawnedService {
-  const child = spawn(process.execPath, [mainJs], {
+  const child = spawn(process.execPath, [builtService()], {
     env: childEnv(settings),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -88,7 +84,6 @@ export async function startServiceWith(
   settings: Readonly<Record<string, string>>,
   timeoutMs = 20_000,
 ): Promise<Service> {
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx tsc -b\` first`);
   const port = await freePort();
   const started = spawnService({
     ...settings,
