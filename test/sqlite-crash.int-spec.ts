@@ -17,16 +17,23 @@ interface Intent {
   readonly ids: readonly string[];
 }
 
-/** Starts the appending child, kills it with SIGKILL `delayMs` after it is ready, and answers what it printed. */
+/**
+ * Starts the appending child, kills it with SIGKILL `delayMs` after its first acknowledged append (on a busy
+ * machine the first commit may take longer than the delay), and answers what it printed.
+ */
 function appendThenKill(file: string, delayMs: number): Promise<{ intents: Intent[]; acked: Set<string> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [sqliteWriter, file, 'append-loop'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
+    let killScheduled = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (out.length === 0 && chunk.startsWith('ready')) setTimeout(() => child.kill('SIGKILL'), delayMs);
       out += chunk;
+      if (!killScheduled && out.includes('\nack ')) {
+        killScheduled = true;
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
     });
     child.on('error', reject);
     child.on('close', (_, signal) => {
