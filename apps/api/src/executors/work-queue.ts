@@ -1,5 +1,6 @@
 import type { EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX } from '@wfnet/domain';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** The types of the events that give the dispatcher work: a queue hands out these alone. */
 export const WORK_EVENT_TYPES: readonly string[] = ['WorkitemCreated', 'TimerFired'];
@@ -202,7 +203,7 @@ export class MemoryWorkQueue implements WorkQueue {
       for (let handOut = this.inbox.shift(); handOut; handOut = this.inbox.shift()) {
         // Each delivery in a turn of its own, as from a socket: an event given back to its only member
         // comes back after the rest of the process has had its turn.
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         const deliver = this.deliver;
         if (deliver === undefined) break;
         if (this.group.isCurrent(handOut)) await deliver(this.delivery(handOut));
