@@ -12,7 +12,7 @@ import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
 import { Followers } from './followers/followers.js';
 import { Metrics } from './metrics/metrics.js';
-import { ProjectionRunner } from './projections/index.js';
+import { ReadModelRunner } from './projections/index.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
 import { CelConditions } from './conditions/cel.js';
@@ -47,7 +47,7 @@ const RUNTIME_PARTS: readonly (readonly [FactoryProvider['provide'], (runtime: R
   [CaseHistory, (runtime) => runtime.history],
   [Metrics, (runtime) => runtime.metrics],
   [CelConditions, (runtime) => runtime.conditions],
-  [ProjectionRunner, (runtime) => runtime.runner],
+  [ReadModelRunner, (runtime) => runtime.runner],
   [Followers, (runtime) => runtime.followers],
   [EVENT_STORE, (runtime) => runtime.stores.eventStore],
   [Clock, (runtime) => runtime.clock],
@@ -114,7 +114,7 @@ export class RuntimeModule {
         Engine,
         ExecutorRegistry,
         Metrics,
-        ProjectionRunner,
+        ReadModelRunner,
         Followers,
         EVENT_STORE,
         CelConditions,

@@ -9,7 +9,8 @@ import { Dispatcher } from './executors/dispatcher.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
 import { Followers } from './followers/followers.js';
-import { ProjectionRunner, ReadModels } from './projections/index.js';
+import { ProjectionRunner, ProjectionThread, ReadModels } from './projections/index.js';
+import type { ReadModelRunner } from './projections/index.js';
 import { Metrics } from './metrics/metrics.js';
 import { Engine } from './engine/engine.js';
 import { CaseHistory } from './cases/case-history.js';
@@ -24,7 +25,7 @@ export interface Runtime {
   readonly stores: OpenedStores;
   readonly engine: Engine;
   readonly executors: ExecutorRegistry;
-  readonly runner: ProjectionRunner;
+  readonly runner: ReadModelRunner;
   readonly dispatcher: Dispatcher;
   readonly timers: TimerScheduler;
   readonly readModels: ReadModels;
@@ -95,14 +96,14 @@ export function createRuntime(
       },
     },
   );
-  const runner = new ProjectionRunner(stores.eventStore, readStore, {
-    log: (line) => log.log(line),
-    warn: (line) => log.warn(line),
-  });
+  const runnerLogs = { log: (line: string) => log.log(line), warn: (line: string) => log.warn(line) };
+  // On a thread of its own where the events and the read models are two SQLite files (the default).
+  const thread = ProjectionThread.for(stores.eventStore, readStore, runnerLogs);
+  const runner: ReadModelRunner = thread ?? new ProjectionRunner(stores.eventStore, readStore, runnerLogs);
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,
-    checkpoints: readStore,
+    checkpoints: thread ?? readStore,
     loadCase: (caseId) => engine.loadCase(caseId),
     send: (command) => engine.executeCase(command),
     now: () => clock.iso(),

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Logger, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ProjectionRunner, describeProgress } from '../projections/index.js';
+import { ReadModelRunner, describeProgress } from '../projections/index.js';
 import { Clock, ClockInputError } from '../clock/clock.js';
 import { MoveClockDto } from '../clock/clock.dto.js';
 import { HttpError } from '../http/error.filter.js';
@@ -11,7 +11,7 @@ export class AdminController {
   private readonly logger = new Logger('rebuild');
 
   constructor(
-    private readonly runner: ProjectionRunner,
+    private readonly runner: ReadModelRunner,
     private readonly clock: Clock,
   ) {}
 

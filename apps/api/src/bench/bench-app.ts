@@ -14,7 +14,7 @@ import type {
   WorkflowSnapshot,
 } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -28,7 +28,8 @@ import { WorkflowCommandMessage } from '../workflows/workflow.messages.js';
 import { EVENT_STORE } from '../tokens.js';
 import type { CaseOutcome } from '../engine/outcomes.js';
 import { createApp } from '../main.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
+import { ReadModelRunner } from '../projections/read-model-runner.js';
+import { readModelsFileBeside } from '../stores/store-kinds.js';
 import type { HttpClientsInput, HttpClientsOutput } from './http-clients.js';
 
 export type StoreKind = 'memory' | 'sqlite';
@@ -45,9 +46,17 @@ export const benchFile = (name: string): string => join(benchDir, `${name}-${++f
 export const removeBenchDir = (): void => rmSync(benchDir, { recursive: true, force: true });
 
 /** Removes a SQLite store and the files SQLite and the service keep beside it. */
+/** A closed store's file to `to`, and the read models' file beside it. */
+export function copyStoreFiles(from: string, to: string): void {
+  copyFileSync(from, to);
+  copyFileSync(readModelsFileBeside(from), readModelsFileBeside(to));
+}
+
+/** The store's files, and those of the read models beside it. */
 export function removeStoreFiles(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
-    rmSync(`${file}${suffix}`, { force: true });
+  for (const base of [file, readModelsFileBeside(file)])
+    for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
+      rmSync(`${base}${suffix}`, { force: true });
 }
 
 export function auto(id: string, extra: Partial<WorkflowInput['transitions'][number]> = {}) {
@@ -74,7 +83,7 @@ export interface Opened {
   readonly bus: CommandBus;
   readonly engine: Engine;
   readonly store: EventStore;
-  readonly runner: ProjectionRunner;
+  readonly runner: ReadModelRunner;
   readonly clock: Clock;
   readonly file: string | undefined;
 }
@@ -101,7 +110,7 @@ export async function openApp(store: StoreKind, options: OpenOptions = {}): Prom
     bus: app.get(CommandBus),
     engine: app.get(Engine),
     store: app.get<symbol, EventStore>(EVENT_STORE),
-    runner: app.get(ProjectionRunner),
+    runner: app.get(ReadModelRunner),
     clock: app.get(Clock),
     file,
   };

@@ -12,7 +12,7 @@
 import type { EventStore, WorkflowDefinition, WorkflowSnapshot } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../soak/service-process.js';
 import { builtService } from '../tools/built-service.js';
@@ -22,6 +22,7 @@ import {
   auto,
   benchFile,
   closeApp,
+  copyStoreFiles,
   createCase,
   createWorkflow,
   log,
@@ -243,7 +244,7 @@ async function setClock(opened: Opened, time: string): Promise<void> {
 export async function timersFireRun(timers: number): Promise<RunFigures> {
   const fixture = await fireFixture(timers);
   const file = benchFile('timers-fire');
-  copyFileSync(fixture.file, file);
+  copyStoreFiles(fixture.file, file);
   const opened = await openApp('sqlite', { file, clock: 'manual' });
   await opened.app.listen(0, '127.0.0.1');
   const watch = new TimerEvents(opened.store, await opened.store.headPosition());

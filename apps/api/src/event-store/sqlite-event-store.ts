@@ -69,9 +69,9 @@ const WRITE_CHECK_BUSY_MS = 200;
 /** What every write waits for a lock (better-sqlite3's default). */
 const BUSY_MS = 5000;
 
-const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, recorded_at';
+export const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, recorded_at';
 
-interface EventRow {
+export interface EventRow {
   readonly position: bigint;
   readonly stream_id: string;
   readonly revision: bigint;
@@ -101,7 +101,7 @@ interface PendingAppend {
 type Outcome = { readonly result: AppendResult } | { readonly error: Error };
 
 /** Which file a path leads to: the same device and inode are the same file, whatever its names. */
-interface FileIdentity {
+export interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
 }
@@ -126,6 +126,9 @@ export class SqliteEventStore implements EventStore {
   #lost: StoreUnavailableError | undefined;
   readonly #signal = new CommitSignal();
   readonly #recent = new RecentEvents(10_000, () => this.#signal.notify());
+  readonly #commitListeners = new Set<(head: bigint) => void>();
+  /** The position of the last event this process committed. */
+  #committedHead = 0n;
   /** Events inserted by the batch transaction under way; they join `#recent` once it commits. */
   #inserted: CommittedEvent[] = [];
   #queue: PendingAppend[] = [];
@@ -295,6 +298,16 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /**
+   * Calls `listener` with the last position this process committed after each commit, for followers in
+   * other threads, and once more when the file is found lost (so they read again and fail with the
+   * reason); returns what stops it.
+   */
+  onCommit(listener: (head: bigint) => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
+  }
+
   /** A subscription may be answered nothing while recent events wait for this round's decoding budget. */
   subscribe(options: SubscribeOptions = {}): EventSubscription {
     return new CatchUpSubscription((o) => this.#readAllAs(o, true), this.#signal, options);
@@ -336,6 +349,8 @@ export class SqliteEventStore implements EventStore {
       else pending.reject(outcome.error);
     });
     this.#signal.notify();
+    this.#committedHead = this.#inserted.at(-1)?.position ?? this.#committedHead;
+    for (const listener of this.#commitListeners) listener(this.#committedHead);
   }
 
   /** One append inside the batch transaction; only its own refusal is caught, a failing file fails the batch. */
@@ -454,6 +469,7 @@ export class SqliteEventStore implements EventStore {
     );
     // Followers waiting for the next commit read again, and fail with the reason.
     this.#signal.notify();
+    for (const listener of this.#commitListeners) listener(this.#committedHead);
     throw this.#lost;
   }
 
@@ -495,7 +511,7 @@ function writable(file: string): boolean {
   }
 }
 
-function identityOf(file: string): FileIdentity {
+export function identityOf(file: string): FileIdentity {
   const { dev, ino } = statSync(file);
   return { dev, ino };
 }
@@ -609,7 +625,7 @@ async function decodeInRounds(rows: readonly EventRow[]): Promise<readonly Recor
   return events;
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
+export function toRecorded(row: EventRow): RecordedEvent {
   return {
     id: row.id,
     streamId: row.stream_id,

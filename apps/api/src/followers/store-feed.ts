@@ -40,7 +40,7 @@ export class StoreFeed {
   #lastError: Error | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: Pick<EventStore, 'subscribe'>,
     private readonly handler: FeedHandler,
     private readonly options: StoreFeedOptions,
   ) {

@@ -8,7 +8,7 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '@wfnet/domain';
-import { ProjectionLaggingError } from '../projections/projection-runner.js';
+import { ProjectionLaggingError } from '../projections/read-model-runner.js';
 import { HttpError, errorBody } from './error.filter.js';
 
 describe('the error body of every failure', () => {

@@ -10,7 +10,7 @@ import {
 } from '@wfnet/domain';
 import type { Request, Response } from 'express';
 import { requestIdOf } from './request-id.js';
-import { ProjectionLaggingError } from '../projections/projection-runner.js';
+import { ProjectionLaggingError } from '../projections/read-model-runner.js';
 
 export interface ErrorBody {
   readonly statusCode: number;

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { EventStore } from '@wfnet/domain';
 import type { ReadStore, TableSpec } from './read-store.js';
 import { sqliteEventsFileOf } from './sqlite-event-reader.js';
 import type { PreparedWrites } from './sqlite-read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
+import { threadScript } from './thread-script.js';
 
 export interface ReplayWorkerData {
   readonly eventsFile: string;
@@ -47,14 +47,6 @@ export interface ParallelReplayOptions {
   readonly minEvents?: number;
 }
 
-/** Compiled JavaScript only runs in a thread: from the TypeScript sources (under jest), take the build. */
-function workerScript(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts')
-    ? new URL(here.replace('/apps/api/src/', '/apps/api/dist/').replace(/[^/]+\.ts$/, 'replay-worker.js'))
-    : new URL('./replay-worker.js', here);
-}
-
 /** One worker thread and the replies it sent, in order. */
 class ReplayThread {
   readonly #worker: Worker;
@@ -66,7 +58,7 @@ class ReplayThread {
     // A range's documents outlive a small young generation; promoted, they die in the old one and bring on
     // full collections, the more so under `npm start`'s --heap-growing-percent=100. 192 MB is a 64 MB
     // semi-space, as `npm run rebuild` gives its own thread.
-    this.#worker = new Worker(workerScript(), {
+    this.#worker = new Worker(threadScript('replay-worker.js'), {
       workerData: data,
       resourceLimits: { maxYoungGenerationSizeMb: 192 },
     });
@@ -117,7 +109,7 @@ export class ParallelReplay {
 
   /** A replay for these stores, when both are SQLite files; undefined otherwise. */
   static for(
-    store: EventStore,
+    store: object,
     readStore: ReadStore,
     options: ParallelReplayOptions = {},
   ): ParallelReplay | undefined {

@@ -13,6 +13,7 @@ import type { SimulationOptions } from '../bench/case-simulation.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { dumpReadModels, foldReadModels } from './read-model-dump.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
+import { readModelsFileBeside } from '../stores/store-kinds.js';
 import { ObservedReadStore, appendIncidents, appendTimers, readEverything } from './testing-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wfnet-runner-'));
@@ -40,9 +41,9 @@ async function eventsOf(file: string): Promise<RecordedEvent[]> {
 }
 
 /** What the file's read models hold, and whether that is exactly the fold of the events up to their checkpoint. */
-async function inspect(file: string) {
+async function inspect(file: string, readModelsFile = file) {
   const events = await eventsOf(file);
-  const store = SqliteReadStore.open(file);
+  const store = SqliteReadStore.open(readModelsFile);
   const checkpoint = store.checkpoint();
   const dump = dumpReadModels(store);
   store.close();
@@ -360,10 +361,10 @@ describe('the rebuild command', () => {
     });
   }
 
-  it('replaces read models that went wrong with the fold of every event, in the event store file', async () => {
+  it('replaces read models that went wrong with the fold of every event, in their file beside the events', async () => {
     const file = freshFile();
     const head = await seed(file, { cases: 30, seed: 12 });
-    const broken = SqliteReadStore.open(file);
+    const broken = SqliteReadStore.open(readModelsFileBeside(file));
     broken.commit(
       [{ table: 'cases', doc: { id: 'ghost', lastRevision: 0, position: '1' }, created: true }],
       3n,
@@ -375,7 +376,7 @@ describe('the rebuild command', () => {
       code: 0,
       out: expect.stringContaining(`rebuilt: ${head} events to position ${head}`),
     });
-    const state = await inspect(file);
+    const state = await inspect(file, readModelsFileBeside(file));
     expect(state.checkpoint).toBe(head);
     expect(state.consistent).toBe(true);
   }, 60_000);

@@ -4,7 +4,8 @@ import { arbitraryCaseHistory } from '@wfnet/domain/testing';
 import { MemoryEventStore } from '../event-store/memory-event-store.js';
 import { appendSimulated, simulateHistories } from '../bench/case-simulation.js';
 import { MemoryReadStore } from './memory-read-store.js';
-import { ProjectionLaggingError, ProjectionRunner } from './projection-runner.js';
+import { ProjectionRunner } from './projection-runner.js';
+import { ProjectionLaggingError } from './read-model-runner.js';
 import { dumpReadModels, foldReadModels } from './read-model-dump.js';
 import { ObservedReadStore, readEverything } from './testing-spec.js';
 

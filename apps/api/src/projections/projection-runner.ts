@@ -1,38 +1,14 @@
-import type { EventStore, RecordedEvent } from '@wfnet/domain';
+import type { RecordedEvent } from '@wfnet/domain';
 import type { View } from '@wfnet/projections';
 import { readModelViews } from '@wfnet/projections';
-import type { StoreFollower } from '../followers/followers.js';
 import { StoreFeed } from '../followers/store-feed.js';
 import { ParallelReplay } from './parallel-replay.js';
 import type { ParallelReplayOptions } from './parallel-replay.js';
 import { Projector } from './projector.js';
+import type { CatchUpProgress } from './read-model-runner.js';
+import { ReadModelRunner, describeProgress } from './read-model-runner.js';
 import type { ReadStore } from './read-store.js';
-import { READ_MODELS } from './read-store.js';
-
-/** The read models have not reached the position a read asked for in time (503 `projection_lagging`). */
-export class ProjectionLaggingError extends Error {
-  override readonly name = 'ProjectionLaggingError';
-  readonly code = 'projection_lagging';
-  readonly statusCode = 503;
-  constructor(
-    readonly target: bigint,
-    readonly reached: bigint,
-    reason: string,
-  ) {
-    super(`the read models are at position ${reached}, not yet at ${target}: ${reason}`);
-  }
-}
-
-export interface CatchUpProgress {
-  /** Events read since the catch-up began. */
-  readonly events: number;
-  readonly position: bigint;
-  /** The store's last position when the catch-up began. */
-  readonly head: bigint;
-  readonly elapsedMs: number;
-  readonly eventsPerSecond: number;
-  readonly done: boolean;
-}
+import type { FollowedEvents } from './sqlite-event-reader.js';
 
 export interface ProjectionRunnerOptions {
   readonly views?: readonly View[];
@@ -60,21 +36,14 @@ export interface ProjectionRunnerOptions {
   readonly log?: (line: string) => void;
   /** Where failures go; to `log` when not given. */
   readonly warn?: (line: string) => void;
+  /** Told each time the read models reach a further position (or go back to 0 for a rebuild). */
+  readonly onPosition?: (position: bigint) => void;
   /**
    * How to catch up on worker threads when far behind, or `false` never to. Only SQLite files for both
    * the events and the read models, and the standard views, allow it; the defaults suit a whole replay.
    */
   readonly parallelReplay?: ParallelReplayOptions | false;
 }
-
-interface Waiter {
-  readonly position: bigint;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-export const DEFAULT_WAIT_MS = 5000;
 
 /**
  * Keeps the read models up to date: catches up from its checkpoint by pages, then follows the store
@@ -83,8 +52,7 @@ export const DEFAULT_WAIT_MS = 5000;
  * from the checkpoint. Events at or below a document's last revision are skipped, so redelivery is
  * harmless too.
  */
-export class ProjectionRunner implements StoreFollower {
-  readonly id = READ_MODELS;
+export class ProjectionRunner extends ReadModelRunner {
   readonly #projector: Projector;
   readonly #replay: ParallelReplay | undefined;
   readonly #cacheSize: number;
@@ -93,15 +61,14 @@ export class ProjectionRunner implements StoreFollower {
   readonly #feed: StoreFeed;
   readonly #log: (line: string) => void;
   readonly #warn: (line: string) => void;
-  readonly #waiters = new Set<Waiter>();
-  #position: bigint;
-  #exclusive: Promise<unknown> = Promise.resolve();
+  readonly #onPosition: ((position: bigint) => void) | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: FollowedEvents,
     private readonly readStore: ReadStore,
     options: ProjectionRunnerOptions = {},
   ) {
+    super(readStore.checkpoint());
     this.#batchSize = options.batchSize ?? 50_000;
     this.#cacheSize = options.cacheSize ?? 10_000;
     this.#catchUpCacheSize = options.catchUpCacheSize ?? 20_000;
@@ -117,47 +84,40 @@ export class ProjectionRunner implements StoreFollower {
         : ParallelReplay.for(store, readStore, options.parallelReplay);
     this.#log = options.log ?? (() => undefined);
     this.#warn = options.warn ?? this.#log;
-    this.#position = readStore.checkpoint();
+    this.#onPosition = options.onPosition;
     this.#feed = new StoreFeed(
       store,
-      { position: () => this.#position, handle: (batch) => this.apply(batch) },
+      { position: () => this.position, handle: (batch) => this.apply(batch) },
       {
         maxBatch: options.followBatchSize ?? Math.min(this.#batchSize, 2000),
         gatherMs: options.gatherMs ?? 0,
         retryDelayMs: options.retryDelayMs ?? 1000,
         onFailure: (error) =>
           this.#warn(
-            `read models: following the store failed at position ${this.#position}: ${error.message}`,
+            `read models: following the store failed at position ${this.position}: ${error.message}`,
           ),
       },
     );
-  }
-
-  /** The position of the last event the read models reflect. */
-  get position(): bigint {
-    return this.#position;
   }
 
   get following(): boolean {
     return this.#feed.following;
   }
 
-  /** The last failure while following, until the next batch succeeds. */
   get lastError(): Error | undefined {
     return this.#feed.lastError;
   }
 
-  /** Catches up with the store (resolving then), and goes on following it live until `stop`. */
   async start(onProgress?: (progress: CatchUpProgress) => void): Promise<void> {
-    await this.#serially(async () => {
+    await this.serially(async () => {
       if (this.#feed.following) return;
-      this.#position = this.readStore.checkpoint();
+      this.moveTo(this.readStore.checkpoint());
       const head = await this.store.headPosition();
-      if (this.#position > head) {
+      if (this.position > head) {
         // The store behind the read models is not the one they were built from (it was replaced or wiped).
-        this.#log(`read models: checkpoint ${this.#position} is past the store's head ${head}; rebuilding`);
+        this.#log(`read models: checkpoint ${this.position} is past the store's head ${head}; rebuilding`);
         this.readStore.reset();
-        this.#position = 0n;
+        this.moveTo(0n);
       }
       const progress = await this.#catchUp(onProgress);
       if (progress.events > 0) this.#log(describeProgress('read models caught up', progress));
@@ -165,49 +125,23 @@ export class ProjectionRunner implements StoreFollower {
     });
   }
 
-  /** Stops following; pending `waitFor` calls fail at once instead of at their timeout. */
+  protected override moveTo(position: bigint): void {
+    super.moveTo(position);
+    this.#onPosition?.(position);
+  }
+
   async stop(): Promise<void> {
-    await this.#serially(() => this.#feed.stop());
-    for (const waiter of this.#waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(
-        new ProjectionLaggingError(waiter.position, this.#position, 'the projection runner stopped'),
-      );
-    }
-    this.#waiters.clear();
+    await this.serially(() => this.#feed.stop());
+    this.failWaiters('the projection runner stopped');
   }
 
-  /**
-   * Resolves once the read models reflect every event up to `position` (read-your-writes); fails with
-   * `ProjectionLaggingError` after `timeoutMs`.
-   */
-  waitFor(position: bigint, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    if (position <= this.#position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        position,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(new ProjectionLaggingError(position, this.#position, `waited ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
-  }
-
-  /**
-   * Drops every read model and replays the whole store from position 0, then follows again if it was
-   * following. Reads meanwhile see partial models; `waitFor` waits for the replay to pass its position.
-   */
   async rebuild(onProgress?: (progress: CatchUpProgress) => void): Promise<CatchUpProgress> {
-    return this.#serially(async () => {
+    return this.serially(async () => {
       const wasFollowing = this.#feed.following;
       await this.#feed.stop();
       const started = performance.now();
       this.readStore.reset({ deferIndexes: true });
-      this.#position = 0n;
+      this.moveTo(0n);
       let caughtUp: CatchUpProgress;
       try {
         caughtUp = await this.#catchUp(onProgress);
@@ -244,12 +178,11 @@ export class ProjectionRunner implements StoreFollower {
 
   #apply(events: readonly RecordedEvent[], careful: boolean): void {
     const last = events[events.length - 1];
-    if (last === undefined || last.position <= this.#position) return;
-    const writes = this.#projector.project(events, this.#position, careful);
+    if (last === undefined || last.position <= this.position) return;
+    const writes = this.#projector.project(events, this.position, careful);
     this.readStore.commit(writes, last.position);
     this.#projector.remember(writes);
-    this.#position = last.position;
-    this.#wake();
+    this.moveTo(last.position);
   }
 
   async #catchUp(onProgress?: (progress: CatchUpProgress) => void): Promise<CatchUpProgress> {
@@ -260,7 +193,7 @@ export class ProjectionRunner implements StoreFollower {
     const progress = (done: boolean): CatchUpProgress => {
       const elapsedMs = performance.now() - started;
       const eventsPerSecond = elapsedMs > 0 ? Math.round((events * 1000) / elapsedMs) : 0;
-      return { events, position: this.#position, head, elapsedMs, eventsPerSecond, done };
+      return { events, position: this.position, head, elapsedMs, eventsPerSecond, done };
     };
     const applied = (count: number): void => {
       events += count;
@@ -269,26 +202,25 @@ export class ProjectionRunner implements StoreFollower {
         onProgress(progress(false));
       }
     };
-    if (this.#replay && head - this.#position >= this.#replay.minEvents) {
+    if (this.#replay && head - this.position >= this.#replay.minEvents) {
       this.#log(
-        `read models: catching up from position ${this.#position} to ${head} on ${this.#replay.threads} worker threads`,
+        `read models: catching up from position ${this.position} to ${head} on ${this.#replay.threads} worker threads`,
       );
       try {
-        await this.#replay.run(this.#position, head, (position, count) => {
-          this.#position = position;
-          this.#wake();
+        await this.#replay.run(this.position, head, (position, count) => {
+          this.moveTo(position);
           applied(count);
         });
       } catch (error) {
         this.#warn(
-          `read models: the replay on worker threads stopped at position ${this.#position} (${asError(error).message}); going on in this thread`,
+          `read models: the replay on worker threads stopped at position ${this.position} (${asError(error).message}); going on in this thread`,
         );
       }
     }
     this.#projector.reset(this.#catchUpCacheSize);
     try {
       for (;;) {
-        const page = await this.store.readAll({ after: this.#position, maxCount: this.#batchSize });
+        const page = await this.store.readAll({ after: this.position, maxCount: this.#batchSize });
         if (page.length === 0) break;
         this.apply(page);
         // An in-process store answers at once: without this, a long replay would hold every request.
@@ -303,32 +235,10 @@ export class ProjectionRunner implements StoreFollower {
     onProgress?.(final);
     return final;
   }
-
-  #wake(): void {
-    for (const waiter of this.#waiters) {
-      if (waiter.position > this.#position) continue;
-      clearTimeout(waiter.timer);
-      this.#waiters.delete(waiter);
-      waiter.resolve();
-    }
-  }
-
-  /** Start, stop and rebuild never overlap: each waits for the one before. */
-  #serially<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#exclusive.then(operation);
-    this.#exclusive = result.catch(() => undefined);
-    return result;
-  }
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-export function describeProgress(what: string, p: CatchUpProgress): string {
-  const seconds = (p.elapsedMs / 1000).toFixed(1);
-  const share = p.head > 0n ? ` (${((Number(p.position) / Number(p.head)) * 100).toFixed(1)} %)` : '';
-  return `${what}: ${p.events} events to position ${p.position} of ${p.head}${share} in ${seconds} s, ${p.eventsPerSecond} events/s`;
 }

@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import type { EventStore, RecordedEvent } from '@wfnet/domain';
+import { statSync } from 'node:fs';
+import { StoreUnavailableError } from '@wfnet/domain';
+import type { EventStore, ReadAllOptions, RecordedEvent, SubscribeOptions } from '@wfnet/domain';
+import { DEFAULT_READ_ALL_PAGE } from '../event-store/append-rules.js';
+import { CatchUpSubscription, CommitSignal } from '../event-store/catch-up-subscription.js';
+import type { EventRow, FileIdentity } from '../event-store/sqlite-event-store.js';
+import { COLUMNS, identityOf, shownPath, toRecorded } from '../event-store/sqlite-event-store.js';
 
 /** A store that keeps its events in the `events` table of a SQLite file other threads may read. */
 interface InSqliteFile {
@@ -8,7 +14,7 @@ interface InSqliteFile {
 }
 
 /** The SQLite file `store` keeps its events in, if it is such a store. */
-export function sqliteEventsFileOf(store: EventStore): string | undefined {
+export function sqliteEventsFileOf(store: object): string | undefined {
   const file = (store as Partial<InSqliteFile>).sqliteEventsFile;
   return typeof file === 'string' ? file : undefined;
 }
@@ -22,22 +28,42 @@ const SHARE_OF_STREAM =
 
 type ProjectableRow = [bigint, bigint, string, string];
 
+/** What a follower of the store reads: the events in position order, the head, and a subscription. */
+export type FollowedEvents = Pick<EventStore, 'description' | 'readAll' | 'headPosition' | 'subscribe'>;
+
 /**
- * Reads a store's events over a connection of its own that never writes, for threads that replay a
- * share of the streams beside the process that owns the store. It sees what the owner has committed.
+ * Reads a store's events over a connection of its own that never writes, for threads beside the process
+ * that owns the store: those that replay a share of the streams, and the one that follows it live. It
+ * sees what the owner has committed.
  */
-export class SqliteEventReader {
+export class SqliteEventReader implements FollowedEvents {
+  readonly description: string;
   readonly #db: Database.Database;
   readonly #readShare: Statement<[bigint, bigint, bigint, bigint], ProjectableRow>;
+  readonly #readAll: Statement<[bigint, number], EventRow>;
+  readonly #head: Statement<[], { position: bigint | null }>;
+  /** Told of the owner's commits by `committed`: it wakes the subscriptions. */
+  readonly #signal = new CommitSignal();
+  readonly #identity: FileIdentity;
 
-  constructor(file: string) {
-    this.#db = new Database(file, { readonly: true, fileMustExist: true });
+  constructor(readonly sqliteEventsFile: string) {
+    this.description = `sqlite:${sqliteEventsFile} (read)`;
+    this.#db = new Database(sqliteEventsFile, { readonly: true, fileMustExist: true });
+    this.#identity = identityOf(sqliteEventsFile);
     this.#readShare = this.#db
       .prepare<[bigint, bigint, bigint, bigint], ProjectableRow>(
         `SELECT position, revision, type, data FROM events
          WHERE position > ? AND position <= ? AND ${SHARE_OF_STREAM} % ? = ? ORDER BY position`,
       )
       .raw(true)
+      .safeIntegers(true);
+    this.#readAll = this.#db
+      .prepare<[bigint, number], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      )
+      .safeIntegers(true);
+    this.#head = this.#db
+      .prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events')
       .safeIntegers(true);
   }
 
@@ -59,7 +85,42 @@ export class SqliteEventReader {
     }));
   }
 
+  /** Fails once the file at the path is no longer the one open, as the owner's store then does. */
+  readAll({ after = 0n, maxCount = DEFAULT_READ_ALL_PAGE }: ReadAllOptions = {}): Promise<
+    readonly RecordedEvent[]
+  > {
+    return new Promise((resolve) => {
+      this.#checkFile();
+      resolve(this.#readAll.all(after, maxCount).map(toRecorded));
+    });
+  }
+
+  headPosition(): Promise<bigint> {
+    return new Promise((resolve) => {
+      this.#checkFile();
+      resolve(this.#head.get()?.position ?? 0n);
+    });
+  }
+
+  subscribe(options: SubscribeOptions = {}): CatchUpSubscription {
+    return new CatchUpSubscription((o) => this.readAll(o), this.#signal, options);
+  }
+
+  /** The owner committed: subscriptions waiting for more read again. */
+  committed(): void {
+    this.#signal.notify();
+  }
+
+  #checkFile(): void {
+    const now = statSync(this.sqliteEventsFile, { throwIfNoEntry: false });
+    if (now?.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
+    throw new StoreUnavailableError(
+      `the SQLite event store ${shownPath(this.sqliteEventsFile)} was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'})`,
+    );
+  }
+
   close(): void {
+    this.#signal.close();
     this.#db.close();
   }
 }

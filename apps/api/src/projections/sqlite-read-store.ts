@@ -68,6 +68,11 @@ export interface SqliteReadStoreOptions {
   readonly tables?: readonly TableSpec[];
   /** The version stored beside the tables; another version found on open drops them all. */
   readonly version?: number;
+  /**
+   * Another connection of this process opened the file first, holds its writer lock and made its
+   * tables: this one, in another thread, writes beside it and leaves the tables as they are.
+   */
+  readonly beside?: boolean;
 }
 
 const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -118,6 +123,7 @@ export class SqliteReadStore implements ReadStore {
   readonly #lock: Database.Database | undefined;
   readonly tables: readonly TableSpec[];
   readonly #version: string;
+  readonly #beside: boolean;
   #tables = new Map<string, TableStatements>();
   #indexes = new Set<string>();
   #readCheckpoint!: Statement<[string], bigint>;
@@ -137,22 +143,26 @@ export class SqliteReadStore implements ReadStore {
     this.tables = options.tables ?? readModelTables;
     this.#version = String(options.version ?? READ_MODEL_VERSION);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.#lock = file === ':memory:' ? undefined : lockWriter(file);
+    const beside = options.beside === true && file !== ':memory:';
+    this.#beside = beside;
+    this.#lock = file === ':memory:' || beside ? undefined : lockWriter(file);
     let db: Database.Database | undefined;
     try {
-      db = new Database(file, { timeout: 5000 });
+      db = new Database(file, { timeout: 5000, fileMustExist: beside });
       db.pragma('journal_mode = WAL');
       // A commit lost to a power cut loses its checkpoint with it: the runner applies those events again.
       db.pragma('synchronous = NORMAL');
       db.pragma('cache_size = -65536');
       this.#db = db;
-      const stored = this.#storedVersion();
-      db.transaction(() => {
-        this.#db.exec(CREATE_CHECKPOINTS);
-        if (stored !== this.#version) this.#dropAll();
-        else this.#moveOldCheckpoint();
-        this.#create();
-      })();
+      if (!beside) {
+        const stored = this.#storedVersion();
+        db.transaction(() => {
+          this.#db.exec(CREATE_CHECKPOINTS);
+          if (stored !== this.#version) this.#dropAll();
+          else this.#moveOldCheckpoint();
+          this.#create();
+        })();
+      }
     } catch (error) {
       db?.close();
       this.#lock?.close();
@@ -322,7 +332,8 @@ export class SqliteReadStore implements ReadStore {
   reset(options: { readonly deferIndexes?: boolean } = {}): void {
     this.#db.transaction(() => {
       this.#dropAll();
-      this.#create(!options.deferIndexes);
+      // Statements of the connection beside this one name the indexes: they must stay.
+      this.#create(this.#beside || !options.deferIndexes);
     })();
     this.#prepare();
   }
@@ -357,6 +368,38 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /** Files written before the followers shared one table kept the read models' checkpoint apart. */
+  /**
+   * Takes the other followers' checkpoints (the dispatcher's) from `file`, where read models were kept
+   * before, while this store holds none of its own: when the read models move to a file of their own,
+   * the followers resume where they were, and only the read models are made again. The names taken.
+   */
+  adoptCheckpoints(file: string): readonly string[] {
+    const held = this.#db
+      .prepare<[string], number>('SELECT count(*) FROM checkpoints WHERE name <> ?')
+      .pluck()
+      .get(READ_MODELS);
+    if (held !== 0) return [];
+    const before = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const table = before
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'")
+        .get();
+      if (table === undefined) return [];
+      const rows = before
+        .prepare<[string], { name: string; position: bigint }>(
+          'SELECT name, position FROM checkpoints WHERE name <> ?',
+        )
+        .safeIntegers(true)
+        .all(READ_MODELS);
+      this.#db.transaction(() => {
+        for (const { name, position } of rows) this.#writeCheckpoint.run(name, position);
+      })();
+      return rows.map(({ name }) => name);
+    } finally {
+      before.close();
+    }
+  }
+
   #moveOldCheckpoint(): void {
     const old = this.#db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_checkpoint'")

@@ -1,18 +1,18 @@
 import { QueryHandler } from '@nestjs/cqrs';
 import type { IQueryHandler } from '@nestjs/cqrs';
-import { ProjectionRunner, ReadModels } from '../projections/index.js';
+import { ReadModelRunner, ReadModels } from '../projections/index.js';
 import { ReadModelQuery } from './read-model.query.js';
 
-/** Answers the contract's reads from the read models, after `waitFor` when asked. */
+/** Answers the contract's reads from the read models, after `waitFor` when asked, else once they settle. */
 @QueryHandler(ReadModelQuery)
 export class ReadModelQueryHandler implements IQueryHandler<ReadModelQuery, unknown> {
   constructor(
     private readonly models: ReadModels,
-    private readonly runner: ProjectionRunner,
+    private readonly runner: ReadModelRunner,
   ) {}
 
   async execute({ request, waitFor }: ReadModelQuery): Promise<unknown> {
-    if (waitFor !== undefined) await this.runner.waitFor(waitFor);
+    await (waitFor === undefined ? this.runner.settled() : this.runner.waitFor(waitFor));
     const models = this.models;
     switch (request.kind) {
       case 'workflow':

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '@wfnet/domain';
 import type { ReadModelDump } from '../projections/read-model-dump.js';
 import { dumpReadModels, foldReadModels } from '../projections/read-model-dump.js';
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
+import { readModelsFileBeside } from '../stores/store-kinds.js';
 import { FlakyWebhook } from './flaky-webhook.js';
 import type { NetBody } from './matrix-nets.js';
 import { choiceNet, parallelNet, sequentialNet, timerNet, webhookNet } from './matrix-nets.js';
@@ -94,6 +95,10 @@ export class CrashMatrix {
   /** Copies of the file as a kill left it, and as the restarted service had it at rest. */
   readonly #killSnapshot: string;
   readonly #restSnapshot: string;
+  /** The read models' file beside the store's, and its copies. */
+  readonly #readFile: string;
+  readonly #killReadSnapshot: string;
+  readonly #restReadSnapshot: string;
   readonly #workers: number;
   readonly #settleTimeoutMs: number;
   readonly #webhook: FlakyWebhook;
@@ -107,6 +112,9 @@ export class CrashMatrix {
     this.#file = options.file;
     this.#killSnapshot = `${options.file}.at-kill`;
     this.#restSnapshot = `${options.file}.at-rest`;
+    this.#readFile = readModelsFileBeside(options.file);
+    this.#killReadSnapshot = `${this.#readFile}.at-kill`;
+    this.#restReadSnapshot = `${this.#readFile}.at-rest`;
     this.#workers = options.workers ?? 4;
     this.#settleTimeoutMs = options.settleTimeoutMs ?? 20_000;
     this.#webhook = webhook;
@@ -162,6 +170,7 @@ export class CrashMatrix {
       problems.push(`the service ended before the kill (${JSON.stringify(exit)}):\n${service.output()}`);
 
     // The store as the kill left it, audited from a copy while the service starts again on the file.
+    snapshotDatabase(this.#readFile, this.#killReadSnapshot);
     snapshotDatabase(this.#file, this.#killSnapshot);
     let restartMs = 0;
     const restartBegan = Date.now();
@@ -177,7 +186,7 @@ export class CrashMatrix {
       this.#read(await readEverything(this.#killSnapshot, this.#audit.position));
       problems.push(
         ...this.#storeProblems(),
-        ...readModelProblems(this.#killSnapshot, this.#events, 'as the kill left them'),
+        ...readModelProblems(this.#killReadSnapshot, this.#events, 'as the kill left them'),
       );
       inFlight = this.#audit.moving().length;
       choices = this.#activeChoices();
@@ -234,10 +243,11 @@ export class CrashMatrix {
     if (exit.code !== 0)
       problems.push(`SIGTERM ended the service with ${JSON.stringify(exit)}:\n${service.output()}`);
     this.#read(await readEverything(this.#file, this.#audit.position));
+    snapshotDatabase(this.#readFile, this.#restReadSnapshot);
     snapshotDatabase(this.#file, this.#restSnapshot);
     problems.push(
       ...this.#storeProblems(),
-      ...readModelProblems(this.#restSnapshot, this.#events, 'after SIGTERM'),
+      ...readModelProblems(this.#restReadSnapshot, this.#events, 'after SIGTERM'),
     );
     for (const c of this.#audit.cases.values()) {
       if (c.status !== 'finished')
@@ -279,8 +289,13 @@ export class CrashMatrix {
       this.#service = undefined;
     }
     await this.#webhook.stop();
-    removeDatabase(this.#killSnapshot);
-    removeDatabase(this.#restSnapshot);
+    for (const copy of [
+      this.#killSnapshot,
+      this.#restSnapshot,
+      this.#killReadSnapshot,
+      this.#restReadSnapshot,
+    ])
+      removeDatabase(copy);
   }
 
   #running(): Service {
@@ -319,6 +334,8 @@ export class CrashMatrix {
     for (;;) {
       const late = Date.now() > deadline;
       if (late || (await this.#looksQuiet(service.base))) {
+        // The read models first: the events copied after reach at least their checkpoint.
+        snapshotDatabase(this.#readFile, this.#restReadSnapshot);
         snapshotDatabase(this.#file, this.#restSnapshot);
         this.#read(await readEverything(this.#restSnapshot, this.#audit.position));
         const moving = this.#audit.moving();
@@ -330,7 +347,7 @@ export class CrashMatrix {
             problems.push(
               `the read models stayed at position ${checkpoint} ${after}, the store is at ${this.#audit.position}`,
             );
-          else problems.push(...readModelProblems(this.#restSnapshot, this.#events, `at rest ${after}`));
+          else problems.push(...readModelProblems(this.#restReadSnapshot, this.#events, `at rest ${after}`));
           return problems;
         }
       }
@@ -348,7 +365,7 @@ export class CrashMatrix {
   }
 
   #readStoreCheckpoint(): bigint {
-    const store = SqliteReadStore.open(this.#restSnapshot);
+    const store = SqliteReadStore.open(this.#restReadSnapshot);
     try {
       return store.checkpoint();
     } finally {

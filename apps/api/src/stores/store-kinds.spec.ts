@@ -69,7 +69,17 @@ describe('parseReadStoreConfig', () => {
     ['memory', { kind: 'memory' }, { kind: 'memory' }],
     ['sqlite:x.db', { kind: 'memory' }, { kind: 'sqlite', file: 'x.db' }],
     [undefined, { kind: 'memory' }, { kind: 'memory' }],
-    [undefined, { kind: 'sqlite', file: 'e.db', synchronous: 'full' }, { kind: 'sqlite', file: 'e.db' }],
+    [undefined, { kind: 'sqlite', file: 'e.db', synchronous: 'full' }, { kind: 'sqlite', file: 'e-read.db' }],
+    [
+      undefined,
+      { kind: 'sqlite', file: 'data/wfnet.db', synchronous: 'full' },
+      { kind: 'sqlite', file: 'data/wfnet-read.db' },
+    ],
+    [
+      undefined,
+      { kind: 'sqlite', file: 'var/events', synchronous: 'full' },
+      { kind: 'sqlite', file: 'var/events-read.db' },
+    ],
     ['', { kind: 'esdb', url: 'esdb://h:2113' }, { kind: 'sqlite', file: 'data/wfnet-read.db' }],
     [undefined, { kind: 'postgres', url: 'postgres://h/db' }, { kind: 'sqlite', file: 'data/wfnet-read.db' }],
   ] as const)('reads %p beside the event store %p', (value, eventStore, expected) => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import type { EventStore } from '@wfnet/domain';
 import { connectEsdbClient, withConnectionName } from '../event-store/esdb-client.js';
 import type { EsdbRawClient } from '../event-store/esdb-client.js';
@@ -144,8 +144,8 @@ export const EVENT_STORE_KINDS: EventStoreKinds = {
       const eventStore = SqliteEventStore.open(config.file, { synchronous: config.synchronous });
       return pair(eventStore, SqliteSnapshotStore.open(config.file));
     },
-    // The embedded store keeps its read models in its own file.
-    defaultReadStore: (config) => ({ kind: 'sqlite', file: config.file }),
+    // A file of their own, beside the events: their thread writes it while this one appends.
+    defaultReadStore: (config) => ({ kind: 'sqlite', file: readModelsFileBeside(config.file) }),
     admissionMaxLag: 10_000,
     readyMaxLag: 10_000,
     durable: true,
@@ -281,4 +281,11 @@ export function openEventStore(
 /** Opens the read models, and the followers' checkpoints kept with them, where the configuration puts them. */
 export function openReadStore(config: ReadStoreConfig): ReadStore {
   return readStoreKind(config).open(config);
+}
+
+/** `data/wfnet.db` → `data/wfnet-read.db`: where the read models of an embedded store go by default. */
+export function readModelsFileBeside(eventsFile: string): string {
+  if (eventsFile === ':memory:') return eventsFile;
+  const extension = extname(eventsFile);
+  return `${eventsFile.slice(0, eventsFile.length - extension.length)}-read${extension || '.db'}`;
 }

@@ -5,7 +5,8 @@
  * embedded store refuses a second process anyway); a running service rebuilds through its admin endpoint.
  */
 import { loadConfig } from '../config/config.js';
-import { describeProgress, ProjectionRunner } from '../projections/projection-runner.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { describeProgress } from '../projections/read-model-runner.js';
 import { durable, openEventStore, openReadStore } from '../stores/store-kinds.js';
 
 async function main(): Promise<number> {
