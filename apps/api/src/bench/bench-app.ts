@@ -14,7 +14,7 @@ import type {
   WorkflowSnapshot,
 } from '@wfnet/domain';
 import { CASE_STREAM_PREFIX, normalizeWorkflow } from '@wfnet/domain';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -265,6 +265,11 @@ export interface RunLoad {
   readonly gcShare: number;
   readonly processCores: number;
   readonly mainThreadBusy: number;
+  /**
+   * The CPU time over the wall clock of the busiest thread beside the main one (the read models' thread
+   * on SQLite, else SQLite's or the collector's helpers); null where Linux's /proc is not there.
+   */
+  readonly otherThreadBusy: number | null;
 }
 
 type ThreadCpuUsage = (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
@@ -289,6 +294,21 @@ function mainThreadCpuMs(): number | undefined {
   }
 }
 
+/** Each thread's CPU time so far, by Linux thread id, from /proc; empty elsewhere. */
+function threadsCpuMs(): Map<string, number> {
+  const times = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      times.set(tid, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    }
+  } catch {
+    // Not Linux, or a thread that ended between the listing and the read: what was read stands.
+  }
+  return times;
+}
+
 /** Starts measuring a run's `RunLoad`; where the main thread's CPU time is unknown, the event loop's utilisation stands for it. */
 export function loadSampler(): { stop(): RunLoad } {
   let gcMs = 0;
@@ -299,6 +319,7 @@ export function loadSampler(): { stop(): RunLoad } {
   const startedAt = performance.now();
   const processCpu = process.cpuUsage();
   const threadCpu = mainThreadCpuMs();
+  const threadsCpu = threadsCpuMs();
   const loop = performance.eventLoopUtilization();
   return {
     stop() {
@@ -313,9 +334,24 @@ export function loadSampler(): { stop(): RunLoad } {
           threadCpu !== undefined && threadCpuNow !== undefined
             ? (threadCpuNow - threadCpu) / wallMs
             : performance.eventLoopUtilization(loop).utilization,
+        otherThreadBusy: busiestOtherThread(threadsCpu, threadsCpuMs(), wallMs),
       };
     },
   };
+}
+
+function busiestOtherThread(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  wallMs: number,
+): number | null {
+  let busiest: number | null = null;
+  for (const [tid, ms] of after) {
+    if (tid === String(process.pid)) continue;
+    const share = (ms - (before.get(tid) ?? 0)) / wallMs;
+    if (busiest === null || share > busiest) busiest = share;
+  }
+  return busiest;
 }
 
 export const percentile = (values: readonly number[], p: number): number => {

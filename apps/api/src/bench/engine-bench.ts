@@ -636,6 +636,7 @@ function report(rows: readonly Row[]): void {
           gcShare: medianOf(r, (x) => x.load?.gcShare ?? null),
           processCores: medianOf(r, (x) => x.load?.processCores ?? null),
           mainThreadBusy: medianOf(r, (x) => x.load?.mainThreadBusy ?? null),
+          otherThreadBusy: medianOf(r, (x) => x.load?.otherThreadBusy ?? null),
           runs: r.length,
           casesPerSecRange: rangeOf(r, (x) => x.casesPerSec),
           ...(row.scenario === 'xor-burst' && { ratioToSeq3Burst: ratioToSeq3Burst(row, rows) }),
@@ -651,14 +652,14 @@ function report(rows: readonly Row[]): void {
     `\nEngine, node ${process.version}, ${quick ? 'quick (1 run, small counts)' : 'medians of runs (min–max)'}\n`,
   );
   out(
-    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | GC % | cores busy | main thread busy | goal | met |',
+    '| scenario | store | cases | runs | seconds | cases/s | events/s | events/case | p50 ms | p99 ms | peak RSS MB | GC % | cores busy | main thread busy | busiest other thread | goal | met |',
   );
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const row of rows) {
     const r = row.runs;
     const check = goal(row, rows);
     out(
-      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${withRange(r, (x) => percentOf(x.load?.gcShare), 1)} | ${withRange(r, (x) => x.load?.processCores ?? null, 2)} | ${withRange(r, (x) => x.load?.mainThreadBusy ?? null, 2)} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
+      `| ${row.scenario} | ${row.store} | ${fmt(medianOf(r, (x) => x.cases))} | ${r.length} | ${withRange(r, (x) => x.seconds, 2)} | ${withRange(r, (x) => x.casesPerSec)} | ${withRange(r, (x) => x.eventsPerSec)} | ${fmt(medianOf(r, eventsPerCase), 1)} | ${withRange(r, (x) => x.p50Ms, 2)} | ${withRange(r, (x) => x.p99Ms, 2)} | ${fmt(medianOf(r, (x) => x.peakRssMb))} | ${withRange(r, (x) => percentOf(x.load?.gcShare), 1)} | ${withRange(r, (x) => x.load?.processCores ?? null, 2)} | ${withRange(r, (x) => x.load?.mainThreadBusy ?? null, 2)} | ${withRange(r, (x) => x.load?.otherThreadBusy ?? null, 2)} | ${check.text} | ${check.met === undefined ? '' : check.met ? 'yes' : 'NO'} |`,
     );
   }
   if (rows.some((row) => row.scenario === 'memory' && (row.runs[0]?.extra?.['steadySeconds'] ?? 0) < 600))
@@ -667,7 +668,7 @@ function report(rows: readonly Row[]): void {
     );
   out("peak RSS is the process's: runs share one process, so it includes what earlier runs left on the heap");
   out(
-    "GC %: the main thread's garbage-collection pauses over the run's wall time; cores busy: the process's CPU time (all threads) over it; main thread busy: its CPU time over it (on Linux or Node ≥ 23.9; else the event loop's utilisation)",
+    "GC %: the main thread's garbage-collection pauses over the run's wall time; cores busy: the process's CPU time (all threads) over it; main thread busy: its CPU time over it (on Linux or Node ≥ 23.9; else the event loop's utilisation); busiest other thread: the same for the busiest thread beside it (Linux)",
   );
   const extras = rows.filter((row) => row.runs[0]?.extra);
   if (extras.length > 0) out('');
@@ -731,7 +732,7 @@ async function measure(scenario: Scenario, store: StoreKind, cases: number): Pro
     const extras = Object.entries(figures.extra ?? {}).map(([name, value]) => `, ${name} ${fmt(value, 2)}`);
     const { load } = figures;
     const loadText = load
-      ? `, GC ${(load.gcShare * 100).toFixed(1)} %, cores ${load.processCores.toFixed(2)}, main ${load.mainThreadBusy.toFixed(2)}`
+      ? `, GC ${(load.gcShare * 100).toFixed(1)} %, cores ${load.processCores.toFixed(2)}, main ${load.mainThreadBusy.toFixed(2)}, other ${fmt(load.otherThreadBusy, 2)}`
       : '';
     log(
       `${scenario} ${store} ${cases} run ${run}/${count}: ${figures.seconds.toFixed(2)} s, ${fmt(figures.casesPerSec)} cases/s, ${fmt(figures.eventsPerSec)} events/s, p50 ${fmt(figures.p50Ms, 2)} ms, p99 ${fmt(figures.p99Ms, 2)} ms, RSS ${fmt(figures.peakRssMb)} MB${loadText}${extras.join('')}`,
