@@ -50,7 +50,8 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
   }
 }
 
-async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
+/** `projectionDelayMs`: how much longer than the read models each wait for the index takes. */
+async function setup(clock: Clock, options: TimerSchedulerOptions = {}, projectionDelayMs = 0) {
   const store = new MemoryEventStore();
   const registry = new ExecutorRegistry({ auto: autoExecutor, manual: manualExecutor });
   const engine = new Engine(store, new MemorySnapshotStore(), registry, {
@@ -66,6 +67,10 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
   const lags: number[] = [];
   let inFlight = 0;
   let mostInFlight = 0;
+  /** Firings the index is known to have, by a wait for it that returned; and firings sent beyond them. */
+  let confirmed = 0;
+  let firedAheadOfIndex = 0;
+  const batch = options.concurrency ?? 256;
   const sent: FireTimer[] = [];
   /** Errors the next firings throw instead of reaching the case, one each. */
   const fireFailures: Error[] = [];
@@ -75,8 +80,15 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
     const scheduler = new TimerScheduler({
       store,
       index: readModels,
-      projected: (position) => runner.waitFor(position),
+      projected: async (position) => {
+        const mark = sent.length;
+        await runner.waitFor(position);
+        if (projectionDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, projectionDelayMs));
+        confirmed = Math.max(confirmed, mark);
+      },
       fire: async (command: FireTimer) => {
+        // More than a batch sent past what the index is known to have: this one is the next batch's.
+        if (sent.length - confirmed >= batch) firedAheadOfIndex++;
         sent.push(command);
         const failure = fireFailures.shift();
         if (failure) throw failure;
@@ -116,6 +128,7 @@ async function setup(clock: Clock, options: TimerSchedulerOptions = {}) {
     problems,
     lags,
     mostInFlight: () => mostInFlight,
+    firedAheadOfIndex: () => firedAheadOfIndex,
     sent,
     fireFailures,
     newScheduler,
@@ -225,6 +238,24 @@ describe('the timer scheduler, on a manual clock', () => {
     expect(t.mostInFlight()).toBeLessThanOrEqual(16);
     expect(t.mostInFlight()).toBeGreaterThan(1);
     expect(t.lags).toHaveLength(100);
+    expect(t.problems).toEqual([]);
+  });
+
+  it('fires the next batch while the last one is being projected, each timer once', async () => {
+    const clock = new Clock('manual', START);
+    const t = await setup(clock, { concurrency: 16 }, 30);
+    const cases = Array.from({ length: 100 }, (_, i) => `c${i}`);
+    for (const caseId of cases) await t.createCase(deadline('escalation', 'PT1H'), caseId);
+    await t.newScheduler().start();
+
+    clock.advance('PT1H');
+
+    await until('every timer fired', async () =>
+      (await Promise.all(cases.map((c) => t.count(c, 'TimerFired')))).every((n) => n === 1),
+    );
+    expect(t.sent).toHaveLength(100);
+    expect(new Set(t.sent.map(({ data }) => data.timerId)).size).toBe(100);
+    expect(t.firedAheadOfIndex()).toBeGreaterThanOrEqual(16);
     expect(t.problems).toEqual([]);
   });
 

@@ -60,6 +60,13 @@ const MAX_SLEEP_MS = 30_000;
 const REFUSED_RETRY_MS = 60_000;
 /** How soon to look again when a due timer may hide behind held-back ones. */
 const DUE_RECHECK_MS = 100;
+/** Timers fired in one round: those that took a position, the claims held for them, the last position. */
+interface FiredBatch {
+  readonly ids: Set<string>;
+  readonly claimed: string[];
+  upTo: bigint;
+}
+
 /** Node's longest timeout. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -179,46 +186,68 @@ export class TimerScheduler implements StoreFollower {
     }
   }
 
-  /** Fires every due timer, a bounded batch at a time, each batch read from the index when the last is projected. */
+  /**
+   * Fires every due timer, a bounded batch at a time. While one batch is being projected the next is
+   * fired, so the index and the firing overlap (the index may be another thread's work); the batch
+   * listed then leaves out the timers still awaiting their projection. Once a batch is projected, a timer
+   * of it the index still lists did not take effect: it is held back rather than fired in a loop.
+   */
   async #fireDue(): Promise<void> {
-    let firedLastRound = new Set<string>();
-    while (!this.#stopped) {
-      const now = this.deps.clock.now();
-      const at = now.toISOString();
-      const clockMs = Date.now();
-      const listed = this.deps.index.dueTimers(at, this.#concurrency + this.#heldBack.size);
-      const due = listed
-        .filter(({ id }) => (this.#heldBack.get(id) ?? 0) <= clockMs)
-        .slice(0, this.#concurrency);
-      if (due.length === 0) return;
-      let projectedTo = 0n;
-      const firedThisRound = new Set<string>();
-      const claimed: string[] = [];
-      try {
-        await Promise.all(
-          due.map(async (timer) => {
-            if (firedLastRound.has(timer.id)) {
-              // Fired and projected, yet still pending in the index: it did not take effect. Later, not in a loop.
-              this.#holdBack(timer.id, REFUSED_RETRY_MS, `timer ${timer.id} is still pending after firing`);
-              return;
-            }
-            if (this.#claimsShared) {
-              if (!(await this.#claim(timer.id))) return;
-              claimed.push(timer.id);
-            }
-            const position = await this.#fire(timer, at, now);
-            if (position !== undefined) {
-              firedThisRound.add(timer.id);
-              if (position > projectedTo) projectedTo = position;
-            }
-          }),
-        );
-        firedLastRound = firedThisRound;
-        if (projectedTo > 0n) await this.deps.projected(projectedTo);
-      } finally {
-        if (claimed.length > 0) await this.#release(claimed);
+    let awaiting: FiredBatch | undefined;
+    let projected = new Set<string>();
+    try {
+      while (!this.#stopped) {
+        const now = this.deps.clock.now();
+        const at = now.toISOString();
+        const clockMs = Date.now();
+        const skipped = awaiting?.ids.size ?? 0;
+        const listed = this.deps.index.dueTimers(at, this.#concurrency + this.#heldBack.size + skipped);
+        const due: DueTimer[] = [];
+        for (const timer of listed) {
+          if (due.length === this.#concurrency) break;
+          if (awaiting?.ids.has(timer.id) || (this.#heldBack.get(timer.id) ?? 0) > clockMs) continue;
+          if (projected.has(timer.id)) {
+            // Fired and projected, yet still pending in the index: it did not take effect. Later, not in a loop.
+            this.#holdBack(timer.id, REFUSED_RETRY_MS, `timer ${timer.id} is still pending after firing`);
+            continue;
+          }
+          due.push(timer);
+        }
+        if (due.length === 0 && awaiting === undefined) return;
+        const before = awaiting;
+        awaiting = due.length === 0 ? undefined : await this.#fireBatch(due, at, now);
+        if (before !== undefined) projected = await this.#projectedBatch(before);
       }
+    } finally {
+      if (awaiting !== undefined) await this.#release(awaiting.claimed);
     }
+  }
+
+  async #fireBatch(due: readonly DueTimer[], at: string, now: Date): Promise<FiredBatch> {
+    const batch = { ids: new Set<string>(), claimed: [] as string[], upTo: 0n };
+    await Promise.all(
+      due.map(async (timer) => {
+        if (this.#claimsShared) {
+          if (!(await this.#claim(timer.id))) return;
+          batch.claimed.push(timer.id);
+        }
+        const position = await this.#fire(timer, at, now);
+        if (position === undefined) return;
+        batch.ids.add(timer.id);
+        if (position > batch.upTo) batch.upTo = position;
+      }),
+    );
+    return batch;
+  }
+
+  /** Waits for the batch's firings to reach the index, then lets go of its claims; answers its timers. */
+  async #projectedBatch(batch: FiredBatch): Promise<Set<string>> {
+    try {
+      if (batch.upTo > 0n) await this.deps.projected(batch.upTo);
+    } finally {
+      await this.#release(batch.claimed);
+    }
+    return batch.ids;
   }
 
   /** Whether this process may fire the timer now; one another process holds is held back meanwhile. */
