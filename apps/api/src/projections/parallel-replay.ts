@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ReadStore, TableSpec } from './read-store.js';
-import { sqliteEventsFileOf } from './sqlite-event-reader.js';
+import { sqliteFilesOf } from './sqlite-event-reader.js';
 import type { PreparedWrites } from './sqlite-read-store.js';
-import { SqliteReadStore } from './sqlite-read-store.js';
+import type { SqliteReadStore } from './sqlite-read-store.js';
 import { threadScript } from './thread-script.js';
 
 export interface ReplayWorkerData {
@@ -113,10 +113,8 @@ export class ParallelReplay {
     readStore: ReadStore,
     options: ParallelReplayOptions = {},
   ): ParallelReplay | undefined {
-    const eventsFile = sqliteEventsFileOf(store);
-    if (eventsFile === undefined || !(readStore instanceof SqliteReadStore)) return undefined;
-    if (readStore.file === ':memory:') return undefined;
-    return new ParallelReplay(eventsFile, readStore, options);
+    const files = sqliteFilesOf(store, readStore);
+    return files && new ParallelReplay(files.eventsFile, files.readStore, options);
   }
 
   private constructor(

@@ -35,6 +35,13 @@ function threadFor(events: SqliteEventStore, readStore: SqliteReadStore): Projec
   return thread;
 }
 
+/** Stops the thread first: it reads and writes both files until then. */
+async function closeAll(thread: ProjectionThread, events: SqliteEventStore, readStore: SqliteReadStore) {
+  await thread.stop();
+  readStore.close();
+  await events.close();
+}
+
 describe('the read models on a thread of their own', () => {
   it('catches up, follows live appends, and its read models are the fold of the events', async () => {
     const { events, readStore } = openStores();
@@ -75,9 +82,7 @@ describe('the read models on a thread of their own', () => {
     await thread.start();
     expect(thread.position).toBe(more);
     expect(dumpReadModels(readStore)).toEqual(foldReadModels(await readEverything(events)));
-    await thread.stop();
-    readStore.close();
-    await events.close();
+    await closeAll(thread, events, readStore);
   }, 60_000);
 
   it('keeps other followers’ checkpoints through the thread while it runs, and directly when it does not', async () => {
@@ -110,9 +115,7 @@ describe('the read models on a thread of their own', () => {
     await thread.stop();
     await thread.start();
     expect(await thread.load('dispatcher')).toBe(head);
-    await thread.stop();
-    readStore.close();
-    await events.close();
+    await closeAll(thread, events, readStore);
   }, 30_000);
 
   it('rebuilds on its thread the read models it built incrementally, and follows on after', async () => {
@@ -129,9 +132,7 @@ describe('the read models on a thread of their own', () => {
     const after = await appendSimulated(events, simulateHistories({ cases: 5, seed: 6 }));
     await thread.waitFor(after);
     expect(dumpReadModels(readStore)).toEqual(foldReadModels(await readEverything(events)));
-    await thread.stop();
-    readStore.close();
-    await events.close();
+    await closeAll(thread, events, readStore);
   }, 60_000);
 
   it('starts its thread again when it dies, and goes on from the checkpoint', async () => {
@@ -158,9 +159,7 @@ describe('the read models on a thread of their own', () => {
     await eventually(() => thread.following);
     expect(warnings.join('\n')).toMatch(/starting the thread again in 50 ms/);
     expect(dumpReadModels(readStore)).toEqual(foldReadModels(await readEverything(events)));
-    await thread.stop();
-    readStore.close();
-    await events.close();
+    await closeAll(thread, events, readStore);
   }, 30_000);
 
   it('lets a read without waitFor settle on what this thread committed before it, and never fails it', async () => {
@@ -195,9 +194,7 @@ describe('the read models on a thread of their own', () => {
     expect(warnings.join('\n')).toMatch(
       /^read models: following the store failed .*was deleted or replaced/m,
     );
-    await thread.stop();
-    readStore.close();
-    await events.close();
+    await closeAll(thread, events, readStore);
   }, 30_000);
 
   it('is not used where the thread would share a file with the writer, nor off SQLite', async () => {

@@ -4,8 +4,8 @@ import type { CatchUpProgress } from './read-model-runner.js';
 import { ReadModelRunner } from './read-model-runner.js';
 import type { ProjectionRunnerOptions } from './projection-runner.js';
 import type { ReadStore } from './read-store.js';
-import { sqliteEventsFileOf } from './sqlite-event-reader.js';
-import { SqliteReadStore } from './sqlite-read-store.js';
+import { sqliteFilesOf } from './sqlite-event-reader.js';
+import type { SqliteReadStore } from './sqlite-read-store.js';
 import { threadScript } from './thread-script.js';
 import { realFile } from '../sqlite/writer-lock.js';
 
@@ -94,11 +94,10 @@ export class ProjectionThread extends ReadModelRunner implements CheckpointStore
     readStore: ReadStore,
     options: ProjectionThreadOptions = {},
   ): ProjectionThread | undefined {
-    const eventsFile = sqliteEventsFileOf(store);
-    if (eventsFile === undefined || !isCommitsTold(store)) return undefined;
-    if (!(readStore instanceof SqliteReadStore) || readStore.file === ':memory:') return undefined;
-    if (sameFile(eventsFile, readStore.file)) return undefined;
-    return new ProjectionThread(store, readStore, eventsFile, options);
+    const files = sqliteFilesOf(store, readStore);
+    if (files === undefined || !isCommitsTold(store)) return undefined;
+    if (sameFile(files.eventsFile, files.readStore.file)) return undefined;
+    return new ProjectionThread(store, files.readStore, files.eventsFile, options);
   }
 
   /** `for` says when a thread is right for two stores. */

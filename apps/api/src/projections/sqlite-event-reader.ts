@@ -7,6 +7,8 @@ import { DEFAULT_READ_ALL_PAGE } from '../event-store/append-rules.js';
 import { CatchUpSubscription, CommitSignal } from '../event-store/catch-up-subscription.js';
 import type { EventRow, FileIdentity } from '../event-store/sqlite-event-store.js';
 import { COLUMNS, identityOf, shownPath, toRecorded } from '../event-store/sqlite-event-store.js';
+import type { ReadStore } from './read-store.js';
+import { SqliteReadStore } from './sqlite-read-store.js';
 
 /** A store that keeps its events in the `events` table of a SQLite file other threads may read. */
 interface InSqliteFile {
@@ -17,6 +19,16 @@ interface InSqliteFile {
 export function sqliteEventsFileOf(store: object): string | undefined {
   const file = (store as Partial<InSqliteFile>).sqliteEventsFile;
   return typeof file === 'string' ? file : undefined;
+}
+
+/** The events' file and the read store, when both are SQLite files (the read store not in memory). */
+export function sqliteFilesOf(
+  store: object,
+  readStore: ReadStore,
+): { readonly eventsFile: string; readonly readStore: SqliteReadStore } | undefined {
+  const eventsFile = sqliteEventsFileOf(store);
+  if (eventsFile === undefined || !(readStore instanceof SqliteReadStore)) return undefined;
+  return readStore.file === ':memory:' ? undefined : { eventsFile, readStore };
 }
 
 /**
