@@ -367,7 +367,6 @@ export class SqliteReadStore implements ReadStore {
     this.#db.prepare('DELETE FROM checkpoints WHERE name = ?').run(READ_MODELS);
   }
 
-  /** Files written before the followers shared one table kept the read models' checkpoint apart. */
   /**
    * Takes the other followers' checkpoints (the dispatcher's) from `file`, where read models were kept
    * before, while this store holds none of its own: when the read models move to a file of their own,
@@ -400,6 +399,7 @@ export class SqliteReadStore implements ReadStore {
     }
   }
 
+  /** Files written before the followers shared one table kept the read models' checkpoint apart. */
   #moveOldCheckpoint(): void {
     const old = this.#db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_checkpoint'")
