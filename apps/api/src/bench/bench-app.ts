@@ -45,14 +45,13 @@ let fileNo = 0;
 export const benchFile = (name: string): string => join(benchDir, `${name}-${++fileNo}.db`);
 export const removeBenchDir = (): void => rmSync(benchDir, { recursive: true, force: true });
 
-/** Removes a SQLite store and the files SQLite and the service keep beside it. */
 /** A closed store's file to `to`, and the read models' file beside it. */
 export function copyStoreFiles(from: string, to: string): void {
   copyFileSync(from, to);
   copyFileSync(readModelsFileBeside(from), readModelsFileBeside(to));
 }
 
-/** The store's files, and those of the read models beside it. */
+/** Removes a SQLite store and the files SQLite and the service keep beside it, the read models' among them. */
 export function removeStoreFiles(file: string): void {
   for (const base of [file, readModelsFileBeside(file)])
     for (const suffix of ['', '-wal', '-shm', '.lock', '.read-models.lock'])
@@ -285,24 +284,25 @@ const TICK_MS = 10;
 function mainThreadCpuMs(): number | undefined {
   if (threadCpuUsage) return cpuMs(threadCpuUsage());
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // The fields after the command's name (in parentheses, which may hold spaces): utime is the 12th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return taskCpuMs(String(process.pid));
   } catch {
     return undefined;
   }
+}
+
+/** A thread's CPU time so far, from its line in Linux's /proc. */
+function taskCpuMs(tid: string): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  // The fields after the command's name (in parentheses, which may hold spaces): utime is the 12th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 /** Each thread's CPU time so far, by Linux thread id, from /proc; empty elsewhere. */
 function threadsCpuMs(): Map<string, number> {
   const times = new Map<string, number>();
   try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      times.set(tid, (Number(fields[11]) + Number(fields[12])) * TICK_MS);
-    }
+    for (const tid of readdirSync('/proc/self/task')) times.set(tid, taskCpuMs(tid));
   } catch {
     // Not Linux, or a thread that ended between the listing and the read: what was read stands.
   }

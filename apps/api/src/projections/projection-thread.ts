@@ -201,18 +201,16 @@ export class ProjectionThread extends ReadModelRunner implements CheckpointStore
   }
 
   async #stopThread(): Promise<void> {
-    const worker = this.#worker;
-    if (worker === undefined) return;
+    if (this.#worker === undefined) return;
     try {
       await this.#request({ type: 'stop' });
     } finally {
-      this.#detach(worker);
-      await worker.terminate();
+      await this.#abandonThread();
       this.#following = false;
     }
   }
 
-  /** Ends the thread without asking it to stop: it failed to start. */
+  /** Ends the thread without asking it to stop (after a stop, or a failed start). */
   async #abandonThread(): Promise<void> {
     const worker = this.#worker;
     if (worker === undefined) return;

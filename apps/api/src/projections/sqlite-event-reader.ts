@@ -16,7 +16,7 @@ interface InSqliteFile {
 }
 
 /** The SQLite file `store` keeps its events in, if it is such a store. */
-export function sqliteEventsFileOf(store: object): string | undefined {
+function sqliteEventsFileOf(store: object): string | undefined {
   const file = (store as Partial<InSqliteFile>).sqliteEventsFile;
   return typeof file === 'string' ? file : undefined;
 }
@@ -41,7 +41,7 @@ const SHARE_OF_STREAM =
 type ProjectableRow = [bigint, bigint, string, string];
 
 /** What a follower of the store reads: the events in position order, the head, and a subscription. */
-export type FollowedEvents = Pick<EventStore, 'description' | 'readAll' | 'headPosition' | 'subscribe'>;
+export type FollowedEvents = Pick<EventStore, 'readAll' | 'headPosition' | 'subscribe'>;
 
 /**
  * Reads a store's events over a connection of its own that never writes, for threads beside the process
@@ -49,7 +49,6 @@ export type FollowedEvents = Pick<EventStore, 'description' | 'readAll' | 'headP
  * sees what the owner has committed.
  */
 export class SqliteEventReader implements FollowedEvents {
-  readonly description: string;
   readonly #db: Database.Database;
   readonly #readShare: Statement<[bigint, bigint, bigint, bigint], ProjectableRow>;
   readonly #readAll: Statement<[bigint, number], EventRow>;
@@ -59,7 +58,6 @@ export class SqliteEventReader implements FollowedEvents {
   readonly #identity: FileIdentity;
 
   constructor(readonly sqliteEventsFile: string) {
-    this.description = `sqlite:${sqliteEventsFile} (read)`;
     this.#db = new Database(sqliteEventsFile, { readonly: true, fileMustExist: true });
     this.#identity = identityOf(sqliteEventsFile);
     this.#readShare = this.#db

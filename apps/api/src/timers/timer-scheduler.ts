@@ -60,15 +60,15 @@ const MAX_SLEEP_MS = 30_000;
 const REFUSED_RETRY_MS = 60_000;
 /** How soon to look again when a due timer may hide behind held-back ones. */
 const DUE_RECHECK_MS = 100;
+/** Node's longest timeout. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Timers fired in one round: those that took a position, the claims held for them, the last position. */
 interface FiredBatch {
   readonly ids: Set<string>;
   readonly claimed: string[];
   upTo: bigint;
 }
-
-/** Node's longest timeout. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Fires the timers as they fall due. The due-timer index is a read model, so the scheduler starts once
