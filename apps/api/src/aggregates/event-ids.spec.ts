@@ -27,6 +27,15 @@ describe('eventIds', () => {
     });
   });
 
+  it('gives distinct ids to the commands of one instant, past any number of draws of random bytes', () => {
+    const msecs = Date.parse('2026-12-07T15:00:00.123Z');
+
+    const ids = Array.from({ length: 5000 }, () => eventIds(3, msecs)).flat();
+    ids.push(...eventIds(2000, msecs));
+
+    expect(new Set(ids).size).toBe(17_000);
+  });
+
   it('gives no id for a command of no events', () => {
     expect(eventIds(0)).toEqual([]);
   });

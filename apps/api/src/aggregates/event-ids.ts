@@ -11,13 +11,32 @@ for (let byte = 0; byte < 256; byte++) {
 const DASH = '-'.charCodeAt(0);
 
 /**
+ * Random bytes drawn ahead for the ids of many commands: each draw from the system costs about as much as
+ * the ids of a whole command, so one draw serves many commands (the `uuid` package's pool does the same).
+ * Bytes are handed out once, from `poolUsed` on.
+ */
+const POOL_IDS = 1024;
+const pool = Buffer.allocUnsafe(16 * POOL_IDS);
+let poolUsed = pool.length;
+
+function randomBytes(length: number): Uint8Array {
+  if (length > pool.length) return randomFillSync(Buffer.allocUnsafe(length));
+  if (poolUsed + length > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  poolUsed += length;
+  return pool.subarray(poolUsed - length, poolUsed);
+}
+
+/**
  * `count` UUIDs version 7 (RFC 9562: 48 bits of Unix milliseconds, then 74 random bits), as the ids of
  * the events one command appends. One draw of random bytes and one buffer of text serve them all, and each
  * id is a single string cut from it: building each id from its own bytes, pieces and case change
  * (the `uuid` package's way) made most of an event's id garbage.
  */
 export function eventIds(count: number, msecs = Date.now()): string[] {
-  const bytes = randomFillSync(Buffer.allocUnsafe(16 * count));
+  const bytes = randomBytes(16 * count);
   const text = Buffer.allocUnsafe(36 * count);
   let at = 0;
   for (let id = 0; id < count; id++) {
