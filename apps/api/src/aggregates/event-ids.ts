@@ -31,7 +31,7 @@ function randomBytes(length: number): Uint8Array {
 
 /**
  * `count` UUIDs version 7 (RFC 9562: 48 bits of Unix milliseconds, then 74 random bits), as the ids of
- * the events one command appends. One draw of random bytes and one buffer of text serve them all, and each
+ * the events one command appends. Bytes from the pool and one buffer of text serve them all, and each
  * id is a single string cut from it: building each id from its own bytes, pieces and case change
  * (the `uuid` package's way) made most of an event's id garbage.
  */
