@@ -446,16 +446,13 @@ export class SqliteEventStore implements EventStore {
   /** Throws, for good, once the path leads to another file than the one open, or to none. */
   #checkFile(): void {
     if (this.#identity === undefined || this.#lost) return;
-    let now: FileIdentity | undefined;
+    let lost: string | undefined;
     try {
-      now = statSync(this.#realFile, { throwIfNoEntry: false });
+      lost = replacedWhileOpen(this.#realFile, this.#identity);
     } catch (error) {
       throw unavailable(`cannot find the SQLite event store ${this.#shown}`, error);
     }
-    let lost: string | undefined;
-    if (now?.dev !== this.#identity.dev || now.ino !== this.#identity.ino) {
-      lost = `was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'})`;
-    } else {
+    if (lost === undefined) {
       const wal = walIdentityOf(this.#realFile);
       this.#walIdentity ??= wal;
       if (this.#walIdentity && (wal?.dev !== this.#walIdentity.dev || wal.ino !== this.#walIdentity.ino)) {
@@ -514,6 +511,13 @@ function writable(file: string): boolean {
 export function identityOf(file: string): FileIdentity {
   const { dev, ino } = statSync(file);
   return { dev, ino };
+}
+
+/** How the file at `file` is no longer the one open as `identity`, or undefined while it still is. */
+export function replacedWhileOpen(file: string, identity: FileIdentity): string | undefined {
+  const now = statSync(file, { throwIfNoEntry: false });
+  if (now?.dev === identity.dev && now.ino === identity.ino) return undefined;
+  return `was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'})`;
 }
 
 function walIdentityOf(file: string): FileIdentity | undefined {

@@ -1,12 +1,17 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { statSync } from 'node:fs';
 import { StoreUnavailableError } from '@wfnet/domain';
 import type { EventStore, ReadAllOptions, RecordedEvent, SubscribeOptions } from '@wfnet/domain';
 import { DEFAULT_READ_ALL_PAGE } from '../event-store/append-rules.js';
 import { CatchUpSubscription, CommitSignal } from '../event-store/catch-up-subscription.js';
 import type { EventRow, FileIdentity } from '../event-store/sqlite-event-store.js';
-import { COLUMNS, identityOf, shownPath, toRecorded } from '../event-store/sqlite-event-store.js';
+import {
+  COLUMNS,
+  identityOf,
+  replacedWhileOpen,
+  shownPath,
+  toRecorded,
+} from '../event-store/sqlite-event-store.js';
 import type { ReadStore } from './read-store.js';
 import { SqliteReadStore } from './sqlite-read-store.js';
 
@@ -122,11 +127,9 @@ export class SqliteEventReader implements FollowedEvents {
   }
 
   #checkFile(): void {
-    const now = statSync(this.sqliteEventsFile, { throwIfNoEntry: false });
-    if (now?.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
-    throw new StoreUnavailableError(
-      `the SQLite event store ${shownPath(this.sqliteEventsFile)} was deleted or replaced while open (${now ? 'another file is at its path' : 'no file is at its path'})`,
-    );
+    const lost = replacedWhileOpen(this.sqliteEventsFile, this.#identity);
+    if (lost === undefined) return;
+    throw new StoreUnavailableError(`the SQLite event store ${shownPath(this.sqliteEventsFile)} ${lost}`);
   }
 
   close(): void {
