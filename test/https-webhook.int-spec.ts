@@ -53,6 +53,7 @@ const request = (url: string): ExecutionRequest => ({
   },
   tokens: [],
   params: { url, timeoutMs: 5_000 },
+  attempt: 1,
 });
 
 const options = { defaultTimeoutMs: 5_000, maxResponseBytes: 1024 };

@@ -25,6 +25,7 @@ const request = (params: Record<string, JsonValue> = {}): ExecutionRequest => ({
     },
   ],
   params,
+  attempt: 2,
 });
 
 /** A webhook executor whose fetch answers `answer` in-process and records what it was asked. */
@@ -140,6 +141,7 @@ describe('the webhook executor', () => {
       caseId: 'c1',
       workitem: request().workitem,
       tokens: [{ id: 'c1:token-1', placeId: 'start', payload: { order: 7 } }],
+      attempt: 2,
     });
   });
 

@@ -175,7 +175,7 @@ export function webhookExecutor({
         },
       ];
     },
-    async execute({ caseId, workitem, tokens, params }: ExecutionRequest): Promise<ExecutionResult> {
+    async execute({ caseId, workitem, tokens, params, attempt }: ExecutionRequest): Promise<ExecutionResult> {
       const url = params['url'];
       if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
         throw new WebhookError('executorParams.url must be an http(s) URL');
@@ -198,6 +198,7 @@ export function webhookExecutor({
             caseId,
             workitem,
             tokens: tokens.map(({ id, placeId, payload }) => ({ id, placeId, payload })),
+            attempt,
           }),
           redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),

@@ -564,6 +564,7 @@ export class Dispatcher implements StoreFollower {
         workitem,
         tokens,
         params: transition?.executorParams ?? {},
+        attempt,
       });
       return { result, attempt, workitemWas: workitem.state };
     } catch (error) {

@@ -17,6 +17,7 @@ const request = (url: string): ExecutionRequest => ({
   },
   tokens: [],
   params: { url, timeoutMs: 2_000 },
+  attempt: 1,
 });
 
 /** A webhook on loopback that answers `completed` and counts the calls that reached it. */

@@ -5,6 +5,7 @@ import { dumpReadModels, foldReadModels } from '../projections/read-model-dump.j
 import { SqliteReadStore } from '../projections/sqlite-read-store.js';
 import { readModelsFileBeside } from '../stores/store-kinds.js';
 import { FlakyWebhook } from './flaky-webhook.js';
+import type { WebhookCall } from './flaky-webhook.js';
 import type { NetBody } from './matrix-nets.js';
 import { choiceNet, parallelNet, sequentialNet, timerNet, webhookNet } from './matrix-nets.js';
 import type { Acknowledgement, WorkitemAction } from './scripted-client.js';
@@ -407,9 +408,12 @@ function lostAcknowledgement(audit: StoreAudit, ack: Acknowledgement): string | 
 export function webhookProblems(audit: StoreAudit, webhook: FlakyWebhook): string[] {
   const problems: string[] = [];
   for (const c of audit.cases.values()) {
-    for (const [id, failures] of c.failures) problems.push(...earlyCalls(webhook, c.id, id, failures));
     for (const [id, workitem] of c.workitems) {
-      if (workitem.executor !== 'webhook' || workitem.state !== 'completed') continue;
+      if (workitem.executor !== 'webhook') continue;
+      problems.push(
+        ...earlyCalls(`case ${c.id}`, id, webhook.callLog.get(id) ?? [], c.failures.get(id) ?? []),
+      );
+      if (workitem.state !== 'completed') continue;
       if (!isDeepStrictEqual(workitem.output, { hooked: id }) || !webhook.completions.get(id))
         problems.push(
           `case ${c.id}: webhook workitem ${id} completed with ${clip(workitem.output)} after ` +
@@ -421,24 +425,25 @@ export function webhookProblems(audit: StoreAudit, webhook: FlakyWebhook): strin
 }
 
 /**
- * The webhook's calls for a workitem that came while a retry was pending: each call must come at or
- * after the `retryAt` of the last failure recorded before it (a call the kill cut off from its report
- * may be made again, but never early).
+ * The webhook's calls for a workitem that came while a retry was pending: a call for attempt n > 1 must
+ * come at or after the `retryAt` of attempt n − 1's recorded failure. A call repeating an attempt whose
+ * report a kill or a database cut held back may come at any time: it is that attempt again, not the next.
  */
-function earlyCalls(
-  webhook: FlakyWebhook,
-  caseId: string,
+export function earlyCalls(
+  where: string,
   workitemId: string,
+  calls: readonly WebhookCall[],
   failures: readonly AuditedFailure[],
 ): string[] {
   const early: string[] = [];
-  for (const call of webhook.callTimes.get(workitemId) ?? []) {
-    const last = failures.filter((f) => Date.parse(f.at) <= call).at(-1);
-    if (last === undefined) continue;
-    if (last.retryAt === null || call < Date.parse(last.retryAt))
+  for (const { arrived, attempt } of calls) {
+    if (attempt === 1) continue;
+    const previous = failures.find((f) => f.attempt === attempt - 1);
+    if (previous === undefined || previous.retryAt === null || arrived < Date.parse(previous.retryAt))
       early.push(
-        `case ${caseId}: workitem ${workitemId} was called at ${new Date(call).toISOString()}, while attempt ` +
-          `${last.attempt + 1} waited for ${last.retryAt ?? 'an operator'}`,
+        `${where}: workitem ${workitemId} was called for attempt ${attempt} at ` +
+          `${new Date(arrived).toISOString()}, while it waited for ` +
+          (previous === undefined ? `attempt ${attempt - 1} to fail` : (previous.retryAt ?? 'an operator')),
       );
   }
   return early;

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 export interface WebhookCall {
   /** When it arrived (ms since the epoch). */
   readonly arrived: number;
+  /** The attempt the engine said it was making (the body's `attempt`). */
+  readonly attempt: number;
   /** When it ended: answered, or its connection closed before the answer (ms since the epoch). */
   ended: number | undefined;
   /** What it was answered; `cut` when its caller went away first (a killed process, a timed-out attempt). */
@@ -28,8 +30,6 @@ export interface FlakyWebhookOptions {
 export class FlakyWebhook {
   /** Calls received per workitem, failed or not. */
   readonly calls = new Map<string, number>();
-  /** When each call for a workitem arrived (ms since the epoch), in order. */
-  readonly callTimes = new Map<string, number[]>();
   /** Each call for a workitem, in order of arrival. */
   readonly callLog = new Map<string, WebhookCall[]>();
   /** Completions answered per workitem. */
@@ -48,12 +48,11 @@ export class FlakyWebhook {
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
-      const { workitem } = JSON.parse(body) as { workitem: { id: string } };
+      const { workitem, attempt } = JSON.parse(body) as { workitem: { id: string }; attempt: number };
       const id = workitem.id;
       const count = (this.calls.get(id) ?? 0) + 1;
       this.calls.set(id, count);
-      this.callTimes.set(id, [...(this.callTimes.get(id) ?? []), arrived]);
-      const call: WebhookCall = { arrived, ended: undefined, outcome: undefined };
+      const call: WebhookCall = { arrived, attempt, ended: undefined, outcome: undefined };
       this.callLog.set(id, [...(this.callLog.get(id) ?? []), call]);
       const open = this.#open.get(id) ?? 0;
       if (open > 0) this.overlaps.set(id, (this.overlaps.get(id) ?? 0) + 1);

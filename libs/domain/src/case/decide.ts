@@ -747,7 +747,13 @@ function answerImmediately(decision: Decision): boolean {
       const transition = net.transition(task.transitionId);
       const tokens = task.offered.map(tokenOf(draft));
       const answer = options.immediateAnswer(
-        { caseId: draft.caseId, workitem, tokens, params: transition.executorParams },
+        {
+          caseId: draft.caseId,
+          workitem,
+          tokens,
+          params: transition.executorParams,
+          attempt: (draft.attempts.get(workitem.id)?.attempts ?? 0) + 1,
+        },
         transition,
       );
       // An immediate answer is pure: it never fails, and a failure is left to the executor's attempts.

@@ -19,6 +19,8 @@ export interface ExecutionRequest {
   /** The tokens the workitem's task was offered, with their payloads. */
   readonly tokens: readonly Token[];
   readonly params: Transition['executorParams'];
+  /** Which attempt this is, from 1: one more than the failed attempts recorded for the workitem. */
+  readonly attempt: number;
 }
 
 /**
