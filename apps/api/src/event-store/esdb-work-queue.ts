@@ -124,7 +124,13 @@ export class EsdbWorkQueue implements WorkQueue {
         );
       }
       if (membership.stopped) break;
-      await untilLeft(membership, new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs)));
+      let pause: NodeJS.Timeout | undefined;
+      await untilLeft(
+        membership,
+        new Promise((resolve) => (pause = setTimeout(resolve, this.#retryDelayMs))),
+      );
+      // A leave ends the wait early: its timer would otherwise keep the process alive until it ran out.
+      clearTimeout(pause);
     }
   }
 

@@ -162,4 +162,27 @@ describe('the store feed', () => {
     expect(handled).toEqual([1, 2, 3]);
     expect(feed.lastError).toBeUndefined();
   });
+
+  it('leaves no timer behind when stopped during its pause after a failure', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const failures: string[] = [];
+    const feed = new StoreFeed(
+      {
+        subscribe: () => ({
+          close: () => Promise.resolve(),
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('the store is down')) }),
+        }),
+      },
+      { position: () => 0n, handle: () => undefined },
+      { maxBatch: 100, retryDelayMs: 60_000, onFailure: (error) => failures.push(error.message) },
+    );
+    feed.start();
+    await until(() => failures.length === 1);
+    expect(timers()).toBe(before + 1);
+
+    await feed.stop();
+    expect(failures).toEqual(['the store is down']);
+    expect(timers()).toBe(before);
+  });
 });

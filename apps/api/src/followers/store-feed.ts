@@ -78,8 +78,12 @@ export class StoreFeed {
         this.#lastError = failure;
         this.options.onFailure?.(failure);
         await new Promise<void>((resolve) => {
-          wakeFromPause = resolve;
-          setTimeout(resolve, this.#retryDelayMs);
+          const pause = setTimeout(resolve, this.#retryDelayMs);
+          // Cleared, or a stopped feed's pause would keep the process alive until it ran out.
+          wakeFromPause = () => {
+            clearTimeout(pause);
+            resolve();
+          };
         });
       }
     };
