@@ -115,10 +115,17 @@ interface IncidentBody {
 /** A webhook answering 503 to every call, noting the service's (manual) time of each. */
 async function unavailableWebhook(now: () => string) {
   const calls: string[] = [];
+  /** The `attempt` each call's body named. */
+  const attempts: number[] = [];
   const server = createHttpServer((request, response) => {
-    request.resume();
     calls.push(now());
-    response.writeHead(503).end();
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      attempts.push((JSON.parse(body) as { attempt: number }).attempt);
+      response.writeHead(503).end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -133,6 +140,7 @@ async function unavailableWebhook(now: () => string) {
   return {
     url: `http://127.0.0.1:${address.port}/pay`,
     calls,
+    attempts,
     /** Closes the port: the calls after this are refused. */
     close,
   };
@@ -242,6 +250,7 @@ describe('a failing payment webhook, on the manual clock', () => {
     const second = (await failuresWhen(api, created.id, 2))[1];
     expect(second).toMatchObject({ attempt: 2, error: { type: 'http_5xx' }, retryAt: at(30) });
     expect(hook.calls).toEqual([at(0), at(10)]);
+    expect(hook.attempts).toEqual([1, 2]);
 
     await hook.close();
     await advanceSeen('PT19S');
