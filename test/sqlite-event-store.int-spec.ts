@@ -105,6 +105,40 @@ describe('SqliteEventStore on its file', () => {
     await store.close();
   });
 
+  it('hands a subscriber only the data of the event types it reads, from the recent events and from the file alike', async () => {
+    const file = newFile();
+    const first = SqliteEventStore.open(file);
+    const mixed = () => [
+      { id: v7(), type: 'Counted', data: { n: 1 } },
+      { id: v7(), type: 'Noted', data: { note: 'x' }, metadata: { by: 'me' } },
+    ];
+    await first.append('case-1', mixed(), 'no_stream');
+    await first.close();
+    // Reopened, its window of recent events is empty: the first two are read from the file.
+    const store = SqliteEventStore.open(file);
+    await store.append('case-2', mixed(), 'no_stream');
+    const whole = await store.readAll();
+
+    const taken = async (after: bigint, count: number) => {
+      const seen = [];
+      for await (const event of store.subscribe({ after, dataOf: ['Counted'] })) {
+        seen.push(event);
+        if (seen.length === count) break;
+      }
+      return seen;
+    };
+
+    const withoutNotes = whole.map((event) =>
+      event.type === 'Noted' ? { ...event, data: {}, metadata: undefined } : event,
+    );
+    // From position 0 the window does not reach back: all four come from the file.
+    expect(await taken(0n, 4)).toEqual(withoutNotes);
+    // After position 2 they come from the window.
+    expect(await taken(2n, 2)).toEqual(withoutNotes.slice(2));
+    expect(whole.map(({ data }) => data)).toEqual([{ n: 1 }, { note: 'x' }, { n: 1 }, { note: 'x' }]);
+    await store.close();
+  });
+
   it('refuses a second writing process with a clear message, and lets one in once closed', async () => {
     const file = newFile();
     const store = SqliteEventStore.open(file);

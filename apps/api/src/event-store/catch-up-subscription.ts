@@ -2,6 +2,11 @@ import type { EventSubscription, ReadAllOptions, RecordedEvent, SubscribeOptions
 
 const PAGE = 500;
 
+/** A subscription's read: `ReadAllOptions`, and the event types whose data its subscriber reads. */
+export interface FollowingRead extends ReadAllOptions {
+  readonly dataOf?: ReadonlySet<string>;
+}
+
 /** Wakes subscriptions after each commit. Waiters taken before a read hear of any commit after it. */
 export class CommitSignal {
   #pending: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -50,7 +55,7 @@ export class CatchUpSubscription implements EventSubscription {
   #interrupt: (() => void) | undefined;
 
   constructor(
-    private readonly readAll: (options: ReadAllOptions) => Promise<readonly RecordedEvent[]>,
+    private readonly readAll: (options: FollowingRead) => Promise<readonly RecordedEvent[]>,
     private readonly signal: CommitSignal,
     private readonly options: SubscribeOptions = {},
   ) {}
@@ -67,11 +72,12 @@ export class CatchUpSubscription implements EventSubscription {
   async *pages(): AsyncGenerator<readonly RecordedEvent[]> {
     const prefixes = this.options.streamPrefixes;
     const matches = matchesPrefixes(prefixes);
+    const dataOf = this.options.dataOf && new Set(this.options.dataOf);
     let after = this.options.after;
     while (!this.#closed && !this.signal.closed) {
       // Taken before the read, so a commit that lands during or after it still wakes us.
       const committed = this.signal.next();
-      const page = await this.readAll({ after, maxCount: PAGE });
+      const page = await this.readAll({ after, maxCount: PAGE, ...(dataOf && { dataOf }) });
       const last = page[page.length - 1];
       if (last !== undefined) after = last.position;
       const delivered = prefixes === undefined || prefixes.length === 0 ? page : page.filter(matches);

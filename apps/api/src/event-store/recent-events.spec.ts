@@ -16,8 +16,10 @@ const recorded = (position: number): RecordedEvent => ({
 });
 const event = (position: number, encodedLength = 100): CommittedEvent => ({
   position: BigInt(position),
+  type: 'Happened',
   encodedLength,
   decode: () => recorded(position),
+  withoutData: () => ({ ...recorded(position), data: {} }),
 });
 
 const positions = (events: readonly RecordedEvent[] | undefined) => events?.map((e) => Number(e.position));
@@ -91,10 +93,37 @@ describe('the recent events', () => {
     expect(positions(recent.after(3n, 10))).toEqual([4, 5]);
   });
 
+  it('answers a reader the events of types it does not read without their data, spending no budget on them', async () => {
+    await loopRound();
+    const recent = new RecentEvents(100);
+    let decoded = 0;
+    const counted = (position: number): CommittedEvent => ({
+      ...event(position, DECODE_BUDGET),
+      decode: () => {
+        decoded++;
+        return recorded(position);
+      },
+    });
+    recent.add([counted(1), counted(2)]);
+
+    const page = recent.after(0n, 10, true, new Set(['Other']));
+    expect(page).toEqual([
+      { ...recorded(1), data: {} },
+      { ...recorded(2), data: {} },
+    ]);
+    expect(Object.isFrozen(page?.[0])).toBe(true);
+    expect(decoded).toBe(0);
+    // The budget is untouched: a reader of the data still gets both, decoded, in this round.
+    expect(positions(recent.after(0n, 10, true, new Set(['Happened'])))).toEqual([1]);
+    expect(decoded).toBe(1);
+    // Once decoded for a reader, an event goes whole to every reader.
+    expect(recent.after(0n, 1, true, new Set(['Other']))?.[0]?.data).toEqual({ nested: { position: 1 } });
+  });
+
   it('decodes each event once, on first read, and shares it frozen, deeply', () => {
     let decoded = 0;
     const recent = new RecentEvents(10);
-    recent.add([{ position: 1n, encodedLength: 100, decode: () => (decoded++, recorded(1)) }]);
+    recent.add([{ ...event(1), decode: () => (decoded++, recorded(1)) }]);
     expect(decoded).toBe(0);
 
     const [shared] = recent.after(0n, 1)!;

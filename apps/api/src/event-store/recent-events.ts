@@ -4,9 +4,27 @@ import { afterLoopRound } from '../event-loop.js';
 /** An event as its store committed it; decoded on first read. */
 export interface CommittedEvent {
   readonly position: bigint;
+  readonly type: string;
   /** The length of its encoded data and metadata: what decoding it costs. */
   readonly encodedLength: number;
   decode(): RecordedEvent;
+  /** The event with empty `data` and no metadata, decoding nothing. */
+  withoutData(): RecordedEvent;
+}
+
+/** The `data` of an event whose reader does not read it. */
+export const NO_DATA: Readonly<Record<string, never>> = Object.freeze({});
+
+/** An event as recorded but for its `data` (empty) and metadata (none): see `SubscribeOptions.dataOf`. */
+export function withoutData(
+  id: string,
+  streamId: string,
+  revision: bigint,
+  position: bigint,
+  type: string,
+  recordedAt: string,
+): RecordedEvent {
+  return { id, streamId, revision, position, type, data: NO_DATA, metadata: undefined, recordedAt };
 }
 
 /**
@@ -55,9 +73,15 @@ export class RecentEvents {
    * The events after `after`, at most `maxCount`, deeply frozen since every reader gets the same objects;
    * undefined when some of them are older than this window. Decoding stops where this round's budget is
    * spent: a reader gets one event at least, but a `follower` (woken by `onRefill`, see the constructor)
-   * may get none until the next round.
+   * may get none until the next round. Events of a type not in `dataOf` (when given) that nobody decoded
+   * yet come without their data, at no cost to the budget.
    */
-  after(after: bigint, maxCount: number, follower = false): readonly RecordedEvent[] | undefined {
+  after(
+    after: bigint,
+    maxCount: number,
+    follower = false,
+    dataOf?: ReadonlySet<string>,
+  ): readonly RecordedEvent[] | undefined {
     const entries = this.#entries;
     const first = entries[0];
     if (first === undefined || after < first.committed.position - 1n) return undefined;
@@ -71,6 +95,10 @@ export class RecentEvents {
     const page: RecordedEvent[] = [];
     for (let index = low; index < entries.length && page.length < maxCount; index++) {
       const entry = entries[index] as Entry;
+      if (entry.decoded === undefined && dataOf !== undefined && !dataOf.has(entry.committed.type)) {
+        page.push(Object.freeze(entry.committed.withoutData()));
+        continue;
+      }
       if (entry.decoded === undefined) {
         const cost = entry.committed.encodedLength;
         // The first decoding of a round goes ahead whatever its size, so that every event gets its turn.

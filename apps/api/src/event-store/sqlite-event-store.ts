@@ -24,7 +24,8 @@ import {
 } from './append-rules.js';
 import type { Placement } from './append-rules.js';
 import { CatchUpSubscription, CommitSignal, settle } from './catch-up-subscription.js';
-import { DECODE_BUDGET, RecentEvents } from './recent-events.js';
+import type { FollowingRead } from './catch-up-subscription.js';
+import { DECODE_BUDGET, RecentEvents, withoutData } from './recent-events.js';
 import { loopRound } from '../event-loop.js';
 import { StartupError } from '../startup-error.js';
 import { acquireWriterLock, realFile } from '../sqlite/writer-lock.js';
@@ -422,12 +423,18 @@ export class SqliteEventStore implements EventStore {
     this.#db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(firstPosition - 1n);
   }
 
-  #readAllAs(options: ReadAllOptions, follower: boolean): Promise<readonly RecordedEvent[]> {
+  #readAllAs(options: FollowingRead, follower: boolean): Promise<readonly RecordedEvent[]> {
     const after = options.after ?? 0n;
     const maxCount = options.maxCount ?? DEFAULT_READ_ALL_PAGE;
+    const { dataOf } = options;
     return this.#read(
       () =>
-        this.#recent.after(after, maxCount, follower) ?? this.#readAll.all(after, maxCount).map(toRecorded),
+        this.#recent.after(after, maxCount, follower, dataOf) ??
+        this.#readAll
+          .all(after, maxCount)
+          .map((row) =>
+            dataOf === undefined || dataOf.has(row.type) ? toRecorded(row) : rowWithoutData(row),
+          ),
     );
   }
 
@@ -596,6 +603,21 @@ class InsertedEvent implements CommittedEvent {
     return this.row.data.length + (this.row.metadata?.length ?? 0);
   }
 
+  get type(): string {
+    return this.row.type;
+  }
+
+  withoutData(): RecordedEvent {
+    return withoutData(
+      this.row.id,
+      this.streamId,
+      this.revision,
+      this.position,
+      this.row.type,
+      this.recordedAt,
+    );
+  }
+
   decode(): RecordedEvent {
     return {
       id: this.row.id,
@@ -628,6 +650,9 @@ async function decodeInRounds(rows: readonly EventRow[]): Promise<readonly Recor
   }
   return events;
 }
+
+const rowWithoutData = (row: EventRow): RecordedEvent =>
+  withoutData(row.id, row.stream_id, row.revision, row.position, row.type, row.recorded_at);
 
 export function toRecorded(row: EventRow): RecordedEvent {
   return {

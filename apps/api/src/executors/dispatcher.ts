@@ -135,6 +135,7 @@ export class Dispatcher implements StoreFollower {
       { position: () => this.lastSeen, handle: (batch) => this.handleBatch(batch) },
       {
         streamPrefixes: [CASE_STREAM_PREFIX],
+        dataOf: DATA_READ,
         maxBatch: BATCH,
         onFailure: (error) =>
           deps.log.error(
@@ -686,6 +687,14 @@ interface Claim {
 }
 
 /** The work an event gives the dispatcher, if any. */
+/** The events whose data `handle` reads (`workOf`, `answered`, the abandon hooks). */
+const DATA_READ: readonly CaseEvent['type'][] = [
+  'WorkitemCreated',
+  'TimerFired',
+  'WorkitemUpdated',
+  'WorkitemFailed',
+];
+
 function workOf(
   event: RecordedEvent,
 ): { readonly caseId: string; readonly workitemId: string; readonly cause: Cause } | undefined {

@@ -3,6 +3,8 @@ import type { EventStore, EventSubscription, RecordedEvent } from '@wfnet/domain
 export interface StoreFeedOptions {
   /** Which streams it reads (by id prefix); all of them when absent. */
   readonly streamPrefixes?: readonly string[];
+  /** The event types whose data the handler reads (see `SubscribeOptions.dataOf`); all when absent. */
+  readonly dataOf?: readonly string[];
   /** Most events handed over in one batch. */
   readonly maxBatch: number;
   /**
@@ -105,6 +107,7 @@ export class StoreFeed {
     const subscription = this.store.subscribe({
       after: this.handler.position(),
       ...(this.options.streamPrefixes && { streamPrefixes: this.options.streamPrefixes }),
+      ...(this.options.dataOf && { dataOf: this.options.dataOf }),
     });
     opened(subscription);
     const buffer: RecordedEvent[] = [];

@@ -108,6 +108,8 @@ export class TimerScheduler implements StoreFollower {
       { position: () => this.#lastSeen, handle: (batch) => this.#handleBatch(batch) },
       {
         streamPrefixes: [CASE_STREAM_PREFIX],
+        // Only the events' types and positions are read.
+        dataOf: [],
         maxBatch: 1000,
         onFailure: (error) =>
           deps.log.error(

@@ -52,6 +52,12 @@ export interface SubscribeOptions {
   readonly after?: bigint;
   /** Deliver only events of streams whose id starts with one of these prefixes. */
   readonly streamPrefixes?: readonly string[];
+  /**
+   * The event types whose `data` the subscriber reads. Where the store can, events of other types arrive
+   * with empty `data` (their ids, type, position and time as recorded), which spares decoding them; all
+   * arrive whole when absent.
+   */
+  readonly dataOf?: readonly string[];
 }
 
 /** Catch-up then live delivery of all events in position order, with no gap and no duplicate. */
