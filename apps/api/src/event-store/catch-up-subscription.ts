@@ -2,9 +2,12 @@ import type { EventSubscription, ReadAllOptions, RecordedEvent, SubscribeOptions
 
 const PAGE = 500;
 
-/** A subscription's read: `ReadAllOptions`, and the event types whose data its subscriber reads. */
+/**
+ * A subscription's read: `ReadAllOptions`, and which events its subscriber reads the data of (by type and
+ * stream); the others may come with empty data. All are read whole when absent.
+ */
 export interface FollowingRead extends ReadAllOptions {
-  readonly dataOf?: ReadonlySet<string>;
+  readonly decodes?: (type: string, streamId: string) => boolean;
 }
 
 /** Wakes subscriptions after each commit. Waiters taken before a read hear of any commit after it. */
@@ -38,11 +41,26 @@ export class CommitSignal {
   }
 }
 
+/** Which events a subscriber reads the data of: those it is delivered, of the types it names. */
+function decodesFor({
+  streamPrefixes,
+  dataOf,
+}: SubscribeOptions): ((type: string, streamId: string) => boolean) | undefined {
+  const types = dataOf && new Set(dataOf);
+  const streams = streamPrefixes !== undefined && streamPrefixes.length > 0 ? streamPrefixes : undefined;
+  if (types === undefined && streams === undefined) return undefined;
+  return (type, streamId) =>
+    (types === undefined || types.has(type)) && (streams === undefined || inStreams(streams, streamId));
+}
+
+const inStreams = (prefixes: readonly string[], streamId: string): boolean =>
+  prefixes.some((prefix) => streamId.startsWith(prefix));
+
 export function matchesPrefixes(
   streamPrefixes: readonly string[] | undefined,
 ): (event: RecordedEvent) => boolean {
   if (streamPrefixes === undefined || streamPrefixes.length === 0) return () => true;
-  return (event) => streamPrefixes.some((prefix) => event.streamId.startsWith(prefix));
+  return (event) => inStreams(streamPrefixes, event.streamId);
 }
 
 /**
@@ -72,12 +90,12 @@ export class CatchUpSubscription implements EventSubscription {
   async *pages(): AsyncGenerator<readonly RecordedEvent[]> {
     const prefixes = this.options.streamPrefixes;
     const matches = matchesPrefixes(prefixes);
-    const dataOf = this.options.dataOf && new Set(this.options.dataOf);
+    const decodes = decodesFor(this.options);
     let after = this.options.after;
     while (!this.#closed && !this.signal.closed) {
       // Taken before the read, so a commit that lands during or after it still wakes us.
       const committed = this.signal.next();
-      const page = await this.readAll({ after, maxCount: PAGE, ...(dataOf && { dataOf }) });
+      const page = await this.readAll({ after, maxCount: PAGE, ...(decodes && { decodes }) });
       const last = page[page.length - 1];
       if (last !== undefined) after = last.position;
       const delivered = prefixes === undefined || prefixes.length === 0 ? page : page.filter(matches);

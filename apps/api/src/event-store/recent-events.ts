@@ -5,6 +5,7 @@ import { afterLoopRound } from '../event-loop.js';
 export interface CommittedEvent {
   readonly position: bigint;
   readonly type: string;
+  readonly streamId: string;
   /** The length of its encoded data and metadata: what decoding it costs. */
   readonly encodedLength: number;
   decode(): RecordedEvent;
@@ -73,14 +74,14 @@ export class RecentEvents {
    * The events after `after`, at most `maxCount`, deeply frozen since every reader gets the same objects;
    * undefined when some of them are older than this window. Decoding stops where this round's budget is
    * spent: a reader gets one event at least, but a `follower` (woken by `onRefill`, see the constructor)
-   * may get none until the next round. Events of a type not in `dataOf` (when given) that nobody decoded
-   * yet come without their data, at no cost to the budget.
+   * may get none until the next round. Events the reader does not read the data of (`decodes`, when
+   * given) come without it if nobody decoded them yet, at no cost to the budget.
    */
   after(
     after: bigint,
     maxCount: number,
     follower = false,
-    dataOf?: ReadonlySet<string>,
+    decodes?: (type: string, streamId: string) => boolean,
   ): readonly RecordedEvent[] | undefined {
     const entries = this.#entries;
     const first = entries[0];
@@ -95,8 +96,13 @@ export class RecentEvents {
     const page: RecordedEvent[] = [];
     for (let index = low; index < entries.length && page.length < maxCount; index++) {
       const entry = entries[index] as Entry;
-      if (entry.decoded === undefined && dataOf !== undefined && !dataOf.has(entry.committed.type)) {
-        page.push(Object.freeze(entry.committed.withoutData()));
+      const { committed } = entry;
+      if (
+        entry.decoded === undefined &&
+        decodes !== undefined &&
+        !decodes(committed.type, committed.streamId)
+      ) {
+        page.push(Object.freeze(committed.withoutData()));
         continue;
       }
       if (entry.decoded === undefined) {

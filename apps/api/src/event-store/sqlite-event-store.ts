@@ -426,14 +426,14 @@ export class SqliteEventStore implements EventStore {
   #readAllAs(options: FollowingRead, follower: boolean): Promise<readonly RecordedEvent[]> {
     const after = options.after ?? 0n;
     const maxCount = options.maxCount ?? DEFAULT_READ_ALL_PAGE;
-    const { dataOf } = options;
+    const { decodes } = options;
     return this.#read(
       () =>
-        this.#recent.after(after, maxCount, follower, dataOf) ??
+        this.#recent.after(after, maxCount, follower, decodes) ??
         this.#readAll
           .all(after, maxCount)
           .map((row) =>
-            dataOf === undefined || dataOf.has(row.type) ? toRecorded(row) : rowWithoutData(row),
+            decodes === undefined || decodes(row.type, row.stream_id) ? toRecorded(row) : rowWithoutData(row),
           ),
     );
   }
@@ -592,7 +592,7 @@ function unavailable(message: string, cause: unknown): Error {
 /** A row this process inserted, kept as written until a reader asks for it. */
 class InsertedEvent implements CommittedEvent {
   constructor(
-    private readonly streamId: string,
+    readonly streamId: string,
     private readonly revision: bigint,
     readonly position: bigint,
     private readonly row: EventRowToInsert,

@@ -55,7 +55,8 @@ export interface SubscribeOptions {
   /**
    * The event types whose `data` the subscriber reads. Where the store can, events of other types arrive
    * with empty `data` (their ids, type, position and time as recorded), which spares decoding them; all
-   * arrive whole when absent.
+   * arrive whole when absent. (Events of streams outside `streamPrefixes` are never delivered, so a store
+   * need not decode them either.)
    */
   readonly dataOf?: readonly string[];
 }
