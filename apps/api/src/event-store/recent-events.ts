@@ -14,7 +14,7 @@ export interface CommittedEvent {
 }
 
 /** The `data` of an event whose reader does not read it. */
-export const NO_DATA: Readonly<Record<string, never>> = Object.freeze({});
+const NO_DATA: Readonly<Record<string, never>> = Object.freeze({});
 
 /** An event as recorded but for its `data` (empty) and metadata (none): see `SubscribeOptions.dataOf`. */
 export function withoutData(
@@ -96,17 +96,13 @@ export class RecentEvents {
     const page: RecordedEvent[] = [];
     for (let index = low; index < entries.length && page.length < maxCount; index++) {
       const entry = entries[index] as Entry;
-      const { committed } = entry;
-      if (
-        entry.decoded === undefined &&
-        decodes !== undefined &&
-        !decodes(committed.type, committed.streamId)
-      ) {
-        page.push(Object.freeze(committed.withoutData()));
-        continue;
-      }
       if (entry.decoded === undefined) {
-        const cost = entry.committed.encodedLength;
+        const { committed } = entry;
+        if (decodes !== undefined && !decodes(committed.type, committed.streamId)) {
+          page.push(Object.freeze(committed.withoutData()));
+          continue;
+        }
+        const cost = committed.encodedLength;
         // The first decoding of a round goes ahead whatever its size, so that every event gets its turn.
         if (cost > this.#budget && this.#budget < DECODE_BUDGET && (page.length > 0 || follower)) {
           if (page.length === 0) this.#followerWaiting = true;

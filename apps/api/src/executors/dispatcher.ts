@@ -22,6 +22,7 @@ import {
   caseStreamId,
   foldCaseWithEnded,
   initialCaseState,
+  nextAttemptOf,
 } from '@wfnet/domain';
 import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { StoreFollower } from '../followers/followers.js';
@@ -553,7 +554,7 @@ export class Dispatcher implements StoreFollower {
 
   /** The executor's answer; a throw (an unknown executor's included) is a retryable failure of type `error`. */
   private async run(workitem: Workitem, state: CaseData): Promise<Outcome> {
-    const attempt = (state.attempts.get(workitem.id)?.attempts ?? 0) + 1;
+    const attempt = nextAttemptOf(state, workitem.id);
     try {
       const executor = this.deps.registry.get(workitem.executor);
       if (!executor) throw new Error(`no executor named ${workitem.executor} is registered`);
@@ -686,7 +687,6 @@ interface Claim {
   renewing: Promise<void> | undefined;
 }
 
-/** The work an event gives the dispatcher, if any. */
 /** The events whose data `handle` reads (`workOf`, `answered`, the abandon hooks). */
 const DATA_READ: readonly CaseEvent['type'][] = [
   'WorkitemCreated',
@@ -695,6 +695,7 @@ const DATA_READ: readonly CaseEvent['type'][] = [
   'WorkitemFailed',
 ];
 
+/** The work an event gives the dispatcher, if any. */
 function workOf(
   event: RecordedEvent,
 ): { readonly caseId: string; readonly workitemId: string; readonly cause: Cause } | undefined {

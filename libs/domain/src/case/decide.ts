@@ -45,6 +45,7 @@ import { applyEvent, draftFromCreation, draftOf, endFold, foldCase } from './evo
 import type { CaseEntity } from './ids.js';
 import { entityId, hasMade } from './ids.js';
 import type { CaseData, CaseState, Incident, Task, Timer, Token, Workitem } from './state.js';
+import { nextAttemptOf } from './state.js';
 import type { Due } from './timers.js';
 import { dueAfter, dueAtExpression, hasLiveOwner, isDue, nextAttempt, PER_ATTEMPT } from './timers.js';
 
@@ -427,7 +428,7 @@ function scheduleAttemptTimers(decision: Decision, workitem: Workitem): void {
  */
 function failAttempt(decision: Decision, workitem: Workitem, error: ExecutionError): void {
   const { draft, net, at, options } = decision;
-  const attempt = (draft.attempts.get(workitem.id)?.attempts ?? 0) + 1;
+  const attempt = nextAttemptOf(draft, workitem.id);
   const policy = retryPolicyOf(net.transition(workitem.transitionId));
   const next = nextAttempt(policy, attempt, error, at, options.timing);
   const { type, message, retryable } = error;
@@ -752,7 +753,7 @@ function answerImmediately(decision: Decision): boolean {
           workitem,
           tokens,
           params: transition.executorParams,
-          attempt: (draft.attempts.get(workitem.id)?.attempts ?? 0) + 1,
+          attempt: nextAttemptOf(draft, workitem.id),
         },
         transition,
       );

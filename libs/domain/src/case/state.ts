@@ -121,3 +121,8 @@ export interface CaseData {
 }
 
 export type CaseState = { readonly status: 'none' } | CaseData;
+
+/** The number of a workitem's next attempt: one more than the failures recorded for it. */
+export function nextAttemptOf(state: Pick<CaseData, 'attempts'>, workitemId: string): number {
+  return (state.attempts.get(workitemId)?.attempts ?? 0) + 1;
+}
