@@ -266,6 +266,26 @@ describe('the dispatcher with in-process executors', () => {
       expect(await t.onlyWorkitem('c1', 'second')).toMatchObject({ state: 'started', executor: 'manual' });
     });
 
+    it('neither runs nor loads the case of a workitem its executor completed in the command that created it', async () => {
+      const immediate = recording(() => ({ status: 'completed', output: 'late' }));
+      const answersAtOnce: Executor = {
+        ...immediate.executor,
+        immediate: () => ({ status: 'completed', output: 'at once' }),
+      };
+      const store = new StreamReadsRecorded();
+      const t = setup({ immediate: answersAtOnce }, {}, store);
+      await t.createCase(twoStepNet('immediate', 'immediate'), 'c1');
+      expect(await t.isFinished('c1')).toBe(true);
+      store.streamsRead.length = 0;
+
+      const dispatcher = await t.startDispatcher();
+
+      const head = await store.headPosition();
+      await until('the dispatcher passed the case', () => dispatcher.position === head);
+      expect(immediate.requests).toEqual([]);
+      expect(store.streamsRead).toEqual([]);
+    });
+
     it('leaves the workitem started when the executor answers started, until it is completed through the engine', async () => {
       const later = recording(() => ({ status: 'started' }));
       const t = setup({ later: later.executor });

@@ -194,10 +194,11 @@ export class Dispatcher implements StoreFollower {
   }
 
   private async handleBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const ended = endedIn(batch);
     for (const event of batch) {
       if (this.stopping) return;
       // Most events need nothing done: only a promise is waited for, so that they cost none each.
-      const handled = this.handle(event);
+      const handled = this.handle(event, ended);
       // An event not handled because of a stop is not seen: the checkpoint must stay before it.
       if (handled !== true && !(await handled)) return;
       this.lastSeen = event.position;
@@ -207,14 +208,15 @@ export class Dispatcher implements StoreFollower {
 
   /**
    * Answers false when a stop came first and the event was left unhandled; `true` at once for an event
-   * that needs nothing done.
+   * that needs nothing done. Work for a workitem that `ended` names is done already (an executor's
+   * immediate answer, or history read again after a restart): taking it up would only load its case.
    */
-  private handle(event: RecordedEvent): true | Promise<boolean> {
+  private handle(event: RecordedEvent, ended: ReadonlySet<string>): true | Promise<boolean> {
     if (this.claimsShared && (event.type === 'WorkitemUpdated' || event.type === 'WorkitemFailed')) {
       this.answered((event as RecordedEvent & (WorkitemUpdated | WorkitemFailed)).data.workitemId);
     }
     const work = this.queue === undefined ? workOf(event) : undefined;
-    if (work !== undefined) {
+    if (work !== undefined && !ended.has(work.workitemId)) {
       if (work.cause === 'retry')
         return this.takeUp(work.caseId, work.workitemId, event.position, 'retry', []);
       return this.roomForNewWork().then(
@@ -709,6 +711,19 @@ function workOf(
     if (kind === 'retry' && workitemId !== null) return { caseId, workitemId, cause: 'retry' };
   }
   return undefined;
+}
+
+const NOTHING_ENDED: ReadonlySet<string> = new Set();
+
+/** The workitems a batch completes or abandons: their state is final, so no work of theirs is left. */
+function endedIn(batch: readonly RecordedEvent[]): ReadonlySet<string> {
+  let ended: Set<string> | undefined;
+  for (const event of batch) {
+    if (event.type !== 'WorkitemUpdated') continue;
+    const { workitemId, state } = (event as RecordedEvent & WorkitemUpdated).data;
+    if (state !== 'started') (ended ??= new Set()).add(workitemId);
+  }
+  return ended ?? NOTHING_ENDED;
 }
 
 const isFirst = (execution: Execution): boolean => execution.cause === 'created' && execution.tries === 0;
