@@ -252,7 +252,7 @@ describe.each(STORE_KINDS)('decisions on data over HTTP on the %s store', (store
       expect(raised.kind).toBe('condition_failed');
       expect(raised.message).toContain('No such key: amount');
       expect(history.some((event) => event.type === 'TaskCompleted')).toBe(false);
-      const tokens = await tokensOf(api, created.id);
+      const tokens = await tokensOf(api, created.id, history[history.length - 1]!.position);
       expect(tokens.map((t) => [t.placeId, t.state])).toEqual([['start', 'locked']]);
     });
   });

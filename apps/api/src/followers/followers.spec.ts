@@ -133,6 +133,37 @@ describe('the store feed', () => {
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
   });
 
+  it('hands over a few quick writes at once, spaces its hand-overs by gatherMs once they make a steady stream, gathering what comes meanwhile, and hands over at once again after a quiet spell', async () => {
+    const gatherMs = 300;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const store = new MemoryEventStore();
+    const { feed, batches } = batchRecorder(store, 0n, { maxBatch: 100, gatherMs });
+    feed.start();
+    const latencies: number[] = [];
+    for (let i = 1; i <= 8; i++) {
+      const appendedAt = Date.now();
+      await append(store, 'case-a', 1);
+      await until(() => batches.length === i);
+      latencies.push(Date.now() - appendedAt);
+    }
+    expect(Math.max(...latencies)).toBeLessThan(gatherMs / 2);
+
+    await append(store, 'case-a', 1);
+    await sleep(30);
+    await append(store, 'case-b', 1);
+    await sleep(30);
+    expect(batches).toHaveLength(8);
+    await until(() => batches.length === 9);
+    expect(batches[8]).toEqual([9, 10]);
+
+    await sleep(2 * gatherMs + 50);
+    const appendedAt = Date.now();
+    await append(store, 'case-a', 1);
+    await until(() => batches.length === 10);
+    expect(Date.now() - appendedAt).toBeLessThan(gatherMs / 2);
+    expect(batches[9]).toEqual([11]);
+  });
+
   it('subscribes again after a failed batch, from after the handler’s position, and reports the failure until a batch succeeds', async () => {
     const store = new MemoryEventStore();
     await append(store, 'case-a', 3);

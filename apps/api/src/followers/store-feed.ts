@@ -8,8 +8,10 @@ export interface StoreFeedOptions {
   /** Most events handed over in one batch. */
   readonly maxBatch: number;
   /**
-   * How long to gather events before handing them over: 0 hands each burst over once the events
-   * already delivered are drained; a few milliseconds trade that much lag for fewer, larger batches.
+   * Under a steady stream (`STEADY` hand-overs in a row, each less than twice this after the one before),
+   * the least time between the starts of two hand-overs: events that come sooner wait out the rest of it,
+   * gathering what follows into the same batch. Otherwise, and with 0, each burst is handed over once the
+   * events already delivered are drained.
    */
   readonly gatherMs?: number;
   /** Pause before subscribing again after a failure. */
@@ -114,7 +116,9 @@ export class StoreFeed {
     let failure: Error | undefined;
     // A hand-over scheduled before the subscription ended must not run after it: a new one may follow.
     let ended = false;
-    let scheduled = false;
+    let cancelScheduled: (() => void) | undefined;
+    let lastHandOver = -Infinity;
+    let streak = 0;
     let handing: Promise<void> = Promise.resolve();
     const handOver = (): Promise<void> => {
       handing = handing.then(async () => {
@@ -138,19 +142,28 @@ export class StoreFeed {
           await yieldToEventLoop();
         }
         // Handed over once the events already delivered are drained: a burst becomes one batch.
-        if (buffer.length > 0 && !scheduled) {
-          scheduled = true;
+        if (buffer.length > 0 && cancelScheduled === undefined) {
           const later = (): void => {
-            scheduled = false;
+            cancelScheduled = undefined;
+            const now = performance.now();
+            streak = now - lastHandOver < 2 * this.#gatherMs ? streak + 1 : 1;
+            lastHandOver = now;
             void handOver();
           };
-          if (this.#gatherMs > 0) setTimeout(later, this.#gatherMs);
-          else setImmediate(later);
+          const wait = streak < STEADY ? 0 : lastHandOver + this.#gatherMs - performance.now();
+          if (wait > 0) {
+            const timer = setTimeout(later, wait);
+            cancelScheduled = () => clearTimeout(timer);
+          } else {
+            const immediate = setImmediate(later);
+            cancelScheduled = () => clearImmediate(immediate);
+          }
         }
       }
     } catch (error) {
       failure ??= asError(error);
     } finally {
+      cancelScheduled?.();
       await subscription.close();
     }
     ended = true;
@@ -158,6 +171,12 @@ export class StoreFeed {
     return failure ?? new Error('the subscription ended');
   }
 }
+
+/**
+ * Hand-overs in a row that make a steady stream: a client's few quick writes in a row are read back at
+ * once, even without `waitFor`.
+ */
+const STEADY = 8;
 
 /** A subscription without pages, as pages of one event. */
 async function* eventByEvent(events: AsyncIterable<RecordedEvent>): AsyncGenerator<readonly RecordedEvent[]> {

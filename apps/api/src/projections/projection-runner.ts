@@ -27,8 +27,9 @@ export interface ProjectionRunnerOptions {
    */
   readonly catchUpCacheSize?: number;
   /**
-   * While following, how long to gather events before applying them: 0 applies each burst at once;
-   * a few milliseconds trade that much lag for fewer, larger transactions under a steady stream.
+   * While following, under a steady stream of small commits, the least time between the starts of two
+   * batches (5 ms; see `StoreFeedOptions.gatherMs`): events wait up to this long and go in fewer, larger
+   * transactions. A few commits in a row, or the first after a quiet spell, are applied at once.
    */
   readonly gatherMs?: number;
   /** Pause before following again after a failure. */
@@ -44,6 +45,12 @@ export interface ProjectionRunnerOptions {
    */
   readonly parallelReplay?: ParallelReplayOptions | false;
 }
+
+/**
+ * A read-model transaction per small commit slowed the event store's own commits, which wait on the same
+ * disk (seq3-serial on SQLite: the slowest tenth of commits 0.7 → 0.4 ms, ≈ 335 → ≈ 380 cases/s).
+ */
+const DEFAULT_GATHER_MS = 5;
 
 /**
  * Keeps the read models up to date: catches up from its checkpoint by pages, then follows the store
@@ -90,7 +97,7 @@ export class ProjectionRunner extends ReadModelRunner {
       { position: () => this.position, handle: (batch) => this.apply(batch) },
       {
         maxBatch: options.followBatchSize ?? Math.min(this.#batchSize, 2000),
-        gatherMs: options.gatherMs ?? 0,
+        gatherMs: options.gatherMs ?? DEFAULT_GATHER_MS,
         retryDelayMs: options.retryDelayMs ?? 1000,
         onFailure: (error) =>
           this.#warn(
