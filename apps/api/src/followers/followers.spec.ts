@@ -134,7 +134,7 @@ describe('the store feed', () => {
   });
 
   it('hands over a few quick writes at once, spaces its hand-overs by gatherMs once they make a steady stream, gathering what comes meanwhile, and hands over at once again after a quiet spell', async () => {
-    const gatherMs = 300;
+    const gatherMs = 600;
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const store = new MemoryEventStore();
     const { feed, batches } = batchRecorder(store, 0n, { maxBatch: 100, gatherMs });
