@@ -9,7 +9,7 @@ import { Dispatcher } from './executors/dispatcher.js';
 import type { DispatcherOptions } from './executors/dispatcher.js';
 import { ExecutorRegistry } from './executors/executor-registry.js';
 import { Followers } from './followers/followers.js';
-import { ProjectionRunner, ProjectionThread, ReadModels } from './projections/index.js';
+import { GATHER_MS, ProjectionRunner, ProjectionThread, ReadModels } from './projections/index.js';
 import type { ReadModelRunner } from './projections/index.js';
 import { Metrics } from './metrics/metrics.js';
 import { Engine } from './engine/engine.js';
@@ -96,10 +96,16 @@ export function createRuntime(
       },
     },
   );
-  const runnerLogs = { log: (line: string) => log.log(line), warn: (line: string) => log.warn(line) };
+  const runnerOptions = {
+    log: (line: string) => log.log(line),
+    warn: (line: string) => log.warn(line),
+    gatherMs: GATHER_MS,
+  };
   // On a thread of its own where the events and the read models are two SQLite files (the default).
-  const thread = ProjectionThread.for(stores.eventStore, readStore, runnerLogs);
-  const runner: ReadModelRunner = thread ?? new ProjectionRunner(stores.eventStore, readStore, runnerLogs);
+  const thread = ProjectionThread.for(stores.eventStore, readStore, runnerOptions);
+  const runner: ReadModelRunner =
+    thread ??
+    new ProjectionRunner(stores.eventStore, readStore, { ...runnerOptions, settleTo: () => engine.appended });
   const dispatcher: Dispatcher = new Dispatcher({
     store: stores.eventStore,
     registry: executors,

@@ -200,6 +200,11 @@ export class Engine {
     };
   }
 
+  /** The position of the last event this engine appended. */
+  get appended(): bigint {
+    return this.head;
+  }
+
   async loadCase(caseId: string): Promise<CaseState> {
     return (await this.cases.load(caseStreamId(caseId))).state;
   }

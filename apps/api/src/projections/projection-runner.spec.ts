@@ -90,6 +90,28 @@ describe('a projection runner', () => {
       });
     });
 
+    it('makes a read without waitFor wait for what this process appended, though a steady stream spaces its batches', async () => {
+      const store = new MemoryEventStore();
+      const readStore = new MemoryReadStore();
+      let appended = 0n;
+      const runner = new ProjectionRunner(store, readStore, { gatherMs: 200, settleTo: () => appended });
+      runners.push(runner);
+      await runner.start();
+      const appends = [...simulateHistories({ cases: 3, seed: 11 })];
+      const [steady, last] = [appends.slice(0, 9), appends[9]];
+      for (const append of steady) {
+        appended = await appendSimulated(store, [append], 1);
+        await runner.waitFor(appended);
+      }
+
+      appended = await appendSimulated(store, [last!], 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(runner.position).toBeLessThan(appended);
+      await runner.settled();
+      expect(runner.position).toBe(appended);
+      expect(dumpReadModels(readStore)).toEqual(foldReadModels(await readEverything(store)));
+    });
+
     it('fails pending waits at once when stopped', async () => {
       const { runner, head } = await setUp(2);
       await runner.start();

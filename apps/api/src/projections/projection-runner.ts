@@ -6,7 +6,7 @@ import { ParallelReplay } from './parallel-replay.js';
 import type { ParallelReplayOptions } from './parallel-replay.js';
 import { Projector } from './projector.js';
 import type { CatchUpProgress } from './read-model-runner.js';
-import { ReadModelRunner, describeProgress } from './read-model-runner.js';
+import { ReadModelRunner, SETTLE_MS, describeProgress } from './read-model-runner.js';
 import type { ReadStore } from './read-store.js';
 import type { FollowedEvents } from './sqlite-event-reader.js';
 
@@ -33,6 +33,11 @@ export interface ProjectionRunnerOptions {
    * default) applies each burst as soon as it is read.
    */
   readonly gatherMs?: number;
+  /**
+   * What this process has committed: a read without `waitFor` waits for the read models to reach it, at
+   * most `SETTLE_MS`. Absent, such a read waits for nothing.
+   */
+  readonly settleTo?: () => bigint;
   /** Pause before following again after a failure. */
   readonly retryDelayMs?: number;
   readonly log?: (line: string) => void;
@@ -64,6 +69,7 @@ export class ProjectionRunner extends ReadModelRunner {
   readonly #log: (line: string) => void;
   readonly #warn: (line: string) => void;
   readonly #onPosition: ((position: bigint) => void) | undefined;
+  readonly #settleTo: (() => bigint) | undefined;
 
   constructor(
     private readonly store: FollowedEvents,
@@ -87,6 +93,7 @@ export class ProjectionRunner extends ReadModelRunner {
     this.#log = options.log ?? (() => undefined);
     this.#warn = options.warn ?? this.#log;
     this.#onPosition = options.onPosition;
+    this.#settleTo = options.settleTo;
     this.#feed = new StoreFeed(
       store,
       { position: () => this.position, handle: (batch) => this.apply(batch) },
@@ -125,6 +132,11 @@ export class ProjectionRunner extends ReadModelRunner {
       if (progress.events > 0) this.#log(describeProgress('read models caught up', progress));
       this.#feed.start();
     });
+  }
+
+  override settled(): Promise<void> {
+    if (this.#settleTo === undefined || !this.#feed.following) return Promise.resolve();
+    return this.waitFor(this.#settleTo(), SETTLE_MS).catch(() => undefined);
   }
 
   protected override moveTo(position: bigint): void {

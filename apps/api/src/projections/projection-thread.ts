@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { CatchUpProgress } from './read-model-runner.js';
-import { ReadModelRunner } from './read-model-runner.js';
+import { ReadModelRunner, SETTLE_MS } from './read-model-runner.js';
 import type { ProjectionRunnerOptions } from './projection-runner.js';
 import type { ReadStore } from './read-store.js';
 import { sqliteFilesOf } from './sqlite-event-reader.js';
@@ -10,7 +10,10 @@ import { threadScript } from './thread-script.js';
 import { realFile } from '../sqlite/writer-lock.js';
 
 /** What the thread's runner is given: its options that are data. */
-export type ThreadRunnerOptions = Omit<ProjectionRunnerOptions, 'views' | 'log' | 'warn' | 'onPosition'>;
+export type ThreadRunnerOptions = Omit<
+  ProjectionRunnerOptions,
+  'views' | 'log' | 'warn' | 'onPosition' | 'settleTo'
+>;
 
 export interface ProjectionThreadData {
   readonly eventsFile: string;
@@ -43,20 +46,6 @@ export type ThreadReply =
 export interface CommitsTold {
   onCommit(listener: (head: bigint) => void): () => void;
 }
-
-/**
- * How long a read without `waitFor` waits for the thread to reach what this thread had committed when
- * the read came. A client that reads after its own command then sees it, as when the read models were
- * written in this thread, unless the thread is that far behind; a read never fails for it.
- */
-export const SETTLE_MS = 500;
-
-/**
- * The thread's `gatherMs` unless told otherwise. A read-model transaction per small commit slowed the event
- * store's own commits, which wait on the same disk (seq3-serial: the slowest tenth of commits 0.7 → 0.4 ms,
- * ≈ 335 → ≈ 380 cases/s). A read without `waitFor` still sees what was committed before it (`settled`).
- */
-const GATHER_MS = 5;
 
 export interface ProjectionThreadOptions extends ThreadRunnerOptions {
   readonly log?: (line: string) => void;
@@ -116,7 +105,7 @@ export class ProjectionThread extends ReadModelRunner implements CheckpointStore
   ) {
     super(readStore.checkpoint());
     const { log, warn, restartDelayMs, ...runner } = options;
-    this.#data = { eventsFile, readModelsFile: readStore.file, runner: { gatherMs: GATHER_MS, ...runner } };
+    this.#data = { eventsFile, readModelsFile: readStore.file, runner };
     this.#log = log ?? (() => undefined);
     this.#warn = warn ?? this.#log;
     this.#restartDelayMs = restartDelayMs ?? 1000;
