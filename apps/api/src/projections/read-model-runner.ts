@@ -103,8 +103,8 @@ export abstract class ReadModelRunner implements StoreFollower {
   }
 
   /**
-   * What a read without `waitFor` waits for: nothing here, where the read models are written in the
-   * thread that appends. Never fails.
+   * What a read without `waitFor` waits for: nothing here; a runner told what this process committed
+   * waits for it, at most `SETTLE_MS`. Never fails.
    */
   settled(): Promise<void> {
     return Promise.resolve();
