@@ -6,7 +6,7 @@ import { ParallelReplay } from './parallel-replay.js';
 import type { ParallelReplayOptions } from './parallel-replay.js';
 import { Projector } from './projector.js';
 import type { CatchUpProgress } from './read-model-runner.js';
-import { ReadModelRunner, SETTLE_MS, describeProgress } from './read-model-runner.js';
+import { ReadModelRunner, describeProgress } from './read-model-runner.js';
 import type { ReadStore } from './read-store.js';
 import type { FollowedEvents } from './sqlite-event-reader.js';
 
@@ -134,9 +134,8 @@ export class ProjectionRunner extends ReadModelRunner {
     });
   }
 
-  override settled(): Promise<void> {
-    if (this.#settleTo === undefined || !this.#feed.following) return Promise.resolve();
-    return this.waitFor(this.#settleTo(), SETTLE_MS).catch(() => undefined);
+  protected override settleTarget(): bigint | undefined {
+    return this.#feed.following ? this.#settleTo?.() : undefined;
   }
 
   protected override moveTo(position: bigint): void {

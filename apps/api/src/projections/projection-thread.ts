@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { CheckpointStore } from '../followers/checkpoint-store.js';
 import type { CatchUpProgress } from './read-model-runner.js';
-import { ReadModelRunner, SETTLE_MS } from './read-model-runner.js';
+import { ReadModelRunner } from './read-model-runner.js';
 import type { ProjectionRunnerOptions } from './projection-runner.js';
 import type { ReadStore } from './read-store.js';
 import { sqliteFilesOf } from './sqlite-event-reader.js';
@@ -160,10 +160,8 @@ export class ProjectionThread extends ReadModelRunner implements CheckpointStore
     });
   }
 
-  override settled(): Promise<void> {
-    return this.#worker === undefined
-      ? Promise.resolve()
-      : this.waitFor(this.#committed, SETTLE_MS).catch(() => undefined);
+  protected override settleTarget(): bigint | undefined {
+    return this.#worker === undefined ? undefined : this.#committed;
   }
 
   load(followerId: string): Promise<bigint | undefined> {

@@ -40,7 +40,7 @@ export const DEFAULT_WAIT_MS = 5000;
  * when the read came. A client that reads after its own command then sees it, unless the read models are
  * that far behind; a read never fails for it.
  */
-export const SETTLE_MS = 500;
+const SETTLE_MS = 500;
 
 /**
  * The service's read models' `gatherMs`. A read-model transaction per small commit slowed the event
@@ -102,12 +102,15 @@ export abstract class ReadModelRunner implements StoreFollower {
     });
   }
 
-  /**
-   * What a read without `waitFor` waits for: nothing here; a runner told what this process committed
-   * waits for it, at most `SETTLE_MS`. Never fails.
-   */
+  /** What a read without `waitFor` waits for: `settleTarget`, at most `SETTLE_MS`. Never fails. */
   settled(): Promise<void> {
-    return Promise.resolve();
+    const target = this.settleTarget();
+    return target === undefined ? Promise.resolve() : this.waitFor(target, SETTLE_MS).catch(() => undefined);
+  }
+
+  /** What this process had committed, when the runner knows it and is following; nothing by default. */
+  protected settleTarget(): bigint | undefined {
+    return undefined;
   }
 
   /** The read models are at `position` now: reads waiting for it go on. */
